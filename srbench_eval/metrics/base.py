@@ -1,0 +1,108 @@
+"""The one metric protocol, for per-image metrics (PSNR, SSIM, LPIPS) and set-level ones (FID).
+
+Every metric is a small stateful object built for one (model, dataset) pair:
+
+* ``update(sr, hr)`` takes a batch of SR outputs and their HR references as ``float32`` tensors of
+  shape ``(N, C, H, W)`` on the evaluation device, holding the 8-bit values 0..255 of the images as
+  they would be saved (the SR output is rounded and clipped to uint8 before any metric sees it, the
+  way the published tables were computed from PNG files). ``C`` is 3 (RGB) or 1 (a grey image,
+  which fidelity metrics use directly as the Y channel). ``sr`` and ``hr`` have the same size.
+  A per-image metric returns its ``N`` per-image values; a set-level metric returns ``None``.
+* ``compute()`` returns the :class:`MetricValue` for everything seen since construction: the mean
+  of the per-image values, or the set-level statistic.
+
+Facts about a metric (label, direction, per-image or per-set, display precision) live on its class
+so that tables, regression checks and the CLI never special-case metric names.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """Protocol settings a metric may need: the scale, the border crop and the device."""
+
+    scale: int
+    crop_border: int
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """A metric's value over a set, with the number of samples it rests on.
+
+    ``reliable`` is False when the statistic is known to be unreliable for that many samples (for
+    example FID with fewer samples than feature dimensions); ``note`` says why.
+    """
+
+    value: float
+    n_samples: int
+    reliable: bool = True
+    note: str = ""
+
+
+class Metric(ABC):
+    """Base class of every metric; see the module docstring for the protocol."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    higher_is_better: ClassVar[bool]
+    per_image: ClassVar[bool]
+    decimals: ClassVar[int]
+
+    def __init__(self, settings: MetricSettings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def update(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor | None:
+        """Accumulate a batch; return per-image values (shape ``(N,)``) or ``None``."""
+
+    @abstractmethod
+    def compute(self) -> MetricValue:
+        """The value over every batch seen so far."""
+
+    @classmethod
+    def arrow(cls) -> str:
+        return "↑" if cls.higher_is_better else "↓"
+
+
+class PerImageMetric(Metric):
+    """A metric defined per image; the set value is the mean of the per-image values."""
+
+    per_image: ClassVar[bool] = True
+
+    def __init__(self, settings: MetricSettings) -> None:
+        super().__init__(settings)
+        self._values: list[float] = []
+
+    @abstractmethod
+    def score(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        """Per-image values of the batch, shape ``(N,)``."""
+
+    def update(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        check_pair(sr, hr)
+        values = self.score(sr, hr)
+        self._values.extend(float(v) for v in values.detach().cpu().double())
+        return values
+
+    def compute(self) -> MetricValue:
+        if not self._values:
+            return MetricValue(math.nan, 0, reliable=False, note="no images")
+        return MetricValue(math.fsum(self._values) / len(self._values), len(self._values))
+
+
+def check_pair(sr: torch.Tensor, hr: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless ``sr`` and ``hr`` are same-shaped ``(N, C, H, W)`` batches."""
+    if sr.ndim != 4 or hr.ndim != 4:
+        raise ValueError(f"metrics take (N, C, H, W) batches, got {tuple(sr.shape)} and {tuple(hr.shape)}")
+    if sr.shape != hr.shape:
+        raise ValueError(f"SR {tuple(sr.shape)} and HR {tuple(hr.shape)} differ in shape")
+    if sr.shape[1] not in (1, 3):
+        raise ValueError(f"images must have 1 or 3 channels, got {sr.shape[1]}")

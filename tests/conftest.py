@@ -1,0 +1,71 @@
+"""Shared test fixtures: the ../shared benchmark mirror and stand-in network weights.
+
+Stand-in weights: this machine cannot download the published weights, so tests build the real
+architectures with identically seeded random parameters, save them under the real file names in a
+temporary ``TORCH_HOME``, and let the libraries load them through their normal code path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_BENCHMARKS = SHARED / "benchmarks"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED_BENCHMARKS.is_dir(), reason=f"{SHARED_BENCHMARKS} is absent (benchmark HR mirror)"
+)
+
+
+def _torchvision_builder(name: str) -> Callable[[], dict[str, torch.Tensor]]:
+    def build() -> dict[str, torch.Tensor]:
+        import torchvision
+
+        torch.manual_seed(0)
+        return getattr(torchvision.models, name)(weights=None).state_dict()
+
+    return build
+
+
+# weights key (srbench_eval.weights.WEIGHTS) -> function returning a seeded random state dict.
+# Further builders (e.g. the FID Inception) are added by the tests that need them via
+# STAND_IN_BUILDERS[key] = fn.
+STAND_IN_BUILDERS: dict[str, Callable[[], dict[str, torch.Tensor]]] = {
+    "alexnet": _torchvision_builder("alexnet"),
+    "vgg16": _torchvision_builder("vgg16"),
+    "vgg19": _torchvision_builder("vgg19"),
+    "resnet50": _torchvision_builder("resnet50"),
+}
+
+
+@pytest.fixture(scope="session")
+def _stand_in_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("torch_home")
+
+
+@pytest.fixture
+def stand_in_weights(_stand_in_home: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Return ``make(*keys)``: writes stand-in weights for ``keys`` (once per session) into a
+    temporary TORCH_HOME, points TORCH_HOME there and allows stand-ins; returns the checkpoint dir."""
+    from srbench_eval import weights
+
+    monkeypatch.setenv("TORCH_HOME", str(_stand_in_home))
+    monkeypatch.setenv(weights.ALLOW_STAND_INS_ENV, "1")
+
+    def make(*keys: str) -> Path:
+        ckpt = weights.checkpoint_dir()
+        ckpt.mkdir(parents=True, exist_ok=True)
+        for key in keys:
+            path = ckpt / weights.get(key).filename
+            if not path.exists():
+                tmp = path.with_suffix(".tmp")
+                torch.save(STAND_IN_BUILDERS[key](), tmp)
+                os.replace(tmp, path)
+        return ckpt
+
+    return make
