@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="srbench-eval", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="srbench-eval", standalone_mode=False)
     except SrbenchError as e:
         if debug:
             raise
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return 130
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -44,17 +44,34 @@ _TV = "https://download.pytorch.org/models/"
 WEIGHTS: dict[str, WeightFile] = {
     w.key: w
     for w in [
-        WeightFile("alexnet", "alexnet-owt-7be5be79.pth", _TV + "alexnet-owt-7be5be79.pth", "7be5be79",
-                   ("metric lpips",)),
-        WeightFile("vgg16", "vgg16-397923af.pth", _TV + "vgg16-397923af.pth", "397923af",
-                   ("metric lpips-vgg",)),
-        WeightFile("vgg19", "vgg19-dcbb9e9d.pth", _TV + "vgg19-dcbb9e9d.pth", "dcbb9e9d",
-                   ("loss vgg", "loss dp")),
-        WeightFile("resnet50", "resnet50-0676ba61.pth", _TV + "resnet50-0676ba61.pth", "0676ba61",
-                   ("loss resnet", "loss dp")),
-        WeightFile("inception-fid", "pt_inception-2015-12-05-6726825d.pth",
-                   "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-                   "pt_inception-2015-12-05-6726825d.pth", "6726825d", ("metric fid", "metric fid-patch")),
+        WeightFile(
+            "alexnet",
+            "alexnet-owt-7be5be79.pth",
+            _TV + "alexnet-owt-7be5be79.pth",
+            "7be5be79",
+            ("metric lpips",),
+        ),
+        WeightFile(
+            "vgg16", "vgg16-397923af.pth", _TV + "vgg16-397923af.pth", "397923af", ("metric lpips-vgg",)
+        ),
+        WeightFile(
+            "vgg19", "vgg19-dcbb9e9d.pth", _TV + "vgg19-dcbb9e9d.pth", "dcbb9e9d", ("loss vgg", "loss dp")
+        ),
+        WeightFile(
+            "resnet50",
+            "resnet50-0676ba61.pth",
+            _TV + "resnet50-0676ba61.pth",
+            "0676ba61",
+            ("loss resnet", "loss dp"),
+        ),
+        WeightFile(
+            "inception-fid",
+            "pt_inception-2015-12-05-6726825d.pth",
+            "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+            "pt_inception-2015-12-05-6726825d.pth",
+            "6726825d",
+            ("metric fid", "metric fid-patch"),
+        ),
     ]
 }
 

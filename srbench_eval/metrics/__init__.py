@@ -32,5 +32,13 @@ def _load_builtin() -> None:
     from srbench_eval.metrics import fidelity  # noqa: F401
 
 
-__all__ = ["METRICS", "Metric", "MetricSettings", "MetricValue", "PerImageMetric", "get_metric",
-           "metric_names", "register"]
+__all__ = [
+    "METRICS",
+    "Metric",
+    "MetricSettings",
+    "MetricValue",
+    "PerImageMetric",
+    "get_metric",
+    "metric_names",
+    "register",
+]

@@ -1,0 +1,142 @@
+"""`srbench-eval run`, `table` and `check`: evaluate, rebuild tables, compare with baselines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from srbench_eval.errors import SrbenchError
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@click.command()
+@click.option(
+    "--models", required=True, help="Comma list: bicubic, recipe names, or LABEL=folder of SR images."
+)
+@click.option("--scale", type=int, default=4, show_default=True, help="Upscaling factor.")
+@click.option(
+    "--datasets",
+    default="set5,set14,bsd100,urban100",
+    show_default=True,
+    help="Comma list of dataset names (see `datasets list`) or folders of HR images.",
+)
+@click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma list of metric names.")
+@click.option(
+    "--crop-border", type=int, default=None, help="Border pixels ignored by PSNR/SSIM [default: scale]."
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option(
+    "--mirror",
+    default=None,
+    help="Local folder or base URL tried before the public sources [default: $SRBENCH_MIRROR].",
+)
+@click.option("--strict", is_flag=True, help="Refuse datasets whose pixels differ from the manifest.")
+@click.option("--save-sr", is_flag=True, help="Keep the SR images under OUT/sr/.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run folder [default: results/runs/<timestamp>-<id>].",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(
+    models: str,
+    scale: int,
+    datasets: str,
+    metrics: str,
+    crop_border: int | None,
+    device: str,
+    mirror: str | None,
+    strict: bool,
+    save_sr: bool,
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
+    from srbench_eval.evaluate import RunConfig, default_out_dir, run_evaluation
+    from srbench_eval.report import build_table, to_markdown
+
+    config = RunConfig(
+        models=_split(models),
+        scale=scale,
+        datasets=_split(datasets),
+        metrics=_split(metrics),
+        crop_border=crop_border,
+        device=device,
+        mirror=mirror,
+        strict=strict,
+        save_sr=save_sr,
+    )
+    out = out or default_out_dir()
+    summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
+    click.echo(to_markdown(build_table([summary])))
+    click.echo(f"results: {out}")
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["md", "latex"]), default="md", show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
+)
+def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+    """Rebuild the comparison table from one or more finished runs (later runs win on duplicates)."""
+    from srbench_eval.report import build_table, to_latex, to_markdown
+    from srbench_eval.results import load_summary, write_text_atomic
+
+    t = build_table([load_summary(d) for d in run_dirs])
+    text = to_markdown(t) if fmt == "md" else to_latex(t)
+    if out:
+        write_text_atomic(out, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.option("--baseline", required=True, type=click.Path(path_type=Path), help="Baseline JSON file.")
+@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--mirror", default=None, help="Mirror for a fresh run [default: $SRBENCH_MIRROR].")
+@click.option("--device", default="cpu", show_default=True, help="Device for a fresh run.")
+@click.option("--update", is_flag=True, help="Write the baseline from the run instead of checking it.")
+def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str, update: bool) -> None:
+    """Compare RUN_DIR (or a fresh run with the baseline's settings) with BASELINE; exit 1 on any change."""
+    import tempfile
+
+    from srbench_eval.evaluate import RunConfig, run_evaluation
+    from srbench_eval.regression import baseline_from_summary, compare, format_comparisons, load_baseline
+    from srbench_eval.results import load_summary, write_text_atomic
+
+    if update and run_dir is None:
+        raise SrbenchError("--update needs a RUN_DIR to take the values from")
+    if update:
+        write_text_atomic(baseline, baseline_from_summary(load_summary(run_dir)).to_json())
+        click.echo(f"wrote {baseline}")
+        return
+    base = load_baseline(baseline)
+    if run_dir is not None:
+        summary = load_summary(run_dir)
+    else:
+        r = base.run
+        config = RunConfig(
+            models=tuple(r["models"]),
+            scale=int(r["scale"]),
+            datasets=tuple(r["datasets"]),
+            metrics=tuple(r["metrics"]),
+            crop_border=r.get("crop_border"),
+            device=device,
+            mirror=mirror,
+        )
+        with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
+            summary = run_evaluation(config, Path(tmp) / "run", progress=False)
+    comparisons = compare(base, summary)
+    click.echo(format_comparisons(comparisons))
+    bad = [c for c in comparisons if c.status != "ok"]
+    if bad:
+        click.echo(f"{len(bad)} of {len(comparisons)} values differ from {baseline} or are missing", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"all {len(comparisons)} values match {baseline}")

@@ -1,0 +1,254 @@
+"""The single inference + metrics loop behind ``srbench-eval run``.
+
+For every dataset and HR image: ``HR = modcrop(HR, scale)``, ``LR = round(imresize(HR, 1/scale))``
+(MATLAB bicubic, uint8), then for every model ``SR = round(clip(model(LR)))`` as uint8 and every
+metric is updated with (SR, HR). The LR image is made once and shared by all models. Learned RGB
+models get a grey LR image replicated to three channels and their output averaged back to grey, so
+a grey image is always scored as its own Y channel.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from srbench_eval import weights
+from srbench_eval.data.datasets import Dataset, open_dataset
+from srbench_eval.data.degrade import degrade_bicubic
+from srbench_eval.data.images import modcrop, read_image, write_image
+from srbench_eval.errors import SrbenchError
+from srbench_eval.metrics import Metric, MetricSettings, get_metric
+from srbench_eval.models.loading import FolderModel, NetworkModel, resolve_model
+from srbench_eval.report import build_table, to_latex, to_markdown
+from srbench_eval.results import (
+    ImageValue,
+    Summary,
+    SummaryEntry,
+    csv_text,
+    environment_provenance,
+    finished_run_dir,
+    utc_now,
+    write_text_atomic,
+)
+
+DEFAULT_DATASETS = ("set5", "set14", "bsd100", "urban100")
+DEFAULT_METRICS = ("psnr", "ssim")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run; stored in ``summary.json`` so a run can be repeated."""
+
+    models: tuple[str, ...]
+    scale: int = 4
+    datasets: tuple[str, ...] = DEFAULT_DATASETS
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    crop_border: int | None = None  # None: crop = scale
+    device: str = "auto"
+    mirror: str | None = None
+    strict: bool = False
+    save_sr: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def border(self) -> int:
+        return self.scale if self.crop_border is None else self.crop_border
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["crop_border"] = self.border
+        return d
+
+
+def default_out_dir(root: Path = Path("results/runs")) -> Path:
+    return root / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SrbenchError(f"unknown device '{name}': use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SrbenchError(f"device '{name}' requested but no CUDA GPU is available; use --device cpu")
+    return device
+
+
+def _check_config(config: RunConfig) -> None:
+    if config.scale < 1 or config.scale > 16:
+        raise SrbenchError(f"scale {config.scale} does not fit: use an integer from 2 to 8 (1 for identity)")
+    if config.border < 0:
+        raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")
+    if not config.models:
+        raise SrbenchError("no models given: e.g. --models bicubic")
+    if not config.datasets:
+        raise SrbenchError("no datasets given: e.g. --datasets demo")
+    for kind, names in (("model", config.models), ("dataset", config.datasets), ("metric", config.metrics)):
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise SrbenchError(f"{kind} '{sorted(dupes)[0]}' is listed twice")
+
+
+def _to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
+    t = torch.from_numpy(img).to(device=device, dtype=torch.float32)
+    return (t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)).unsqueeze(0)
+
+
+def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
+    arr = t[0].to(torch.uint8).cpu().numpy()
+    return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
+
+
+def _super_resolve(
+    model: NetworkModel | FolderModel, dataset: Dataset, image: str, lr: torch.Tensor, hr: torch.Tensor
+) -> torch.Tensor:
+    """SR image as a float tensor of 8-bit values, the same shape as ``hr``."""
+    if isinstance(model, FolderModel):
+        img = model.image_for(dataset.name, image)
+        sr = _to_tensor(img, hr.device)
+        if sr.shape[1] == 3 and hr.shape[1] == 1:
+            sr = sr.mean(dim=1, keepdim=True).round()
+        elif sr.shape[1] == 1 and hr.shape[1] == 3:
+            sr = sr.expand(-1, 3, -1, -1)
+        if sr.shape[-2:] != hr.shape[-2:]:
+            raise SrbenchError(
+                f"model '{model.name}', {dataset.name}/{image}: SR image is {sr.shape[-1]}x{sr.shape[-2]} "
+                f"but the HR image (mod-cropped to x{model.scale}) is {hr.shape[-1]}x{hr.shape[-2]}"
+            )
+        return sr
+    x = lr / 255.0
+    grey_in = x.shape[1] == 1 and not model.accepts_grey
+    out = model.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
+    if grey_in:
+        out = out.mean(dim=1, keepdim=True)
+    if out.shape != hr.shape:
+        raise SrbenchError(
+            f"model '{model.name}' returned {tuple(out.shape)} for {dataset.name}/{image}, "
+            f"expected {tuple(hr.shape)}"
+        )
+    if not torch.isfinite(out).all():
+        raise SrbenchError(f"model '{model.name}' produced NaN or infinite values on {dataset.name}/{image}")
+    return (out.double() * 255.0).clamp(0, 255).round().float()
+
+
+def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
+    """Evaluate every model on every dataset; write results.csv, summary.json and tables to ``out``."""
+    _check_config(config)
+    started = utc_now()
+    device = resolve_device(config.device)
+    metric_classes = [get_metric(m) for m in config.metrics]
+    datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
+    models = [resolve_model(spec, config.scale, device) for spec in config.models]
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
+    settings = MetricSettings(scale=config.scale, crop_border=config.border, device=device)
+
+    with finished_run_dir(out) as staging:
+        rows: list[ImageValue] = []
+        entries: list[SummaryEntry] = []
+        for ds in datasets:
+            metrics: dict[tuple[str, str], Metric] = {
+                (m.name, cls.name): cls(settings) for m in models for cls in metric_classes
+            }
+            bar = tqdm(
+                list(zip(ds.names(), ds.images, strict=True)),
+                desc=f"{ds.name} x{config.scale}",
+                unit="img",
+                disable=not progress,
+                leave=False,
+            )
+            for image, path in bar:
+                hr_img = modcrop(read_image(path), config.scale)
+                if min(hr_img.shape[:2]) < config.scale * 2 + 2 * config.border:
+                    raise SrbenchError(
+                        f"{path}: {hr_img.shape[1]}x{hr_img.shape[0]} is too small for x{config.scale} "
+                        f"with a {config.border}-pixel border crop"
+                    )
+                hr = _to_tensor(hr_img, device)
+                lr = _to_tensor(degrade_bicubic(hr_img, config.scale), device)
+                for model in models:
+                    sr = _super_resolve(model, ds, image, lr, hr)
+                    if config.save_sr:
+                        write_image(
+                            staging / "sr" / model.name / ds.name / f"{image}.png", _to_uint8_image(sr)
+                        )
+                    for cls in metric_classes:
+                        values = metrics[(model.name, cls.name)].update(sr, hr)
+                        if values is not None:
+                            rows.append(
+                                ImageValue(
+                                    model.name,
+                                    ds.name,
+                                    config.scale,
+                                    image,
+                                    cls.name,
+                                    float(values.reshape(-1)[0]),
+                                )
+                            )
+            for (model_name, metric_name), metric in metrics.items():
+                mv = metric.compute()
+                entries.append(
+                    SummaryEntry(
+                        model_name,
+                        ds.name,
+                        config.scale,
+                        metric_name,
+                        mv.value,
+                        mv.n_samples,
+                        mv.reliable,
+                        mv.note,
+                    )
+                )
+                if not metric.per_image:
+                    rows.append(ImageValue(model_name, ds.name, config.scale, "", metric_name, mv.value))
+
+        provenance = environment_provenance(str(device))
+        provenance.update(
+            started=started,
+            finished=utc_now(),
+            protocol={
+                "scale": config.scale,
+                "crop_border": config.border,
+                "degradation": "LR = round(MATLAB imresize(modcrop(HR, scale), 1/scale, 'bicubic')) as uint8",
+                "sr_quantisation": "round(clip(SR * 255, 0, 255)) as uint8",
+                "fidelity_channel": "Y of MATLAB rgb2ycbcr (16 + 65.481 R + 128.553 G + 24.966 B), "
+                "grey images used as Y",
+                "ssim": "Wang et al. 2004: Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03, L 255, valid region",
+            },
+            datasets={
+                ds.name: {
+                    "title": getattr(ds, "title", ds.name),
+                    "images": len(ds.images),
+                    "manifest_digest": ds.manifest_digest,
+                    "verified": ds.verified,
+                }
+                for ds in datasets
+            },
+            models={m.name: m.provenance for m in models},
+            stand_in_weights=weights.stand_ins_used(),
+        )
+        metric_info = {
+            cls.name: {
+                "label": cls.label,
+                "higher_is_better": cls.higher_is_better,
+                "per_image": cls.per_image,
+                "decimals": cls.decimals,
+            }
+            for cls in metric_classes
+        }
+        summary = Summary(entries, metric_info, provenance, config.to_json())
+        table = build_table([summary])
+        write_text_atomic(staging / "results.csv", csv_text(rows))
+        write_text_atomic(staging / "summary.json", summary.to_json())
+        write_text_atomic(staging / "table.md", to_markdown(table))
+        write_text_atomic(staging / "table.tex", to_latex(table))
+    return summary

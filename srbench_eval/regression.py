@@ -1,0 +1,134 @@
+"""Regression checks: compare a run's summary with a committed baseline, metric by metric.
+
+A baseline file (``results/baselines/NAME.json``) holds the run settings that produced it, the
+per-metric absolute tolerances, and the expected set-level values. Any value that moved by more
+than its tolerance, in either direction, is a failure (for a fixed model a PSNR that *rises* means
+the protocol changed just as surely as one that falls), and so is any expected value the run lacks.
+The default tolerance of a metric is its ``tolerance`` attribute, else ``10 ** -(decimals + 1)``:
+one tenth of the last printed digit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from srbench_eval.errors import SrbenchError
+from srbench_eval.metrics import get_metric
+from srbench_eval.results import Summary, SummaryEntry, _entry_from_json, _entry_to_json
+
+BASELINE_KIND = "srbench-eval baseline"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    run: dict[str, Any]
+    tolerances: dict[str, float]
+    entries: list[SummaryEntry]
+    provenance: dict[str, Any]
+
+    def to_json(self) -> str:
+        doc = {
+            "kind": BASELINE_KIND,
+            "format": 1,
+            "run": self.run,
+            "tolerances": self.tolerances,
+            "results": [_entry_to_json(e) for e in self.entries],
+            "provenance": self.provenance,
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    key: tuple[str, str, int, str]  # model, dataset, scale, metric
+    expected: float
+    actual: float | None
+    tolerance: float
+
+    @property
+    def diff(self) -> float | None:
+        if self.actual is None:
+            return None
+        if math.isinf(self.expected) and self.actual == self.expected:
+            return 0.0
+        return self.actual - self.expected
+
+    @property
+    def status(self) -> str:
+        if self.actual is None or math.isnan(self.actual):
+            return "MISSING"
+        d = self.diff
+        return "ok" if d is not None and abs(d) <= self.tolerance else "CHANGED"
+
+
+def default_tolerance(metric: str) -> float:
+    cls = get_metric(metric)
+    return float(getattr(cls, "tolerance", 10.0 ** -(cls.decimals + 1)))
+
+
+def baseline_from_summary(summary: Summary) -> Baseline:
+    metrics = sorted({e.metric for e in summary.entries})
+    return Baseline(
+        summary.config,
+        {m: default_tolerance(m) for m in metrics},
+        list(summary.entries),
+        {k: v for k, v in summary.provenance.items() if k not in ("command",)},
+    )
+
+
+def load_baseline(path: Path) -> Baseline:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("kind") != BASELINE_KIND:
+            raise ValueError("not a baseline file")
+        return Baseline(
+            doc["run"],
+            {k: float(v) for k, v in doc["tolerances"].items()},
+            [_entry_from_json(e) for e in doc["results"]],
+            doc.get("provenance", {}),
+        )
+    except FileNotFoundError:
+        raise SrbenchError(f"{path}: baseline file not found") from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise SrbenchError(f"{path}: not a srbench-eval baseline ({e})") from None
+
+
+def compare(baseline: Baseline, summary: Summary) -> list[Comparison]:
+    actual = {(e.model, e.dataset, e.scale, e.metric): e.value for e in summary.entries}
+    return [
+        Comparison(
+            (e.model, e.dataset, e.scale, e.metric),
+            e.value,
+            actual.get((e.model, e.dataset, e.scale, e.metric)),
+            baseline.tolerances.get(e.metric, default_tolerance(e.metric)),
+        )
+        for e in baseline.entries
+    ]
+
+
+def format_comparisons(comparisons: list[Comparison]) -> str:
+    rows = [
+        [
+            *c.key[:2],
+            f"×{c.key[2]}",
+            c.key[3],
+            f"{c.expected:.6f}",
+            "–" if c.actual is None else f"{c.actual:.6f}",
+            "–" if c.diff is None else f"{c.diff:+.2e}",
+            f"{c.tolerance:.0e}",
+            c.status,
+        ]
+        for c in comparisons
+    ]
+    return tabulate(
+        rows,
+        headers=["model", "dataset", "scale", "metric", "baseline", "run", "diff", "tol", "status"],
+        tablefmt="simple",
+        disable_numparse=True,
+    )

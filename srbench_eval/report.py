@@ -1,0 +1,188 @@
+"""Comparison tables in the layout of the SR papers (e.g. the Dual Perceptual loss paper).
+
+One block per dataset (and scale), one row per metric with its direction (``PSNR ↑``, ``LPIPS ↓``),
+one column per model. In every row the best value is bold and the second best underlined, compared
+at display precision so that values printed equal are marked equal. PSNR has 2 decimals, SSIM and
+LPIPS 4: the precision is the metric's own ``decimals``. A value the metric marked unreliable (FID
+on fewer samples than feature dimensions) carries a dagger and a footnote. Markdown and LaTeX
+(booktabs) come from the same list of rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from srbench_eval.results import Summary, SummaryEntry
+
+DAGGER = "†"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    rank: int  # 1 best, 2 second best, 0 otherwise
+    unreliable: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    block: str  # dataset label, e.g. "Set5 ×4"
+    metric_label: str  # e.g. "PSNR ↑"
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    models: tuple[str, ...]
+    rows: tuple[Row, ...]
+    footnotes: tuple[str, ...]
+    notes: tuple[str, ...]  # shown under the table: stand-in warnings, the scale
+
+
+def build_table(summaries: Sequence[Summary]) -> Table:
+    """Merge the entries of one or more runs into table rows (later runs win on duplicates)."""
+    entries: dict[tuple[str, str, int, str], SummaryEntry] = {}
+    metric_info: dict[str, dict] = {}
+    titles: dict[str, str] = {}
+    warnings: list[str] = []
+    for s in summaries:
+        metric_info.update(s.metrics)
+        for name, info in s.provenance.get("datasets", {}).items():
+            titles[name] = info.get("title", name)
+        for e in s.entries:
+            entries[(e.model, e.dataset, e.scale, e.metric)] = e
+        stand_ins = s.provenance.get("stand_in_weights")
+        if stand_ins:
+            warnings.append(
+                f"STAND-IN WEIGHTS ({', '.join(stand_ins)}): values are test artefacts, not results"
+            )
+    models = _ordered(k[0] for k in entries)
+    blocks = _ordered((k[1], k[2]) for k in entries)
+    metrics = _ordered(k[3] for k in entries)
+    scales = {b[1] for b in blocks}
+    rows: list[Row] = []
+    footnotes: list[str] = []
+    for dataset, scale in blocks:
+        label = titles.get(dataset, dataset) + (f" ×{scale}" if len(scales) > 1 else "")
+        for metric in metrics:
+            present = [entries.get((m, dataset, scale, metric)) for m in models]
+            if all(e is None for e in present):
+                continue
+            info = metric_info.get(metric, {"label": metric, "higher_is_better": True, "decimals": 4})
+            cells = _rank_row(present, info)
+            for e in present:
+                if e is not None and not e.reliable and e.note and e.note not in footnotes:
+                    footnotes.append(e.note)
+            arrow = "↑" if info["higher_is_better"] else "↓"
+            rows.append(Row(label, f"{info['label']} {arrow}", cells))
+    if len(scales) == 1 and blocks:
+        warnings.insert(0, f"scale ×{blocks[0][1]}")
+    return Table(tuple(models), tuple(rows), tuple(footnotes), tuple(_ordered(warnings)))
+
+
+def _ordered(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+def _format(value: float, decimals: int) -> str:
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:.{decimals}f}"
+
+
+def _rank_row(present: list[SummaryEntry | None], info: dict) -> tuple[Cell, ...]:
+    decimals = int(info["decimals"])
+    shown = [None if e is None or math.isnan(e.value) else round(e.value, decimals) for e in present]
+    distinct = sorted({v for v in shown if v is not None}, reverse=bool(info["higher_is_better"]))
+    ranks = {v: i + 1 for i, v in enumerate(distinct[:2])} if len(distinct) > 1 else {}
+    cells = []
+    for e, v in zip(present, shown, strict=True):
+        if e is None:
+            cells.append(Cell("–", 0))
+        else:
+            cells.append(
+                Cell(_format(e.value, decimals), ranks.get(v, 0) if v is not None else 0, not e.reliable)
+            )
+    return tuple(cells)
+
+
+def to_markdown(table: Table) -> str:
+    def md(c: Cell) -> str:
+        t = c.text + (DAGGER if c.unreliable else "")
+        return f"**{t}**" if c.rank == 1 else f"<u>{t}</u>" if c.rank == 2 else t
+
+    body, last = [], None
+    for r in table.rows:
+        body.append([r.block if r.block != last else "", r.metric_label, *(md(c) for c in r.cells)])
+        last = r.block
+    text = tabulate(
+        body,
+        headers=["Dataset", "Metric", *table.models],
+        tablefmt="pipe",
+        colalign=("left", "left", *("right",) * len(table.models)),
+        disable_numparse=True,
+    )
+    notes = [f"_{w}_" for w in table.notes] + [f"{DAGGER} {n}" for n in table.footnotes]
+    notes.append("Best in **bold**, second best <u>underlined</u>.")
+    return text + "\n\n" + "\n".join(notes) + "\n"
+
+
+_LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _latex_text(text: str) -> str:
+    out = latex_escape(text)
+    return (
+        out.replace("↑", r"$\uparrow$")
+        .replace("↓", r"$\downarrow$")
+        .replace("×", r"$\times$")
+        .replace("∞", r"$\infty$")
+        .replace("–", "--")
+    )
+
+
+def to_latex(table: Table) -> str:
+    def tex(c: Cell) -> str:
+        t = _latex_text(c.text) + (r"$^\dagger$" if c.unreliable else "")
+        return rf"\textbf{{{t}}}" if c.rank == 1 else rf"\underline{{{t}}}" if c.rank == 2 else t
+
+    lines = [
+        "% requires \\usepackage{booktabs}",
+        r"\begin{tabular}{ll" + "c" * len(table.models) + "}",
+        r"\toprule",
+        " & ".join(["Dataset", "Metric", *(latex_escape(m) for m in table.models)]) + r" \\",
+    ]
+    last = None
+    for r in table.rows:
+        if r.block != last:
+            lines.append(r"\midrule")
+        first = _latex_text(r.block) if r.block != last else ""
+        lines.append(" & ".join([first, _latex_text(r.metric_label), *(tex(c) for c in r.cells)]) + r" \\")
+        last = r.block
+    lines.append(r"\bottomrule")
+    width = 2 + len(table.models)
+    notes = [_latex_text(n) for n in table.notes] + [r"$^\dagger$ " + _latex_text(n) for n in table.footnotes]
+    lines += [rf"\multicolumn{{{width}}}{{l}}{{\footnotesize {n}}} \\" for n in notes]
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,49 @@
+"""Result files: CSV/JSON round trips and the all-or-nothing run folder."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from srbench_eval.errors import SrbenchError
+from srbench_eval.results import (
+    ImageValue,
+    Summary,
+    SummaryEntry,
+    csv_text,
+    finished_run_dir,
+    load_summary,
+    read_csv,
+)
+
+
+def test_csv_round_trip_is_exact(tmp_path: Path) -> None:
+    rows = [ImageValue("bicubic", "set5", 4, "baby", "psnr", 31.780960128367534),
+            ImageValue("bicubic", "set5", 4, "", "fid", math.inf)]
+    p = tmp_path / "results.csv"
+    p.write_text(csv_text(rows))
+    assert p.read_text().splitlines()[0] == "model,dataset,scale,image,metric,value"
+    assert read_csv(p) == rows
+
+
+def test_summary_round_trip_with_infinity(tmp_path: Path) -> None:
+    s = Summary([SummaryEntry("m", "d", 2, "psnr", math.inf, 1)], {"psnr": {"label": "PSNR"}}, {"x": 1}, {})
+    (tmp_path / "summary.json").write_text(s.to_json())
+    assert load_summary(tmp_path).entries == s.entries
+    with pytest.raises(SrbenchError, match="no summary.json"):
+        load_summary(tmp_path / "nope")
+
+
+def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError), finished_run_dir(out) as staging:
+        (staging / "results.csv").write_text("partial")
+        raise RuntimeError("boom")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with finished_run_dir(out) as staging:
+        (staging / "results.csv").write_text("ok")
+    assert (out / "results.csv").read_text() == "ok"
+    with pytest.raises(SrbenchError, match="already exists"), finished_run_dir(out):
+        pass
