@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test check lint install clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found; set PY=/path/to/python3.11"; exit 1; }
@@ -28,3 +28,11 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+# Regression checks against the committed baselines: demo always, the benchmarks when ../shared exists.
+SHARED_BENCH := ../shared/benchmarks
+check: $(STAMP)
+	for s in 2 3 4; do $(BIN)/srbench-eval check --baseline results/baselines/bicubic-demo-x$$s.json || exit 1; done
+	if [ -d $(SHARED_BENCH) ]; then \
+	  $(BIN)/srbench-eval check --baseline results/baselines/bicubic-benchmarks-x4.json --mirror $(SHARED_BENCH); \
+	else echo "skipped benchmark baselines: $(SHARED_BENCH) is absent"; fi

@@ -226,10 +226,11 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             },
             datasets={
                 ds.name: {
-                    "title": getattr(ds, "title", ds.name),
+                    "title": ds.title or ds.name,
                     "images": len(ds.images),
                     "manifest_digest": ds.manifest_digest,
                     "verified": ds.verified,
+                    "location": ds.location,
                 }
                 for ds in datasets
             },

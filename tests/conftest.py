@@ -43,6 +43,26 @@ STAND_IN_BUILDERS: dict[str, Callable[[], dict[str, torch.Tensor]]] = {
 }
 
 
+def _fid_inception_builder() -> dict[str, torch.Tensor]:
+    """pytorch-fid's FID Inception has torchvision's Inception-v3 parameters (1008 classes, no aux
+    head; its FID blocks change only forward passes). Convolutions get seeded He-normal weights so
+    that pool3 features stay of order 1 through the ~90 layers (torchvision's own init explodes)."""
+    import torchvision
+
+    torch.manual_seed(0)
+    net = torchvision.models.inception_v3(
+        weights=None, num_classes=1008, aux_logits=False, init_weights=False
+    )
+    for m in net.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            fan_in = m.in_channels * m.kernel_size[0] * m.kernel_size[1] // m.groups
+            torch.nn.init.normal_(m.weight, 0.0, (2.0 / fan_in) ** 0.5)
+    return net.state_dict()
+
+
+STAND_IN_BUILDERS["inception-fid"] = _fid_inception_builder
+
+
 @pytest.fixture(scope="session")
 def _stand_in_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("torch_home")
@@ -69,3 +89,16 @@ def stand_in_weights(_stand_in_home: Path, monkeypatch: pytest.MonkeyPatch) -> C
         return ckpt
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _session_data_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("srbench_data")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_cache(_session_data_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's dataset cache, or the network, from tests (fixtures may override)."""
+    monkeypatch.setenv("SRBENCH_DATA", str(_session_data_cache))
+    monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+    monkeypatch.delenv("SRBENCH_MIRROR", raising=False)

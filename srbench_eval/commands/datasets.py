@@ -1,10 +1,75 @@
-"""`srbench-eval datasets` commands."""
+"""`srbench-eval datasets list|download|verify|manifest`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from srbench_eval.data import datasets as ds
+from srbench_eval.data.download import MIRROR_ENV
+from srbench_eval.data.manifest import hash_images, manifest_digest, manifest_yaml
+from srbench_eval.errors import SrbenchError
+
+_MIRROR_HELP = f"Local folder or base URL tried before the public URLs (default: ${MIRROR_ENV})."
 
 
 @click.group()
 def datasets() -> None:
-    """Datasets commands."""
+    """List, download and verify the benchmark datasets of datasets.yaml."""
+
+
+@datasets.command("list")
+@click.option("--mirror", default=None, help=_MIRROR_HELP)
+def list_(mirror: str | None) -> None:
+    """Show each dataset: images, where its copy is, and its verification state."""
+    rows = [ds.dataset_status(e, mirror) for e in ds.registry().values()]
+    width = max(len(r.name) for r in rows)
+    click.echo(f"{'name':<{width}}  {'images':>6}  where; verified")
+    for r in rows:
+        click.echo(f"{r.name:<{width}}  {r.images:>6}  {r.where}; {r.verified}")
+
+
+@datasets.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--mirror", default=None, help=_MIRROR_HELP)
+@click.option("--strict", is_flag=True, help="Refuse a copy whose pixels differ from the manifest.")
+@click.option("--force", is_flag=True, help="Download again even if a copy is in the cache.")
+def download(names: tuple[str, ...], mirror: str | None, strict: bool, force: bool) -> None:
+    """Download datasets into the cache ($SRBENCH_DATA), verified against their manifests."""
+    for name in names:
+        d = ds.download_dataset(name, mirror=mirror, strict=strict, force=force)
+        click.echo(f"{d.name}: {len(d.images)} images, {d.verified} ({d.location})")
+
+
+@datasets.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--mirror", default=None, help=_MIRROR_HELP)
+@click.option("--strict", is_flag=True, help="Exit with an error if a copy differs from its manifest.")
+def verify(names: tuple[str, ...], mirror: str | None, strict: bool) -> None:
+    """Decode every image of existing copies (names or folders) and check their pixel hashes."""
+    failed = []
+    for name in names:
+        d = ds.verify_dataset(name, mirror=mirror)
+        click.echo(f"{d.name}: {len(d.images)} images, {d.verified} ({d.location})")
+        click.echo(f"  digest {d.manifest_digest}")
+        if not d.ok:
+            failed.append(d.name)
+    if strict and failed:
+        raise SrbenchError(
+            f"{', '.join(failed)}: differs from datasets.yaml, so published numbers are not comparable"
+        )
+
+
+@datasets.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def manifest(folder: Path) -> None:
+    """Print the manifest block of datasets.yaml for a folder of HR images."""
+    if not folder.is_dir():
+        raise SrbenchError(f"{folder}: no such folder; give a folder of HR images")
+    images = ds.folder_images(folder)
+    if not images:
+        raise SrbenchError(f"{folder}: no image files in this folder")
+    hashes = hash_images(images, None) or {}
+    click.echo(f"# {len(hashes)} images from {folder.resolve()}; digest {manifest_digest(hashes)}")
+    click.echo(manifest_yaml(hashes).rstrip("\n"))
