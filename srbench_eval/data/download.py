@@ -25,6 +25,7 @@ import shutil
 import sys
 import tarfile
 import time
+import urllib.parse
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -139,7 +140,11 @@ def _download(url: str, source: Source, archives: Path) -> Path:
             last = e
         if attempt < RETRIES:
             time.sleep(attempt + 1)
-    what = "download interrupted" if isinstance(last, requests.exceptions.ChunkedEncodingError) else "failed"
+    interrupted = isinstance(last, requests.exceptions.ChunkedEncodingError)
+    if isinstance(last, requests.ConnectionError) and not interrupted:
+        host = urllib.parse.urlsplit(url).netloc
+        raise SourceFailed(f"{host}: cannot connect after {RETRIES + 1} attempts")
+    what = "download interrupted" if interrupted else "failed"
     raise SourceFailed(f"{url}: {what} after {RETRIES + 1} attempts ({_short(last) if last else '?'})")
 
 

@@ -1,0 +1,178 @@
+"""MATLAB-compatible bicubic resizing and the bicubic degradation of the SR benchmarks.
+
+The published tables made their low-resolution inputs with MATLAB's ``imresize(hr, 1/s, 'bicubic')``
+and their bicubic baseline with ``imresize(lr, s, 'bicubic')``. Neither ``cv2.resize``, PIL nor
+``torch.nn.functional.interpolate`` reproduces it (no antialiasing, other borders), so it is
+re-implemented here with MATLAB's conventions:
+
+* Kernel: Keys' cubic convolution with ``a = -0.5``::
+
+      k(x) = 1.5|x|^3 - 2.5|x|^2 + 1                 for |x| <= 1
+           = -0.5|x|^3 + 2.5|x|^2 - 4|x| + 2         for 1 < |x| <= 2
+           = 0                                       otherwise
+
+* Antialiasing when downscaling (scale ``s < 1``): the kernel is stretched to ``s * k(s * x)``, so
+  its support widens from 4 to ``4 / s`` input samples.
+* Output size ``ceil(in * s)``; output sample ``i`` (1-based) sits at input coordinate
+  ``u = i / s + 0.5 * (1 - 1 / s)`` and takes the ``ceil(width) + 2`` input samples from
+  ``floor(u - width / 2)`` on, each weighted by ``k(u - j)``; the weights of every output sample are
+  divided by their sum.
+* Borders: indices outside ``1..n`` are mirrored with the edge sample repeated
+  (``[1:n, n:-1:1]`` read cyclically, NumPy's ``'symmetric'`` padding).
+* Separable: the dimension with the smaller scale is resized first, height first for equal scales
+  (MATLAB sorts the scales stably: dimension 1, then dimension 2).
+
+Arithmetic is ``float64`` throughout; the result is neither clipped nor rounded (MATLAB's behaviour
+on a ``double`` input). :func:`degrade_bicubic` rounds and saturates the LR image to ``uint8`` the way
+MATLAB converts (half away from zero), as the LR PNG files of the benchmarks were stored.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from srbench_eval.data.images import modcrop
+
+KERNEL_WIDTH = 4.0
+
+
+def cubic_kernel(x: torch.Tensor) -> torch.Tensor:
+    """Keys' cubic convolution kernel with ``a = -0.5`` (MATLAB's ``cubic``)."""
+    ax = x.abs()
+    near = (1.5 * ax - 2.5) * ax * ax + 1.0
+    far = ((-0.5 * ax + 2.5) * ax - 4.0) * ax + 2.0
+    return torch.where(ax <= 1.0, near, torch.where(ax <= 2.0, far, torch.zeros_like(ax)))
+
+
+def output_length(in_length: int, scale: float) -> int:
+    """MATLAB's output size for a scale factor: ``ceil(in * scale)``."""
+    return math.ceil(in_length * scale)
+
+
+@lru_cache(maxsize=256)
+def resize_taps(in_length: int, out_length: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights ``(out, P)`` (float64) and 0-based input indices ``(out, P)`` of a 1-D resize.
+
+    Taps whose weight is zero for every output sample are dropped (MATLAB's ``kill`` step), so
+    ``P = ceil(4 / s)`` when downscaling by ``s`` and 4 when upscaling.
+    """
+    if scale < 1:
+        width = KERNEL_WIDTH / scale
+
+        def kernel(d: torch.Tensor) -> torch.Tensor:
+            return scale * cubic_kernel(scale * d)
+    else:
+        width = KERNEL_WIDTH
+        kernel = cubic_kernel
+    # 1-based positions, as in MATLAB, converted to 0-based indices at the end.
+    pos = torch.arange(1, out_length + 1, dtype=torch.float64) / scale + 0.5 * (1.0 - 1.0 / scale)
+    first = torch.floor(pos - width / 2)
+    taps = first[:, None] + torch.arange(math.ceil(width) + 2, dtype=torch.float64)[None, :]
+    weights = kernel(pos[:, None] - taps)
+    weights = weights / weights.sum(dim=1, keepdim=True)
+    used = (weights != 0).any(dim=0)
+    weights, taps = weights[:, used], taps[:, used].long() - 1
+    # Symmetric mirror with the edge repeated: -1 -> 0, -2 -> 1, n -> n - 1, n + 1 -> n - 2, ...
+    period = 2 * in_length
+    taps = taps.remainder(period)
+    taps = torch.where(taps >= in_length, period - 1 - taps, taps)
+    return weights.contiguous(), taps.contiguous()
+
+
+@lru_cache(maxsize=256)
+def resize_matrices(
+    in_length: int, out_length: int, scale: float, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 1-D resize as a sparse ``(out, in)`` matrix ``A`` and its transpose, float64 on ``device``.
+
+    Resizing the rows of an ``(H, W)`` plane is ``A @ plane``; resizing its columns is
+    ``plane @ A.T``. Both products keep the memory layout row-major, so no transposes are copied.
+    Duplicate indices (two taps mirrored onto one border sample) are summed. CSR where the device
+    supports it (CPU, CUDA), dense elsewhere.
+    """
+    weights, taps = resize_taps(in_length, out_length, scale)
+    rows = torch.arange(out_length).repeat_interleave(taps.shape[1])
+    coo = torch.sparse_coo_tensor(
+        torch.stack((rows, taps.reshape(-1))), weights.reshape(-1), (out_length, in_length), check_invariants=True
+    ).coalesce()
+    if device.type not in ("cpu", "cuda"):
+        dense = coo.to_dense().to(device)
+        return dense, dense.T.contiguous()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
+        return coo.to_sparse_csr().to(device), coo.t().coalesce().to_sparse_csr().to(device)
+
+
+def _resize_planes(planes: torch.Tensor, scale: float) -> torch.Tensor:
+    """Resize a float64 ``(P, H, W)`` stack of planes: rows first, then columns (MATLAB's order)."""
+    n, h, w = planes.shape
+    out_h, out_w = output_length(h, scale), output_length(w, scale)
+    rows_mat, _ = resize_matrices(h, out_h, scale, planes.device)
+    _, cols_mat_t = resize_matrices(w, out_w, scale, planes.device)
+    # Sparse @ dense per plane (the sparse kernels take 2-D operands), then one dense @ sparse.
+    tall = torch.stack([rows_mat @ plane for plane in planes.unbind(0)])
+    return (tall.reshape(n * out_h, w) @ cols_mat_t).reshape(n, out_h, out_w)
+
+
+def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``(C, H, W)`` or ``(N, C, H, W)`` float tensor.
+
+    Computed in float64 on ``x``'s device and returned in ``x``'s dtype and layout, unclipped and
+    unrounded. The output is ``ceil(H * scale) x ceil(W * scale)``; see the module docstring for the
+    kernel and the border conventions.
+    """
+    if x.ndim not in (3, 4):
+        raise ValueError(f"imresize takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"imresize takes a float tensor, got {x.dtype}")
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    # Both dimensions share one scale, so MATLAB's order is rows (H), then columns (W).
+    planes = x.to(torch.float64).reshape(-1, *x.shape[-2:])
+    out = _resize_planes(planes.contiguous(), float(scale))
+    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
+
+
+def round_uint8(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB's conversion to ``uint8`` values: round half away from zero, saturate to 0..255.
+
+    Keeps ``x``'s float dtype (torch's own ``round`` rounds half to even, which differs on the
+    exact halves that bicubic weights of the form k/128 produce).
+    """
+    return torch.floor(x + 0.5).clamp_(0.0, 255.0)
+
+
+def degrade_bicubic_tensor(hr: torch.Tensor, scale: int) -> torch.Tensor:
+    """Batched bicubic degradation of mod-cropped HR images holding 0..255 values.
+
+    ``hr`` is ``(N, C, H, W)`` float with ``H`` and ``W`` multiples of ``scale``; returns
+    ``round(clip(imresize(hr, 1 / scale)))`` in ``hr``'s dtype.
+    """
+    if hr.shape[-2] % scale or hr.shape[-1] % scale:
+        raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
+    return round_uint8(imresize(hr.to(torch.float64), 1.0 / scale)).to(hr.dtype)
+
+
+def degrade_bicubic(hr: np.ndarray, scale: int) -> np.ndarray:
+    """The LR image of the benchmarks: ``uint8(imresize(modcrop(hr, scale), 1 / scale, 'bicubic'))``.
+
+    ``hr`` is a ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8`` array; the result has the same layout.
+    """
+    if hr.dtype != np.uint8 or hr.ndim not in (2, 3):
+        raise ValueError(f"degrade_bicubic takes (H, W) or (H, W, C) uint8 arrays, got {hr.dtype} {hr.shape}")
+    hr = modcrop(hr, scale)
+    t = torch.from_numpy(np.ascontiguousarray(hr)).to(torch.float64)
+    t = t[None] if hr.ndim == 2 else t.permute(2, 0, 1)
+    lr = degrade_bicubic_tensor(t[None], scale)[0]
+    lr = lr[0] if hr.ndim == 2 else lr.permute(1, 2, 0)
+    return np.ascontiguousarray(lr.numpy().astype(np.uint8))
+
+
+def upscale_bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    """The ``bicubic`` baseline: MATLAB ``imresize(lr, scale, 'bicubic')``, float and unrounded."""
+    return imresize(lr, float(scale))
