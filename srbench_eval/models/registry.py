@@ -1,0 +1,84 @@
+"""The architectures of the zoo, by name: one entry per network, with a small variant for tests.
+
+Recipes name an architecture here (``ArchSpec.name``); :func:`build_arch` builds it. Each entry
+records its paper, whether it is a generator or a discriminator, and ``small``: constructor
+arguments for a tiny variant (a few thousand parameters) that tests and CPU smoke runs use; the
+constructors' defaults are the paper sizes. The ``bicubic`` baseline has no parameters and is not
+trained, so it is not listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from srbench_eval.errors import unknown_name
+from srbench_eval.models.archs.discriminators import SRGANDiscriminator, VGGStyleDiscriminator
+from srbench_eval.models.archs.lapsrn import LapSRN
+from srbench_eval.models.archs.rrdbnet import RRDBNet
+from srbench_eval.models.archs.srcnn import SRCNN
+from srbench_eval.models.archs.srresnet import SRResNet
+
+
+@dataclass(frozen=True)
+class ArchEntry:
+    """One architecture: its class, role (``generator``/``discriminator``), paper and small variant."""
+
+    name: str
+    cls: type[nn.Module]
+    role: str
+    paper: str
+    small: dict[str, Any] = field(default_factory=dict)
+
+
+ARCHITECTURES: dict[str, ArchEntry] = {
+    e.name: e
+    for e in [
+        ArchEntry("srcnn", SRCNN, "generator", "Dong et al., TPAMI 2016", {"num_feat": 8, "num_feat2": 4}),
+        ArchEntry("lapsrn", LapSRN, "generator", "Lai et al., CVPR 2017", {"num_feat": 8, "depth": 2}),
+        ArchEntry(
+            "srresnet", SRResNet, "generator", "Ledig et al., CVPR 2017", {"num_feat": 8, "num_block": 2}
+        ),
+        ArchEntry(
+            "rrdbnet",
+            RRDBNet,
+            "generator",
+            "Wang et al., ECCV Workshops 2018",
+            {"num_feat": 8, "num_block": 1, "num_grow_ch": 4},
+        ),
+        ArchEntry(
+            "vgg128_d",
+            VGGStyleDiscriminator,
+            "discriminator",
+            "Wang et al., ECCV Workshops 2018",
+            {"num_feat": 4, "input_size": 32},
+        ),
+        ArchEntry(
+            "srgan_d",
+            SRGANDiscriminator,
+            "discriminator",
+            "Ledig et al., CVPR 2017",
+            {"num_feat": 4, "input_size": 32, "dense": 16},
+        ),
+    ]
+}
+
+
+def get_arch(name: str) -> ArchEntry:
+    """The entry for ``name``; an unknown name is a one-line user error with a suggestion."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise unknown_name("architecture", name, ARCHITECTURES) from None
+
+
+def arch_names(role: str | None = None) -> list[str]:
+    """Registered names, optionally only ``generator`` or ``discriminator`` ones."""
+    return [n for n, e in ARCHITECTURES.items() if role is None or e.role == role]
+
+
+def build_arch(name: str, **kwargs: Any) -> nn.Module:
+    """Build architecture ``name`` with constructor arguments ``kwargs``."""
+    return get_arch(name).cls(**kwargs)
