@@ -8,11 +8,15 @@ temporary ``TORCH_HOME``, and let the libraries load them through their normal c
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from pathlib import Path
 
-import pytest
-import torch
+# Idle OpenMP threads that spin (the default) make torch crawl when other processes share the cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_BENCHMARKS = SHARED / "benchmarks"

@@ -19,18 +19,20 @@ re-implemented here with MATLAB's conventions:
   divided by their sum.
 * Borders: indices outside ``1..n`` are mirrored with the edge sample repeated
   (``[1:n, n:-1:1]`` read cyclically, NumPy's ``'symmetric'`` padding).
-* Separable: the dimension with the smaller scale is resized first, height first for equal scales
-  (MATLAB sorts the scales stably: dimension 1, then dimension 2).
+* Separable: MATLAB resizes the dimension with the smaller scale first and, for equal scales (the
+  only case here), dimension 1 then dimension 2: height, then width.
 
-Arithmetic is ``float64`` throughout; the result is neither clipped nor rounded (MATLAB's behaviour
-on a ``double`` input). :func:`degrade_bicubic` rounds and saturates the LR image to ``uint8`` the way
-MATLAB converts (half away from zero), as the LR PNG files of the benchmarks were stored.
+Arithmetic is ``float64`` throughout. :func:`imresize` neither clips nor rounds (MATLAB's behaviour
+on a ``double`` input); :func:`imresize_uint8` rounds and saturates after each 1-D pass the way MATLAB
+does on a ``uint8`` image (half away from zero), which is how the benchmark LR images and the
+bicubic baseline were made; :func:`degrade_bicubic` uses it.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -58,8 +60,8 @@ def output_length(in_length: int, scale: float) -> int:
 def resize_taps(in_length: int, out_length: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights ``(out, P)`` (float64) and 0-based input indices ``(out, P)`` of a 1-D resize.
 
-    Taps whose weight is zero for every output sample are dropped (MATLAB's ``kill`` step), so
-    ``P = ceil(4 / s)`` when downscaling by ``s`` and 4 when upscaling.
+    Taps whose weight is zero for every output sample are dropped (MATLAB's ``kill`` step): 4 taps
+    remain when upscaling by an integer, ``4 / s`` when downscaling by ``s = 1 / integer``.
     """
     if scale < 1:
         width = KERNEL_WIDTH / scale
@@ -97,25 +99,36 @@ def resize_matrices(
     """
     weights, taps = resize_taps(in_length, out_length, scale)
     rows = torch.arange(out_length).repeat_interleave(taps.shape[1])
-    coo = torch.sparse_coo_tensor(
-        torch.stack((rows, taps.reshape(-1))), weights.reshape(-1), (out_length, in_length), check_invariants=True
-    ).coalesce()
-    if device.type not in ("cpu", "cuda"):
-        dense = coo.to_dense().to(device)
-        return dense, dense.T.contiguous()
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
+        # torch flags its sparse layouts as beta and warns about invariant checks; both are moot here.
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+        coo = torch.sparse_coo_tensor(
+            torch.stack((rows, taps.reshape(-1))),
+            weights.reshape(-1),
+            (out_length, in_length),
+            check_invariants=True,
+        ).coalesce()
+        if device.type not in ("cpu", "cuda"):
+            dense = coo.to_dense().to(device)
+            return dense, dense.T.contiguous()
         return coo.to_sparse_csr().to(device), coo.t().coalesce().to_sparse_csr().to(device)
 
 
-def _resize_planes(planes: torch.Tensor, scale: float) -> torch.Tensor:
-    """Resize a float64 ``(P, H, W)`` stack of planes: rows first, then columns (MATLAB's order)."""
+def _resize_planes(
+    planes: torch.Tensor, scale: float, between: Callable[[torch.Tensor], torch.Tensor] | None = None
+) -> torch.Tensor:
+    """Resize a float64 ``(P, H, W)`` stack of planes: rows first, then columns (MATLAB's order).
+
+    ``between`` is applied to the intermediate result of the first pass (MATLAB's ``uint8`` rounding).
+    """
     n, h, w = planes.shape
     out_h, out_w = output_length(h, scale), output_length(w, scale)
     rows_mat, _ = resize_matrices(h, out_h, scale, planes.device)
     _, cols_mat_t = resize_matrices(w, out_w, scale, planes.device)
     # Sparse @ dense per plane (the sparse kernels take 2-D operands), then one dense @ sparse.
     tall = torch.stack([rows_mat @ plane for plane in planes.unbind(0)])
+    if between is not None:
+        tall = between(tall)
     return (tall.reshape(n * out_h, w) @ cols_mat_t).reshape(n, out_h, out_w)
 
 
@@ -144,35 +157,60 @@ def round_uint8(x: torch.Tensor) -> torch.Tensor:
     Keeps ``x``'s float dtype (torch's own ``round`` rounds half to even, which differs on the
     exact halves that bicubic weights of the form k/128 produce).
     """
-    return torch.floor(x + 0.5).clamp_(0.0, 255.0)
+    return (x + 0.5).floor_().clamp_(0.0, 255.0)
 
 
-def degrade_bicubic_tensor(hr: torch.Tensor, scale: int) -> torch.Tensor:
+def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``uint8`` image, on float tensors of 0..255 values.
+
+    MATLAB resizes one dimension at a time and its resize kernel returns the class of its input, so
+    a ``uint8`` image is rounded (half away from zero) and saturated after *each* 1-D pass, not only
+    at the end. This is what the benchmark scripts computed: the HR and LR images they resized were
+    ``uint8`` arrays from ``imread``. ``x`` is ``(C, H, W)`` or ``(N, C, H, W)`` holding integers
+    0..255; the result holds integers 0..255, in ``x``'s dtype.
+    """
+    if x.ndim not in (3, 4):
+        raise ValueError(f"imresize_uint8 takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
+    planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
+    out = round_uint8(_resize_planes(planes, float(scale), between=round_uint8))
+    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
+
+
+def degrade_bicubic_tensor(hr: torch.Tensor, scale: int, *, uint8_passes: bool = True) -> torch.Tensor:
     """Batched bicubic degradation of mod-cropped HR images holding 0..255 values.
 
-    ``hr`` is ``(N, C, H, W)`` float with ``H`` and ``W`` multiples of ``scale``; returns
-    ``round(clip(imresize(hr, 1 / scale)))`` in ``hr``'s dtype.
+    ``hr`` is ``(N, C, H, W)`` float with ``H`` and ``W`` multiples of ``scale``; returns the LR batch
+    ``uint8(imresize(hr, 1 / scale))`` in ``hr``'s dtype: MATLAB's result on a ``uint8`` image
+    (:func:`imresize_uint8`, rounded after each pass). ``uint8_passes=False`` resizes in float and
+    rounds once at the end (MATLAB's result on a ``double`` image, rounded); it moves a few LR pixels
+    by one grey level and the bicubic table by up to 0.01 dB (``benchmarks/README.md``).
     """
+    if hr.ndim != 4:
+        raise ValueError(f"degrade_bicubic_tensor takes (N, C, H, W) batches, got {tuple(hr.shape)}")
     if hr.shape[-2] % scale or hr.shape[-1] % scale:
         raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
+    if uint8_passes:
+        return imresize_uint8(hr, 1.0 / scale)
     return round_uint8(imresize(hr.to(torch.float64), 1.0 / scale)).to(hr.dtype)
 
 
-def degrade_bicubic(hr: np.ndarray, scale: int) -> np.ndarray:
+def degrade_bicubic(hr: np.ndarray, scale: int, *, uint8_passes: bool = True) -> np.ndarray:
     """The LR image of the benchmarks: ``uint8(imresize(modcrop(hr, scale), 1 / scale, 'bicubic'))``.
 
     ``hr`` is a ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8`` array; the result has the same layout.
+    For ``uint8_passes`` see :func:`degrade_bicubic_tensor`.
     """
     if hr.dtype != np.uint8 or hr.ndim not in (2, 3):
         raise ValueError(f"degrade_bicubic takes (H, W) or (H, W, C) uint8 arrays, got {hr.dtype} {hr.shape}")
     hr = modcrop(hr, scale)
     t = torch.from_numpy(np.ascontiguousarray(hr)).to(torch.float64)
     t = t[None] if hr.ndim == 2 else t.permute(2, 0, 1)
-    lr = degrade_bicubic_tensor(t[None], scale)[0]
+    lr = degrade_bicubic_tensor(t[None], scale, uint8_passes=uint8_passes)[0]
     lr = lr[0] if hr.ndim == 2 else lr.permute(1, 2, 0)
     return np.ascontiguousarray(lr.numpy().astype(np.uint8))
 
 
 def upscale_bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    """The ``bicubic`` baseline: MATLAB ``imresize(lr, scale, 'bicubic')``, float and unrounded."""
+    """MATLAB ``imresize(lr, scale, 'bicubic')`` in float, unrounded (the input of SRCNN, LapSRN's
+    coarse levels). The ``bicubic`` baseline of the tables is :func:`imresize_uint8` of the LR image."""
     return imresize(lr, float(scale))

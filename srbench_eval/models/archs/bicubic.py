@@ -1,4 +1,4 @@
-"""The bicubic baseline: MATLAB ``imresize(LR, scale, 'bicubic')``, no parameters.
+"""The bicubic baseline: MATLAB ``imresize(LR, scale, 'bicubic')`` of the uint8 LR image, no parameters.
 
 This is the "Bicubic" column of every SR paper's table: the LR image upscaled by the same
 MATLAB-compatible bicubic kernel (Keys, a = -0.5) that made it from the HR image.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srbench_eval.data.degrade import upscale_bicubic
+from srbench_eval.data.degrade import imresize_uint8
 
 
 class Bicubic(nn.Module):
@@ -20,7 +20,7 @@ class Bicubic(nn.Module):
         self.scale = scale
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
-        # The evaluation loop feeds uint8 / 255: recover the exact integers and resize in float64,
-        # so rounding the output back to 8 bits matches MATLAB's double-precision imresize.
+        # The evaluation loop feeds uint8 / 255: recover the exact integers and resize them as
+        # MATLAB resizes a uint8 image (rounded after each 1-D pass).
         x = (lr.double() * 255.0).round()
-        return upscale_bicubic(x, self.scale) / 255.0
+        return imresize_uint8(x, self.scale) / 255.0

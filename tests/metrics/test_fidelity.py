@@ -1,0 +1,148 @@
+"""Y-channel PSNR and SSIM against scikit-image, the NumPy/OpenCV reference and hand-made cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from srbench_eval.metrics import METRICS, get_metric
+from srbench_eval.metrics.base import MetricSettings
+from srbench_eval.metrics.fidelity import PSNR, SSIM, gaussian_window, psnr, rgb_to_y, ssim
+from tests import matlab_reference as ref
+
+
+def pair(shape: tuple[int, ...], seed: int = 0, noise: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+    """An 8-bit HR image with structure and a noisy 8-bit 'SR' copy of it."""
+    rng = np.random.default_rng(seed)
+    base = np.cumsum(np.cumsum(rng.normal(size=shape), axis=0), axis=1)
+    hr = np.clip((base - base.min()) / np.ptp(base) * 255, 0, 255).round()
+    sr = np.clip(hr + rng.normal(scale=noise, size=shape), 0, 255).round()
+    return sr.astype(np.uint8), hr.astype(np.uint8)
+
+
+def batch(*imgs: np.ndarray) -> torch.Tensor:
+    """``(H, W)`` / ``(H, W, 3)`` uint8 arrays -> ``(N, C, H, W)`` float32 0..255, as the metrics get them."""
+    ts = [torch.from_numpy(i.astype(np.float32)) for i in imgs]
+    return torch.stack([t[None] if t.ndim == 2 else t.permute(2, 0, 1) for t in ts])
+
+
+def y_cropped(img: np.ndarray, border: int) -> np.ndarray:
+    return ref.crop(ref.rgb_to_y(img), border)
+
+
+def test_rgb_to_y_is_matlab_rgb2ycbcr_luma() -> None:
+    x = torch.tensor([[0.0, 0.0, 0.0], [255.0, 255.0, 255.0], [255.0, 0.0, 0.0], [10.0, 200.0, 30.0]])
+    y = rgb_to_y(x.view(4, 3, 1, 1)).flatten()
+    assert y.dtype == torch.float64
+    # Black -> 16, white -> 235 (16 + 219), pure red -> 16 + 65.481; not rounded.
+    expected = [16.0, 235.0, 81.481, 16 + (65.481 * 10 + 128.553 * 200 + 24.966 * 30) / 255]
+    np.testing.assert_allclose(y.numpy(), expected, rtol=0, atol=1e-12)
+    grey = torch.rand(2, 1, 5, 5)
+    assert torch.equal(rgb_to_y(grey), grey.double())
+
+
+def test_gaussian_window() -> None:
+    g = gaussian_window()
+    assert g.shape == (11,) and abs(float(g.sum()) - 1) < 1e-15
+    # sigma 1.5: neighbouring taps at the centre are in ratio exp(-1 / 4.5).
+    assert math.isclose(float(g[6] / g[5]), math.exp(-1 / 4.5), rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("border", [0, 2, 4])
+@pytest.mark.parametrize("shape", [(48, 61, 3), (40, 33)])
+def test_psnr_matches_skimage_and_reference(shape: tuple[int, ...], border: int) -> None:
+    sr, hr = pair(shape)
+    got = float(psnr(batch(sr), batch(hr), border)[0])
+    a, b = y_cropped(sr, border), y_cropped(hr, border)
+    assert math.isclose(got, peak_signal_noise_ratio(b, a, data_range=255), rel_tol=0, abs_tol=1e-10)
+    assert math.isclose(got, ref.psnr(a, b), rel_tol=0, abs_tol=1e-10)
+
+
+@pytest.mark.parametrize("border", [0, 3, 4])
+@pytest.mark.parametrize("shape", [(48, 61, 3), (40, 33)])
+def test_ssim_matches_skimage_and_reference(shape: tuple[int, ...], border: int) -> None:
+    sr, hr = pair(shape, seed=1)
+    got = float(ssim(batch(sr), batch(hr), border)[0])
+    a, b = y_cropped(sr, border), y_cropped(hr, border)
+    sk = structural_similarity(
+        a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255
+    )
+    assert math.isclose(got, sk, rel_tol=0, abs_tol=1e-7)
+    assert math.isclose(got, ref.ssim(a, b), rel_tol=0, abs_tol=1e-10)
+    assert 0.2 < got < 0.99  # a real, non-trivial value was compared
+
+
+def test_hand_computed_psnr() -> None:
+    hr = np.full((10, 10), 100, dtype=np.uint8)
+    sr = hr.copy()
+    sr[5, 5] = 110  # one pixel off by 10 in the 4x4 centre left by a border of 3: MSE = 100 / 16
+    value = float(psnr(batch(sr), batch(hr), 3)[0])
+    assert math.isclose(value, 10 * math.log10(255**2 / (100 / 16)), rel_tol=0, abs_tol=1e-12)
+    sr[0, 0] = 0  # inside the border: no effect
+    assert float(psnr(batch(sr), batch(hr), 3)[0]) == value
+
+
+def test_identical_images() -> None:
+    _, hr = pair((30, 30, 3))
+    assert float(psnr(batch(hr), batch(hr), 2)[0]) == math.inf
+    assert float(ssim(batch(hr), batch(hr), 2)[0]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_grey_input_is_used_as_y() -> None:
+    sr, hr = pair((36, 36), seed=2)
+    rgb_sr, rgb_hr = (np.repeat(x[:, :, None], 3, axis=2) for x in (sr, hr))
+    # For R = G = B = v, Y = 16 + 219 v / 255 != v: grey files are not run through rgb2ycbcr.
+    assert float(psnr(batch(sr), batch(hr), 0)[0]) == pytest.approx(ref.psnr(sr, hr), abs=1e-10)
+    assert float(psnr(batch(sr), batch(hr), 0)[0]) != pytest.approx(
+        float(psnr(batch(rgb_sr), batch(rgb_hr), 0)[0]), abs=0.1
+    )
+
+
+def test_batched_equals_single() -> None:
+    pairs = [pair((40, 44, 3), seed=s, noise=4 + 4 * s) for s in range(3)]
+    sr = batch(*(p[0] for p in pairs))
+    hr = batch(*(p[1] for p in pairs))
+    for fn in (psnr, ssim):
+        batched = fn(sr, hr, 4)
+        assert batched.shape == (3,) and batched.dtype == torch.float64
+        single = torch.cat([fn(sr[i : i + 1], hr[i : i + 1], 4) for i in range(3)])
+        np.testing.assert_allclose(batched.numpy(), single.numpy(), rtol=0, atol=1e-12)
+    assert len(set(psnr(sr, hr, 4).tolist())) == 3
+
+
+def test_too_small_and_negative_crop_are_refused() -> None:
+    sr, hr = pair((20, 20))
+    with pytest.raises(ValueError, match="SSIM needs"):
+        ssim(batch(sr), batch(hr), 5)
+    with pytest.raises(ValueError, match="too small"):
+        psnr(batch(sr), batch(hr), 10)
+    with pytest.raises(ValueError, match=">= 0"):
+        psnr(batch(sr), batch(hr), -1)
+
+
+def test_metric_classes_are_registered_and_accumulate() -> None:
+    assert get_metric("psnr") is PSNR and get_metric("ssim") is SSIM
+    assert METRICS["psnr"].label == "PSNR" and METRICS["ssim"].label == "SSIM"
+    assert PSNR.higher_is_better and SSIM.higher_is_better
+    assert (PSNR.decimals, SSIM.decimals) == (2, 4) and PSNR.per_image and SSIM.per_image
+    settings = MetricSettings(scale=2, crop_border=2)
+    pairs = [pair((32, 30, 3), seed=s) for s in range(3)]
+    metric = PSNR(settings)
+    metric.update(batch(pairs[0][0], pairs[1][0]), batch(pairs[0][1], pairs[1][1]))
+    values = metric.update(batch(pairs[2][0]), batch(pairs[2][1]))
+    assert values.shape == (1,)
+    expected = [ref.psnr(y_cropped(s, 2), y_cropped(h, 2)) for s, h in pairs]
+    result = metric.compute()
+    assert result.n_samples == 3
+    assert math.isclose(result.value, sum(expected) / 3, rel_tol=0, abs_tol=1e-10)
+    ssim_metric = SSIM(settings)
+    ssim_metric.update(batch(pairs[0][0]), batch(pairs[0][1]))
+    assert math.isclose(
+        ssim_metric.compute().value,
+        ref.ssim(y_cropped(pairs[0][0], 2), y_cropped(pairs[0][1], 2)),
+        abs_tol=1e-10,
+    )
