@@ -9,17 +9,31 @@ traceback.
 
 torchvision-style file names carry the first hex digits of the file's SHA-256 (``vgg19-dcbb9e9d.pth``);
 a file whose hash does not start with them is not the published weights (for example the identically
-seeded stand-in weights the tests use). Results computed with such files are never presented as
-real: :func:`require` refuses them unless ``SRBENCH_ALLOW_STAND_IN_WEIGHTS=1`` is set (the tests
-set it), and then :func:`stand_ins_used` reports them for the run's provenance.
+seeded stand-in weights the tests use). Only that prefix is published, so verification is by prefix,
+torchvision's own convention (``torch.hub.download_url_to_file(..., hash_prefix=...)``): 8 hex digits,
+32 bits, enough to catch a wrong or truncated file, not to authenticate one. Results computed with
+non-published files are never presented as real: :func:`require` refuses them unless
+``SRBENCH_ALLOW_STAND_IN_WEIGHTS=1`` is set (the tests set it), and then :func:`stand_ins_used` reports
+them for the run's provenance.
+
+Air-gapped machines: run ``srbench-eval weights fetch`` on a connected machine, then copy its
+``$TORCH_HOME/hub/checkpoints`` folder (``srbench-eval weights list`` prints it) to the same place on
+the offline machine, and check it there with ``srbench-eval weights verify``.
+
+Networks built from these files are cached per process by :func:`load_network`, so a metric object
+built once per (model, dataset) loads its network once per process and device.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import urllib.error
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -76,6 +90,8 @@ WEIGHTS: dict[str, WeightFile] = {
 }
 
 _stand_ins_seen: set[str] = set()
+# (resolved path, size, mtime_ns) -> SHA-256, so that require() hashes a large file once per process.
+_hash_memo: dict[tuple[str, int, int], str] = {}
 
 
 def checkpoint_dir() -> Path:
@@ -95,11 +111,16 @@ def path_of(key: str) -> Path:
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """SHA-256 of a file, remembered per (path, size, modification time) for this process."""
+    st = path.stat()
+    memo_key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if memo_key not in _hash_memo:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _hash_memo[memo_key] = h.hexdigest()
+    return _hash_memo[memo_key]
 
 
 def is_genuine(key: str) -> bool:
@@ -135,3 +156,119 @@ def require(key: str, user: str) -> Path:
 def stand_ins_used() -> list[str]:
     """Keys of the stand-in (non-published) weights loaded so far in this process."""
     return sorted(_stand_ins_seen)
+
+
+# --------------------------------------------------------------------------- list / fetch / verify
+
+
+@dataclass(frozen=True)
+class WeightStatus:
+    """Where a weights file stands on this machine.
+
+    ``state`` is ``"ok"`` (present, SHA-256 prefix matches), ``"missing"`` or ``"mismatch"``
+    (present but not the published file, e.g. stand-in weights or a truncated download).
+    """
+
+    file: WeightFile
+    path: Path
+    state: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+def keys_for(names: Iterable[str] = ()) -> list[str]:
+    """Weights keys selected by ``names``: weights keys (``vgg19``) or users (``lpips``, ``fid``,
+    ``loss vgg``, ``metric fid-patch``); no names selects every file."""
+    names = list(names)
+    if not names:
+        return list(WEIGHTS)
+    keys: list[str] = []
+    for name in names:
+        hits = (
+            [name]
+            if name in WEIGHTS
+            else [k for k, w in WEIGHTS.items() if any(name in (u, u.split(" ", 1)[-1]) for u in w.used_by)]
+        )
+        if not hits:
+            users = {u.split(" ", 1)[-1] for w in WEIGHTS.values() for u in w.used_by}
+            raise unknown_name("weights or metric/loss", name, [*WEIGHTS, *users])
+        keys.extend(k for k in hits if k not in keys)
+    return keys
+
+
+def status(key: str) -> WeightStatus:
+    """Check one file (hashes it when present; the hash is remembered for this process)."""
+    p = path_of(key)
+    if not p.is_file():
+        return WeightStatus(get(key), p, "missing")
+    return WeightStatus(get(key), p, "ok" if is_genuine(key) else "mismatch")
+
+
+def fetch(key: str, progress: bool = True) -> WeightStatus:
+    """Download the published file for ``key`` into the hub cache, through ``torch.hub``'s own
+    downloader (temporary file, SHA-256 prefix check, rename). A present genuine file is kept; a
+    present non-genuine one (a stand-in, a broken copy) is replaced."""
+    current = status(key)
+    if current.ok:
+        return current
+    w = get(key)
+    current.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(
+            w.url, str(current.path), hash_prefix=w.sha256_prefix, progress=progress
+        )
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise SrbenchError(
+            f"cannot download {w.url} ({reason}): on a machine without internet, copy {w.filename} "
+            f"from a connected machine's hub cache into {current.path.parent}"
+        ) from None
+    except RuntimeError as e:  # torch.hub: 'invalid hash value (expected ..., got ...)'
+        raise SrbenchError(f"{w.url}: downloaded file failed its SHA-256 prefix check ({e})") from None
+    return status(key)
+
+
+# --------------------------------------------------------------------------- network cache
+
+
+def file_identity(key: str) -> tuple[str, int, int]:
+    """(resolved path, size, modification time) of the weights file: what caches of a network, or
+    of features computed with it, are keyed on, so that a replaced file is never mixed with another."""
+    p = path_of(key).resolve()
+    st = p.stat()
+    return str(p), st.st_size, st.st_mtime_ns
+
+
+M = TypeVar("M", bound=torch.nn.Module)
+
+_networks: dict[tuple[object, ...], torch.nn.Module] = {}
+_networks_lock = threading.Lock()
+
+
+def load_network(name: str, key: str, user: str, device: torch.device | str, build: Callable[[], M]) -> M:
+    """Build a pretrained network once per process and device, after :func:`require`.
+
+    ``build`` loads the network through its library's real path (which reads the hub cache), on
+    the CPU; the result is moved to ``device``, set to eval mode and cached under ``name``, the
+    device and the weights file's identity, so a replaced file (or another ``$TORCH_HOME``) is
+    loaded afresh. :func:`require` runs on every call, so a missing file is always a clear error
+    and never reaches a library's download code.
+    """
+    require(key, user)
+    cache_key = (name, str(torch.device(device)), *file_identity(key))
+    with _networks_lock:
+        net = _networks.get(cache_key)
+        if net is None:
+            net = build().to(device).eval()
+            for p in net.parameters():
+                p.requires_grad_(False)
+            _networks[cache_key] = net
+    return net  # type: ignore[return-value]
+
+
+def clear_network_cache() -> None:
+    """Forget every cached network (tests; freeing GPU memory between runs)."""
+    with _networks_lock:
+        _networks.clear()
