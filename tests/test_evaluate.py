@@ -1,0 +1,139 @@
+"""The `run`, `table` and `check` commands end to end on the embedded demo set and small folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srbench_eval.cli import main
+from srbench_eval.data.images import read_image, write_image
+from srbench_eval.regression import load_baseline
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path: Path, name: str, *args: str) -> Path:
+    out = tmp_path / name
+    assert main(["run", "--quiet", "--out", str(out), *args]) == 0
+    return out
+
+
+def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("demo")
+    return _run(tmp, "run", "--models", "bicubic", "--datasets", "demo", "--scale", "4", "--save-sr")
+
+
+def test_run_writes_results_summary_and_tables(demo_run: Path) -> None:
+    files = sorted(p.name for p in demo_run.iterdir())
+    assert files == ["results.csv", "sr", "summary.json", "table.md", "table.tex"]
+    rows = list(csv.DictReader(open(demo_run / "results.csv")))
+    assert len(rows) == 5 * 2 and {r["metric"] for r in rows} == {"psnr", "ssim"}
+    summary = json.loads((demo_run / "summary.json").read_text())
+    prov = summary["provenance"]
+    for key in ("tool_version", "git_commit", "torch", "device", "protocol", "started", "finished"):
+        assert key in prov
+    assert prov["datasets"]["demo"]["verified"] == "manifest ok"
+    assert len(prov["datasets"]["demo"]["manifest_digest"]) == 64
+    psnr = [e for e in summary["results"] if e["metric"] == "psnr"][0]
+    mean = np.mean([float(r["value"]) for r in rows if r["metric"] == "psnr"])
+    assert psnr["value"] == pytest.approx(mean, abs=1e-12)
+    assert "| Demo      | PSNR ↑" in (demo_run / "table.md").read_text()
+    assert r"\toprule" in (demo_run / "table.tex").read_text()
+
+
+def test_grey_image_is_scored_as_grey(demo_run: Path) -> None:
+    sr = read_image(demo_run / "sr" / "bicubic" / "demo" / "camera.png")
+    assert sr.ndim == 2  # camera is grey: the SR stays single-channel and is its own Y
+
+
+def test_folder_model_matches_the_model_it_came_from(demo_run: Path, tmp_path: Path) -> None:
+    sr_dir = demo_run / "sr" / "bicubic" / "demo"
+    renamed = tmp_path / "published" / "demo"
+    renamed.mkdir(parents=True)
+    for p in sr_dir.iterdir():  # result sets often carry suffixes: baby_x4_SR.png
+        (renamed / f"{p.stem}_x4_SR.png").write_bytes(p.read_bytes())
+    out = _run(tmp_path, "run2", "--models", f"bicubic,copy={tmp_path / 'published'}", "--datasets", "demo")
+    values = {(e["model"], e["metric"]): e["value"] for e in json.loads((out / "summary.json").read_text())["results"]}
+    assert values[("copy", "psnr")] == values[("bicubic", "psnr")]
+    assert values[("copy", "ssim")] == values[("bicubic", "ssim")]
+    assert "| Demo      | PSNR ↑   |     29.95 |  29.95 |" in (out / "table.md").read_text()  # all tie: no mark
+
+
+def test_bad_inputs_are_one_line_errors_and_leave_nothing(
+    demo_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "never"
+    base = ["run", "--quiet", "--out", str(out), "--datasets", "demo"]
+    assert "did you mean 'bicubic'" in _error(capsys, [*base, "--models", "bicubc"])
+    assert "did you mean 'demo'" in _error(capsys, [*base[:-1], "demoo", "--models", "bicubic"])
+    assert "scale 0" in _error(capsys, [*base, "--models", "bicubic", "--scale", "0"])
+    # SR images of the wrong size (x4 images given for a x2 run).
+    sr_dir = demo_run / "sr" / "bicubic" / "demo"
+    assert "but the HR image" in _error(capsys, [*base, "--models", f"x={sr_dir}", "--scale", "2"])
+    # A missing SR image.
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "astronaut.png").write_bytes((sr_dir / "astronaut.png").read_bytes())
+    assert "no SR image for 'camera'" in _error(capsys, [*base, "--models", f"x={partial}"])
+    # A corrupt HR image in a folder dataset.
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    write_image(hr / "a.png", np.zeros((32, 32, 3), np.uint8))
+    (hr / "b.png").write_bytes(b"garbage")
+    err = _error(capsys, ["run", "--quiet", "--out", str(out), "--datasets", str(hr), "--models", "bicubic"])
+    assert "b.png" in err
+    assert not out.exists()
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".never")] == []
+
+
+def test_table_merges_runs_and_check_detects_changes(
+    demo_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = _run(tmp_path, "x2", "--models", "bicubic", "--datasets", "demo", "--scale", "2")
+    capsys.readouterr()
+    assert main(["table", str(demo_run), str(other), "--format", "latex"]) == 0
+    tex = capsys.readouterr().out
+    assert r"Demo $\times$4" in tex and r"Demo $\times$2" in tex
+    baseline = tmp_path / "b.json"
+    assert main(["check", "--baseline", str(baseline), "--update", str(demo_run)]) == 0
+    assert main(["check", "--baseline", str(baseline), str(demo_run)]) == 0
+    doctored = load_baseline(baseline)
+    text = baseline.read_text().replace(repr(doctored.entries[0].value), repr(doctored.entries[0].value + 0.01))
+    baseline.write_text(text)
+    capsys.readouterr()
+    assert main(["check", "--baseline", str(baseline), str(demo_run)]) == 1
+    assert "CHANGED" in capsys.readouterr().out
+
+
+def test_committed_demo_baseline_matches_a_fresh_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--baseline", str(REPO / "results/baselines/bicubic-demo-x4.json")]) == 0
+    assert "all 2 values match" in capsys.readouterr().out
+
+
+def test_perceptual_metrics_with_stand_ins_are_flagged(stand_in_weights, tmp_path: Path) -> None:
+    stand_in_weights("alexnet")
+    out = _run(tmp_path, "p", "--models", "bicubic", "--datasets", "demo", "--metrics", "psnr,lpips")
+    table = (out / "table.md").read_text()
+    assert "LPIPS ↓" in table and "STAND-IN WEIGHTS (alexnet)" in table
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["provenance"]["stand_in_weights"] == ["alexnet"]
+
+
+def test_missing_weights_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_home"))
+    err = _error(capsys, ["run", "--quiet", "--out", str(tmp_path / "o"), "--models", "bicubic",
+                          "--datasets", "demo", "--metrics", "psnr,lpips"])
+    assert "alexnet-owt-7be5be79.pth" in err and "https://" in err
+    assert not (tmp_path / "o").exists()
