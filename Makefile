@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The shipped demo models (srbench_eval/zoo/README.md) against bicubic on the embedded demo set.
+DEMO_MODELS := bicubic,srcnn,srcnn-fdl,rrdb,rrdb-sog
 demo: $(STAMP)
-	$(BIN)/srbench-eval run --models bicubic --datasets demo --scale 4
+	$(BIN)/srbench-eval run --models $(DEMO_MODELS) --datasets demo --scale 4 --checkpoints zoo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check srbench_eval tests benchmarks

@@ -20,11 +20,11 @@ from tqdm import tqdm
 
 from srbench_eval import weights
 from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import degrade_bicubic
+from srbench_eval.data.degrade import degrade_bicubic, round_uint8
 from srbench_eval.data.images import modcrop, read_image, write_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import Metric, MetricSettings, get_metric
-from srbench_eval.models.loading import FolderModel, NetworkModel, resolve_model
+from srbench_eval.models.loading import FolderModel, NetworkModel, parse_weights, resolve_model
 from srbench_eval.report import build_table, to_latex, to_markdown
 from srbench_eval.results import (
     ImageValue,
@@ -54,6 +54,8 @@ class RunConfig:
     mirror: str | None = None
     strict: bool = False
     save_sr: bool = False
+    weights: tuple[str, ...] = ()  # NAME=PATH: the checkpoint (file or folder) of recipe NAME
+    checkpoints: str | None = None  # checkpoint root for recipe names; "zoo": the shipped demo models
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -115,7 +117,7 @@ def _super_resolve(
         img = model.image_for(dataset.name, image)
         sr = _to_tensor(img, hr.device)
         if sr.shape[1] == 3 and hr.shape[1] == 1:
-            sr = sr.mean(dim=1, keepdim=True).round()
+            sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
         elif sr.shape[1] == 1 and hr.shape[1] == 3:
             sr = sr.expand(-1, 3, -1, -1)
         if sr.shape[-2:] != hr.shape[-2:]:
@@ -136,7 +138,14 @@ def _super_resolve(
         )
     if not torch.isfinite(out).all():
         raise SrbenchError(f"model '{model.name}' produced NaN or infinite values on {dataset.name}/{image}")
-    return (out.double() * 255.0).clamp(0, 255).round().float()
+    return round_uint8(out.double() * 255.0).float()
+
+
+def _stand_ins(metrics: tuple[str, ...]) -> list[str]:
+    """Weights files this run's metrics loaded that are not the published ones (tests only)."""
+    users = {f"metric {m}" for m in metrics}
+    needed = [k for k, w in weights.WEIGHTS.items() if users.intersection(w.used_by)]
+    return [k for k in needed if k in weights.stand_ins_used()]
 
 
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
@@ -146,7 +155,11 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     device = resolve_device(config.device)
     metric_classes = [get_metric(m) for m in config.metrics]
     datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
-    models = [resolve_model(spec, config.scale, device) for spec in config.models]
+    weights_map = parse_weights(config.weights, config.models)
+    models = [
+        resolve_model(spec, config.scale, device, weights=weights_map, checkpoints=config.checkpoints)
+        for spec in config.models
+    ]
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
@@ -218,8 +231,8 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             protocol={
                 "scale": config.scale,
                 "crop_border": config.border,
-                "degradation": "LR = round(MATLAB imresize(modcrop(HR, scale), 1/scale, 'bicubic')) as uint8",
-                "sr_quantisation": "round(clip(SR * 255, 0, 255)) as uint8",
+                "degradation": "LR = MATLAB imresize(modcrop(HR, scale), 1/scale, 'bicubic') on uint8",
+                "sr_quantisation": "uint8(SR * 255): rounded half away from zero, saturated (MATLAB)",
                 "fidelity_channel": "Y of MATLAB rgb2ycbcr (16 + 65.481 R + 128.553 G + 24.966 B), "
                 "grey images used as Y",
                 "ssim": "Wang et al. 2004: Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03, L 255, valid region",
@@ -235,7 +248,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 for ds in datasets
             },
             models={m.name: m.provenance for m in models},
-            stand_in_weights=weights.stand_ins_used(),
+            stand_in_weights=_stand_ins(config.metrics),
         )
         metric_info = {
             cls.name: {

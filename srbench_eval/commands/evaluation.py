@@ -16,7 +16,10 @@ def _split(value: str) -> tuple[str, ...]:
 
 @click.command()
 @click.option(
-    "--models", required=True, help="Comma list: bicubic, recipe names, or LABEL=folder of SR images."
+    "--models",
+    required=True,
+    help="Comma list: bicubic, recipe names (their trained checkpoints), LABEL=folder of SR images, "
+    "or LABEL=checkpoint.pt.",
 )
 @click.option("--scale", type=int, default=4, show_default=True, help="Upscaling factor.")
 @click.option(
@@ -38,6 +41,18 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--strict", is_flag=True, help="Refuse datasets whose pixels differ from the manifest.")
 @click.option("--save-sr", is_flag=True, help="Keep the SR images under OUT/sr/.")
 @click.option(
+    "--weights",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Checkpoint file (or folder) for recipe NAME of --models (repeatable).",
+)
+@click.option(
+    "--checkpoints",
+    default=None,
+    help="Where recipe names find their newest checkpoint; 'zoo': the shipped demo models only "
+    "[default: $SRBENCH_CHECKPOINTS or ./checkpoints, then the shipped demo models].",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
@@ -54,6 +69,8 @@ def run(
     mirror: str | None,
     strict: bool,
     save_sr: bool,
+    weights: tuple[str, ...],
+    checkpoints: str | None,
     out: Path | None,
     quiet: bool,
 ) -> None:
@@ -71,6 +88,8 @@ def run(
         mirror=mirror,
         strict=strict,
         save_sr=save_sr,
+        weights=weights,
+        checkpoints=checkpoints,
     )
     out = out or default_out_dir()
     summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())

@@ -5,12 +5,25 @@ A spec is one of:
 * ``bicubic``: the parameter-free MATLAB bicubic baseline;
 * ``LABEL=FOLDER``: SR images made elsewhere (a published result set), matched to the HR images by
   file name: ``FOLDER/<name>.<ext>``, or ``FOLDER/<name>_<suffix>.<ext>`` when that is unique
-  (``baby_x4_SR.png``); a sub-folder named after the dataset (``FOLDER/Set5/``) is used when present.
+  (``baby_x4_SR.png``); a sub-folder named after the dataset (``FOLDER/Set5/``) is used when present;
+* ``LABEL=FILE.pt``: a checkpoint written by ``srbench-eval train`` (any recipe), in a column LABEL;
+  ``FILE.pt`` or a run folder alone (``checkpoints/esrgan-dp/x4-paper-dp.mu=1``, its newest
+  checkpoint) takes the checkpoint's own label (``esrgan-dp[dp.mu=1]``): how a sweep's variants
+  are compared;
+* a recipe name (``esrgan-dp``): that recipe's trained generator, from, in order, ``--weights
+  NAME=PATH`` (a checkpoint file, or a folder searched for the newest one), the newest checkpoint at
+  the run's scale under the checkpoint directory (``--checkpoints DIR``, else
+  ``$SRBENCH_CHECKPOINTS`` or ``./checkpoints``; see :mod:`srbench_eval.models.checkpoints`), and the
+  demo models shipped in the package (``--checkpoints zoo`` uses only those). The column is the
+  checkpoint's recipe label with its overrides, plus the preset unless it is ``paper``
+  (``srcnn (smoke)``, ``esrgan-dp[dp.mu=1]``); the provenance records the file, its SHA-256, the
+  step, the preset, the network size and the recipe.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +33,12 @@ import torch
 
 from srbench_eval.data.images import is_image_file, read_image
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
+
+#: ``--checkpoints zoo``: only the demo models shipped in the package.
+ZOO = "zoo"
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
 
@@ -68,8 +85,86 @@ class FolderModel:
         return read_image(exact[0])
 
 
-def resolve_model(spec: str, scale: int, device: torch.device) -> NetworkModel | FolderModel:
-    """Build the model named by ``spec`` (see the module docstring) for ``scale`` on ``device``."""
+def parse_weights(items: Sequence[str], models: Sequence[str] = ()) -> dict[str, str]:
+    """``["esrgan=ckpt.pt", ...]`` -> ``{"esrgan": "ckpt.pt"}``; each NAME must be one of ``models``."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path:
+            raise SrbenchError(f"--weights '{item}': expected NAME=PATH, e.g. --weights esrgan=ckpt.pt")
+        if models and name not in models:
+            raise SrbenchError(f"--weights '{item}': {name} is not one of --models ({', '.join(models)})")
+        if name in out:
+            raise SrbenchError(f"--weights gives two checkpoints for {name}")
+        out[name] = path
+    return out
+
+
+def _checkpoint_model(
+    path: Path,
+    label: str | None,
+    scale: int,
+    device: torch.device,
+    source: str,
+    recipe_name: str | None = None,
+) -> NetworkModel:
+    net, meta = ckpts.load_generator(path, scale, recipe_name=recipe_name, device=device)
+    provenance = meta.provenance(ckpts.sha256_file(path), source)
+    return NetworkModel(label or meta.display_label, scale, provenance, network=net)
+
+
+def _find_recipe_checkpoint(
+    name: str, scale: int, weights: Mapping[str, str], checkpoints: str | Path | None
+) -> tuple[Path, str]:
+    """The checkpoint of recipe ``name`` at ``scale`` and where it was found (see the module docstring)."""
+    if name in weights:
+        given = Path(weights[name]).expanduser()
+        if given.is_dir():
+            found = ckpts.newest_file(ckpts.checkpoint_files(given))
+            if found is None:
+                raise SrbenchError(f"--weights {name}={given}: no *.pt checkpoint in this folder")
+            return found, "--weights"
+        if not given.is_file():
+            raise SrbenchError(f"--weights {name}={given}: no such checkpoint file")
+        return given, "--weights"
+    if str(checkpoints) != ZOO:
+        root = Path(checkpoints).expanduser() if checkpoints else ckpts.checkpoint_dir()
+        found = ckpts.find_latest(name, scale, root)
+        if found is not None:
+            return found, "checkpoint dir"
+    shipped = ckpts.find_in_zoo(name, scale)
+    if shipped is not None:
+        return shipped, "shipped zoo"
+    where = ckpts.recipe_dir(name, Path(checkpoints) if checkpoints and str(checkpoints) != ZOO else None)
+    raise SrbenchError(
+        f"no trained checkpoint of recipe {name} at x{scale} (looked in {where}/ and the shipped zoo): "
+        f"train one with 'srbench-eval train --model {name} --scale {scale}' (add --preset smoke for a "
+        f"small CPU model), "
+        f"or pass --weights {name}=PATH/TO/checkpoint.pt"
+    )
+
+
+def resolve_model(
+    spec: str,
+    scale: int,
+    device: torch.device,
+    *,
+    weights: Mapping[str, str] | None = None,
+    checkpoints: str | Path | None = None,
+) -> NetworkModel | FolderModel:
+    """Build the model named by ``spec`` (see the module docstring) for ``scale`` on ``device``.
+
+    ``weights``: recipe name -> checkpoint file or folder (``--weights``); ``checkpoints``: the
+    checkpoint root (``--checkpoints``; ``"zoo"`` for the shipped demo models only).
+    """
+    as_path = Path(spec).expanduser()
+    if as_path.suffix in (".pt", ".pth") and as_path.is_file():
+        return _checkpoint_model(as_path, None, scale, device, source="file")
+    if as_path.is_dir() and ckpts.checkpoint_files(as_path) and not _LABEL.match(spec.partition("=")[0]):
+        found = ckpts.newest_file(ckpts.checkpoint_files(as_path))
+        assert found is not None
+        return _checkpoint_model(found, None, scale, device, source="file")
     if "=" in spec:
         label, _, target = spec.partition("=")
         if not _LABEL.match(label):
@@ -79,8 +174,15 @@ def resolve_model(spec: str, scale: int, device: torch.device) -> NetworkModel |
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
                 raise SrbenchError(f"{path}: empty folder of SR images for model '{label}'")
             return FolderModel(label, path, scale, {"kind": "folder", "path": str(path.resolve())})
-        raise SrbenchError(f"{path}: no such folder of SR images for model '{label}'")
+        if path.is_file() and path.suffix in (".pt", ".pth"):
+            return _checkpoint_model(path, label, scale, device, source="file")
+        raise SrbenchError(f"{path}: no such folder of SR images (or .pt checkpoint) for model '{label}'")
     if spec == "bicubic":
         net = Bicubic(scale).to(device).eval()
         return NetworkModel("bicubic", scale, {"kind": "bicubic"}, accepts_grey=True, network=net)
-    raise unknown_name("model", spec, ["bicubic"])
+    from srbench_eval.models.recipes import recipe_names
+
+    if spec in recipe_names():
+        path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
+        return _checkpoint_model(path, None, scale, device, recipe_name=spec, source=source)
+    raise unknown_name("model", spec, ["bicubic", *recipe_names()])

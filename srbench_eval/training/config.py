@@ -1,0 +1,188 @@
+"""What defines a training run: :class:`TrainConfig`, the presets, and the effective recipe.
+
+Presets:
+
+* ``paper``: the recipe as registered (its paper's network size and full schedule).
+* ``smoke``: minutes on a CPU. The networks shrink to :data:`SMOKE_SIZES` (width/depth; the
+  discriminators too), the schedule to :data:`SMOKE_ITERATIONS` iterations (or ``--iterations``) of
+  batch :data:`SMOKE_BATCH` with the recipe's learning-rate milestones compressed in proportion
+  to the run length, and the
+  HR patch to :func:`smoke_patch` (48 to 64 pixels). Recipes trained by SGD in their paper (SRCNN,
+  LapSRN, with learning rates of 1e-4 and 1e-5 tuned for 10^6 iterations) use Adam at
+  :data:`SMOKE_SGD_TO_ADAM_LR` instead, so that a few thousand iterations learn something; the
+  recipe's per-layer learning-rate multipliers are kept.
+
+The preset is applied to the registered recipe *before* the user's ``--set`` overrides, which
+therefore win, and it is not listed among the recipe's overrides: the checkpoint records the preset
+and the resulting size separately, and tables label such models ``srcnn (smoke)``, never ``srcnn``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from srbench_eval.errors import SrbenchError
+from srbench_eval.models.checkpoints import PRESETS
+from srbench_eval.models.recipes import Recipe, apply_overrides, get_recipe
+
+DEFAULT_DATA = "div2k-train"
+DEFAULT_VAL = "set5"
+
+#: Constructor arguments of the smoke-size networks, by architecture.
+SMOKE_SIZES: dict[str, dict[str, Any]] = {
+    "srcnn": {"num_feat": 32, "num_feat2": 16},
+    "lapsrn": {"num_feat": 16, "depth": 3},
+    "srresnet": {"num_feat": 16, "num_block": 4},
+    "rrdbnet": {"num_feat": 16, "num_block": 2, "num_grow_ch": 8},
+    "vgg128_d": {"num_feat": 8},
+    "srgan_d": {"num_feat": 8, "dense": 64},
+}
+SMOKE_ITERATIONS = 2000
+SMOKE_BATCH = 16
+SMOKE_SGD_TO_ADAM_LR = 1e-3
+#: Input sizes the discriminators accept are multiples of these.
+_DISC_MULTIPLE = {"vgg128_d": 32, "srgan_d": 16}
+
+
+def smoke_patch(recipe: Recipe, scale: int) -> int:
+    """The smallest HR patch of at least 48 pixels that ``scale`` and the discriminator accept."""
+    step = scale
+    if recipe.disc is not None:
+        step = math.lcm(step, _DISC_MULTIPLE.get(recipe.disc.name, 1))
+    return step * max(1, math.ceil(48 / step))
+
+
+def apply_preset(recipe: Recipe, preset: str, scale: int, iterations: int | None = None) -> Recipe:
+    """The recipe as trained by ``preset`` (see the module docstring); ``paper`` returns it unchanged.
+
+    ``iterations``: the run length of a smoke run (default :data:`SMOKE_ITERATIONS`); the recipe's
+    milestones keep their fraction of the schedule (ESRGAN's 5e4 of 4e5 becomes 1/8 of the run).
+    """
+    if preset not in PRESETS:
+        raise SrbenchError(f"unknown preset '{preset}': use one of {', '.join(PRESETS)}")
+    if preset == "paper":
+        return recipe
+    arch = replace(recipe.arch, params={**recipe.arch.params, **SMOKE_SIZES.get(recipe.arch.name, {})})
+    disc = recipe.disc
+    if disc is not None:
+        disc = replace(disc, params={**disc.params, **SMOKE_SIZES.get(disc.name, {})})
+    t = recipe.train
+    length = iterations or SMOKE_ITERATIONS
+    milestones = tuple(sorted({max(1, round(m * length / t.iterations)) for m in t.milestones}))
+    train = replace(
+        t,
+        iterations=length,
+        batch_size=SMOKE_BATCH,
+        hr_patch=smoke_patch(recipe, scale),
+        milestones=milestones,
+        notes=f"smoke preset of: {t.notes}".strip(": "),
+    )
+    if t.optimizer == "sgd":
+        train = replace(
+            train, optimizer="adam", lr=SMOKE_SGD_TO_ADAM_LR, betas=(0.9, 0.999), weight_decay=0.0
+        )
+    return replace(recipe, arch=arch, disc=disc, train=train)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (``srbench-eval train`` builds one; stored in checkpoints).
+
+    ``None`` fields take the recipe's (or preset's) value: ``scale`` (x4 when supported),
+    ``iterations`` (with ``paper`` the milestones stay the paper's; with ``smoke`` they scale with
+    the run), ``batch_size`` (the global batch, split over the ranks), ``hr_patch``.
+    ``checkpoints``: the checkpoint root (default ``$SRBENCH_CHECKPOINTS`` or ``./checkpoints``);
+    the run writes to ``<root>/<recipe>/<run_name>/``. ``init``: the checkpoint a two-stage recipe
+    starts from (default: the newest of ``recipe.init`` with the same preset and scale; ``"none"``
+    starts from scratch). ``val``: a dataset name or folder, or ``"none"``. ``val_every`` /
+    ``save_every`` default to a quarter / a tenth of the run; ``keep``: periodic checkpoints kept
+    (the final one always stays). ``ema``: decay of the generator's exponential moving average
+    (0: off). ``amp``: ``auto`` (bf16 autocast on CUDA), ``bf16`` or ``off``. ``workers``: data loader
+    processes (``None``: 0 on CPU, 4 on GPU). ``preload``: keep the images in memory (``None``: when
+    they fit). ``subimages``: cut the training images once into sub-images of this size (0: off).
+    ``stop_after``: end this process after that step's checkpoint, like a kill (tests, time slices).
+    """
+
+    model: str
+    preset: str = "paper"
+    scale: int | None = None
+    data: str = DEFAULT_DATA
+    mirror: str | None = None
+    overrides: tuple[str, ...] = ()
+    iterations: int | None = None
+    batch_size: int | None = None
+    hr_patch: int | None = None
+    checkpoints: str | None = None
+    resume: bool = False
+    init: str | None = None
+    seed: int = 0
+    device: str = "auto"
+    val: str = DEFAULT_VAL
+    val_every: int | None = None
+    save_every: int | None = None
+    log_every: int = 20
+    keep: int = 2
+    ema: float = 0.0
+    amp: str = "auto"
+    workers: int | None = None
+    preload: bool | None = None
+    subimages: int = 0
+    augment: bool = True
+    progress: bool = True
+    stop_after: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The resolved run: the effective recipe and the numbers the loop uses."""
+
+    recipe: Recipe
+    scale: int
+    iterations: int
+    batch_size: int
+    hr_patch: int
+    val_every: int
+    save_every: int
+
+
+def resolve(config: TrainConfig) -> Plan:
+    """The effective recipe (preset, then overrides, then the command-line sizes) and schedule."""
+    base = get_recipe(config.model)
+    scale = config.scale or base.default_scale
+    recipe = apply_preset(base, config.preset, scale, config.iterations)
+    if config.overrides:
+        recipe, _ = apply_overrides(recipe, list(config.overrides))
+    if scale not in recipe.scales:
+        raise SrbenchError(
+            f"recipe {recipe.label} is defined for x{'/x'.join(map(str, recipe.scales))}, not x{scale}: "
+            f"pass --scale {recipe.default_scale} or --set scales={scale}"
+        )
+    t = recipe.train
+    sizes = {
+        "iterations": config.iterations or t.iterations,
+        "batch_size": config.batch_size or t.batch_size,
+        "hr_patch": config.hr_patch or t.hr_patch,
+    }
+    for key, value in sizes.items():
+        if value <= 0:
+            raise SrbenchError(f"{key} must be positive, got {value}")
+    if sizes["hr_patch"] % scale:
+        raise SrbenchError(f"HR patch {sizes['hr_patch']} is not a multiple of the scale x{scale}")
+    # The recorded recipe says what was trained; the discriminator's input size follows the patch.
+    recipe = replace(recipe, train=replace(t, **sizes))
+    iterations = sizes["iterations"]
+    val_every = config.val_every or max(1, iterations // 4)
+    save_every = config.save_every or max(1, iterations // 10)
+    if config.ema and not 0.0 < config.ema < 1.0:
+        raise SrbenchError(
+            f"--ema {config.ema}: the decay must be between 0 and 1 (e.g. 0.999), or 0 for off"
+        )
+    if config.amp not in ("auto", "bf16", "off"):
+        raise SrbenchError(f"--amp {config.amp}: use auto, bf16 or off")
+    return Plan(recipe, scale, iterations, sizes["batch_size"], sizes["hr_patch"], val_every, save_every)

@@ -1,0 +1,122 @@
+"""Many processes: ``torchrun --nproc_per_node N srbench-eval train ...`` runs the same training with
+DistributedDataParallel.
+
+torchrun sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; :func:`setup` then joins the process
+group (NCCL on GPUs, gloo on CPUs) and gives each rank its device (``cuda:LOCAL_RANK``). The global
+batch of the recipe is split evenly over the ranks; each rank reads its share of the sample stream
+(:class:`~srbench_eval.data.patches.StreamSampler`), DDP averages the gradients, so N ranks compute
+the update of one process with the whole batch. Rank 0 alone validates, logs and writes
+checkpoints; the others wait at a barrier. Without those variables everything is a no-op
+(world size 1).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from srbench_eval.errors import SrbenchError
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    """This process's place: ``rank`` of ``world`` processes, its ``device``."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> ``cuda:LOCAL_RANK`` when a GPU is there, else ``cpu``; checks explicit names."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SrbenchError(f"unknown device '{name}': use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SrbenchError(f"device '{name}' requested but no CUDA GPU is available; use --device cpu")
+        if device.index is None:
+            device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    return device
+
+
+def setup(device_name: str) -> DistEnv:
+    """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1); pick the device."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = resolve_device(device_name, local_rank)
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        kwargs: dict[str, Any] = {"backend": backend, "timeout": timedelta(minutes=30)}
+        if device.type == "cuda":
+            kwargs["device_id"] = device
+        dist.init_process_group(**kwargs)
+    return DistEnv(rank, world, local_rank, device)
+
+
+def teardown(env: DistEnv) -> None:
+    if env.distributed and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier(env: DistEnv) -> None:
+    if env.distributed:
+        if env.device.type == "cuda":
+            dist.barrier(device_ids=[env.device.index])
+        else:
+            dist.barrier()
+
+
+def mean_over_ranks(env: DistEnv, values: torch.Tensor) -> torch.Tensor:
+    """The elementwise mean of ``values`` over the ranks (the tensor itself with one process)."""
+    if env.distributed:
+        values = values.clone()
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+        values /= env.world
+    return values
+
+
+def any_over_ranks(env: DistEnv, flag: bool) -> bool:
+    """True when ``flag`` is true on any rank (so every rank takes the same branch)."""
+    if not env.distributed:
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0], device=env.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
+def gather_objects(env: DistEnv, obj: Any) -> list[Any]:
+    """Every rank's ``obj``, in rank order (a one-item list with one process)."""
+    if not env.distributed:
+        return [obj]
+    out: list[Any] = [None] * env.world
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def broadcast_object(env: DistEnv, obj: Any) -> Any:
+    """Rank 0's ``obj`` on every rank."""
+    if not env.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
