@@ -9,6 +9,7 @@ a grey image is always scored as its own Y channel.
 
 from __future__ import annotations
 
+import inspect
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ from srbench_eval import weights
 from srbench_eval.data.datasets import Dataset, open_dataset
 from srbench_eval.data.degrade import degrade_bicubic, round_uint8
 from srbench_eval.data.images import modcrop, read_image, write_image
-from srbench_eval.errors import SrbenchError
+from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, get_metric
 from srbench_eval.models.loading import FolderModel, NetworkModel, parse_weights, resolve_model
 from srbench_eval.report import build_table, to_latex, to_markdown
@@ -56,6 +57,7 @@ class RunConfig:
     save_sr: bool = False
     weights: tuple[str, ...] = ()  # NAME=PATH: the checkpoint (file or folder) of recipe NAME
     checkpoints: str | None = None  # checkpoint root for recipe names; "zoo": the shipped demo models
+    metric_options: tuple[str, ...] = ()  # METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,6 +143,34 @@ def _super_resolve(
     return round_uint8(out.double() * 255.0).float()
 
 
+def parse_metric_options(items: tuple[str, ...], metrics: tuple[str, ...]) -> dict[str, dict[str, object]]:
+    """``("fid-patch.patch_size=128",)`` -> ``{"fid-patch": {"patch_size": 128}}``, checked against the
+    keyword-only options of each metric's constructor; numbers are converted."""
+    out: dict[str, dict[str, object]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        metric, dot, option = key.partition(".")
+        if not sep or not dot or not option:
+            raise SrbenchError(
+                f"metric option '{item}': use METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128"
+            )
+        if metric not in metrics:
+            raise SrbenchError(f"metric option '{item}': metric '{metric}' is not in --metrics")
+        params = inspect.signature(get_metric(metric).__init__).parameters
+        allowed = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        if option not in allowed:
+            raise unknown_name(f"option of metric {metric}", option, allowed)
+        value: object = raw
+        for convert in (int, float):
+            try:
+                value = convert(raw)
+                break
+            except ValueError:
+                continue
+        out.setdefault(metric, {})[option] = value
+    return out
+
+
 def _stand_ins(metrics: tuple[str, ...]) -> list[str]:
     """Weights files this run's metrics loaded that are not the published ones (tests only)."""
     users = {f"metric {m}" for m in metrics}
@@ -154,6 +184,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     started = utc_now()
     device = resolve_device(config.device)
     metric_classes = [get_metric(m) for m in config.metrics]
+    metric_options = parse_metric_options(config.metric_options, config.metrics)
     datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
     weights_map = parse_weights(config.weights, config.models)
     models = [
@@ -170,7 +201,9 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         entries: list[SummaryEntry] = []
         for ds in datasets:
             metrics: dict[tuple[str, str], Metric] = {
-                (m.name, cls.name): cls(settings) for m in models for cls in metric_classes
+                (m.name, cls.name): cls(settings, **metric_options.get(cls.name, {}))
+                for m in models
+                for cls in metric_classes
             }
             bar = tqdm(
                 list(zip(ds.names(), ds.images, strict=True)),
@@ -250,12 +283,14 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             models={m.name: m.provenance for m in models},
             stand_in_weights=_stand_ins(config.metrics),
         )
+        options = {name: metric.options() for (_, name), metric in metrics.items()}
         metric_info = {
             cls.name: {
                 "label": cls.label,
                 "higher_is_better": cls.higher_is_better,
                 "per_image": cls.per_image,
                 "decimals": cls.decimals,
+                "options": options.get(cls.name, {}),
             }
             for cls in metric_classes
         }

@@ -65,10 +65,15 @@ def test_folder_model_matches_the_model_it_came_from(demo_run: Path, tmp_path: P
     for p in sr_dir.iterdir():  # result sets often carry suffixes: baby_x4_SR.png
         (renamed / f"{p.stem}_x4_SR.png").write_bytes(p.read_bytes())
     out = _run(tmp_path, "run2", "--models", f"bicubic,copy={tmp_path / 'published'}", "--datasets", "demo")
-    values = {(e["model"], e["metric"]): e["value"] for e in json.loads((out / "summary.json").read_text())["results"]}
+    values = {
+        (e["model"], e["metric"]): e["value"]
+        for e in json.loads((out / "summary.json").read_text())["results"]
+    }
     assert values[("copy", "psnr")] == values[("bicubic", "psnr")]
     assert values[("copy", "ssim")] == values[("bicubic", "ssim")]
-    assert "| Demo      | PSNR ↑   |     29.95 |  29.95 |" in (out / "table.md").read_text()  # all tie: no mark
+    assert (
+        "| Demo      | PSNR ↑   |     29.95 |  29.95 |" in (out / "table.md").read_text()
+    )  # all tie: no mark
 
 
 def test_bad_inputs_are_one_line_errors_and_leave_nothing(
@@ -110,7 +115,9 @@ def test_table_merges_runs_and_check_detects_changes(
     assert main(["check", "--baseline", str(baseline), "--update", str(demo_run)]) == 0
     assert main(["check", "--baseline", str(baseline), str(demo_run)]) == 0
     doctored = load_baseline(baseline)
-    text = baseline.read_text().replace(repr(doctored.entries[0].value), repr(doctored.entries[0].value + 0.01))
+    text = baseline.read_text().replace(
+        repr(doctored.entries[0].value), repr(doctored.entries[0].value + 0.01)
+    )
     baseline.write_text(text)
     capsys.readouterr()
     assert main(["check", "--baseline", str(baseline), str(demo_run)]) == 1
@@ -133,7 +140,35 @@ def test_perceptual_metrics_with_stand_ins_are_flagged(stand_in_weights, tmp_pat
 
 def test_missing_weights_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_home"))
-    err = _error(capsys, ["run", "--quiet", "--out", str(tmp_path / "o"), "--models", "bicubic",
-                          "--datasets", "demo", "--metrics", "psnr,lpips"])
+    err = _error(
+        capsys,
+        [
+            "run",
+            "--quiet",
+            "--out",
+            str(tmp_path / "o"),
+            "--models",
+            "bicubic",
+            "--datasets",
+            "demo",
+            "--metrics",
+            "psnr,lpips",
+        ],
+    )
     assert "alexnet-owt-7be5be79.pth" in err and "https://" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_metric_options_reach_the_metric_and_the_summary(stand_in_weights, tmp_path: Path, capsys) -> None:
+    stand_in_weights("alexnet")
+    args = ["--models", "bicubic", "--datasets", "demo", "--metrics", "lpips"]
+    plain = _run(tmp_path, "plain", *args)
+    cropped = _run(tmp_path, "cropped", *args, "--metric-option", "lpips.crop_border=8")
+    info = json.loads((cropped / "summary.json").read_text())["metrics"]["lpips"]
+    assert info["options"] == {"crop_border": 8}
+    values = [json.loads((d / "summary.json").read_text())["results"][0]["value"] for d in (plain, cropped)]
+    assert values[0] != values[1]
+    base = ["run", "--quiet", "--out", str(tmp_path / "x"), *args, "--metric-option"]
+    assert "did you mean 'crop_border'" in _error(capsys, [*base, "lpips.crop_bordr=8"])
+    assert "not in --metrics" in _error(capsys, [*base, "fid.batch_size=8"])
+    assert "METRIC.OPTION=VALUE" in _error(capsys, [*base, "lpips=8"])

@@ -41,6 +41,13 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--strict", is_flag=True, help="Refuse datasets whose pixels differ from the manifest.")
 @click.option("--save-sr", is_flag=True, help="Keep the SR images under OUT/sr/.")
 @click.option(
+    "--metric-option",
+    "metric_options",
+    multiple=True,
+    metavar="METRIC.OPTION=VALUE",
+    help="Option of a metric (repeatable), e.g. fid-patch.patch_size=128 or lpips.crop_border=4.",
+)
+@click.option(
     "--weights",
     multiple=True,
     metavar="NAME=PATH",
@@ -69,6 +76,7 @@ def run(
     mirror: str | None,
     strict: bool,
     save_sr: bool,
+    metric_options: tuple[str, ...],
     weights: tuple[str, ...],
     checkpoints: str | None,
     out: Path | None,
@@ -90,6 +98,7 @@ def run(
         save_sr=save_sr,
         weights=weights,
         checkpoints=checkpoints,
+        metric_options=metric_options,
     )
     out = out or default_out_dir()
     summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())

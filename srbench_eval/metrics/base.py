@@ -68,6 +68,10 @@ class Metric(ABC):
     def compute(self) -> MetricValue:
         """The value over every batch seen so far."""
 
+    def options(self) -> dict[str, object]:
+        """Option values in force (keyword arguments of the constructor), for provenance."""
+        return {}
+
     @classmethod
     def arrow(cls) -> str:
         return "↑" if cls.higher_is_better else "↓"
