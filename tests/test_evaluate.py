@@ -38,7 +38,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_writes_results_summary_and_tables(demo_run: Path) -> None:
     files = sorted(p.name for p in demo_run.iterdir())
     assert files == ["results.csv", "sr", "summary.json", "table.md", "table.tex"]
-    rows = list(csv.DictReader(open(demo_run / "results.csv")))
+    rows = list(csv.DictReader((demo_run / "results.csv").read_text().splitlines()))
     assert len(rows) == 5 * 2 and {r["metric"] for r in rows} == {"psnr", "ssim"}
     summary = json.loads((demo_run / "summary.json").read_text())
     prov = summary["provenance"]
