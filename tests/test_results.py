@@ -20,8 +20,10 @@ from srbench_eval.results import (
 
 
 def test_csv_round_trip_is_exact(tmp_path: Path) -> None:
-    rows = [ImageValue("bicubic", "set5", 4, "baby", "psnr", 31.780960128367534),
-            ImageValue("bicubic", "set5", 4, "", "fid", math.inf)]
+    rows = [
+        ImageValue("bicubic", "set5", 4, "baby", "psnr", 31.780960128367534),
+        ImageValue("bicubic", "set5", 4, "", "fid", math.inf),
+    ]
     p = tmp_path / "results.csv"
     p.write_text(csv_text(rows))
     assert p.read_text().splitlines()[0] == "model,dataset,scale,image,metric,value"
