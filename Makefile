@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The shipped demo models (srbench_eval/zoo/README.md) against bicubic on the embedded demo set.
-DEMO_MODELS := bicubic,srcnn,srcnn-fdl,rrdb,rrdb-sog
+DEMO_MODELS := bicubic,srcnn,lapsrn-fdl,rrdb,rrdb-sog
 demo: $(STAMP)
 	$(BIN)/srbench-eval run --models $(DEMO_MODELS) --datasets demo --scale 4 --checkpoints zoo
 
@@ -35,6 +35,7 @@ clean:
 SHARED_BENCH := ../shared/benchmarks
 check: $(STAMP)
 	for s in 2 3 4; do $(BIN)/srbench-eval check --baseline results/baselines/bicubic-demo-x$$s.json || exit 1; done
+	$(BIN)/srbench-eval check --baseline results/baselines/zoo-demo-x4.json
 	if [ -d $(SHARED_BENCH) ]; then \
 	  $(BIN)/srbench-eval check --baseline results/baselines/bicubic-benchmarks-x4.json --mirror $(SHARED_BENCH); \
 	else echo "skipped benchmark baselines: $(SHARED_BENCH) is absent"; fi

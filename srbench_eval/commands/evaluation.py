@@ -158,6 +158,9 @@ def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str,
             crop_border=r.get("crop_border"),
             device=device,
             mirror=mirror,
+            checkpoints=r.get("checkpoints"),
+            weights=tuple(r.get("weights", ())),
+            metric_options=tuple(r.get("metric_options", ())),
         )
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
             summary = run_evaluation(config, Path(tmp) / "run", progress=False)

@@ -36,6 +36,7 @@ from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.recipes import recipe_names
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
 ZOO = "zoo"
@@ -109,6 +110,7 @@ def _checkpoint_model(
     source: str,
     recipe_name: str | None = None,
 ) -> NetworkModel:
+    """The checkpoint's generator as a model; its column is ``label`` or the checkpoint's own label."""
     net, meta = ckpts.load_generator(path, scale, recipe_name=recipe_name, device=device)
     provenance = meta.provenance(ckpts.sha256_file(path), source)
     return NetworkModel(label or meta.display_label, scale, provenance, network=net)
@@ -136,12 +138,14 @@ def _find_recipe_checkpoint(
     shipped = ckpts.find_in_zoo(name, scale)
     if shipped is not None:
         return shipped, "shipped zoo"
-    where = ckpts.recipe_dir(name, Path(checkpoints) if checkpoints and str(checkpoints) != ZOO else None)
+    if str(checkpoints) == ZOO:
+        where = "the shipped zoo only, --checkpoints zoo"
+    else:
+        where = f"{ckpts.recipe_dir(name, Path(checkpoints) if checkpoints else None)}/ and the shipped zoo"
     raise SrbenchError(
-        f"no trained checkpoint of recipe {name} at x{scale} (looked in {where}/ and the shipped zoo): "
+        f"no trained checkpoint of recipe {name} at x{scale} (looked in {where}): "
         f"train one with 'srbench-eval train --model {name} --scale {scale}' (add --preset smoke for a "
-        f"small CPU model), "
-        f"or pass --weights {name}=PATH/TO/checkpoint.pt"
+        f"small CPU model), or pass --weights {name}=PATH/TO/checkpoint.pt"
     )
 
 
@@ -180,8 +184,6 @@ def resolve_model(
     if spec == "bicubic":
         net = Bicubic(scale).to(device).eval()
         return NetworkModel("bicubic", scale, {"kind": "bicubic"}, accepts_grey=True, network=net)
-    from srbench_eval.models.recipes import recipe_names
-
     if spec in recipe_names():
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
         return _checkpoint_model(path, None, scale, device, recipe_name=spec, source=source)

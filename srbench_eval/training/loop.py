@@ -28,6 +28,7 @@ threads (float sums in the kernels depend on it), whatever the number of data lo
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -441,6 +442,10 @@ class Trainer:
         interval_seconds, interval_steps = 0.0, 0
         finished = self.step >= plan.iterations
         checkpoint: Path | None = self.last_good
+        # The objects built so far (networks, optimiser state, images) live as long as the run: keep
+        # the cyclic garbage collector from traversing them again and again during the loop.
+        gc.collect()
+        gc.freeze()
         while self.step < plan.iterations:
             t0 = time.perf_counter()
             lr_img, hr_img = next(batches)
@@ -500,6 +505,7 @@ class Trainer:
                 finished = True
             if stop and not last:
                 break
+        gc.unfreeze()
         bar.close()
         if log is not None:
             log.write(
