@@ -26,7 +26,6 @@ built once per (model, dataset) loads its network once per process and device.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import urllib.error
@@ -37,6 +36,7 @@ from typing import TypeVar
 
 import torch
 
+from srbench_eval.data.images import sha256_file
 from srbench_eval.errors import SrbenchError, unknown_name
 
 ALLOW_STAND_INS_ENV = "SRBENCH_ALLOW_STAND_IN_WEIGHTS"
@@ -115,11 +115,7 @@ def sha256_of(path: Path) -> str:
     st = path.stat()
     memo_key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if memo_key not in _hash_memo:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _hash_memo[memo_key] = h.hexdigest()
+        _hash_memo[memo_key] = sha256_file(path)
     return _hash_memo[memo_key]
 
 

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlparse
 
-from srbench_eval.data.images import is_image_file
+from srbench_eval.data.images import is_image_file, sha256_file
 from srbench_eval.errors import SrbenchError
 
 DATA_ENV = "SRBENCH_DATA"
@@ -146,16 +146,6 @@ def _download(url: str, source: Source, archives: Path) -> Path:
         raise SourceFailed(f"{host}: cannot connect after {RETRIES + 1} attempts")
     what = "download interrupted" if interrupted else "failed"
     raise SourceFailed(f"{url}: {what} after {RETRIES + 1} attempts ({_short(last) if last else '?'})")
-
-
-def sha256_file(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def get_archive(location: str, source: Source, archives: Path) -> tuple[Path, bool]:

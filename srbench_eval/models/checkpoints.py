@@ -23,7 +23,6 @@ A checkpoint is a ``torch.save``'d dict of plain data and tensors (loadable with
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -33,6 +32,7 @@ from typing import Any
 
 import torch
 
+from srbench_eval.data.images import sha256_file
 from srbench_eval.errors import SrbenchError
 
 CHECKPOINTS_ENV = "SRBENCH_CHECKPOINTS"
@@ -131,14 +131,6 @@ def find_in_zoo(recipe_name: str, scale: int) -> Path | None:
 
 
 # --------------------------------------------------------------------------- reading and writing
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
