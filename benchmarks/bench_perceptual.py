@@ -123,16 +123,9 @@ def _scipy_sqrtm_compat() -> None:
     """pytorch-fid 0.3.0 calls ``scipy.linalg.sqrtm(..., disp=False)``; SciPy 1.18 removed ``disp``."""
     import scipy.linalg
 
-    sqrtm = scipy.linalg.sqrtm
+    from tests.conftest import sqrtm_with_disp
 
-    def compat(a, disp=True):
-        try:
-            return sqrtm(a, disp=disp)
-        except TypeError:
-            root = sqrtm(a)
-            return root if disp else (root, 0.0)
-
-    scipy.linalg.sqrtm = compat
+    scipy.linalg.sqrtm = sqrtm_with_disp(scipy.linalg.sqrtm)
     warnings.filterwarnings("ignore", message="The `disp` argument is deprecated")
 
 

@@ -36,6 +36,20 @@ def _torchvision_builder(name: str) -> Callable[[], dict[str, torch.Tensor]]:
     return build
 
 
+def sqrtm_with_disp(sqrtm: Callable) -> Callable:
+    """Wrap ``scipy.linalg.sqrtm`` so it takes the ``disp`` argument pytorch-fid 0.3.0 passes
+    (SciPy 1.18 removed it; 1.16-1.17 warn), letting pytorch-fid's own FID run on any SciPy."""
+
+    def compat(a, disp=True):
+        try:
+            return sqrtm(a, disp=disp)
+        except TypeError:
+            root = sqrtm(a)
+            return root if disp else (root, 0.0)
+
+    return compat
+
+
 # weights key (srbench_eval.weights.WEIGHTS) -> function returning a seeded random state dict.
 # Further builders (e.g. the FID Inception) are added by the tests that need them via
 # STAND_IN_BUILDERS[key] = fn.

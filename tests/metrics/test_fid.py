@@ -68,20 +68,12 @@ def test_registry_facts() -> None:
 
 @pytest.fixture
 def sqrtm_compat(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pytorch-fid 0.3.0 calls ``scipy.linalg.sqrtm(..., disp=False)``; SciPy 1.18 removed ``disp``
-    (1.16-1.17 warn). Restore the old signature so pytorch-fid's own function runs on any SciPy."""
+    """pytorch-fid's own FID on any SciPy (see ``tests.conftest.sqrtm_with_disp``)."""
     import scipy.linalg
 
-    sqrtm = scipy.linalg.sqrtm
+    from tests.conftest import sqrtm_with_disp
 
-    def compat(a, disp=True):
-        try:
-            return sqrtm(a, disp=disp)
-        except TypeError:
-            root = sqrtm(a)
-            return root if disp else (root, 0.0)
-
-    monkeypatch.setattr(scipy.linalg, "sqrtm", compat)
+    monkeypatch.setattr(scipy.linalg, "sqrtm", sqrtm_with_disp(scipy.linalg.sqrtm))
 
 
 @pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated")
