@@ -21,8 +21,9 @@ from tqdm import tqdm
 
 from srbench_eval import weights
 from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import degrade_bicubic, round_uint8
-from srbench_eval.data.images import modcrop, read_image, write_image
+from srbench_eval.data.degrade import round_uint8
+from srbench_eval.data.images import write_image
+from srbench_eval.data.pairs import hr_lr_pairs, image_tensor
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, get_metric
 from srbench_eval.models.loading import FolderModel, NetworkModel, parse_weights, resolve_model
@@ -101,11 +102,6 @@ def _check_config(config: RunConfig) -> None:
             raise SrbenchError(f"{kind} '{sorted(dupes)[0]}' is listed twice")
 
 
-def _to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
-    t = torch.from_numpy(img).to(device=device, dtype=torch.float32)
-    return (t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)).unsqueeze(0)
-
-
 def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
     arr = t[0].to(torch.uint8).cpu().numpy()
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
@@ -117,7 +113,7 @@ def _super_resolve(
     """SR image as a float tensor of 8-bit values, the same shape as ``hr``."""
     if isinstance(model, FolderModel):
         img = model.image_for(dataset.name, image)
-        sr = _to_tensor(img, hr.device)
+        sr = image_tensor(img, hr.device)
         if sr.shape[1] == 3 and hr.shape[1] == 1:
             sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
         elif sr.shape[1] == 1 and hr.shape[1] == 3:
@@ -128,19 +124,16 @@ def _super_resolve(
                 f"but the HR image (mod-cropped to x{model.scale}) is {hr.shape[-1]}x{hr.shape[-2]}"
             )
         return sr
-    x = lr / 255.0
-    grey_in = x.shape[1] == 1 and not model.accepts_grey
-    out = model.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
-    if grey_in:
-        out = out.mean(dim=1, keepdim=True)
-    if out.shape != hr.shape:
+    try:
+        sr = model.sr_values(lr)
+    except ValueError as err:
+        raise SrbenchError(f"model '{model.name}' on {dataset.name}/{image}: {err}") from None
+    if sr.shape != hr.shape:
         raise SrbenchError(
-            f"model '{model.name}' returned {tuple(out.shape)} for {dataset.name}/{image}, "
+            f"model '{model.name}' returned {tuple(sr.shape)} for {dataset.name}/{image}, "
             f"expected {tuple(hr.shape)}"
         )
-    if not torch.isfinite(out).all():
-        raise SrbenchError(f"model '{model.name}' produced NaN or infinite values on {dataset.name}/{image}")
-    return round_uint8(out.double() * 255.0).float()
+    return sr
 
 
 def parse_metric_options(items: tuple[str, ...], metrics: tuple[str, ...]) -> dict[str, dict[str, object]]:
@@ -205,22 +198,19 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 for m in models
                 for cls in metric_classes
             }
+            # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
+            references = {cls.name: metrics[(models[0].name, cls.name)].reference for cls in metric_classes}
+            pairs = hr_lr_pairs(ds.images, config.scale, config.border, device, references)
             bar = tqdm(
-                list(zip(ds.names(), ds.images, strict=True)),
+                zip(ds.names(), pairs, strict=True),
+                total=len(ds.images),
                 desc=f"{ds.name} x{config.scale}",
                 unit="img",
                 disable=not progress,
                 leave=False,
             )
-            for image, path in bar:
-                hr_img = modcrop(read_image(path), config.scale)
-                if min(hr_img.shape[:2]) < config.scale * 2 + 2 * config.border:
-                    raise SrbenchError(
-                        f"{path}: {hr_img.shape[1]}x{hr_img.shape[0]} is too small for x{config.scale} "
-                        f"with a {config.border}-pixel border crop"
-                    )
-                hr = _to_tensor(hr_img, device)
-                lr = _to_tensor(degrade_bicubic(hr_img, config.scale), device)
+            for image, pair in bar:
+                hr, lr = pair.hr, pair.lr
                 for model in models:
                     sr = _super_resolve(model, ds, image, lr, hr)
                     if config.save_sr:
@@ -228,7 +218,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                             staging / "sr" / model.name / ds.name / f"{image}.png", _to_uint8_image(sr)
                         )
                     for cls in metric_classes:
-                        values = metrics[(model.name, cls.name)].update(sr, hr)
+                        values = metrics[(model.name, cls.name)].update(sr, hr, pair.extra.get(cls.name))
                         if values is not None:
                             rows.append(
                                 ImageValue(

@@ -141,11 +141,17 @@ def crop(img: np.ndarray, border: int) -> np.ndarray:
     return img[border:-border, border:-border] if border > 0 else img
 
 
-def evaluate_bicubic(hr: np.ndarray, scale: int) -> tuple[float, float]:
-    """(PSNR, SSIM) of the bicubic baseline on one uint8 HR image, the published way."""
+def evaluate_bicubic(hr: np.ndarray, scale: int, uint8_passes: bool = True) -> tuple[float, float]:
+    """(PSNR, SSIM) of the bicubic baseline on one uint8 HR image, the published way: MATLAB's
+    ``imresize`` of ``uint8`` images (rounded after each pass), or with ``uint8_passes=False`` of
+    ``double`` images rounded once at the end."""
     hr = modcrop(hr, scale)
-    lr = to_uint8(imresize(hr, 1 / scale))
-    sr = to_uint8(imresize(lr, scale))
+    if uint8_passes:
+        lr = imresize_uint8(hr, 1 / scale)
+        sr = imresize_uint8(lr, scale)
+    else:
+        lr = to_uint8(imresize(hr, 1 / scale))
+        sr = to_uint8(imresize(lr, scale))
     y_sr = crop(rgb_to_y(sr), scale)
     y_hr = crop(rgb_to_y(hr), scale)
     return psnr(y_sr, y_hr), ssim(y_sr, y_hr)

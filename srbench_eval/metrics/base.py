@@ -60,9 +60,17 @@ class Metric(ABC):
     def __init__(self, settings: MetricSettings) -> None:
         self.settings = settings
 
+    def reference(self, hr: torch.Tensor) -> object | None:
+        """The part of the work that depends on the HR images only (the same for every model), or
+        ``None``. The evaluation loop computes it once per HR batch, ahead of time in its read-ahead
+        threads, and passes it to :meth:`update` of every model's metric as ``ref``. It must not
+        touch the metric's state."""
+        return None
+
     @abstractmethod
-    def update(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor | None:
-        """Accumulate a batch; return per-image values (shape ``(N,)``) or ``None``."""
+    def update(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor | None:
+        """Accumulate a batch; return per-image values (shape ``(N,)``) or ``None``. ``ref`` is
+        :meth:`reference` of ``hr`` when the caller has it, else ``None`` (then it is computed)."""
 
     @abstractmethod
     def compute(self) -> MetricValue:
@@ -87,12 +95,12 @@ class PerImageMetric(Metric):
         self._values: list[float] = []
 
     @abstractmethod
-    def score(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
-        """Per-image values of the batch, shape ``(N,)``."""
+    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+        """Per-image values of the batch, shape ``(N,)``; ``ref`` as for :meth:`Metric.update`."""
 
-    def update(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    def update(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         check_pair(sr, hr)
-        values = self.score(sr, hr)
+        values = self.score(sr, hr, ref)
         self._values.extend(float(v) for v in values.detach().cpu().double())
         return values
 

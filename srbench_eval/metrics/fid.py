@@ -209,7 +209,7 @@ class _FIDBase(Metric):
         return to_inception_size(x)
 
     # -- protocol
-    def update(self, sr: torch.Tensor, hr: torch.Tensor) -> None:
+    def update(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> None:
         check_pair(sr, hr)
         device = self.settings.device
         sr = checked_rgb(sr.to(device, torch.float32), self.name, "SR") / 255

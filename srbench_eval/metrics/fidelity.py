@@ -27,8 +27,11 @@ positions where the window lies inside the image, and no downsampling.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
+import cv2
+import numpy as np
 import torch
 
 from srbench_eval.metrics import register
@@ -41,26 +44,22 @@ SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
-_STRIP_ROWS = 128
 
 
 def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
-    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images; 1-channel input is Y already."""
+    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images; 1-channel input is Y already.
+
+    The weights are divided by 255 first, as MATLAB's ``rgb2ycbcr`` does for ``double`` input, and
+    the sum is ``((R wr + G wg) + B wb) + 16`` in float64 (the channels are converted as they are
+    read, which is exact for any float32 input).
+    """
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"rgb_to_y takes (N, 1 or 3, H, W) tensors, got {tuple(x.shape)}")
-    x = x.to(torch.float64)
     if x.shape[1] == 1:
-        return x
-    return _luma(x).add_(Y_OFFSET)
-
-
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    """``(65.481 R + 128.553 G + 24.966 B) / 255`` of a float64 ``(N, 3, H, W)`` batch, ``(N, 1, H, W)``.
-
-    The weights are divided by 255 first, as MATLAB's ``rgb2ycbcr`` does for ``double`` input.
-    """
+        return x.to(torch.float64)
     wr, wg, wb = (w / DATA_RANGE for w in Y_WEIGHTS)
-    return (x[:, 0:1] * wr).add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb)
+    y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)  # a copy even when x is float64 already
+    return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(Y_OFFSET)
 
 
 def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
@@ -76,17 +75,21 @@ def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
 def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
     """Per-image Y-channel PSNR (dB, float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches.
 
-    ``Y(sr) - Y(hr)`` is computed as the luma of ``sr - hr`` (the offset 16 cancels), which is exact
-    up to float64 rounding and needs one colour conversion instead of two.
+    ``Y(sr) - Y(hr) = w . d`` with ``d`` the RGB difference (the offset 16 cancels) and ``w`` the
+    luma weights / 255, so the mean squared Y error is ``w^T G w / n`` with ``G = d d^T`` the 3x3
+    Gram matrix of the differences over the ``n`` pixels: one float64 matrix product instead of a Y
+    image per input. Equal to the direct formula up to float64 rounding (about 1e-14 dB).
     """
     if sr.ndim != 4 or sr.shape[1] not in (1, 3) or sr.shape != hr.shape:
         raise ValueError(
             f"psnr takes equal (N, 1 or 3, H, W) batches, got {tuple(sr.shape)}, {tuple(hr.shape)}"
         )
-    diff = _crop(sr, crop_border).to(torch.float64) - _crop(hr, crop_border).to(torch.float64)
-    if diff.shape[1] == 3:
-        diff = _luma(diff)
-    mse = diff.square_().mean(dim=(1, 2, 3))
+    n, c = sr.shape[:2]
+    diff = _crop(sr, crop_border).to(torch.float64) - _crop(hr, crop_border)
+    d = diff.reshape(n, c, -1)
+    gram = d @ d.transpose(1, 2)  # (N, C, C)
+    w = torch.tensor(Y_WEIGHTS if c == 3 else (DATA_RANGE,), dtype=torch.float64, device=d.device)
+    mse = (gram @ w / DATA_RANGE) @ w / DATA_RANGE / d.shape[-1]
     return 10.0 * torch.log10(DATA_RANGE**2 / mse)  # mse == 0 -> inf
 
 
@@ -110,30 +113,69 @@ def _filter_valid(x: torch.Tensor, g: list[float]) -> torch.Tensor:
     return out
 
 
-def ssim(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
-    """Per-image Y-channel SSIM (float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches."""
-    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
-    b = _crop(rgb_to_y(hr), crop_border)[:, 0]
-    if min(a.shape[-2:]) < SSIM_WINDOW:
-        raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels after cropping")
+def _filter_valid_cv2(plane: torch.Tensor, g: list[float]) -> torch.Tensor:
+    """:func:`_filter_valid` of one ``(H, W)`` float64 CPU plane by OpenCV's separable filter.
+
+    ``cv2.sepFilter2D`` computes the same sums of products in float64, vectorised (about 3x faster
+    than the tensor version on one core); only the 'valid' part of its output is kept (a view), so
+    its border rule does not matter. Agrees with :func:`_filter_valid` to about 1e-13.
+    """
+    k = len(g)
+    kernel = np.asarray(g, dtype=np.float64)
+    filtered = cv2.sepFilter2D(plane.numpy(), cv2.CV_64F, kernel, kernel, borderType=cv2.BORDER_REFLECT)
+    lo = k // 2
+    return torch.from_numpy(filtered[lo : lo + plane.shape[0] - k + 1, lo : lo + plane.shape[1] - k + 1])
+
+
+def _local_means(*planes: torch.Tensor) -> list[torch.Tensor]:
+    """The Gaussian-weighted local means (11x11 window, 'valid' positions) of ``(N, H, W)`` float64
+    planes: OpenCV on the CPU, tensor operations elsewhere (and whenever gradients are needed)."""
     g = gaussian_window().tolist()
+    if planes[0].device.type != "cpu" or any(p.requires_grad for p in planes):
+        return [_filter_valid(p, g) for p in planes]
+    return [torch.stack([_filter_valid_cv2(image, g) for image in p.contiguous()]) for p in planes]
+
+
+@dataclass(frozen=True)
+class SSIMReference:
+    """The HR side of SSIM, the same for every model: the cropped Y planes ``y`` ``(N, H, W)`` and
+    their local means ``mu`` = E[y] and ``sq`` = E[y^2], ``(N, H - 10, W - 10)`` each."""
+
+    y: torch.Tensor
+    mu: torch.Tensor
+    sq: torch.Tensor
+
+
+def ssim_reference(hr: torch.Tensor, crop_border: int) -> SSIMReference:
+    """:class:`SSIMReference` of a ``(N, C, H, W)`` batch of 0..255 HR images."""
+    y = _crop(rgb_to_y(hr), crop_border)[:, 0]
+    if min(y.shape[-2:]) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels after cropping")
+    mu, sq = _local_means(y, y * y)
+    return SSIMReference(y, mu, sq)
+
+
+def ssim(
+    sr: torch.Tensor, hr: torch.Tensor, crop_border: int, reference: SSIMReference | None = None
+) -> torch.Tensor:
+    """Per-image Y-channel SSIM (float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches.
+
+    With ``a`` = Y(SR), ``b`` = Y(HR) and E the Gaussian-weighted local mean, the map is computed
+    from the five local moments E[a], E[b], E[a^2], E[b^2], E[ab]; those of ``b`` may be passed in
+    as ``reference`` (:func:`ssim_reference`), computed once per HR image for every model.
+    """
+    ref = reference if reference is not None else ssim_reference(hr, crop_border)
+    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
+    if a.shape != ref.y.shape:
+        raise ValueError(f"SR Y planes {tuple(a.shape)} do not match the HR ones {tuple(ref.y.shape)}")
     c1 = (SSIM_K1 * DATA_RANGE) ** 2
     c2 = (SSIM_K2 * DATA_RANGE) ** 2
-    out_h, out_w = a.shape[-2] - SSIM_WINDOW + 1, a.shape[-1] - SSIM_WINDOW + 1
-    total = torch.zeros(a.shape[0], dtype=torch.float64, device=a.device)
-    # Strips of output rows keep the working set in cache; the map is summed strip by strip.
-    for top in range(0, out_h, _STRIP_ROWS):
-        rows = slice(top, min(top + _STRIP_ROWS, out_h) + SSIM_WINDOW - 1)
-        sa, sb = a[:, rows], b[:, rows]
-        # The local moments E[a], E[b], E[a^2 + b^2], E[ab] of every image: (N, 4, h, w).
-        moments = _filter_valid(torch.stack((sa, sb, sa * sa + sb * sb, sa * sb), dim=1), g)
-        mu_a, mu_b, sq, ab = moments.unbind(dim=1)
-        mu_ab = mu_a * mu_b
-        mu_sq = mu_a.square_().add_(mu_b.square_())  # mu_a^2 + mu_b^2, in place
-        num = (2 * mu_ab + c1).mul_(ab.sub_(mu_ab).mul_(2).add_(c2))  # (2 mu_ab + C1)(2 sigma_ab + C2)
-        den = (mu_sq + c1).mul_(sq.sub_(mu_sq).add_(c2))  # (mu_a^2 + mu_b^2 + C1)(var_a + var_b + C2)
-        total += num.div_(den).sum(dim=(1, 2))
-    return total / (out_h * out_w)
+    mu_a, sq_a, ab = _local_means(a, a * a, a * ref.y)
+    mu_ab = mu_a * ref.mu
+    mu_sq = mu_a.square_().addcmul_(ref.mu, ref.mu)  # mu_a^2 + mu_b^2, in place
+    num = (2 * mu_ab + c1).mul_(ab.sub_(mu_ab).mul_(2).add_(c2))  # (2 mu_ab + C1)(2 sigma_ab + C2)
+    den = (mu_sq + c1).mul_(sq_a.add_(ref.sq).sub_(mu_sq).add_(c2))  # (.. + C1)(var_a + var_b + C2)
+    return num.div_(den).mean(dim=(1, 2))
 
 
 @register
@@ -145,7 +187,7 @@ class PSNR(PerImageMetric):
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 2
 
-    def score(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         return psnr(sr, hr, self.settings.crop_border)
 
 
@@ -158,8 +200,12 @@ class SSIM(PerImageMetric):
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 4
 
-    def score(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
-        return ssim(sr, hr, self.settings.crop_border)
+    def reference(self, hr: torch.Tensor) -> SSIMReference:
+        return ssim_reference(hr, self.settings.crop_border)
+
+    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+        assert ref is None or isinstance(ref, SSIMReference)
+        return ssim(sr, hr, self.settings.crop_border, ref)
 
 
-__all__ = ["PSNR", "SSIM", "gaussian_window", "psnr", "rgb_to_y", "ssim"]
+__all__ = ["PSNR", "SSIM", "SSIMReference", "gaussian_window", "psnr", "rgb_to_y", "ssim", "ssim_reference"]

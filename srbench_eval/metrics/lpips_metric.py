@@ -206,7 +206,7 @@ class LPIPS(PerImageMetric):
         """The option values in force, for the results' provenance."""
         return {"crop_border": self.crop_border}
 
-    def score(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         c = self.crop_border
         if c:
             sr, hr = sr[..., c:-c, c:-c], hr[..., c:-c, c:-c]

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from srbench_eval.data.degrade import imresize_uint8
 from srbench_eval.data.images import is_image_file, read_image
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.models import checkpoints as ckpts
@@ -54,6 +55,18 @@ class NetworkModel(SRModel):
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
         assert self.network is not None
         return self.network(lr)
+
+
+@dataclass
+class BicubicModel(NetworkModel):
+    """The bicubic baseline: :class:`~srbench_eval.models.archs.bicubic.Bicubic` as a network (for
+    training-time validation alike), and directly on 8-bit values in the evaluation loop, where the
+    LR image already holds the integers MATLAB's ``imresize`` of a ``uint8`` image takes."""
+
+    accepts_grey: bool = True
+
+    def sr_values(self, lr: torch.Tensor) -> torch.Tensor:
+        return imresize_uint8(lr, self.scale)
 
 
 @dataclass
@@ -183,7 +196,7 @@ def resolve_model(
         raise SrbenchError(f"{path}: no such folder of SR images (or .pt checkpoint) for model '{label}'")
     if spec == "bicubic":
         net = Bicubic(scale).to(device).eval()
-        return NetworkModel("bicubic", scale, {"kind": "bicubic"}, accepts_grey=True, network=net)
+        return BicubicModel("bicubic", scale, {"kind": "bicubic"}, network=net)
     if spec in recipe_names():
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
         return _checkpoint_model(path, None, scale, device, recipe_name=spec, source=source)

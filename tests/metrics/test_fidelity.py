@@ -11,7 +11,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from srbench_eval.metrics import METRICS, get_metric
 from srbench_eval.metrics.base import MetricSettings
-from srbench_eval.metrics.fidelity import PSNR, SSIM, gaussian_window, psnr, rgb_to_y, ssim
+from srbench_eval.metrics.fidelity import PSNR, SSIM, gaussian_window, psnr, rgb_to_y, ssim, ssim_reference
 from tests import matlab_reference as ref
 
 
@@ -146,3 +146,61 @@ def test_metric_classes_are_registered_and_accumulate() -> None:
         ref.ssim(y_cropped(pairs[0][0], 2), y_cropped(pairs[0][1], 2)),
         abs_tol=1e-10,
     )
+
+
+# --- the fast paths against the plain formulas ------------------------------------------------------
+
+
+def _direct_psnr(sr: torch.Tensor, hr: torch.Tensor, border: int) -> torch.Tensor:
+    """10 log10(255^2 / mean((Y(sr) - Y(hr))^2)), one Y image per input."""
+    a = rgb_to_y(sr)[..., border : sr.shape[-2] - border, border : sr.shape[-1] - border]
+    b = rgb_to_y(hr)[..., border : hr.shape[-2] - border, border : hr.shape[-1] - border]
+    return 10 * torch.log10(255.0**2 / (a - b).square().mean(dim=(1, 2, 3)))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_psnr_gram_form_equals_the_direct_formula(channels: int) -> None:
+    gen = torch.Generator().manual_seed(3)
+    hr = torch.randint(0, 256, (2, channels, 37, 29), generator=gen).float()
+    sr = (hr + torch.randint(-9, 10, hr.shape, generator=gen)).clamp(0, 255)
+    np.testing.assert_allclose(psnr(sr, hr, 4).numpy(), _direct_psnr(sr, hr, 4).numpy(), rtol=0, atol=1e-11)
+    # Non-integer inputs too (the Gram form is exact algebra, not an 8-bit trick).
+    sr_f = sr + torch.rand(sr.shape, generator=gen)
+    expected = _direct_psnr(sr_f, hr, 0).numpy()
+    np.testing.assert_allclose(psnr(sr_f, hr, 0).numpy(), expected, rtol=0, atol=1e-11)
+
+
+def test_ssim_opencv_and_tensor_filters_agree() -> None:
+    """The CPU path filters with cv2.sepFilter2D; the tensor path (GPU, autograd) must give the same."""
+    from srbench_eval.metrics import fidelity
+
+    sr, hr = pair((53, 47, 3), seed=5)
+    x, y = batch(sr), batch(hr)
+    fast = ssim(x, y, 4)
+    x_grad = x.double().requires_grad_()  # forces the tensor filter
+    slow = ssim(x_grad, y, 4)
+    np.testing.assert_allclose(fast.numpy(), slow.detach().numpy(), rtol=0, atol=1e-13)
+    plane = torch.rand(1, 30, 26, dtype=torch.float64) * 255
+    g = gaussian_window().tolist()
+    by_cv2 = fidelity._filter_valid_cv2(plane[0], g).numpy()
+    np.testing.assert_allclose(by_cv2, fidelity._filter_valid(plane, g)[0].numpy(), rtol=0, atol=1e-12)
+
+
+def test_ssim_with_a_precomputed_reference_is_the_same() -> None:
+    sr, hr = pair((41, 45, 3), seed=6)
+    x, y = batch(sr, hr), batch(hr, sr)
+    reference = ssim_reference(y, 3)
+    assert torch.equal(ssim(x, y, 3, reference), ssim(x, y, 3))
+    metric = SSIM(MetricSettings(scale=3, crop_border=3))
+    assert torch.equal(metric.update(x, y, metric.reference(y)), ssim(x, y, 3))
+    with pytest.raises(ValueError, match="do not match"):
+        ssim(x[..., :-1], y[..., :-1], 3, reference)
+
+
+def test_inputs_are_not_modified() -> None:
+    sr, hr = pair((24, 26, 3), seed=7)
+    for dtype in (torch.float32, torch.float64):
+        x, y = batch(sr).to(dtype), batch(hr).to(dtype)
+        x0, y0 = x.clone(), y.clone()
+        rgb_to_y(x), psnr(x, y, 2), ssim(x, y, 2)
+        assert torch.equal(x, x0) and torch.equal(y, y0)

@@ -1,0 +1,108 @@
+"""HR/LR test pairs of the protocol, prepared ahead of use in background threads.
+
+For an HR image file: ``HR = modcrop(read(file), scale)`` and ``LR = uint8(imresize(HR, 1/scale))``
+(MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade_bicubic`), both as ``(1, C, H, W)``
+``float32`` tensors of 8-bit values on the evaluation device.
+
+Decoding a PNG and degrading it take as long as scoring it, and both release the GIL (OpenCV and
+torch kernels), so :func:`read_ahead` runs them in a small thread pool a few images ahead of the
+consumer: on two cores the decoding of the next images overlaps the metrics of the current one.
+Pairs still come out in input order, errors surface at the image that caused them, and at most
+``lookahead`` prepared pairs are held in memory (large Manga109 pages included).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+from srbench_eval.data.degrade import degrade_bicubic
+from srbench_eval.data.images import modcrop, read_image
+from srbench_eval.errors import SrbenchError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One HR image of a dataset with its LR input, ready for the models and metrics."""
+
+    path: Path
+    hr: torch.Tensor  # (1, C, H, W) float32, 0..255
+    lr: torch.Tensor  # (1, C, H / scale, W / scale) float32, 0..255
+    extra: dict[str, object] = field(default_factory=dict)  # HR-only precomputations, by name
+
+
+def image_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
+    """``(1, C, H, W)`` float32 tensor of an ``(H, W)`` or ``(H, W, C)`` uint8 image."""
+    t = torch.from_numpy(img).to(device=device, dtype=torch.float32)
+    return (t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)).unsqueeze(0)
+
+
+Precompute = Mapping[str, Callable[[torch.Tensor], object]]
+
+
+def make_pair(
+    path: Path, scale: int, border: int, device: torch.device, precompute: Precompute | None = None
+) -> Pair:
+    """Read, mod-crop and degrade one HR image; refuse one too small for the scale and border crop.
+
+    ``precompute`` maps names to functions of the HR tensor whose results go to :attr:`Pair.extra`
+    (the metrics' HR-only work, :meth:`srbench_eval.metrics.base.Metric.reference`).
+    """
+    img = modcrop(read_image(path), scale)
+    if min(img.shape[:2]) < scale * 2 + 2 * border:
+        raise SrbenchError(
+            f"{path}: {img.shape[1]}x{img.shape[0]} is too small for x{scale} "
+            f"with a {border}-pixel border crop"
+        )
+    hr = image_tensor(img, device)
+    lr = image_tensor(degrade_bicubic(img, scale), device)
+    return Pair(path, hr, lr, {name: fn(hr) for name, fn in (precompute or {}).items()})
+
+
+def read_ahead(
+    items: Sequence[T], work: Callable[[T], R], *, workers: int = 2, lookahead: int = 4
+) -> Iterator[R]:
+    """``work(item)`` for every item, in order, computed by ``workers`` threads up to ``lookahead``
+    items ahead of the consumer. An exception is raised when its item's turn comes; leaving the
+    loop early cancels the work not yet started."""
+    if workers < 1 or lookahead < 1:
+        raise ValueError(f"workers and lookahead must be >= 1, got {workers} and {lookahead}")
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="srbench-read") as pool:
+        pending: deque[Future[R]] = deque()
+        upcoming = iter(items)
+        try:
+            for item in upcoming:
+                pending.append(pool.submit(work, item))
+                if len(pending) >= lookahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def hr_lr_pairs(
+    paths: Sequence[Path],
+    scale: int,
+    border: int,
+    device: torch.device,
+    precompute: Precompute | None = None,
+    *,
+    workers: int = 2,
+) -> Iterator[Pair]:
+    """The :class:`Pair` of every HR file, in order, prepared ahead by :func:`read_ahead`."""
+    return read_ahead(paths, lambda p: make_pair(p, scale, border, device, precompute), workers=workers)
+
+
+__all__ = ["Pair", "image_tensor", "make_pair", "hr_lr_pairs", "read_ahead"]
