@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,19 +88,22 @@ class FeatureCache:
         self.max_bytes = max_bytes
         self.bytes = 0
         self._store: dict[tuple[object, ...], list[torch.Tensor]] = {}
+        self._lock = threading.Lock()  # filled from the evaluation loop's read-ahead threads
 
     def get(self, key: tuple[object, ...]) -> list[torch.Tensor] | None:
         return self._store.get(key)
 
     def put(self, key: tuple[object, ...], feats: list[torch.Tensor]) -> None:
         size = sum(f.numel() * f.element_size() for f in feats)
-        if key not in self._store and self.bytes + size <= self.max_bytes:
-            self._store[key] = feats
-            self.bytes += size
+        with self._lock:
+            if key not in self._store and self.bytes + size <= self.max_bytes:
+                self._store[key] = feats
+                self.bytes += size
 
     def clear(self) -> None:
-        self._store.clear()
-        self.bytes = 0
+        with self._lock:
+            self._store.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._store)
@@ -206,24 +210,47 @@ class LPIPS(PerImageMetric):
         """The option values in force, for the results' provenance."""
         return {"crop_border": self.crop_border}
 
-    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+    def _prepared(self, x: torch.Tensor, what: str) -> torch.Tensor:
+        """The cropped batch in ``[-1, 1]`` on the metric's device, checked (see :func:`checked_rgb`)."""
         c = self.crop_border
         if c:
-            sr, hr = sr[..., c:-c, c:-c], hr[..., c:-c, c:-c]
-        device = self.settings.device
-        sr = checked_rgb(sr.to(device, torch.float32), self.name, "SR", self.min_side) / 127.5 - 1
-        hr = checked_rgb(hr.to(device, torch.float32), self.name, "HR", self.min_side) / 127.5 - 1
+            x = x[..., c:-c, c:-c]
+        x = checked_rgb(x.to(self.settings.device, torch.float32), self.name, what, self.min_side)
+        return x / 127.5 - 1
+
+    def reference(self, hr: torch.Tensor) -> list[list[torch.Tensor]]:
+        """The normalised trunk features of every HR image (per image, from :data:`HR_FEATURES` when
+        cached there): the HR half of the work, the same for every model."""
+        x = self._prepared(hr, "HR")
         out = []
-        with torch.inference_mode(), exact_fp32(device):
-            for i in range(sr.shape[0]):
-                key = (*self._scope, image_digest(hr[i]))
-                f_hr = HR_FEATURES.get(key)
-                if f_hr is None:
-                    feats = lpips_features(self.model, torch.cat([sr[i : i + 1], hr[i : i + 1]]))
-                    f_sr, f_hr = [f[:1] for f in feats], [f[1:].clone() for f in feats]
-                    HR_FEATURES.put(key, f_hr)
+        with torch.inference_mode(), exact_fp32(self.settings.device):
+            for i in range(x.shape[0]):
+                key = (*self._scope, image_digest(x[i]))
+                feats = HR_FEATURES.get(key)
+                if feats is None:
+                    feats = lpips_features(self.model, x[i : i + 1])
+                    HR_FEATURES.put(key, feats)
+                out.append(feats)
+        return out
+
+    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+        x = self._prepared(sr, "SR")
+        if ref is None:
+            y = self._prepared(hr, "HR")
+        out = []
+        with torch.inference_mode(), exact_fp32(self.settings.device):
+            for i in range(x.shape[0]):
+                if ref is not None:
+                    f_sr, f_hr = lpips_features(self.model, x[i : i + 1]), ref[i]  # type: ignore[index]
                 else:
-                    f_sr = lpips_features(self.model, sr[i : i + 1])
+                    key = (*self._scope, image_digest(y[i]))
+                    f_hr = HR_FEATURES.get(key)
+                    if f_hr is None:  # SR and HR through the trunk as one batch
+                        feats = lpips_features(self.model, torch.cat([x[i : i + 1], y[i : i + 1]]))
+                        f_sr, f_hr = [f[:1] for f in feats], [f[1:].clone() for f in feats]
+                        HR_FEATURES.put(key, f_hr)
+                    else:
+                        f_sr = lpips_features(self.model, x[i : i + 1])
                 out.append(lpips_from_features(self.model, f_sr, f_hr))
         values = torch.cat(out)
         if not torch.isfinite(values).all():  # cannot happen on checked input; never report it silently

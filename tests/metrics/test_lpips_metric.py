@@ -138,3 +138,20 @@ def test_lpips_vgg_equals_package(stand_in_weights) -> None:
     torch.testing.assert_close(got, reference("vgg", sr, hr), rtol=1e-5, atol=1e-6)
     with pytest.raises(SrbenchError, match="at least 16x16"):
         get_metric("lpips-vgg")(SETTINGS).update(sr[..., :15, :], hr[..., :15, :])
+
+
+def test_hr_reference_computed_apart_gives_the_same_values(alexnet) -> None:
+    """The evaluation loop computes the HR half (`reference`) in its read-ahead threads."""
+    from srbench_eval.metrics import lpips_metric
+
+    lpips_metric.HR_FEATURES.clear()
+    (s1, h1), (s2, h2) = image_pair(40, 48, seed=5), image_pair(40, 48, seed=6)
+    sr, hr = torch.cat([s1, s2]), torch.cat([h1, h2])
+    metric = get_metric("lpips")(SETTINGS)
+    ref = metric.reference(hr)
+    assert len(ref) == 2 and len(lpips_metric.HR_FEATURES) == 2  # filled for further models
+    values = metric.update(sr, hr, ref)
+    torch.testing.assert_close(values, torch.cat([reference("alex", s1, h1), reference("alex", s2, h2)]))
+    assert torch.equal(values, get_metric("lpips")(SETTINGS).update(sr, hr))  # from the cache
+    with pytest.raises(SrbenchError, match="HR values span"):
+        metric.reference(hr * 2)
