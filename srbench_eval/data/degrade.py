@@ -160,6 +160,11 @@ def round_uint8(x: torch.Tensor) -> torch.Tensor:
     return (x + 0.5).floor_().clamp_(0.0, 255.0)
 
 
+def _round_uint8_(x: torch.Tensor) -> torch.Tensor:
+    """:func:`round_uint8` in place, for intermediate results nobody else holds."""
+    return x.add_(0.5).floor_().clamp_(0.0, 255.0)
+
+
 def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
     """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``uint8`` image, on float tensors of 0..255 values.
 
@@ -172,7 +177,7 @@ def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
     if x.ndim not in (3, 4):
         raise ValueError(f"imresize_uint8 takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
     planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
-    out = round_uint8(_resize_planes(planes, float(scale), between=round_uint8))
+    out = _round_uint8_(_resize_planes(planes, float(scale), between=_round_uint8_))
     return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
 
 
