@@ -96,3 +96,26 @@ def test_a_gan_recipe_trains_on_two_ranks(images: Path, tmp_path: Path) -> None:
     assert all(torch.isfinite(v).all() for v in ckpt["discriminator"].values() if v.is_floating_point())
     rows = read_log(ckpt_path.parent, "train")
     assert all("d_loss" in r and "gan" in r for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("device", "backend", "device_id"), [("auto", "nccl", "cuda:1"), ("cpu", "gloo", None)]
+)
+def test_torchrun_rank_joins_nccl_on_gpus_and_gloo_on_cpus(monkeypatch, device, backend, device_id) -> None:
+    """What a torchrun rank asks of torch.distributed (no GPU here: CUDA and the group are faked)."""
+    from srbench_eval.training import distributed
+
+    calls: list[dict] = []
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(distributed.torch.cuda, "set_device", lambda d: None)
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda **kw: calls.append(kw))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    env = distributed.setup(device)
+    assert (env.rank, env.world, env.local_rank, env.is_main) == (1, 2, 1, False)
+    assert [c["backend"] for c in calls] == [backend]
+    got = calls[0].get("device_id")
+    assert (str(got) if got is not None else None) == device_id
+    assert str(env.device) == (device_id or "cpu")

@@ -11,6 +11,7 @@ and averages the output channels back to grey. ``bicubic`` accepts any ``C``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,19 +34,26 @@ class SRModel(ABC):
         """``(N, C, h, w)`` in [0, 1] -> ``(N, C, scale*h, scale*w)``."""
 
     def sr_values(self, lr: torch.Tensor) -> torch.Tensor:
-        """The SR image as saved to an 8-bit file: ``uint8(255 * upscale(lr / 255))``, as float32.
+        """The SR image as saved to an 8-bit file, float32 (see :func:`quantised_output`)."""
+        return quantised_output(self.upscale, lr, self.accepts_grey)
 
-        ``lr`` holds 8-bit values 0..255. A grey image goes through an RGB-only model replicated to
-        three channels and comes back as the mean of the output channels. The rounding is MATLAB's
-        (half away from zero, saturated), computed in float64. Raises ``ValueError`` when the output
-        holds NaN or infinite values.
-        """
-        x = lr / 255.0
-        grey_in = x.shape[1] == 1 and not self.accepts_grey
-        out = self.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
-        if grey_in:
-            out = out.mean(dim=1, keepdim=True)
-        lo, hi = torch.aminmax(out)  # NaN propagates into both; one pass, no mask
-        if not (torch.isfinite(lo) and torch.isfinite(hi)):
-            raise ValueError("NaN or infinite values in the output")
-        return round_uint8(out.double().mul_(255.0)).float()
+
+def quantised_output(
+    upscale: Callable[[torch.Tensor], torch.Tensor], lr: torch.Tensor, accepts_grey: bool
+) -> torch.Tensor:
+    """``uint8(255 * upscale(lr / 255))`` as float32: the SR image as saved to an 8-bit file.
+
+    ``lr`` holds 8-bit values 0..255. A grey image goes through an RGB-only network
+    (``accepts_grey=False``) replicated to three channels and comes back as the mean of the output
+    channels. The rounding is MATLAB's (half away from zero, saturated), computed in float64.
+    Raises ``ValueError`` when the output holds NaN or infinite values.
+    """
+    x = lr / 255.0
+    grey_in = x.shape[1] == 1 and not accepts_grey
+    out = upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
+    if grey_in:
+        out = out.mean(dim=1, keepdim=True)
+    lo, hi = torch.aminmax(out)  # NaN propagates into both; one pass, no mask
+    if not (torch.isfinite(lo) and torch.isfinite(hi)):
+        raise ValueError("NaN or infinite values in the output")
+    return round_uint8(out.double().mul_(255.0)).float()

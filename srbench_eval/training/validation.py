@@ -10,20 +10,14 @@ computed once, so every validation record shows the margin over bicubic.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from srbench_eval.data.datasets import open_dataset
-from srbench_eval.data.degrade import degrade_bicubic
-from srbench_eval.data.images import modcrop, read_image
+from srbench_eval.data.pairs import make_pair
 from srbench_eval.metrics import MetricSettings, get_metric
 from srbench_eval.models.archs.bicubic import Bicubic
-
-
-def _tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
-    t = torch.from_numpy(np.ascontiguousarray(img)).to(device=device, dtype=torch.float32)
-    return (t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)).unsqueeze(0)
+from srbench_eval.models.base import quantised_output
 
 
 class Validator:
@@ -37,28 +31,23 @@ class Validator:
         self.scale = scale
         self.device = device
         paths = dataset.images[:max_images] if max_images else dataset.images
-        self.items: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for path in paths:
-            hr = modcrop(read_image(path), scale)
-            self.items.append((_tensor(degrade_bicubic(hr, scale), device), _tensor(hr, device)))
+        pairs = [make_pair(path, scale, scale, device) for path in paths]
+        self.items = [(pair.lr, pair.hr) for pair in pairs]
         self.settings = MetricSettings(scale=scale, crop_border=scale, device=device)
         self.bicubic = self.score(Bicubic(scale).to(device), accepts_grey=True)
 
     @torch.no_grad()
     def score(self, net: nn.Module, accepts_grey: bool = False) -> dict[str, float]:
-        """``{"psnr": ..., "ssim": ...}`` of ``net`` (run in eval mode, float32, mode restored)."""
+        """Mean PSNR and SSIM of ``net`` (eval mode for the duration, restored after); NaN when the
+        network produces a non-finite value."""
         was_training = net.training
         net.eval()
         metrics = {name: get_metric(name)(self.settings) for name in ("psnr", "ssim")}
         try:
             for lr, hr in self.items:
-                x = lr / 255.0
-                grey = x.shape[1] == 1 and not accepts_grey
-                out = net(x.expand(-1, 3, -1, -1) if grey else x)
-                if grey:
-                    out = out.mean(dim=1, keepdim=True)
-                sr = (out.double() * 255.0).clamp(0, 255).round().float()
-                if not torch.isfinite(sr).all():
+                try:
+                    sr = quantised_output(net, lr, accepts_grey)
+                except ValueError:
                     return {"psnr": float("nan"), "ssim": float("nan")}
                 for m in metrics.values():
                     m.update(sr, hr)
