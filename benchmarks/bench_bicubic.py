@@ -38,6 +38,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads for both paths")
     parser.add_argument("--repeat", type=int, default=1, help="report the best of this many runs")
+    parser.add_argument(
+        "--stages", action="store_true", help="also time each stage of the library alone, one image at a time"
+    )
     return parser.parse_args()
 
 
@@ -123,6 +126,8 @@ def main() -> None:
     t_ref, refs = timed(reference)
     t_read, _ = timed(read_only)
 
+    if args.stages:
+        print_stages(files, args.scale, device)
     lib_a, ref_a = np.array(lib), np.array(refs)
     print(f"{len(files)} images ({', '.join(args.sets)}), x{args.scale}; torch {torch.__version__}")
     print(f"{args.threads} threads, {os.cpu_count()} CPUs, load average before the run {load:.2f}")
@@ -135,6 +140,45 @@ def main() -> None:
     for name in args.sets:
         sel = [k for k, p in enumerate(files) if p.parent.parent.name == name]
         print(f"  {name:9s} {lib_a[sel, 0].mean():.4f} dB / {lib_a[sel, 1].mean():.4f}")
+
+
+def print_stages(files: list[Path], scale: int, device: object) -> None:
+    """Time of each stage of the library's per-image work, summed over the images, one after the
+    other (no overlap): where the CPU time goes."""
+    import torch
+
+    from srbench_eval.data.degrade import degrade_bicubic, imresize_uint8
+    from srbench_eval.data.images import modcrop, read_image
+    from srbench_eval.data.pairs import image_tensor
+    from srbench_eval.metrics.fidelity import psnr, ssim, ssim_reference
+
+    totals: dict[str, float] = {}
+    for path in files:
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            totals[stage] = totals.get(stage, 0.0) + now - clock
+            clock = now
+
+        img = modcrop(read_image(path), scale)
+        lap("read + modcrop")
+        hr = image_tensor(img, torch.device(str(device)))
+        lr = image_tensor(degrade_bicubic(img, scale), hr.device)
+        lap("LR degradation")
+        ref = ssim_reference(hr, scale)
+        lap("SSIM, HR side")
+        sr = imresize_uint8(lr, scale)
+        lap("bicubic upscaling")
+        psnr(sr, hr, scale)
+        lap("PSNR")
+        ssim(sr, hr, scale, ref)
+        lap("SSIM, SR side")
+    print(f"stages, one image at a time, {torch.get_num_threads()} torch threads:")
+    for stage, seconds in totals.items():
+        print(f"  {stage:18s} {seconds:6.2f} s")
+    print(f"  {'total':18s} {sum(totals.values()):6.2f} s")
 
 
 if __name__ == "__main__":

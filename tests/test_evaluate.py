@@ -129,13 +129,22 @@ def test_committed_demo_baseline_matches_a_fresh_run(capsys: pytest.CaptureFixtu
     assert "all 2 values match" in capsys.readouterr().out
 
 
-def test_perceptual_metrics_with_stand_ins_are_flagged(stand_in_weights, tmp_path: Path) -> None:
+def test_perceptual_metrics_with_stand_ins_are_flagged(stand_in_weights, demo_run: Path, tmp_path: Path) -> None:
     stand_in_weights("alexnet")
-    out = _run(tmp_path, "p", "--models", "bicubic", "--datasets", "demo", "--metrics", "psnr,lpips")
+    copy = demo_run / "sr" / "bicubic" / "demo"  # the same SR images, read back from files
+    models = f"bicubic,copy={copy}"
+    out = _run(tmp_path, "p", "--models", models, "--datasets", "demo", "--metrics", "psnr,ssim,lpips")
     table = (out / "table.md").read_text()
     assert "LPIPS ↓" in table and "STAND-IN WEIGHTS (alexnet)" in table
     summary = json.loads((out / "summary.json").read_text())
     assert summary["provenance"]["stand_in_weights"] == ["alexnet"]
+    # The HR side of SSIM and LPIPS is computed once per image (read-ahead threads) for both models.
+    with open(out / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_model: dict[str, dict[tuple[str, str], str]] = {}
+    for row in rows:
+        by_model.setdefault(row["model"], {})[(row["image"], row["metric"])] = row["value"]
+    assert len(by_model["bicubic"]) == 15 and by_model["bicubic"] == by_model["copy"]
 
 
 def test_missing_weights_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -22,9 +22,11 @@ where ``f_l`` are the activations of trunk layer ``l`` unit-normalised over chan
 Speed, with values equal to the package's to float rounding (channels-last convolutions reorder
 sums; the tests hold them to 1e-6): the network is loaded once per process and device and kept in
 channels-last layout (oneDNN's native one on CPUs); the SR and HR images of a pair go through the
-trunk as one batch; the normalised HR features, identical for every model of a dataset, are cached
-per process (:data:`HR_FEATURES`, filled up to its byte budget), so a further model of the dataset
-runs the trunk on its SR images only. On CUDA, convolutions run in full fp32 (no TF32) while the
+trunk as one batch; the normalised HR features, identical for every model of a dataset, are
+computed once: in ``srbench-eval run`` as the metric's :meth:`LPIPS.reference`, by the evaluation
+loop's read-ahead threads, for all the models of the run; for direct callers of ``update`` they are
+cached per process (:data:`HR_FEATURES`, filled up to its byte budget, keyed by a hash of the
+image), so a further model of the dataset runs the trunk on its SR images only. On CUDA, convolutions run in full fp32 (no TF32) while the
 metric computes, so values do not depend on batch composition.
 """
 
@@ -219,19 +221,12 @@ class LPIPS(PerImageMetric):
         return x / 127.5 - 1
 
     def reference(self, hr: torch.Tensor) -> list[list[torch.Tensor]]:
-        """The normalised trunk features of every HR image (per image, from :data:`HR_FEATURES` when
-        cached there): the HR half of the work, the same for every model."""
+        """The normalised trunk features of every HR image: the HR half of the work, the same for
+        every model. The evaluation loop computes it once per image for all the models of a run, so
+        it bypasses :data:`HR_FEATURES` (no hashing, no copy to the host)."""
         x = self._prepared(hr, "HR")
-        out = []
         with torch.inference_mode(), exact_fp32(self.settings.device):
-            for i in range(x.shape[0]):
-                key = (*self._scope, image_digest(x[i]))
-                feats = HR_FEATURES.get(key)
-                if feats is None:
-                    feats = lpips_features(self.model, x[i : i + 1])
-                    HR_FEATURES.put(key, feats)
-                out.append(feats)
-        return out
+            return [lpips_features(self.model, x[i : i + 1]) for i in range(x.shape[0])]
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         x = self._prepared(sr, "SR")
