@@ -129,7 +129,9 @@ def test_committed_demo_baseline_matches_a_fresh_run(capsys: pytest.CaptureFixtu
     assert "all 2 values match" in capsys.readouterr().out
 
 
-def test_perceptual_metrics_with_stand_ins_are_flagged(stand_in_weights, demo_run: Path, tmp_path: Path) -> None:
+def test_perceptual_metrics_with_stand_ins_are_flagged(
+    stand_in_weights, demo_run: Path, tmp_path: Path
+) -> None:
     stand_in_weights("alexnet")
     copy = demo_run / "sr" / "bicubic" / "demo"  # the same SR images, read back from files
     models = f"bicubic,copy={copy}"

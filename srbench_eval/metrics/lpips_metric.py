@@ -26,8 +26,9 @@ trunk as one batch; the normalised HR features, identical for every model of a d
 computed once: in ``srbench-eval run`` as the metric's :meth:`LPIPS.reference`, by the evaluation
 loop's read-ahead threads, for all the models of the run; for direct callers of ``update`` they are
 cached per process (:data:`HR_FEATURES`, filled up to its byte budget, keyed by a hash of the
-image), so a further model of the dataset runs the trunk on its SR images only. On CUDA, convolutions run in full fp32 (no TF32) while the
-metric computes, so values do not depend on batch composition.
+image), so a further model of the dataset runs the trunk on its SR images only. On CUDA,
+convolutions run in full fp32 (no TF32) while the metric computes, so values do not depend on batch
+composition.
 """
 
 from __future__ import annotations
