@@ -5,6 +5,11 @@ For every dataset and HR image: ``HR = modcrop(HR, scale)``, ``LR = round(imresi
 metric is updated with (SR, HR). The LR image is made once and shared by all models. Learned RGB
 models get a grey LR image replicated to three channels and their output averaged back to grey, so
 a grey image is always scored as its own Y channel.
+
+Two read-ahead threads (:func:`srbench_eval.data.pairs.hr_lr_pairs`) decode and degrade the next
+images, and compute each metric's HR-only work (:meth:`~srbench_eval.metrics.base.Metric.reference`:
+Y(HR) and its local moments for SSIM, the trunk features for LPIPS) once per image for every model,
+while the main thread runs the models and scores the current image.
 """
 
 from __future__ import annotations
