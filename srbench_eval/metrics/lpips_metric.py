@@ -112,18 +112,35 @@ class FeatureCache:
         return len(self._store)
 
 
+_FP32_LOCK = threading.Lock()
+_fp32_users = 0
+_fp32_saved = True
+
+
 @contextmanager
 def exact_fp32(device: torch.device) -> Iterator[None]:
-    """Full-precision fp32 convolutions on CUDA (cuDNN TF32 off), restoring the setting after."""
+    """Full-precision fp32 convolutions on CUDA (cuDNN TF32 off), restoring the setting after.
+
+    The flag is process-wide and the evaluation loop's read-ahead threads run networks too, so
+    entries are counted: the first one saves the setting and turns TF32 off, the last one out
+    restores it, and no thread can switch TF32 back on under another one's convolutions.
+    """
+    global _fp32_users, _fp32_saved
     if torch.device(device).type != "cuda":
         yield
         return
-    old = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = False
+    with _FP32_LOCK:
+        if _fp32_users == 0:
+            _fp32_saved = torch.backends.cudnn.allow_tf32
+            torch.backends.cudnn.allow_tf32 = False
+        _fp32_users += 1
     try:
         yield
     finally:
-        torch.backends.cudnn.allow_tf32 = old
+        with _FP32_LOCK:
+            _fp32_users -= 1
+            if _fp32_users == 0:
+                torch.backends.cudnn.allow_tf32 = _fp32_saved
 
 
 # ------------------------------------------------------------------ LPIPS

@@ -156,3 +156,25 @@ def test_hr_reference_computed_apart_gives_the_same_values(alexnet) -> None:
     torch.testing.assert_close(values, together, rtol=1e-6, atol=1e-7)
     with pytest.raises(SrbenchError, match="HR values span"):
         metric.reference(hr * 2)
+
+
+def test_exact_fp32_holds_while_any_thread_is_inside() -> None:
+    """TF32 stays off until the last of overlapping users leaves (read-ahead thread + main thread)."""
+    from srbench_eval.metrics.lpips_metric import exact_fp32
+
+    cuda = torch.device("cuda")  # only the flag is touched: no GPU needed
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = True
+    try:
+        first, second = exact_fp32(cuda), exact_fp32(cuda)
+        first.__enter__()
+        second.__enter__()
+        assert torch.backends.cudnn.allow_tf32 is False
+        first.__exit__(None, None, None)  # the other user is still computing
+        assert torch.backends.cudnn.allow_tf32 is False
+        second.__exit__(None, None, None)
+        assert torch.backends.cudnn.allow_tf32 is True
+        with exact_fp32(torch.device("cpu")):
+            assert torch.backends.cudnn.allow_tf32 is True  # CPU: nothing to switch
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
