@@ -31,6 +31,7 @@ bicubic baseline were made; :func:`degrade_bicubic` uses it.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
@@ -41,6 +42,7 @@ import torch
 from srbench_eval.data.images import modcrop
 
 KERNEL_WIDTH = 4.0
+_WARNINGS_LOCK = threading.Lock()
 
 
 def cubic_kernel(x: torch.Tensor) -> torch.Tensor:
@@ -99,7 +101,9 @@ def resize_matrices(
     """
     weights, taps = resize_taps(in_length, out_length, scale)
     rows = torch.arange(out_length).repeat_interleave(taps.shape[1])
-    with warnings.catch_warnings():
+    # catch_warnings swaps the process-wide filter list; the lock keeps two threads (the evaluation
+    # loop's read-ahead threads and its main thread) from restoring each other's copies.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # torch flags its sparse layouts as beta and warns about invariant checks; both are moot here.
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
         coo = torch.sparse_coo_tensor(
