@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -176,6 +177,42 @@ def _stand_ins(metrics: tuple[str, ...]) -> list[str]:
     return [k for k in needed if k in weights.stand_ins_used()]
 
 
+def _score_dataset(
+    ds: Dataset,
+    models: list[NetworkModel | FolderModel],
+    metrics: dict[tuple[str, str], Metric],
+    config: RunConfig,
+    device: torch.device,
+    staging: Path,
+    progress: bool,
+) -> list[ImageValue]:
+    """Run every model on every image of ``ds`` and update its metrics; the per-image values."""
+    names = list(dict.fromkeys(metric for _, metric in metrics))
+    # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
+    references = {name: metrics[(models[0].name, name)].reference for name in names}
+    rows: list[ImageValue] = []
+    with closing(hr_lr_pairs(ds.images, config.scale, config.border, device, references)) as pairs:
+        bar = tqdm(
+            zip(ds.names(), pairs, strict=True),
+            total=len(ds.images),
+            desc=f"{ds.name} x{config.scale}",
+            unit="img",
+            disable=not progress,
+            leave=False,
+        )
+        for image, pair in bar:
+            for model in models:
+                sr = _super_resolve(model, ds, image, pair.lr, pair.hr)
+                if config.save_sr:
+                    write_image(staging / "sr" / model.name / ds.name / f"{image}.png", _to_uint8_image(sr))
+                for name in names:
+                    values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
+                    if values is not None:
+                        value = float(values.reshape(-1)[0])
+                        rows.append(ImageValue(model.name, ds.name, config.scale, image, name, value))
+    return rows
+
+
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
     """Evaluate every model on every dataset; write results.csv, summary.json and tables to ``out``."""
     _check_config(config)
@@ -203,38 +240,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 for m in models
                 for cls in metric_classes
             }
-            # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
-            references = {cls.name: metrics[(models[0].name, cls.name)].reference for cls in metric_classes}
-            pairs = hr_lr_pairs(ds.images, config.scale, config.border, device, references)
-            bar = tqdm(
-                zip(ds.names(), pairs, strict=True),
-                total=len(ds.images),
-                desc=f"{ds.name} x{config.scale}",
-                unit="img",
-                disable=not progress,
-                leave=False,
-            )
-            for image, pair in bar:
-                hr, lr = pair.hr, pair.lr
-                for model in models:
-                    sr = _super_resolve(model, ds, image, lr, hr)
-                    if config.save_sr:
-                        write_image(
-                            staging / "sr" / model.name / ds.name / f"{image}.png", _to_uint8_image(sr)
-                        )
-                    for cls in metric_classes:
-                        values = metrics[(model.name, cls.name)].update(sr, hr, pair.extra.get(cls.name))
-                        if values is not None:
-                            rows.append(
-                                ImageValue(
-                                    model.name,
-                                    ds.name,
-                                    config.scale,
-                                    image,
-                                    cls.name,
-                                    float(values.reshape(-1)[0]),
-                                )
-                            )
+            rows += _score_dataset(ds, models, metrics, config, device, staging, progress)
             for (model_name, metric_name), metric in metrics.items():
                 mv = metric.compute()
                 entries.append(
