@@ -50,13 +50,13 @@ sys.path.insert(0, str(ROOT))
 def load_pairs(hr_dir: str, scale: int, limit: int | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(SR, HR) float32 ``(1, C, H, W)`` tensors of 0..255; HR mod-cropped to the scale."""
     from srbench_eval.data.images import is_image_file, modcrop, read_image
+    from srbench_eval.data.pairs import image_tensor
 
     files = sorted(p for p in Path(hr_dir).iterdir() if is_image_file(p))[:limit]
     pairs = []
     for f in files:
         img = modcrop(read_image(f), scale)
-        hr = torch.from_numpy(img).float()
-        hr = hr[None, None] if hr.ndim == 2 else hr.permute(2, 0, 1)[None]
+        hr = image_tensor(img, torch.device("cpu"))
         h, w = hr.shape[-2:]
         lr = F.interpolate(hr, size=(h // scale, w // scale), mode="bicubic", antialias=True)
         sr = F.interpolate(lr, size=(h, w), mode="bicubic").clamp(0, 255).round()

@@ -1,8 +1,8 @@
 """HR/LR test pairs of the protocol, prepared ahead of use in background threads.
 
 For an HR image file: ``HR = modcrop(read(file), scale)`` and ``LR = uint8(imresize(HR, 1/scale))``
-(MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade_bicubic`), both as ``(1, C, H, W)``
-``float32`` tensors of 8-bit values on the evaluation device.
+(MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade_bicubic_tensor`, always on the CPU), both
+as ``(1, C, H, W)`` ``float32`` tensors of 8-bit values on the evaluation device.
 
 Decoding a PNG and degrading it take as long as scoring it, and both release the GIL (OpenCV and
 torch kernels), so :func:`read_ahead` runs them in a small thread pool a few images ahead of the
@@ -23,7 +23,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from srbench_eval.data.degrade import degrade_bicubic
+from srbench_eval.data.degrade import degrade_bicubic_tensor
 from srbench_eval.data.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
 
@@ -64,8 +64,10 @@ def make_pair(
             f"{path}: {img.shape[1]}x{img.shape[0]} is too small for x{scale} "
             f"with a {border}-pixel border crop"
         )
-    hr = image_tensor(img, device)
-    lr = image_tensor(degrade_bicubic(img, scale), device)
+    # The LR image is made on the CPU whatever the device, so every device scores the same input.
+    hr_cpu = image_tensor(img, torch.device("cpu"))
+    lr = degrade_bicubic_tensor(hr_cpu, scale).to(device)
+    hr = hr_cpu.to(device)
     return Pair(path, hr, lr, {name: fn(hr) for name, fn in (precompute or {}).items()})
 
 

@@ -91,22 +91,19 @@ class FeatureCache:
         self.max_bytes = max_bytes
         self.bytes = 0
         self._store: dict[tuple[object, ...], list[torch.Tensor]] = {}
-        self._lock = threading.Lock()  # filled from the evaluation loop's read-ahead threads
 
     def get(self, key: tuple[object, ...]) -> list[torch.Tensor] | None:
         return self._store.get(key)
 
     def put(self, key: tuple[object, ...], feats: list[torch.Tensor]) -> None:
         size = sum(f.numel() * f.element_size() for f in feats)
-        with self._lock:
-            if key not in self._store and self.bytes + size <= self.max_bytes:
-                self._store[key] = feats
-                self.bytes += size
+        if key not in self._store and self.bytes + size <= self.max_bytes:
+            self._store[key] = feats
+            self.bytes += size
 
     def clear(self) -> None:
-        with self._lock:
-            self._store.clear()
-            self.bytes = 0
+        self._store.clear()
+        self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._store)
