@@ -26,6 +26,11 @@ Arithmetic is ``float64`` throughout. :func:`imresize` neither clips nor rounds 
 on a ``double`` input); :func:`imresize_uint8` rounds and saturates after each 1-D pass the way MATLAB
 does on a ``uint8`` image (half away from zero), which is how the benchmark LR images and the
 bicubic baseline were made; :func:`degrade_bicubic` uses it.
+
+On the CPU (tensors that need no gradient) the two passes run in the compiled kernels of
+:mod:`srbench_eval.data.resize_kernels`, about 3x faster than the sparse matrix products used on
+other devices and for autograd; both compute the same float64 sums and agree exactly on the
+protocol's scales (``tests/data/test_resize_kernels.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from srbench_eval.data import resize_kernels
 from srbench_eval.data.images import modcrop
 
 KERNEL_WIDTH = 4.0
@@ -136,6 +142,40 @@ def _resize_planes(
     return (tall.reshape(n * out_h, w) @ cols_mat_t).reshape(n, out_h, out_w)
 
 
+@lru_cache(maxsize=256)
+def _width_plan(in_length: int, out_length: int, scale: float) -> resize_kernels.PeriodicPlan | None:
+    weights, taps = resize_taps(in_length, out_length, scale)
+    return resize_kernels.periodic_plan(weights.numpy(), taps.numpy(), in_length, scale)
+
+
+def _resize_planes_compiled(planes: np.ndarray, scale: float, rounding: bool) -> np.ndarray:
+    """:func:`_resize_planes` of a ``(P, H, W)`` float32/float64 CPU array by the compiled kernels of
+    :mod:`srbench_eval.data.resize_kernels`: float64 sums, the same taps and order; ``rounding`` rounds
+    after each pass (``uint8`` arithmetic). Returns float64, or float32 when rounding (exact)."""
+    n, h, w = planes.shape
+    out_h, out_w = output_length(h, scale), output_length(w, scale)
+    dtype = np.float32 if rounding else np.float64
+    weights, taps = resize_taps(h, out_h, scale)
+    tall = np.empty((n, out_h, w), dtype)
+    resize_kernels.resize_rows(planes, weights.numpy(), taps.numpy(), tall, rounding)
+    out = np.empty((n, out_h, out_w), dtype)
+    plan = _width_plan(w, out_w, scale)
+    if plan is None:
+        weights, taps = resize_taps(w, out_w, scale)
+        resize_kernels.resize_cols_gather(tall, weights.numpy(), taps.numpy(), out, rounding)
+    else:
+        resize_kernels.resize_cols(
+            tall, plan.phase_weights, plan.first, plan.r, plan.pad_lo, plan.pad_hi, out, rounding
+        )
+    return out
+
+
+def _compiled_path(x: torch.Tensor) -> bool:
+    """Whether :func:`_resize_planes_compiled` can take ``x``: a CPU float32/float64 tensor that needs
+    no gradient."""
+    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not x.requires_grad
+
+
 def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
     """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``(C, H, W)`` or ``(N, C, H, W)`` float tensor.
 
@@ -150,8 +190,11 @@ def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     # Both dimensions share one scale, so MATLAB's order is rows (H), then columns (W).
-    planes = x.to(torch.float64).reshape(-1, *x.shape[-2:])
-    out = _resize_planes(planes.contiguous(), float(scale))
+    if _compiled_path(x):
+        planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
+        out = torch.from_numpy(_resize_planes_compiled(planes, float(scale), rounding=False))
+    else:
+        out = _resize_planes(x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous(), float(scale))
     return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
 
 
@@ -180,8 +223,12 @@ def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
     """
     if x.ndim not in (3, 4):
         raise ValueError(f"imresize_uint8 takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
-    planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
-    out = _round_uint8_(_resize_planes(planes, float(scale), between=_round_uint8_))
+    if _compiled_path(x):
+        planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
+        out = torch.from_numpy(_resize_planes_compiled(planes, float(scale), rounding=True))
+    else:
+        planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
+        out = _round_uint8_(_resize_planes(planes, float(scale), between=_round_uint8_))
     return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
 
 

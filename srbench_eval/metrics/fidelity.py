@@ -30,11 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import cv2
 import numpy as np
 import torch
 
-from srbench_eval.metrics import register
+from srbench_eval.metrics import fidelity_kernels, register
 from srbench_eval.metrics.base import PerImageMetric
 
 Y_WEIGHTS = (65.481, 128.553, 24.966)
@@ -72,24 +71,53 @@ def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
     return x[..., border:-border, border:-border]
 
 
+def _compiled_path(*xs: torch.Tensor) -> bool:
+    """Whether the compiled kernels of :mod:`srbench_eval.metrics.fidelity_kernels` can take these
+    tensors: all on the CPU, float32/float64, no gradient needed (the tensor code handles the rest)."""
+    return all(
+        x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not x.requires_grad
+        for x in xs
+    )
+
+
+def _images(x: torch.Tensor) -> np.ndarray:
+    """The ``(N, C, H, W)`` tensor as a C-contiguous NumPy array (no copy when it already is one)."""
+    return np.ascontiguousarray(x.detach().numpy())
+
+
+def _y_weights(channels: int) -> np.ndarray:
+    return np.array(Y_WEIGHTS if channels == 3 else (DATA_RANGE,), dtype=np.float64) / DATA_RANGE
+
+
 def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
     """Per-image Y-channel PSNR (dB, float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches.
 
     ``Y(sr) - Y(hr) = w . d`` with ``d`` the RGB difference (the offset 16 cancels) and ``w`` the
-    luma weights / 255, so the mean squared Y error is ``w^T G w / n`` with ``G = d d^T`` the 3x3
-    Gram matrix of the differences over the ``n`` pixels: one float64 matrix product instead of a Y
-    image per input. Equal to the direct formula up to float64 rounding (about 1e-14 dB).
+    luma weights / 255. On the CPU one compiled pass sums ``(w . d)^2`` over the cropped pixels
+    (:func:`~srbench_eval.metrics.fidelity_kernels.squared_y_error`); elsewhere the mean squared
+    error is ``w^T G w / n`` with ``G = d d^T`` the 3x3 Gram matrix of the differences over the ``n``
+    pixels, one matrix product instead of a Y image per input. Both equal the direct formula up to
+    float64 rounding (about 1e-14 dB).
     """
     if sr.ndim != 4 or sr.shape[1] not in (1, 3) or sr.shape != hr.shape:
         raise ValueError(
             f"psnr takes equal (N, 1 or 3, H, W) batches, got {tuple(sr.shape)}, {tuple(hr.shape)}"
         )
     n, c = sr.shape[:2]
-    diff = _crop(sr, crop_border).to(torch.float64) - _crop(hr, crop_border)
-    d = diff.reshape(n, c, -1)
-    gram = d @ d.transpose(1, 2)  # (N, C, C)
-    w = torch.tensor(Y_WEIGHTS if c == 3 else (DATA_RANGE,), dtype=torch.float64, device=d.device)
-    mse = (gram @ w / DATA_RANGE) @ w / DATA_RANGE / d.shape[-1]
+    cropped = _crop(sr, crop_border)  # validates the border
+    n_pixels = cropped.shape[-2] * cropped.shape[-1]
+    w_np = _y_weights(c)
+    if _compiled_path(sr, hr):
+        sums = [
+            fidelity_kernels.squared_y_error(a, b, crop_border, w_np)
+            for a, b in zip(_images(sr), _images(hr), strict=True)
+        ]
+        mse = torch.tensor(sums, dtype=torch.float64) / n_pixels
+    else:
+        d = (cropped.to(torch.float64) - _crop(hr, crop_border)).reshape(n, c, -1)
+        gram = d @ d.transpose(1, 2)  # (N, C, C)
+        w = torch.from_numpy(w_np).to(d.device)
+        mse = (gram @ w) @ w / n_pixels
     return 10.0 * torch.log10(DATA_RANGE**2 / mse)  # mse == 0 -> inf
 
 
@@ -113,27 +141,11 @@ def _filter_valid(x: torch.Tensor, g: list[float]) -> torch.Tensor:
     return out
 
 
-def _filter_valid_cv2(plane: torch.Tensor, g: list[float]) -> torch.Tensor:
-    """:func:`_filter_valid` of one ``(H, W)`` float64 CPU plane by OpenCV's separable filter.
-
-    ``cv2.sepFilter2D`` computes the same sums of products in float64, vectorised (about 3x faster
-    than the tensor version on one core); only the 'valid' part of its output is kept (a view), so
-    its border rule does not matter. Agrees with :func:`_filter_valid` to about 1e-13.
-    """
-    k = len(g)
-    kernel = np.asarray(g, dtype=np.float64)
-    filtered = cv2.sepFilter2D(plane.numpy(), cv2.CV_64F, kernel, kernel, borderType=cv2.BORDER_REFLECT)
-    lo = k // 2
-    return torch.from_numpy(filtered[lo : lo + plane.shape[0] - k + 1, lo : lo + plane.shape[1] - k + 1])
-
-
 def _local_means(*planes: torch.Tensor) -> list[torch.Tensor]:
     """The Gaussian-weighted local means (11x11 window, 'valid' positions) of ``(N, H, W)`` float64
-    planes: OpenCV on the CPU, tensor operations elsewhere (and whenever gradients are needed)."""
+    planes, by tensor operations (the path for GPUs and gradients)."""
     g = gaussian_window().tolist()
-    if planes[0].device.type != "cpu" or any(p.requires_grad for p in planes):
-        return [_filter_valid(p, g) for p in planes]
-    return [torch.stack([_filter_valid_cv2(image, g) for image in p.contiguous()]) for p in planes]
+    return [_filter_valid(p, g) for p in planes]
 
 
 @dataclass(frozen=True)
@@ -148,11 +160,22 @@ class SSIMReference:
 
 def ssim_reference(hr: torch.Tensor, crop_border: int) -> SSIMReference:
     """:class:`SSIMReference` of a ``(N, C, H, W)`` batch of 0..255 HR images."""
-    y = _crop(rgb_to_y(hr), crop_border)[:, 0]
-    if min(y.shape[-2:]) < SSIM_WINDOW:
+    if hr.ndim != 4 or hr.shape[1] not in (1, 3):
+        raise ValueError(f"ssim takes (N, 1 or 3, H, W) tensors, got {tuple(hr.shape)}")
+    n, c = hr.shape[:2]
+    shape = _crop(hr, crop_border).shape[-2:]
+    if min(shape) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels after cropping")
-    mu, sq = _local_means(y, y * y)
-    return SSIMReference(y, mu, sq)
+    if not _compiled_path(hr):
+        y = _crop(rgb_to_y(hr), crop_border)[:, 0]
+        mu, sq = _local_means(y, y * y)
+        return SSIMReference(y, mu, sq)
+    valid = (shape[0] - SSIM_WINDOW + 1, shape[1] - SSIM_WINDOW + 1)
+    y, mu, sq = np.empty((n, *shape)), np.empty((n, *valid)), np.empty((n, *valid))
+    g = gaussian_window().numpy()
+    for k, image in enumerate(_images(hr)):
+        fidelity_kernels.ssim_hr_moments(image, crop_border, _y_weights(c), Y_OFFSET, g, y[k], mu[k], sq[k])
+    return SSIMReference(torch.from_numpy(y), torch.from_numpy(mu), torch.from_numpy(sq))
 
 
 def ssim(
@@ -162,14 +185,28 @@ def ssim(
 
     With ``a`` = Y(SR), ``b`` = Y(HR) and E the Gaussian-weighted local mean, the map is computed
     from the five local moments E[a], E[b], E[a^2], E[b^2], E[ab]; those of ``b`` may be passed in
-    as ``reference`` (:func:`ssim_reference`), computed once per HR image for every model.
+    as ``reference`` (:func:`ssim_reference`), computed once per HR image for every model. On the
+    CPU the SR side is one compiled pass per image
+    (:func:`~srbench_eval.metrics.fidelity_kernels.ssim_sum`).
     """
     ref = reference if reference is not None else ssim_reference(hr, crop_border)
-    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
-    if a.shape != ref.y.shape:
-        raise ValueError(f"SR Y planes {tuple(a.shape)} do not match the HR ones {tuple(ref.y.shape)}")
+    if sr.ndim != 4 or sr.shape[1] not in (1, 3):
+        raise ValueError(f"ssim takes (N, 1 or 3, H, W) tensors, got {tuple(sr.shape)}")
+    cropped = _crop(sr, crop_border).shape
+    if (cropped[0], *cropped[-2:]) != tuple(ref.y.shape):
+        raise ValueError(f"SR Y planes {tuple(cropped[-2:])} do not match the HR ones {tuple(ref.y.shape)}")
     c1 = (SSIM_K1 * DATA_RANGE) ** 2
     c2 = (SSIM_K2 * DATA_RANGE) ** 2
+    if _compiled_path(sr, ref.y, ref.mu, ref.sq):
+        g = gaussian_window().numpy()
+        y_hr, mu_hr, sq_hr = (_images(t) for t in (ref.y, ref.mu, ref.sq))
+        w = _y_weights(sr.shape[1])
+        sums = [
+            fidelity_kernels.ssim_sum(image, crop_border, w, Y_OFFSET, g, y_hr[k], mu_hr[k], sq_hr[k], c1, c2)
+            for k, image in enumerate(_images(sr))
+        ]
+        return torch.tensor(sums, dtype=torch.float64) / (mu_hr.shape[1] * mu_hr.shape[2])
+    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
     mu_a, sq_a, ab = _local_means(a, a * a, a * ref.y)
     mu_ab = mu_a * ref.mu
     mu_sq = mu_a.square_().addcmul_(ref.mu, ref.mu)  # mu_a^2 + mu_b^2, in place

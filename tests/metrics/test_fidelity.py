@@ -170,20 +170,30 @@ def test_psnr_gram_form_equals_the_direct_formula(channels: int) -> None:
     np.testing.assert_allclose(psnr(sr_f, hr, 0).numpy(), expected, rtol=0, atol=1e-11)
 
 
-def test_ssim_opencv_and_tensor_filters_agree() -> None:
-    """The CPU path filters with cv2.sepFilter2D; the tensor path (GPU, autograd) must give the same."""
-    from srbench_eval.metrics import fidelity
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_and_tensor_paths_agree(channels: int, dtype: torch.dtype) -> None:
+    """The CPU path runs the numba kernels; the tensor path (GPU, autograd) must give the same values
+    and the same HR moments."""
+    sr, hr = pair((53, 47, 3) if channels == 3 else (53, 47), seed=5)
+    x, y = batch(sr, hr).to(dtype), batch(hr, sr).to(dtype)
+    x_grad = x.clone().double().requires_grad_()  # forces the tensor code
+    np.testing.assert_allclose(psnr(x, y, 4).numpy(), psnr(x_grad, y, 4).detach().numpy(), rtol=0, atol=1e-11)
+    np.testing.assert_allclose(ssim(x, y, 4).numpy(), ssim(x_grad, y, 4).detach().numpy(), rtol=0, atol=1e-13)
+    fast, slow = ssim_reference(y, 4), ssim_reference(y.clone().double().requires_grad_(), 4)
+    for name in ("y", "mu", "sq"):
+        got, want = getattr(fast, name), getattr(slow, name).detach()
+        assert got.shape == want.shape and got.dtype == torch.float64
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-14, atol=1e-11, err_msg=name)
 
-    sr, hr = pair((53, 47, 3), seed=5)
+
+def test_compiled_path_takes_non_contiguous_batches() -> None:
+    sr, hr = pair((30, 34, 3), seed=8)
     x, y = batch(sr), batch(hr)
-    fast = ssim(x, y, 4)
-    x_grad = x.double().requires_grad_()  # forces the tensor filter
-    slow = ssim(x_grad, y, 4)
-    np.testing.assert_allclose(fast.numpy(), slow.detach().numpy(), rtol=0, atol=1e-13)
-    plane = torch.rand(1, 30, 26, dtype=torch.float64) * 255
-    g = gaussian_window().tolist()
-    by_cv2 = fidelity._filter_valid_cv2(plane[0], g).numpy()
-    np.testing.assert_allclose(by_cv2, fidelity._filter_valid(plane, g)[0].numpy(), rtol=0, atol=1e-12)
+    x_nc = x.permute(0, 1, 3, 2).contiguous().permute(0, 1, 3, 2)  # same values, other strides
+    assert not x_nc.is_contiguous()
+    assert torch.equal(psnr(x_nc, y, 2), psnr(x, y, 2))
+    assert torch.equal(ssim(x_nc, y, 2), ssim(x, y, 2))
 
 
 def test_ssim_with_a_precomputed_reference_is_the_same() -> None:

@@ -1,0 +1,167 @@
+"""Compiled CPU kernels (numba) for the Y-channel PSNR and SSIM of :mod:`srbench_eval.metrics.fidelity`.
+
+They compute the same quantities as the tensor code there, image by image on ``(C, H, W)`` NumPy
+arrays of 0..255 values, in float64, without materialising the intermediate images:
+
+* :func:`squared_y_error` -- ``sum (Y(sr) - Y(hr))^2`` over the cropped image, one pass over both
+  images (``Y(sr) - Y(hr) = w . (sr - hr)``, the offset 16 cancels).
+* :func:`ssim_hr_moments` -- the HR side of SSIM: ``Y(hr)`` cropped, and its Gaussian-weighted
+  local means E[b] and E[b^2] over the 'valid' positions.
+* :func:`ssim_sum` -- the SR side: ``Y(sr)``, its local moments E[a], E[a^2], E[ab] one output row
+  at a time (an 11-row vertical pass, then the horizontal pass, in row buffers), and the sum of the
+  SSIM map.
+
+The separable filter is the 'valid' correlation with ``g (x) g``: vertical sums first, then
+horizontal, taps in order. Only the final sums over an image are reassociated (vectorised
+reductions), which moves them by about 1e-16 relative. The kernels release the GIL and are cached
+on disk by numba; every index is a non-negative loop counter or a slice, so numba's negative-index
+wraparound stays out of the loops it would keep from vectorising.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
+_SUM = {**_JIT, "fastmath": {"reassoc"}}
+
+
+@njit(**_JIT)
+def _y_row(img, i, j0, out, weights, offset):  # noqa: ANN001, ANN201 (numba signatures)
+    """``out[:] = Y(img[:, i, j0 : j0 + len(out)])``: ``((R wr + G wg) + B wb) + 16`` or the grey value."""
+    n = out.shape[0]
+    if img.shape[0] == 1:
+        grey = img[0, i, j0 : j0 + n]
+        for j in range(n):
+            out[j] = grey[j]
+        return
+    r = img[0, i, j0 : j0 + n]
+    g = img[1, i, j0 : j0 + n]
+    b = img[2, i, j0 : j0 + n]
+    wr, wg, wb = weights[0], weights[1], weights[2]
+    for j in range(n):
+        out[j] = np.float64(r[j]) * wr + np.float64(g[j]) * wg + np.float64(b[j]) * wb + offset
+
+
+@njit(**_SUM)
+def squared_y_error(sr, hr, border, weights):  # noqa: ANN001, ANN201
+    """``sum over the cropped pixels of (w . (sr - hr))^2``, ``w`` the Y weights (or ``(1,)`` for grey)."""
+    n_ch, height, width = sr.shape
+    n = width - 2 * border
+    total = 0.0
+    for i in range(border, height - border):
+        if n_ch == 1:
+            a = sr[0, i, border : border + n]
+            b = hr[0, i, border : border + n]
+            for j in range(n):
+                d = np.float64(a[j]) - np.float64(b[j])
+                total += d * d
+        else:
+            r0, g0, b0 = (
+                sr[0, i, border : border + n],
+                sr[1, i, border : border + n],
+                sr[2, i, border : border + n],
+            )
+            r1, g1, b1 = (
+                hr[0, i, border : border + n],
+                hr[1, i, border : border + n],
+                hr[2, i, border : border + n],
+            )
+            wr, wg, wb = weights[0], weights[1], weights[2]
+            for j in range(n):
+                e = (
+                    (np.float64(r0[j]) - np.float64(r1[j])) * wr
+                    + (np.float64(g0[j]) - np.float64(g1[j])) * wg
+                    + (np.float64(b0[j]) - np.float64(b1[j])) * wb
+                )
+                total += e * e
+    return total
+
+
+@njit(**_JIT)
+def _horizontal(src, g, out):  # noqa: ANN001, ANN201
+    """``out[j] = sum_k g[k] src[j + k]`` ('valid' correlation of one row)."""
+    n = out.shape[0]
+    out[:] = 0.0
+    for k in range(g.shape[0]):
+        s = src[k : k + n]
+        w = g[k]
+        for j in range(n):
+            out[j] += w * s[j]
+
+
+@njit(**_JIT)
+def ssim_hr_moments(hr, border, weights, offset, g, y, mu, sq):  # noqa: ANN001, ANN201
+    """Fill ``y`` with Y(hr) cropped by ``border``, ``mu`` and ``sq`` with its local E[b], E[b^2]."""
+    n_y, width = y.shape
+    n_v = mu.shape[0]
+    size = g.shape[0]
+    for i in range(n_y):
+        _y_row(hr, border + i, border, y[i], weights, offset)
+    v1 = np.empty(width)
+    v2 = np.empty(width)
+    for i in range(n_v):
+        v1[:] = 0.0
+        v2[:] = 0.0
+        for k in range(size):
+            row = y[i + k]
+            w = g[k]
+            for j in range(width):
+                b = row[j]
+                v1[j] += w * b
+                v2[j] += w * (b * b)
+        _horizontal(v1, g, mu[i])
+        _horizontal(v2, g, sq[i])
+
+
+@njit(**_SUM)
+def _ssim_row_sum(ma, maa, mab, mb, mbb, c1, c2):  # noqa: ANN001, ANN201
+    """Sum of one row of the SSIM map from the five local moments (the formula of ``fidelity.ssim``)."""
+    total = 0.0
+    for j in range(ma.shape[0]):
+        mu_ab = ma[j] * mb[j]
+        mu_sq = ma[j] * ma[j] + mb[j] * mb[j]
+        num = (2.0 * mu_ab + c1) * ((mab[j] - mu_ab) * 2.0 + c2)
+        den = (mu_sq + c1) * (maa[j] + mbb[j] - mu_sq + c2)
+        total += num / den
+    return total
+
+
+@njit(**_JIT)
+def ssim_sum(sr, border, weights, offset, g, y_hr, mu_hr, sq_hr, c1, c2):  # noqa: ANN001, ANN201
+    """Sum of the SSIM map of ``Y(sr)`` (cropped by ``border``) against the HR moments."""
+    n_y, width = y_hr.shape
+    n_v, n_h = mu_hr.shape
+    size = g.shape[0]
+    y = np.empty((n_y, width))
+    for i in range(n_y):
+        _y_row(sr, border + i, border, y[i], weights, offset)
+    v1 = np.empty(width)
+    v2 = np.empty(width)
+    v3 = np.empty(width)
+    ma = np.empty(n_h)
+    maa = np.empty(n_h)
+    mab = np.empty(n_h)
+    total = 0.0
+    for i in range(n_v):
+        v1[:] = 0.0
+        v2[:] = 0.0
+        v3[:] = 0.0
+        for k in range(size):
+            ra = y[i + k]
+            rb = y_hr[i + k]
+            w = g[k]
+            for j in range(width):
+                a = ra[j]
+                v1[j] += w * a
+                v2[j] += w * (a * a)
+                v3[j] += w * (a * rb[j])
+        _horizontal(v1, g, ma)
+        _horizontal(v2, g, maa)
+        _horizontal(v3, g, mab)
+        total += _ssim_row_sum(ma, maa, mab, mu_hr[i], sq_hr[i], c1, c2)
+    return total
+
+
+__all__ = ["squared_y_error", "ssim_hr_moments", "ssim_sum"]
