@@ -147,7 +147,7 @@ def print_stages(files: list[Path], scale: int, device: object) -> None:
     other (no overlap): where the CPU time goes."""
     import torch
 
-    from srbench_eval.data.degrade import degrade_bicubic, imresize_uint8
+    from srbench_eval.data.degrade import degrade_bicubic_tensor, imresize_uint8
     from srbench_eval.data.images import modcrop, read_image
     from srbench_eval.data.pairs import image_tensor
     from srbench_eval.metrics.fidelity import psnr, ssim, ssim_reference
@@ -164,8 +164,9 @@ def print_stages(files: list[Path], scale: int, device: object) -> None:
 
         img = modcrop(read_image(path), scale)
         lap("read + modcrop")
-        hr = image_tensor(img, torch.device(str(device)))
-        lr = image_tensor(degrade_bicubic(img, scale), hr.device)
+        hr_cpu = image_tensor(img, torch.device("cpu"))
+        lr = degrade_bicubic_tensor(hr_cpu, scale).to(str(device))  # as make_pair does it
+        hr = hr_cpu.to(str(device))
         lap("LR degradation")
         ref = ssim_reference(hr, scale)
         lap("SSIM, HR side")
