@@ -118,10 +118,10 @@ def resize_cols(src, phase_weights, first, r, pad_lo, pad_hi, out, rounding):  #
                 a[:] = 0.0
                 for t in range(n_taps):
                     f = first[p, t]
-                    x = poly[f % r, f // r : f // r + n_m]
+                    samples = poly[f % r, f // r : f // r + n_m]
                     w = phase_weights[p, t]
                     for m in range(n_m):
-                        a[m] += w[m] * x[m]
+                        a[m] += w[m] * samples[m]
                 if rounding:
                     _round_saturate(a)
             dst = out[c, i]
@@ -140,8 +140,10 @@ def resize_cols(src, phase_weights, first, r, pad_lo, pad_hi, out, rounding):  #
                     dst[4 * m + 2] = acc[2, m]
                     dst[4 * m + 3] = acc[3, m]
             else:
-                for j in range(n_out):
-                    dst[j] = acc[j % q, j // q]
+                for m in range(n_m):
+                    for p in range(q):
+                        if q * m + p < n_out:
+                            dst[q * m + p] = acc[p, m]
 
 
 @dataclass(frozen=True)
