@@ -41,7 +41,16 @@ def _round_saturate(values: np.ndarray) -> None:
 
 
 @njit(**_JIT)
-def resize_rows(src, weights, taps, out, rounding):  # noqa: ANN001, ANN201 (numba signatures)
+def _store_row(acc, dst, rounding):  # noqa: ANN001, ANN201 (numba signatures)
+    """``dst[:] = acc``, rounded and saturated first when ``rounding``."""
+    if rounding:
+        _round_saturate(acc)
+    for j in range(dst.shape[0]):
+        dst[j] = acc[j]
+
+
+@njit(**_JIT)
+def resize_rows(src, weights, taps, out, rounding):  # noqa: ANN001, ANN201
     """``out[c, i, :] = sum_t weights[i, t] * src[c, taps[i, t], :]`` (then rounded if ``rounding``)."""
     n_planes, _, width = src.shape
     n_out, n_taps = weights.shape
@@ -54,11 +63,7 @@ def resize_rows(src, weights, taps, out, rounding):  # noqa: ANN001, ANN201 (num
                 row = src[c, taps[i, t]]
                 for j in range(width):
                     acc[j] += w * row[j]
-            if rounding:
-                _round_saturate(acc)
-            dst = out[c, i]
-            for j in range(width):
-                dst[j] = acc[j]
+            _store_row(acc, out[c, i], rounding)
 
 
 @njit(**_JIT)
@@ -75,11 +80,7 @@ def resize_cols_gather(src, weights, taps, out, rounding):  # noqa: ANN001, ANN2
                 for t in range(n_taps):
                     s += weights[j, t] * row[taps[j, t]]
                 acc[j] = s
-            if rounding:
-                _round_saturate(acc)
-            dst = out[c, i]
-            for j in range(n_out):
-                dst[j] = acc[j]
+            _store_row(acc, out[c, i], rounding)
 
 
 @njit(**_JIT)
