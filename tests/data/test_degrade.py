@@ -211,8 +211,14 @@ def test_invalid_inputs_are_refused() -> None:
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_matches_cpu() -> None:
-    x = torch.rand(2, 3, 40, 36, dtype=torch.float64) * 255
+    x = torch.rand(2, 3, 48, 36, dtype=torch.float64) * 255
     for scale in (4, 1 / 4, 3, 1 / 3):
         np.testing.assert_allclose(
             imresize(x.cuda(), scale).cpu().numpy(), imresize(x, scale).numpy(), rtol=0, atol=1e-9
         )
+    # The protocol's uint8 passes: the CUDA tensor path and the CPU kernels give the same LR image.
+    img = x.round().float()
+    for scale in (2, 3, 4):
+        lr = degrade_bicubic_tensor(img, scale)
+        assert torch.equal(degrade_bicubic_tensor(img.cuda(), scale).cpu(), lr)
+        assert torch.equal(imresize_uint8(lr.cuda(), scale).cpu(), imresize_uint8(lr, scale))

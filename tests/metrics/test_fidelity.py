@@ -187,6 +187,14 @@ def test_compiled_and_tensor_paths_agree(channels: int, dtype: torch.dtype) -> N
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-14, atol=1e-11, err_msg=name)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_the_cpu_kernels() -> None:
+    sr, hr = pair((64, 57, 3), seed=9)
+    x, y = batch(sr, hr), batch(hr, sr)
+    np.testing.assert_allclose(psnr(x.cuda(), y.cuda(), 4).cpu().numpy(), psnr(x, y, 4).numpy(), atol=1e-11)
+    np.testing.assert_allclose(ssim(x.cuda(), y.cuda(), 4).cpu().numpy(), ssim(x, y, 4).numpy(), atol=1e-13)
+
+
 def test_compiled_path_takes_non_contiguous_batches() -> None:
     sr, hr = pair((30, 34, 3), seed=8)
     x, y = batch(sr), batch(hr)
