@@ -40,14 +40,17 @@ import threading
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import torch
 
+from srbench_eval.compiled import takes_compiled_path
 from srbench_eval.data import resize_kernels
 from srbench_eval.data.images import modcrop
 
 KERNEL_WIDTH = 4.0
+IndexArray = TypeVar("IndexArray", np.ndarray, torch.Tensor)
 _WARNINGS_LOCK = threading.Lock()
 
 
@@ -87,11 +90,16 @@ def resize_taps(in_length: int, out_length: int, scale: float) -> tuple[torch.Te
     weights = weights / weights.sum(dim=1, keepdim=True)
     used = (weights != 0).any(dim=0)
     weights, taps = weights[:, used], taps[:, used].long() - 1
-    # Symmetric mirror with the edge repeated: -1 -> 0, -2 -> 1, n -> n - 1, n + 1 -> n - 2, ...
-    period = 2 * in_length
-    taps = taps.remainder(period)
-    taps = torch.where(taps >= in_length, period - 1 - taps, taps)
-    return weights.contiguous(), taps.contiguous()
+    return weights.contiguous(), mirror_index(taps, in_length).contiguous()
+
+
+def mirror_index(index: IndexArray, length: int) -> IndexArray:
+    """Indices outside ``0..length-1`` mirrored with the edge repeated (MATLAB's ``symmetric``):
+    ``-1 -> 0, -2 -> 1, length -> length - 1, length + 1 -> length - 2``, periodic with ``2 length``.
+    Integer arithmetic only, so it takes NumPy arrays and torch tensors alike."""
+    period = 2 * length
+    folded = index % period  # Python's sign rule for both: 0..period-1
+    return (period - 1 - abs(2 * folded - (period - 1))) // 2
 
 
 @lru_cache(maxsize=256)
@@ -170,12 +178,6 @@ def _resize_planes_compiled(planes: np.ndarray, scale: float, rounding: bool) ->
     return out
 
 
-def _compiled_path(x: torch.Tensor) -> bool:
-    """Whether :func:`_resize_planes_compiled` can take ``x``: a CPU float32/float64 tensor that needs
-    no gradient."""
-    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not x.requires_grad
-
-
 def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
     """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``(C, H, W)`` or ``(N, C, H, W)`` float tensor.
 
@@ -189,13 +191,7 @@ def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
         raise TypeError(f"imresize takes a float tensor, got {x.dtype}")
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
-    # Both dimensions share one scale, so MATLAB's order is rows (H), then columns (W).
-    if _compiled_path(x):
-        planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
-        out = torch.from_numpy(_resize_planes_compiled(planes, float(scale), rounding=False))
-    else:
-        out = _resize_planes(x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous(), float(scale))
-    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
+    return _resize(x, float(scale), rounding=False)
 
 
 def round_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -223,12 +219,23 @@ def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
     """
     if x.ndim not in (3, 4):
         raise ValueError(f"imresize_uint8 takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
-    if _compiled_path(x):
+    return _resize(x, float(scale), rounding=True)
+
+
+def _resize(x: torch.Tensor, scale: float, *, rounding: bool) -> torch.Tensor:
+    """Both 1-D passes of a ``(..., H, W)`` tensor, rows (H) then columns (W), MATLAB's order when
+    both dimensions share one scale; ``rounding`` after each pass. The compiled kernels take CPU
+    tensors that need no gradient, the sparse matrix products everything else; the result is in
+    ``x``'s dtype and layout."""
+    if takes_compiled_path(x):
         planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
-        out = torch.from_numpy(_resize_planes_compiled(planes, float(scale), rounding=True))
+        out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding))
     else:
         planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
-        out = _round_uint8_(_resize_planes(planes, float(scale), between=_round_uint8_))
+        if rounding:
+            out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_))
+        else:
+            out = _resize_planes(planes, scale)
     return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
 
 

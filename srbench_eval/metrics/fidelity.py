@@ -33,6 +33,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from srbench_eval.compiled import takes_compiled_path
 from srbench_eval.metrics import fidelity_kernels, register
 from srbench_eval.metrics.base import PerImageMetric
 
@@ -71,15 +72,6 @@ def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
     return x[..., border:-border, border:-border]
 
 
-def _compiled_path(*xs: torch.Tensor) -> bool:
-    """Whether the compiled kernels of :mod:`srbench_eval.metrics.fidelity_kernels` can take these
-    tensors: all on the CPU, float32/float64, no gradient needed (the tensor code handles the rest)."""
-    return all(
-        x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not x.requires_grad
-        for x in xs
-    )
-
-
 def _images(x: torch.Tensor) -> np.ndarray:
     """The ``(N, C, H, W)`` tensor as a C-contiguous NumPy array (no copy when it already is one)."""
     return np.ascontiguousarray(x.detach().numpy())
@@ -107,7 +99,7 @@ def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
     cropped = _crop(sr, crop_border)  # validates the border
     n_pixels = cropped.shape[-2] * cropped.shape[-1]
     w_np = _y_weights(c)
-    if _compiled_path(sr, hr):
+    if takes_compiled_path(sr, hr):
         sums = [
             fidelity_kernels.squared_y_error(a, b, crop_border, w_np)
             for a, b in zip(_images(sr), _images(hr), strict=True)
@@ -166,7 +158,7 @@ def ssim_reference(hr: torch.Tensor, crop_border: int) -> SSIMReference:
     shape = _crop(hr, crop_border).shape[-2:]
     if min(shape) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels after cropping")
-    if not _compiled_path(hr):
+    if not takes_compiled_path(hr):
         y = _crop(rgb_to_y(hr), crop_border)[:, 0]
         mu, sq = _local_means(y, y * y)
         return SSIMReference(y, mu, sq)
@@ -197,7 +189,7 @@ def ssim(
         raise ValueError(f"SR Y planes {tuple(cropped[-2:])} do not match the HR ones {tuple(ref.y.shape)}")
     c1 = (SSIM_K1 * DATA_RANGE) ** 2
     c2 = (SSIM_K2 * DATA_RANGE) ** 2
-    if _compiled_path(sr, ref.y, ref.mu, ref.sq):
+    if takes_compiled_path(sr, ref.y, ref.mu, ref.sq):
         g = gaussian_window().numpy()
         y_hr, mu_hr, sq_hr = (_images(t) for t in (ref.y, ref.mu, ref.sq))
         w = _y_weights(sr.shape[1])

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
+from srbench_eval.compiled import JIT_OPTIONS as _JIT
+
 _SUM = {**_JIT, "fastmath": {"reassoc"}}
 
 

@@ -222,3 +222,12 @@ def test_cuda_matches_cpu() -> None:
         lr = degrade_bicubic_tensor(img, scale)
         assert torch.equal(degrade_bicubic_tensor(img.cuda(), scale).cpu(), lr)
         assert torch.equal(imresize_uint8(lr.cuda(), scale).cpu(), imresize_uint8(lr, scale))
+
+
+def test_mirror_index_is_symmetric_padding_for_arrays_and_tensors() -> None:
+    from srbench_eval.data.degrade import mirror_index
+
+    index = np.arange(-7, 12)
+    expected = np.pad(np.arange(5), 7, mode="symmetric")[: len(index)]  # NumPy's 'symmetric' of 0..4
+    np.testing.assert_array_equal(mirror_index(index, 5), expected)
+    assert mirror_index(torch.from_numpy(index), 5).tolist() == expected.tolist()
