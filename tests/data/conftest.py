@@ -37,7 +37,7 @@ def srbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setattr(dl, "RETRIES", 0)
-    monkeypatch.setattr(dl, "TIMEOUT", (5, 10))
+    monkeypatch.setenv(dl.TIMEOUT_ENV, "5")
     return cache
 
 
