@@ -50,6 +50,7 @@ OFFLINE_ENV = "SRBENCH_OFFLINE"
 TIMEOUT_ENV = "SRBENCH_TIMEOUT"
 
 RETRIES = 2  # extra attempts after a transient fault (5xx, connection reset, truncated transfer)
+BACKOFF_S = 1.0  # wait before attempt n+1: n * BACKOFF_S seconds
 TIMEOUT = 15.0  # seconds to wait for a connection and for each read, unless $SRBENCH_TIMEOUT says
 ARCHIVE_FORMATS = ("zip", "tar", "tar.gz")
 STALE_S = 6 * 3600  # a temporary folder of another host (or a reused pid) this old is abandoned
@@ -295,7 +296,7 @@ def _download(url: str, source: Source, archives: Path) -> Path:
             raise local_error(e, archives / source.file, f"downloading {url}") from None
         if not fault.transient or attempt == attempts - 1:
             break
-        time.sleep(attempt + 1)
+        time.sleep(BACKOFF_S * (attempt + 1))
     tries = f" (after {attempt + 1} attempts)" if attempt else ""
     raise SourceFailed(f"{url}: {fault.cause}{tries}", dead_host=host_of(url) if fault.dead else None)
 
