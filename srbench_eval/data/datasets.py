@@ -178,7 +178,7 @@ def split_label(spec: str) -> tuple[str | None, str]:
     ``=``, has no label. The label must pass :func:`~srbench_eval.data.folders.check_dataset_name`.
     """
     label, sep, rest = spec.partition("=")
-    if not sep or "/" in label or "\\" in label or Path(spec).expanduser().exists():
+    if not sep or "/" in label or "\\" in label or _exists(Path(spec).expanduser()):
         return None, spec
     check_dataset_name(label.strip())
     if not rest.strip():
@@ -217,7 +217,7 @@ def _finish(
 
 def _open_folder(spec: str, label: str | None, strict: bool, rehash: bool) -> Dataset:
     folder = Path(spec).expanduser()
-    if not folder.exists():
+    if not _exists(folder):
         if _looks_like_name(spec) and label is None:
             raise unknown_name("dataset", spec, dataset_names())
         raise SrbenchError(f"{folder}: no such folder; give a folder of HR images or a dataset name")
@@ -247,6 +247,13 @@ def _folder_name(folder: Path, spec: str) -> str:
             f"label: LABEL={spec}"
         )
     return name
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except ValueError:  # a NUL byte
+        return False
 
 
 def _looks_like_name(spec: str) -> bool:
