@@ -254,3 +254,34 @@ def test_leftovers_of_a_killed_run_are_removed(
     assert not dead.exists() and not old_dead.exists() and not stale.exists()
     assert running.is_dir() and other_host.is_dir() and fresh.is_file()
     assert ds.verify_dataset("toy").verified == "manifest ok"
+
+
+def test_disk_full_while_downloading(
+    toy: Toy,
+    http_mirror: HttpMirror,
+    srbench_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import pooch
+
+    make_tar(http_mirror.root / "toy.tar", toy.files())
+    real = pooch.HTTPDownloader.__call__
+
+    def full(self, url, output_file, pooch_obj, check_only=False):  # type: ignore[no-untyped-def]
+        with open(output_file, "wb") as f:  # pooch's temporary file, part written
+            f.write(b"x" * 1000)
+        real(self, url, output_file, pooch_obj, check_only)  # the request reaches the mirror
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", full)
+    rc, _, err = _download(capsys, "--mirror", http_mirror.url)
+    line = one_line_error(err)
+    assert rc == 2 and line == (
+        f"error: {srbench_env / 'archives' / 'toy.tar'}: disk full while downloading "
+        f"{http_mirror.url}/toy.tar; nothing was installed (free space there, or point SRBENCH_DATA at "
+        f"another disk)"
+    )
+    assert http_mirror.requests == ["/toy.tar"]  # a full disk is not retried, nor another source tried
+    assert not (srbench_env / "toy").exists() and not leftovers(srbench_env)
+    assert not list((srbench_env / "archives").iterdir())
