@@ -34,6 +34,7 @@ from pathlib import Path
 
 import yaml
 
+from srbench_eval.data import cache
 from srbench_eval.data import download as dl
 from srbench_eval.data.folders import NAME_RULE, check_dataset_name, folder_images, is_safe_name
 from srbench_eval.data.images import IMAGE_SUFFIXES
@@ -187,7 +188,7 @@ def split_label(spec: str) -> tuple[str | None, str]:
 
 
 def _hashes(images: Sequence[Path], rehash: bool) -> dict[str, ImageHash]:
-    hashes = hash_images(images, dl.stamp_dir(), force=rehash)
+    hashes = hash_images(images, cache.stamp_dir(), force=rehash)
     assert hashes is not None
     return hashes
 
@@ -265,7 +266,7 @@ def _looks_like_name(spec: str) -> bool:
 
 def cache_dir(entry: Entry) -> Path:
     """Where the verified download of ``entry`` lives: ``$SRBENCH_DATA/<name>/HR``."""
-    return dl.dataset_dir(entry.name)
+    return cache.dataset_dir(entry.name)
 
 
 def skimage_dir() -> Path:
@@ -384,6 +385,6 @@ def dataset_status(entry: Entry, mirror: str | None = None) -> Status:
     if found is None:
         return Status(entry.name, entry.images, "absent", "-")
     images, location = found
-    hashes = hash_images(images, dl.stamp_dir(), decode=False)
+    hashes = hash_images(images, cache.stamp_dir(), decode=False)
     state = "not checked yet" if hashes is None else verify(hashes, entry.manifest, entry.images).status
     return Status(entry.name, len(images), location, state)

@@ -1,7 +1,6 @@
 """Fetching dataset archives and unpacking their HR images, without ever leaving half a copy.
 
-* Where: the cache is ``$SRBENCH_DATA`` (default ``~/.cache/srbench-eval``): archives in
-  ``archives/``, datasets in ``<name>/HR/``, hash stamps in ``.stamps/``.
+* Where: downloads go to ``archives/`` of the cache (:mod:`srbench_eval.data.cache`).
 * Mirrors: ``$SRBENCH_MIRROR`` or ``--mirror`` names a local folder or a base URL that is asked for
   each archive (by its ``file`` name) before the public URL. ``SRBENCH_OFFLINE=1`` skips the public
   URLs entirely (an air-gapped machine then fails fast instead of waiting on timeouts).
@@ -11,27 +10,23 @@
   retried, with back-off; a timeout, a refused connection, a 4xx answer or a hash mismatch fail at
   once, and a host that timed out or refused is not asked for its other files. Errors name the URL
   and the cause.
-* Unpacking writes the selected members into a temporary folder next to the target; the caller
-  verifies it and :func:`replace_dir` swaps it in with renames, so an interrupted or failed run
-  leaves the previous copy (if any) untouched. A corrupt or truncated archive that was downloaded
-  is deleted so that the next run fetches it again. What is created in the cache gets the modes
-  of the umask (0644 files, 0755 folders), and :func:`remove_stale` removes what a killed run left.
+* Unpacking writes the selected members into a temporary folder given by the caller
+  (:mod:`srbench_eval.data.install`, which verifies it and swaps it in), only by file name, so no
+  member can write outside it. A downloaded archive gets the umask's mode (pooch's temporary file
+  is 0600); :func:`remove_stale_downloads` removes pooch's temporary files left by a killed run.
 """
 
 from __future__ import annotations
 
-import errno
 import fnmatch
 import gzip
 import logging
 import lzma
 import os
-import re
 import shutil
 import socket
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.parse
 import zipfile
@@ -41,10 +36,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlparse
 
+from srbench_eval.data.cache import DATA_ENV as DATA_ENV  # re-exported: the cache is named here too
+from srbench_eval.data.cache import data_dir as data_dir
+from srbench_eval.data.cache import file_mode, local_error
 from srbench_eval.data.images import is_image_file, sha256_file
 from srbench_eval.errors import SrbenchError
 
-DATA_ENV = "SRBENCH_DATA"
 MIRROR_ENV = "SRBENCH_MIRROR"
 OFFLINE_ENV = "SRBENCH_OFFLINE"
 TIMEOUT_ENV = "SRBENCH_TIMEOUT"
@@ -53,11 +50,9 @@ RETRIES = 2  # extra attempts after a transient fault (5xx, connection reset, tr
 BACKOFF_S = 1.0  # wait before attempt n+1: n * BACKOFF_S seconds
 TIMEOUT = 15.0  # seconds to wait for a connection and for each read, unless $SRBENCH_TIMEOUT says
 ARCHIVE_FORMATS = ("zip", "tar", "tar.gz")
-STALE_S = 6 * 3600  # a temporary folder of another host (or a reused pid) this old is abandoned
 STALE_DOWNLOAD_S = 600  # a pooch temporary file not written to for this long is abandoned
 
 _CORRUPT = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError)
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class SourceFailed(Exception):
@@ -83,27 +78,6 @@ class Source:
     note: str = ""
 
 
-def data_dir() -> Path:
-    """The cache folder: ``$SRBENCH_DATA`` or ``~/.cache/srbench-eval`` (refused if it is a file)."""
-    path = Path(os.environ.get(DATA_ENV) or Path.home() / ".cache" / "srbench-eval").expanduser()
-    if path.exists() and not path.is_dir():
-        raise SrbenchError(
-            f"{DATA_ENV}={path}: not a folder; point {DATA_ENV} at a folder for the dataset cache "
-            f"(or unset it for ~/.cache/srbench-eval)"
-        )
-    return path
-
-
-def dataset_dir(name: str) -> Path:
-    """Where the verified copy of registry dataset ``name`` lives: ``<cache>/<name>/HR``."""
-    return data_dir() / name / "HR"
-
-
-def stamp_dir() -> Path:
-    """Where the pixel-hash stamps live (see :mod:`srbench_eval.data.manifest`)."""
-    return data_dir() / ".stamps"
-
-
 def timeout_s() -> float:
     """Seconds to wait for a connection and for each read: ``$SRBENCH_TIMEOUT`` or 15."""
     text = os.environ.get(TIMEOUT_ENV, "").strip()
@@ -116,43 +90,6 @@ def timeout_s() -> float:
     if not 0 < value < float("inf"):
         raise SrbenchError(f"{TIMEOUT_ENV}={text}: not a positive number of seconds (default {TIMEOUT:g})")
     return value
-
-
-def _umask() -> int:
-    try:  # Linux: read it without changing it (os.umask would, for a moment, in every thread)
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def file_mode() -> int:
-    """The mode a new file gets under the current umask (0644 for the usual 022)."""
-    return 0o666 & ~_umask()
-
-
-def dir_mode() -> int:
-    """The mode a new folder gets under the current umask (0755 for the usual 022)."""
-    return 0o777 & ~_umask()
-
-
-def disk_full(err: OSError) -> bool:
-    return err.errno in _DISK_FULL
-
-
-def local_error(err: OSError, path: Path | str, doing: str) -> SrbenchError:
-    """A one-line error for a failed write in the cache: the path and, above all, a full disk."""
-    path = err.filename or path
-    if disk_full(err):
-        return SrbenchError(
-            f"{path}: disk full while {doing}; nothing was installed (free space there, or point "
-            f"{DATA_ENV} at another disk)"
-        )
-    return SrbenchError(f"{path}: {err.strerror or _short(err)} while {doing}; nothing was installed")
 
 
 def offline() -> bool:
@@ -387,70 +324,14 @@ def extract_members(archive: Path, source: Source, dest: Path) -> list[Path]:
     return written
 
 
-def temp_dir(root: Path, name: str, kind: str = "partial") -> Path:
-    """A new hidden folder ``.<name>.<kind>-<host>-<pid>-XXXX`` in ``root``, with the mode a new folder
-    gets under the umask (``mkdtemp`` makes it 0700). Host and pid let :func:`remove_stale` tell a
-    leftover of a killed run from the folder of a run still going."""
-    path = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.{kind}-{_host()}-{os.getpid()}-"))
-    path.chmod(dir_mode())
-    return path
-
-
-def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put the folder ``new`` at ``target`` by renames; an existing ``target`` is moved aside first
-    and removed only after the new one is in place (put back if the swap fails)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.rename(new, target)
-        return
-    except OSError:
-        if not target.exists():
-            raise
-    old = target.with_name(f".{target.name}.old-{_host()}-{os.getpid()}-0")
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-_TEMP = re.compile(r"\.(?:partial|old)-(?P<host>[A-Za-z0-9._]+)-(?P<pid>\d+)-[^-]*$")
-
-
-def _abandoned(path: Path, now: float) -> bool:
-    """Whether the temporary folder ``path`` belongs to no running install: made on this host by a
-    process that is gone, or not touched for ``STALE_S`` (another host, a reused pid)."""
-    m = _TEMP.search(path.name)
-    if m and m["host"] == _host():
-        try:
-            os.kill(int(m["pid"]), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, OverflowError):
-            pass
-    try:  # a live pid may be a reused one: fall back on the age
-        return now - path.stat().st_mtime > STALE_S
-    except OSError:
-        return False
-
-
-def remove_stale(root: Path, name: str) -> None:
-    """Remove what a killed run left in the cache: ``.<name>.partial-*`` / ``.<name>.old-*``
-    folders of processes that are gone (or old ones), and pooch's temporary ``archives/tmp*``
-    downloads not written to for ``STALE_DOWNLOAD_S`` (a live download writes every few seconds)."""
+def remove_stale_downloads(archives: Path) -> None:
+    """Remove pooch's temporary ``tmp*`` downloads in ``archives`` that a killed run left: those not
+    written to for ``STALE_DOWNLOAD_S`` (a live download writes at least once per timeout)."""
     now = time.time()
-    for p in [*root.glob(f".{name}.partial-*"), *root.glob(f".{name}.old-*")]:
-        if _abandoned(p, now):
-            shutil.rmtree(p, ignore_errors=True)
-    for p in (root / "archives").glob("tmp*"):
+    quiet = max(STALE_DOWNLOAD_S, 2 * timeout_s())
+    for p in archives.glob("tmp*"):
         try:
-            if p.is_file() and now - p.stat().st_mtime > max(STALE_DOWNLOAD_S, 2 * timeout_s()):
+            if p.is_file() and now - p.stat().st_mtime > quiet:
                 p.unlink()
         except OSError:
             pass

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from srbench_eval.data import cache
 from srbench_eval.data import download as dl
 from srbench_eval.data.folders import folder_images
 from srbench_eval.data.manifest import ImageHash, Verification, hash_file, hash_images, verify, write_stamp
@@ -55,23 +56,24 @@ def install_dataset(
     :class:`SrbenchError` when no source gives a copy that may be installed (see the module
     docstring), naming each source and why it failed.
     """
-    target = dl.dataset_dir(entry.name)
+    target = cache.dataset_dir(entry.name)
     if not force and target.is_dir() and folder_images(target):
         return target
     mirror = dl.resolve_mirror(mirror)
-    root = dl.data_dir()
+    root = cache.data_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise dl.local_error(e, root, "creating the dataset cache") from None
-    dl.remove_stale(root, entry.name)
+        raise cache.local_error(e, root, "creating the dataset cache") from None
+    cache.remove_stale(root, entry.name)
+    dl.remove_stale_downloads(root / "archives")
     reasons: list[str] = [f"public URLs skipped ({dl.OFFLINE_ENV}=1)"] if dl.offline() else []
     fallback: tuple[Path, dict[str, ImageHash], Verification, str] | None = None
     fetched: list[Path] = []  # archives in the cache that the candidates used
     try:
         for label, fill in _candidates(entry, mirror, fetched):
             used = len(fetched)
-            tmp = dl.temp_dir(root, entry.name)
+            tmp = cache.temp_dir(root, entry.name)
             keep = False
             try:
                 hr = tmp / "HR"
@@ -91,7 +93,7 @@ def install_dataset(
             except dl.SourceFailed as e:
                 reasons.append(str(e))
             except OSError as e:
-                raise dl.local_error(e, tmp, f"installing {entry.name} from {label}") from None
+                raise cache.local_error(e, tmp, f"installing {entry.name} from {label}") from None
             finally:
                 if not keep:
                     shutil.rmtree(tmp, ignore_errors=True)
@@ -123,7 +125,7 @@ def _passes(entry: Entry, target: Path) -> bool:
         images = folder_images(target) if target.is_dir() else []
         if not images:
             return False
-        hashes = hash_images(images, dl.stamp_dir())
+        hashes = hash_images(images, cache.stamp_dir())
     except (SrbenchError, OSError):
         return False
     return hashes is not None and verify(hashes, entry.manifest, entry.images).ok
@@ -174,7 +176,7 @@ def _candidates(entry: Entry, mirror: str | None, fetched: list[Path]) -> Iterat
 
                 yield f"mirror folder {folder}", copy
                 break
-    archives = dl.data_dir() / "archives"
+    archives = cache.data_dir() / "archives"
     dead_hosts: set[str] = set()
     for source in entry.sources:
         for location in dl.archive_locations(source, mirror):
@@ -212,8 +214,8 @@ def _swap_in(
     Archives of the cache that no other dataset is taken from are deleted; shared ones stay in
     ``archives/`` for the next dataset.
     """
-    dl.replace_dir(tmp, target.parent)
-    write_stamp(folder_images(target), hashes, dl.stamp_dir())
+    cache.replace_dir(tmp, target.parent)
+    write_stamp(folder_images(target), hashes, cache.stamp_dir())
     for path in fetched:
         if path.name not in shared:
             path.unlink(missing_ok=True)

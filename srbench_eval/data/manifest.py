@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srbench_eval.data.download import file_mode
+from srbench_eval.data.cache import file_mode
 from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic
 
 CANONICAL = "modcrop12-sha256-v1"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.cli import main
+from srbench_eval.data import cache
 from srbench_eval.data import datasets as ds
 from srbench_eval.data import download as dl
 from tests.data import conftest as data_fixtures
@@ -231,7 +232,7 @@ def _dead_pid() -> int:
 def test_leftovers_of_a_killed_run_are_removed(
     toy: Toy, tmp_path: Path, srbench_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    host = dl._host()
+    host = cache._host()
     dead = srbench_env / f".toy.partial-{host}-{_dead_pid()}-k1ll3d"
     (dead / "HR").mkdir(parents=True)
     (dead / "HR" / "alpha.png").write_bytes(b"half")
