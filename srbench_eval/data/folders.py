@@ -37,7 +37,11 @@ def folder_images(folder: Path) -> list[Path]:
     not a file silently left out of the dataset.
     """
     images = []
-    for p in folder.iterdir():
+    try:
+        entries = list(folder.iterdir())
+    except OSError as e:
+        raise SrbenchError(f"{folder}: cannot list this folder ({e.strerror or e})") from None
+    for p in entries:
         if not is_image_file(p):
             continue
         if p.is_file():

@@ -3,6 +3,7 @@ one name, and a dangling symbolic link in an HR folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,16 @@ def test_name_rule() -> None:
         assert not is_safe_name(bad)
         with pytest.raises(SrbenchError, match="use letters, digits"):
             check_dataset_name(bad)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_unreadable_folder(toy: Toy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = toy.write_folder(tmp_path / "good")
+    folder.chmod(0o300)
+    try:
+        assert main(["datasets", "verify", str(folder)]) == 2
+        assert one_line_error(capsys.readouterr().err) == (
+            f"error: {folder}: cannot list this folder (Permission denied)"
+        )
+    finally:
+        folder.chmod(0o755)
