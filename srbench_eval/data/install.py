@@ -73,7 +73,10 @@ def install_dataset(
     try:
         for label, fill in _candidates(entry, mirror, fetched):
             used = len(fetched)
-            tmp = cache.temp_dir(root, entry.name)
+            try:
+                tmp = cache.temp_dir(root, entry.name)
+            except OSError as e:
+                raise cache.local_error(e, root, f"installing {entry.name}") from None
             keep = False
             try:
                 hr = tmp / "HR"
