@@ -219,7 +219,7 @@ def _finish(
 def _open_folder(spec: str, label: str | None, strict: bool, rehash: bool) -> Dataset:
     folder = Path(spec).expanduser()
     if not _exists(folder):
-        if _looks_like_name(spec) and label is None:
+        if _looks_like_name(spec):
             raise unknown_name("dataset", spec, dataset_names())
         raise SrbenchError(f"{folder}: no such folder; give a folder of HR images or a dataset name")
     if not folder.is_dir():

@@ -159,3 +159,8 @@ def test_unreadable_folder(toy: Toy, tmp_path: Path, capsys: pytest.CaptureFixtu
         )
     finally:
         folder.chmod(0o755)
+
+
+def test_label_on_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["datasets", "verify", "mine=set05"]) == 2
+    assert "unknown dataset 'set05': did you mean 'set5'?" in one_line_error(capsys.readouterr().err)
