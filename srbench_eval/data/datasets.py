@@ -1,16 +1,19 @@
-"""HR datasets: the registry in ``datasets.yaml``, folders of images, and getting a verified copy.
+"""HR datasets: the registry in ``datasets.yaml``, folders of images, and opening a copy.
 
 ``open_dataset(spec)`` accepts a registry name (``set5``, an alias such as ``b100``, any case) or a
-folder of HR images, and returns a :class:`Dataset`: the sorted image files, a digest of their
-pixel hashes for provenance and the verification state against the manifest. Where a registry
-dataset comes from, in order:
+folder of HR images, either optionally behind a label (``mine=/data/good``: the label, a safe name
+checked by :func:`~srbench_eval.data.folders.check_dataset_name`, becomes the dataset's name; a
+folder's name is otherwise its own, or its parent's for ``.../Set5/HR``). It returns a
+:class:`Dataset`: the sorted image files, a digest of their pixel hashes for provenance and the
+verification state against the manifest. Where a registry dataset comes from, in order:
 
 1. the cache copy ``$SRBENCH_DATA/<name>/HR`` (made by a download, verified before it was moved in);
 2. a local mirror folder holding one of the entry's ``mirror_dirs`` (``<mirror>/Set5/HR``): used in
    place, never copied, so ``--mirror ../shared/benchmarks`` costs no disk;
-3. a download (``download=True``): a local copy from the mirror folder, the mirror's archive
-   (folder or base URL), then the public sources; see :func:`download_dataset`.
+3. an install (``download=True``) by :func:`srbench_eval.data.install.install_dataset`: a local copy
+   from the mirror folder, the mirror's archive (folder or base URL), then the public sources.
 
+This module reads; :mod:`srbench_eval.data.install` writes the cache and never opens a dataset.
 The demo set is read from the scikit-image package folder. Checking pixels needs a full decode;
 the per-file hashes are remembered in a stamp keyed by file size and mtime (see
 :mod:`srbench_eval.data.manifest`), so opening an unchanged copy again only stats its files.
@@ -20,30 +23,51 @@ A copy whose pixels differ from the manifest is logged as a warning and carried 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.resources
 import logging
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from srbench_eval.data import cache
 from srbench_eval.data import download as dl
-from srbench_eval.data.images import IMAGE_SUFFIXES, is_image_file
+from srbench_eval.data.folders import NAME_RULE, check_dataset_name, folder_images, is_safe_name
+from srbench_eval.data.images import IMAGE_SUFFIXES
+from srbench_eval.data.install import install_dataset
 from srbench_eval.data.manifest import (
     CANONICAL,
     ImageHash,
     Verification,
-    hash_file,
     hash_images,
     manifest_digest,
     verify,
-    write_stamp,
 )
 from srbench_eval.errors import SrbenchError, unknown_name
+
+__all__ = [
+    "Dataset",
+    "Entry",
+    "Status",
+    "cache_dir",
+    "check_dataset_name",
+    "dataset_names",
+    "dataset_status",
+    "download_dataset",
+    "find_entry",
+    "folder_images",
+    "get_entry",
+    "load_registry",
+    "locate",
+    "open_dataset",
+    "registry",
+    "split_label",
+    "verify_dataset",
+]
 
 log = logging.getLogger(__name__)
 
@@ -145,28 +169,26 @@ def get_entry(spec: str) -> Entry:
     return entry
 
 
-# --- folders ---------------------------------------------------------------------------------
+# --- dataset specs: NAME, FOLDER or LABEL=NAME|FOLDER ------------------------------------------
 
 
-def folder_images(folder: Path) -> list[Path]:
-    """The image files directly in ``folder``, sorted by name; stems must be unique."""
-    images = sorted((p for p in folder.iterdir() if p.is_file() and is_image_file(p)), key=lambda p: p.name)
-    seen: dict[str, Path] = {}
-    for p in images:
-        if p.stem in seen:
-            raise SrbenchError(
-                f"{folder}: two images named {p.stem} ({seen[p.stem].name}, {p.name}); keep one of them"
-            )
-        seen[p.stem] = p
-    return images
+def split_label(spec: str) -> tuple[str | None, str]:
+    """Split ``LABEL=SPEC`` into the label and the registry name or folder it names.
 
-
-def _stamp_dir() -> Path:
-    return dl.data_dir() / ".stamps"
+    A spec without ``=`` before its first path separator, or an existing path that contains
+    ``=``, has no label. The label must pass :func:`~srbench_eval.data.folders.check_dataset_name`.
+    """
+    label, sep, rest = spec.partition("=")
+    if not sep or "/" in label or "\\" in label or _exists(Path(spec).expanduser()):
+        return None, spec
+    check_dataset_name(label.strip())
+    if not rest.strip():
+        raise SrbenchError(f"dataset {spec!r}: nothing after '='; write LABEL=FOLDER (e.g. mine=/data/HR)")
+    return label.strip(), rest.strip()
 
 
 def _hashes(images: Sequence[Path], rehash: bool) -> dict[str, ImageHash]:
-    hashes = hash_images(images, _stamp_dir(), force=rehash)
+    hashes = hash_images(images, cache.stamp_dir(), force=rehash)
     assert hashes is not None
     return hashes
 
@@ -194,9 +216,9 @@ def _finish(
     return Dataset(name, tuple(images), manifest_digest(hashes), result.status, location, result.ok, title)
 
 
-def _open_folder(spec: str, strict: bool, rehash: bool) -> Dataset:
+def _open_folder(spec: str, label: str | None, strict: bool, rehash: bool) -> Dataset:
     folder = Path(spec).expanduser()
-    if not folder.exists():
+    if not _exists(folder):
         if _looks_like_name(spec):
             raise unknown_name("dataset", spec, dataset_names())
         raise SrbenchError(f"{folder}: no such folder; give a folder of HR images or a dataset name")
@@ -211,8 +233,28 @@ def _open_folder(spec: str, strict: bool, rehash: bool) -> Dataset:
             f"{folder}: no image files ({' '.join(IMAGE_SUFFIXES)}) in this folder; point --datasets at a "
             f"folder of HR images"
         )
-    name = folder.parent.name if folder.name == "HR" and folder.parent.name else folder.name
+    name = label or _folder_name(folder, spec)
     return _finish(None, name, images, f"folder {folder.resolve()}", strict, rehash)
+
+
+def _folder_name(folder: Path, spec: str) -> str:
+    """The name a folder dataset travels under without a label: the folder's name, or its
+    parent's for ``.../Set5/HR`` (``.`` and ``..`` resolved, symbolic links not followed)."""
+    path = Path(os.path.abspath(folder))
+    name = path.parent.name if path.name == "HR" and path.parent.name else path.name
+    if not is_safe_name(name):
+        raise SrbenchError(
+            f"{folder}: the folder name {name!r} cannot name a dataset (use {NAME_RULE}); give it a "
+            f"label: LABEL={spec}"
+        )
+    return name
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except ValueError:  # a NUL byte
+        return False
 
 
 def _looks_like_name(spec: str) -> bool:
@@ -224,7 +266,7 @@ def _looks_like_name(spec: str) -> bool:
 
 def cache_dir(entry: Entry) -> Path:
     """Where the verified download of ``entry`` lives: ``$SRBENCH_DATA/<name>/HR``."""
-    return dl.data_dir() / entry.name / "HR"
+    return cache.dataset_dir(entry.name)
 
 
 def skimage_dir() -> Path:
@@ -262,20 +304,24 @@ def locate(entry: Entry, mirror: str | None) -> tuple[list[Path], str] | None:
     return None
 
 
-def _unavailable(entry: Entry, reasons: list[str]) -> SrbenchError:
-    files = ", ".join(dict.fromkeys(s.file for s in entry.sources)) or "none known"
-    why = "; ".join(reasons) if reasons else "no source"
-    return SrbenchError(
-        f"dataset {entry.name} is not available ({why}): put one of its archives ({files}) or a "
-        f"{entry.mirror_dirs[0] if entry.mirror_dirs else entry.name} folder of its HR images in a mirror "
-        f"folder and pass --mirror DIR (or set {dl.MIRROR_ENV}), or run with --datasets demo"
-    )
+def _install(entry: Entry, mirror: str | None, strict: bool, force: bool) -> None:
+    """Install a copy of ``entry`` into the cache (:func:`srbench_eval.data.install.install_dataset`)."""
+    shared = frozenset(s.file for e in registry().values() if e.name != entry.name for s in e.sources)
+    install_dataset(entry, mirror, force=force, strict=strict, shared_archives=shared)
 
 
 def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: bool) -> Dataset:
+    label, spec = split_label(spec)
     entry = find_entry(spec)
+    if label is not None:
+        other = find_entry(label)
+        if other is not None and other is not entry:
+            raise SrbenchError(
+                f"dataset label {label!r} is the registry dataset {other.name}, not {spec}; choose another "
+                f"label (e.g. my{other.name}={spec})"
+            )
     if entry is None:
-        return _open_folder(spec, strict, rehash)
+        return _open_folder(spec, label, strict, rehash)
     mirror = dl.resolve_mirror(mirror)
     found = locate(entry, mirror)
     if found is None:
@@ -284,9 +330,11 @@ def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: b
                 f"dataset {entry.name} is not in the cache ({cache_dir(entry)}) nor in a mirror folder: run "
                 f"'srbench-eval datasets download {entry.name}', pass --mirror DIR, or use --datasets demo"
             )
-        return download_dataset(entry.name, mirror=mirror, strict=strict)
+        _install(entry, mirror, strict, force=False)
+        found = (folder_images(cache_dir(entry)), f"cache {cache_dir(entry)}")
     images, location = found
-    return _finish(entry, entry.name, images, location, strict, rehash)
+    d = _finish(entry, entry.name, images, location, strict, rehash)
+    return d if label is None else dataclasses.replace(d, name=label, title=label)
 
 
 def open_dataset(
@@ -294,9 +342,11 @@ def open_dataset(
 ) -> Dataset:
     """Open a registry dataset or a folder of HR images (see the module docstring).
 
-    ``mirror`` defaults to ``$SRBENCH_MIRROR``. Raises :class:`SrbenchError` for an unknown name,
-    an empty folder, an unreadable image, a dataset that cannot be found or downloaded, and (with
-    ``strict``) a copy that differs from the manifest.
+    ``spec`` is a registry name, a folder, or either behind a label (``mine=/data/HR``): the
+    label becomes the dataset's name. ``mirror`` defaults to ``$SRBENCH_MIRROR``. Raises
+    :class:`SrbenchError` for an unknown name, a bad label, an empty folder, an unreadable image, a
+    dataset that cannot be found or downloaded, and (with ``strict``) a copy that differs from the
+    manifest.
     """
     return _open(spec, mirror, download, strict, rehash=False)
 
@@ -306,137 +356,17 @@ def verify_dataset(spec: str, *, mirror: str | None = None, strict: bool = False
     return _open(spec, mirror, download=False, strict=strict, rehash=True)
 
 
-# --- download ------------------------------------------------------------------------------
-
-
-def _rename_by_content(files: list[Path], manifest: dict[str, ImageHash] | None) -> dict[str, ImageHash]:
-    """Hash unpacked ``files``; rename each whose pixels match a manifest entry of another name
-    (sources name the images differently), so the copy uses the manifest's names."""
-    by_sha = {h.sha256: n for n, h in (manifest or {}).items()}
-    hashes: dict[str, ImageHash] = {}
-    for f in sorted(files):
-        try:
-            h = hash_file(f)
-        except SrbenchError:
-            raise dl.SourceFailed(f"{f.name} in the archive is not a readable image") from None
-        name = by_sha.get(h.sha256, f.stem)
-        if name != f.stem and name not in hashes and not any(p.stem == name for p in files):
-            f.rename(f.with_name(name + f.suffix))
-        else:
-            name = f.stem
-        hashes[name] = h
-    return hashes
-
-
-Fill = Callable[[Path], list[Path]]
-
-
-def _candidates(entry: Entry, mirror: str | None, fetched: list[Path]) -> Iterator[tuple[str, Fill]]:
-    """Yield ``(label, fill)`` in the order to try; ``fill(hr)`` puts HR images into ``hr``.
-    Archives downloaded into the cache are appended to ``fetched``."""
-    if mirror and not dl.is_url(mirror):
-        for rel in entry.mirror_dirs:
-            folder = Path(mirror) / rel
-            if folder.is_dir() and folder_images(folder):
-
-                def copy(hr: Path, folder: Path = folder) -> list[Path]:
-                    return [Path(shutil.copy2(p, hr / p.name)) for p in folder_images(folder)]
-
-                yield f"mirror folder {folder}", copy
-                break
-    archives = dl.data_dir() / "archives"
-    for source in entry.sources:
-        for location in dl.archive_locations(source, mirror):
-
-            def unpack(hr: Path, source: dl.Source = source, location: str = location) -> list[Path]:
-                path, ours = dl.get_archive(location, source, archives)
-                if ours:
-                    fetched.append(path)
-                try:
-                    return dl.extract_members(path, source, hr)
-                except dl.SourceFailed as e:
-                    if not ours:
-                        raise
-                    path.unlink(missing_ok=True)  # a corrupt download: the next run fetches it again
-                    raise dl.SourceFailed(f"{e}, deleted") from None
-
-            yield location, unpack
-
-
 def download_dataset(
     spec: str, *, mirror: str | None = None, strict: bool = False, force: bool = False
 ) -> Dataset:
-    """Put a verified copy of a registry dataset into the cache and open it.
-
-    Candidates are tried in order (mirror folder copy, mirror archive, public URLs) until one gives
-    a complete copy whose pixels match the manifest. Each is unpacked into a temporary folder,
-    verified, and only then moved into place, replacing an older copy (with ``force``) by renames.
-    A complete copy that differs from the manifest is kept as a fallback and installed with a warning
-    when nothing better is found, unless ``strict``. An existing cache copy is kept unless ``force``.
-    """
+    """Put a verified copy of a registry dataset into the cache (see
+    :func:`srbench_eval.data.install.install_dataset`) and open it. An existing cache copy is
+    kept unless ``force``; a copy that differs from the manifest never replaces one that matches."""
     entry = get_entry(spec)
     mirror = dl.resolve_mirror(mirror)
-    target = cache_dir(entry)
-    if entry.skimage_files or (not force and target.is_dir() and folder_images(target)):
-        return _open(entry.name, mirror, download=False, strict=strict, rehash=False)
-    root = dl.data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    reasons: list[str] = []
-    fallback: tuple[Path, dict[str, ImageHash], Verification, str] | None = None
-    dl.remove_stale(root, entry.name)
-    if dl.offline():
-        reasons.append(f"public URLs skipped ({dl.OFFLINE_ENV}=1)")
-    fetched: list[Path] = []
-    try:
-        for label, fill in _candidates(entry, mirror, fetched):
-            tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{entry.name}.partial-"))
-            keep = False
-            try:
-                hr = tmp / "HR"
-                hr.mkdir()
-                hashes = _rename_by_content(fill(hr), entry.manifest)
-                result = verify(hashes, entry.manifest, entry.images)
-                if result.ok:
-                    _install(tmp, entry, hashes, fetched)
-                    return _finish(entry, entry.name, folder_images(target), f"cache {target}", strict, False)
-                if result.missing or (entry.manifest is None and len(hashes) < entry.images):
-                    reasons.append(f"{label}: incomplete copy, {result.status}")
-                else:
-                    reasons.append(f"{label}: {result.status}")
-                    if fallback is None:
-                        fallback, keep = (tmp, hashes, result, label), True
-            except dl.SourceFailed as e:
-                reasons.append(str(e))
-            finally:
-                if not keep:
-                    shutil.rmtree(tmp, ignore_errors=True)
-        if fallback is None:
-            raise _unavailable(entry, reasons)
-        tmp, hashes, result, label = fallback
-        if strict:
-            raise SrbenchError(
-                f"dataset {entry.name} from {label}: {result.status}; no source matched the manifest, so "
-                f"published numbers would not be comparable (run without --strict to keep this copy)"
-            )
-        _install(tmp, entry, hashes, fetched)
-        return _finish(entry, entry.name, folder_images(target), f"cache {target}", False, False)
-    finally:
-        if fallback is not None:
-            shutil.rmtree(fallback[0], ignore_errors=True)
-
-
-def _install(tmp: Path, entry: Entry, hashes: dict[str, ImageHash], fetched: list[Path]) -> None:
-    """Swap the unpacked ``tmp`` (holding ``HR/``) in as the cache copy and stamp its hashes.
-
-    Downloaded archives that no other dataset is taken from are deleted (DIV2K's would double the
-    disk used); shared ones (``benchmark.tar``) stay in ``archives/`` for the next dataset.
-    """
-    dl.replace_dir(tmp, cache_dir(entry).parent)
-    write_stamp(folder_images(cache_dir(entry)), hashes, _stamp_dir())
-    for path in fetched:
-        users = {e.name for e in registry().values() for s in e.sources if s.file == path.name}
-        if users <= {entry.name}:
-            path.unlink(missing_ok=True)
+    if not entry.skimage_files:
+        _install(entry, mirror, strict, force)
+    return _open(entry.name, mirror, download=False, strict=strict, rehash=False)
 
 
 @dataclass(frozen=True)
@@ -455,6 +385,6 @@ def dataset_status(entry: Entry, mirror: str | None = None) -> Status:
     if found is None:
         return Status(entry.name, entry.images, "absent", "-")
     images, location = found
-    hashes = hash_images(images, _stamp_dir(), decode=False)
+    hashes = hash_images(images, cache.stamp_dir(), decode=False)
     state = "not checked yet" if hashes is None else verify(hashes, entry.manifest, entry.images).status
     return Status(entry.name, len(images), location, state)

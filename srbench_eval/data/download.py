@@ -1,17 +1,19 @@
 """Fetching dataset archives and unpacking their HR images, without ever leaving half a copy.
 
-* Where: the cache is ``$SRBENCH_DATA`` (default ``~/.cache/srbench-eval``): archives in
-  ``archives/``, datasets in ``<name>/HR/``, hash stamps in ``.stamps/``.
+* Where: downloads go to ``archives/`` of the cache (:mod:`srbench_eval.data.cache`).
 * Mirrors: ``$SRBENCH_MIRROR`` or ``--mirror`` names a local folder or a base URL that is asked for
   each archive (by its ``file`` name) before the public URL. ``SRBENCH_OFFLINE=1`` skips the public
   URLs entirely (an air-gapped machine then fails fast instead of waiting on timeouts).
 * Downloads go through pooch (progress bar, SHA-256 check when the archive hash is known, a
-  temporary file renamed into place); this module adds retries with back-off for network errors
-  and no retry for a 4xx answer.
-* Unpacking writes the selected members into a temporary folder next to the target; the caller
-  verifies it and :func:`replace_dir` swaps it in with renames, so an interrupted or failed run
-  leaves the previous copy (if any) untouched. A corrupt or truncated archive that was downloaded
-  is deleted so that the next run fetches it again.
+  temporary file renamed into place). Each connection and each read waits at most
+  ``$SRBENCH_TIMEOUT`` seconds (15). Only transient faults (5xx, a reset or truncated transfer) are
+  retried, with back-off; a timeout, a refused connection, a 4xx answer or a hash mismatch fail at
+  once, and a host that timed out or refused is not asked for its other files. Errors name the URL
+  and the cause.
+* Unpacking writes the selected members into a temporary folder given by the caller
+  (:mod:`srbench_eval.data.install`, which verifies it and swaps it in), only by file name, so no
+  member can write outside it. A downloaded archive gets the umask's mode (pooch's temporary file
+  is 0600); :func:`remove_stale_downloads` removes pooch's temporary files left by a killed run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import lzma
 import os
 import shutil
+import socket
 import sys
 import tarfile
 import time
@@ -33,22 +36,34 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlparse
 
+from srbench_eval.data.cache import DATA_ENV as DATA_ENV  # re-exported: the cache is named here too
+from srbench_eval.data.cache import data_dir as data_dir
+from srbench_eval.data.cache import file_mode, local_error
 from srbench_eval.data.images import is_image_file, sha256_file
 from srbench_eval.errors import SrbenchError
 
-DATA_ENV = "SRBENCH_DATA"
 MIRROR_ENV = "SRBENCH_MIRROR"
 OFFLINE_ENV = "SRBENCH_OFFLINE"
+TIMEOUT_ENV = "SRBENCH_TIMEOUT"
 
-RETRIES = 2  # extra attempts after a network error or a hash mismatch
-TIMEOUT = (15, 60)  # requests (connect, read) timeouts in seconds
+RETRIES = 2  # extra attempts after a transient fault (5xx, connection reset, truncated transfer)
+BACKOFF_S = 1.0  # wait before attempt n+1: n * BACKOFF_S seconds
+TIMEOUT = 15.0  # seconds to wait for a connection and for each read, unless $SRBENCH_TIMEOUT says
 ARCHIVE_FORMATS = ("zip", "tar", "tar.gz")
+STALE_DOWNLOAD_S = 600  # a pooch temporary file not written to for this long is abandoned
 
 _CORRUPT = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError)
 
 
 class SourceFailed(Exception):
-    """One source (mirror file, mirror URL or public URL) could not give the images; try the next."""
+    """One source (mirror file, mirror URL or public URL) could not give the images; try the next.
+
+    ``dead_host`` is set when the host did not answer at all (timeout, refused): its other files
+    are not asked for in the same install."""
+
+    def __init__(self, message: str, dead_host: str | None = None) -> None:
+        super().__init__(message)
+        self.dead_host = dead_host
 
 
 @dataclass(frozen=True)
@@ -63,9 +78,18 @@ class Source:
     note: str = ""
 
 
-def data_dir() -> Path:
-    """The cache folder: ``$SRBENCH_DATA`` or ``~/.cache/srbench-eval``."""
-    return Path(os.environ.get(DATA_ENV) or Path.home() / ".cache" / "srbench-eval").expanduser()
+def timeout_s() -> float:
+    """Seconds to wait for a connection and for each read: ``$SRBENCH_TIMEOUT`` or 15."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise SrbenchError(f"{TIMEOUT_ENV}={text}: not a positive number of seconds (default {TIMEOUT:g})")
+    return value
 
 
 def offline() -> bool:
@@ -116,8 +140,77 @@ class _QuietHashAdvice(logging.Filter):
         return "known_hash" not in text and not text.startswith("SHA256 hash of downloaded file")
 
 
+def host_of(url: str) -> str:
+    """``scheme://host:port`` of a URL: the unit that is given up on after it timed out or refused."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True)
+class _Fault:
+    """What went wrong with one download attempt, in words, and what to do about it."""
+
+    cause: str  # "timed out (no answer in 15 s)", "connection refused", "HTTP 404 Not Found", ...
+    transient: bool = False  # worth another attempt at the same URL
+    dead: bool = False  # the host does not answer: do not ask it for other files either
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """``err`` and the exceptions it wraps (causes, contexts, urllib3 ``reason`` and ``args``)."""
+    out: list[BaseException] = []
+    stack: list[object] = [err]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or any(e is seen for seen in out):
+            continue
+        out.append(e)
+        stack += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return out
+
+
+def _classify(err: BaseException) -> _Fault:
+    """Name the real cause of a failed download (``requests``/``urllib3``/pooch exception)."""
+    import requests
+    import urllib3.exceptions
+
+    if isinstance(err, requests.HTTPError):
+        response = err.response
+        code = response.status_code if response is not None else 0
+        reason = f" {response.reason}" if response is not None and response.reason else ""
+        return _Fault(f"HTTP {code}{reason}", transient=code >= 500 or code == 429)
+    chain = _chain(err)
+    for e in chain:
+        if isinstance(e, urllib3.exceptions.IncompleteRead):
+            got, more = e.partial, e.expected
+            if isinstance(got, int) and isinstance(more, int):
+                return _Fault(f"truncated transfer ({got} of {got + more} bytes)", transient=True)
+            return _Fault("truncated transfer (fewer bytes than Content-Length)", transient=True)
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return _Fault("connection refused", dead=True)
+        if isinstance(e, socket.gaierror):
+            return _Fault("unknown host (name resolution failed)", dead=True)
+        if isinstance(e, ConnectionResetError):
+            return _Fault("connection reset", transient=True)
+    for e in chain:  # urllib3's NewConnectionError is a timeout class too: looked at above first
+        if isinstance(e, (TimeoutError, requests.Timeout, urllib3.exceptions.TimeoutError)):
+            return _Fault(f"timed out (no answer in {timeout_s():g} s, {TIMEOUT_ENV})", dead=True)
+    if isinstance(err, ValueError) and "hash" in str(err).lower():
+        return _Fault("hash mismatch (SHA-256 differs from datasets.yaml)")
+    if isinstance(err, requests.exceptions.ChunkedEncodingError):
+        return _Fault(f"transfer interrupted ({_short(err)})", transient=True)
+    if isinstance(err, requests.ConnectionError):
+        return _Fault(f"connection failed ({_short(err)})", transient=True)
+    return _Fault(_short(err))
+
+
 def _download(url: str, source: Source, archives: Path) -> Path:
-    """Download ``url`` to ``archives/<source.file>`` with pooch; reuse a complete earlier download."""
+    """Download ``url`` to ``archives/<source.file>`` with pooch; reuse a complete earlier download.
+
+    Each attempt waits at most ``timeout_s()`` for a connection and for each read. Only transient
+    faults (5xx, a reset or truncated transfer) are retried; a timeout, a refused connection, a
+    4xx answer or a hash mismatch fails at once with the URL and the cause.
+    """
     import pooch
     import requests
 
@@ -125,38 +218,63 @@ def _download(url: str, source: Source, archives: Path) -> Path:
     if not any(isinstance(f, _QuietHashAdvice) for f in logger.filters):
         logger.addFilter(_QuietHashAdvice())
     progress = sys.stderr.isatty()
-    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=TIMEOUT)
+    wait = timeout_s()
+    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=(wait, wait))
     known = f"sha256:{source.sha256}" if source.sha256 else None
-    last: BaseException | None = None
-    for attempt in range(RETRIES + 1):
+    attempts = RETRIES + 1
+    for attempt in range(attempts):
         try:
-            return Path(pooch.retrieve(url, known, fname=source.file, path=archives, downloader=downloader))
-        except requests.HTTPError as e:
-            code = e.response.status_code if e.response is not None else 0
-            if 400 <= code < 500:
-                raise SourceFailed(f"{url}: HTTP {code}") from None
-            last = e
-        except (requests.RequestException, ValueError, OSError) as e:
-            last = e
-        if attempt < RETRIES:
-            time.sleep(attempt + 1)
-    interrupted = isinstance(last, requests.exceptions.ChunkedEncodingError)
-    if isinstance(last, requests.ConnectionError) and not interrupted:
-        host = urllib.parse.urlsplit(url).netloc
-        raise SourceFailed(f"{host}: cannot connect after {RETRIES + 1} attempts")
-    what = "download interrupted" if interrupted else "failed"
-    raise SourceFailed(f"{url}: {what} after {RETRIES + 1} attempts ({_short(last) if last else '?'})")
+            path = Path(pooch.retrieve(url, known, fname=source.file, path=archives, downloader=downloader))
+            path.chmod(file_mode())  # pooch's temporary file was 0600
+            return path
+        except (requests.RequestException, ValueError) as e:
+            fault = _classify(e)
+        except OSError as e:  # the cache side: a full disk, an unwritable folder
+            raise local_error(e, archives / source.file, f"downloading {url}") from None
+        if not fault.transient or attempt == attempts - 1:
+            break
+        time.sleep(BACKOFF_S * (attempt + 1))
+    tries = f" (after {attempt + 1} attempts)" if attempt else ""
+    raise SourceFailed(f"{url}: {fault.cause}{tries}", dead_host=host_of(url) if fault.dead else None)
 
 
-def get_archive(location: str, source: Source, archives: Path) -> tuple[Path, bool]:
+def get_archive(
+    location: str, source: Source, archives: Path, dead_hosts: set[str] | None = None
+) -> tuple[Path, bool]:
     """The archive at ``location`` (URL or local file) as a local path, and whether it is ours
-    (downloaded into the cache, so it may be deleted if corrupt)."""
+    (downloaded into the cache, so it may be deleted if corrupt or if it gave a wrong copy).
+
+    A URL on a host in ``dead_hosts`` (one that timed out or refused earlier) is not asked again;
+    a host that fails that way now is added to it.
+    """
     if is_url(location):
-        return _download(location, source, archives), True
+        dead = dead_hosts if dead_hosts is not None else set()
+        host = host_of(location)
+        cached = archives / source.file
+        if host in dead and not cached.is_file():
+            raise SourceFailed(f"{location}: skipped, {host} did not answer before")
+        try:
+            return _download(location, source, archives), True
+        except SourceFailed as e:
+            if e.dead_host:
+                dead.add(e.dead_host)
+            raise
     path = Path(location)
     if source.sha256 and sha256_file(path) != source.sha256:
         raise SourceFailed(f"{path}: SHA-256 differs from datasets.yaml ({source.sha256[:12]}...)")
     return path, False
+
+
+def write_stream(stream: IO[bytes], target: Path) -> None:
+    """Copy ``stream`` into the new file ``target`` (mode from the umask); a failed write names
+    ``target`` in its ``OSError`` (a full disk reports no file name of its own)."""
+    try:
+        with open(target, "xb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+    except OSError as e:
+        if e.filename is None:
+            raise OSError(e.errno, e.strerror or str(e), str(target)) from None
+        raise
 
 
 def _matches(member: str, patterns: tuple[str, ...]) -> bool:
@@ -177,8 +295,7 @@ def extract_members(archive: Path, source: Source, dest: Path) -> list[Path]:
         target = dest / PurePosixPath(member).name
         if target.exists():
             raise SourceFailed(f"{archive.name}: two members named {target.name}; unexpected layout")
-        with open(target, "wb") as out:
-            shutil.copyfileobj(stream, out, 1 << 20)
+        write_stream(stream, target)
         written.append(target)
 
     try:
@@ -207,33 +324,14 @@ def extract_members(archive: Path, source: Source, dest: Path) -> list[Path]:
     return written
 
 
-def replace_dir(new: Path, target: Path) -> None:
-    """Put the folder ``new`` at ``target`` by renames; an existing ``target`` is moved aside first
-    and removed only after the new one is in place (put back if the swap fails)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.rename(new, target)
-        return
-    except OSError:
-        if not target.exists():
-            raise
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def remove_stale(root: Path, name: str, max_age_s: float = 6 * 3600) -> None:
-    """Remove ``.<name>.partial-*`` / ``.<name>.old-*`` folders left by a killed run (old ones only,
-    so that a download running in another process keeps its folder)."""
+def remove_stale_downloads(archives: Path) -> None:
+    """Remove pooch's temporary ``tmp*`` downloads in ``archives`` that a killed run left: those not
+    written to for ``STALE_DOWNLOAD_S`` (a live download writes at least once per timeout)."""
     now = time.time()
-    for p in [*root.glob(f".{name}.partial-*"), *root.glob(f".{name}.old-*")]:
+    quiet = max(STALE_DOWNLOAD_S, 2 * timeout_s())
+    for p in archives.glob("tmp*"):
         try:
-            if now - p.stat().st_mtime > max_age_s:
-                shutil.rmtree(p, ignore_errors=True)
+            if p.is_file() and now - p.stat().st_mtime > quiet:
+                p.unlink()
         except OSError:
             pass

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from srbench_eval.data.cache import file_mode
 from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic
 
 CANONICAL = "modcrop12-sha256-v1"
@@ -190,8 +191,10 @@ def write_stamp(images: Sequence[Path], hashes: Mapping[str, ImageHash], stamp_d
         h = hashes[img.stem]
         files[img.name] = [st.st_size, st.st_mtime_ns, h.sha256, list(h.shape)]
     payload = {"canonical": CANONICAL, "folder": str(folder), "files": files}
+    path = _stamp_path(stamp_dir, folder)
     with contextlib.suppress(OSError):  # a read-only cache only costs the next decode
-        write_bytes_atomic(_stamp_path(stamp_dir, folder), json.dumps(payload, indent=0).encode())
+        write_bytes_atomic(path, json.dumps(payload, indent=0).encode())
+        path.chmod(file_mode())  # the temporary file was 0600
 
 
 def hash_images(

@@ -9,6 +9,7 @@ port, serving one temporary folder, stopped at teardown.
 from __future__ import annotations
 
 import functools
+import hashlib
 import http.server
 import io
 import tarfile
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pooch  # noqa: F401  (imported now: its log handler binds the session's stderr, not a test's capsys)
 import pytest
 
 from srbench_eval.data import datasets as ds
@@ -37,7 +39,7 @@ def srbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setattr(dl, "RETRIES", 0)
-    monkeypatch.setattr(dl, "TIMEOUT", (5, 10))
+    monkeypatch.setenv(dl.TIMEOUT_ENV, "5")
     return cache
 
 
@@ -45,12 +47,13 @@ def srbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 class HttpMirror:
     """A loopback HTTP server over ``root``; ``requests`` lists the paths asked for. A path in
     ``drop_after`` is answered with its full Content-Length but only that many bytes, then the
-    connection is closed (an interrupted download)."""
+    connection is closed (an interrupted download); a path in ``status`` gets that HTTP error."""
 
     url: str
     root: Path
     requests: list[str] = field(default_factory=list)
     drop_after: dict[str, int] = field(default_factory=dict)
+    status: dict[str, int] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -59,12 +62,16 @@ def http_mirror(tmp_path: Path) -> Iterator[HttpMirror]:
     root.mkdir()
     seen: list[str] = []
     drop_after: dict[str, int] = {}
+    status: dict[str, int] = {}
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         timeout = 10
 
         def do_GET(self) -> None:
             seen.append(self.path)
+            if self.path in status:
+                self.send_error(status[self.path])
+                return
             if self.path not in drop_after:
                 super().do_GET()
                 return
@@ -86,7 +93,7 @@ def http_mirror(tmp_path: Path) -> Iterator[HttpMirror]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield HttpMirror(f"http://127.0.0.1:{server.server_address[1]}", root, seen, drop_after)
+        yield HttpMirror(f"http://127.0.0.1:{server.server_address[1]}", root, seen, drop_after, status)
     finally:
         server.shutdown()
         server.server_close()
@@ -168,3 +175,28 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Toy:
     work = tmp_path / "toywork"
     work.mkdir()
     return Toy(entry, images, work)
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` by relative path: equal before and after means intact."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def leftovers(cache: Path) -> list[str]:
+    """Temporary folders and pooch downloads left in the cache (there must be none)."""
+    if not cache.exists():
+        return []
+    hidden = [p.name for p in cache.iterdir() if ".partial-" in p.name or ".old-" in p.name]
+    return sorted(hidden + [f"archives/{p.name}" for p in (cache / "archives").glob("tmp*")])
+
+
+def one_line_error(err: str) -> str:
+    """The text of a CLI error: exactly one ``error: ...`` line and no traceback; returns the line."""
+    assert "Traceback" not in err, err
+    lines = [x for x in err.splitlines() if x.startswith("error: ")]
+    assert len(lines) == 1, err
+    return lines[0]

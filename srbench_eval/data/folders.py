@@ -1,0 +1,61 @@
+"""The image files of a folder of HR images, and the rule for the name a dataset travels under.
+
+Both the reading side (:mod:`srbench_eval.data.datasets`) and the installing side
+(:mod:`srbench_eval.data.install`) list folders through :func:`folder_images`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from srbench_eval.data.images import is_image_file
+from srbench_eval.errors import SrbenchError
+
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+NAME_RULE = "letters, digits, '-', '_' and '.', not starting with '.'"
+
+
+def is_safe_name(name: str) -> bool:
+    """Whether ``name`` may become one path component: letters, digits, ``-``, ``_`` and ``.``,
+    not starting with ``.`` (so never ``..``, a hidden file or a path), at most 100 characters."""
+    return bool(_NAME.fullmatch(name)) and ".." not in name and len(name) <= 100
+
+
+def check_dataset_name(name: str, what: str = "dataset label") -> str:
+    """Return ``name`` if :func:`is_safe_name`, else raise a one-line :class:`SrbenchError`."""
+    if not is_safe_name(name):
+        raise SrbenchError(f"{what} {name!r}: use {NAME_RULE} (at most 100 characters)")
+    return name
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """The image files directly in ``folder``, sorted by name; stems must be unique.
+
+    A symbolic link named like an image whose target is missing is an error (it names the link),
+    not a file silently left out of the dataset.
+    """
+    images = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError as e:
+        raise SrbenchError(f"{folder}: cannot list this folder ({e.strerror or e})") from None
+    for p in entries:
+        if not is_image_file(p):
+            continue
+        if p.is_file():
+            images.append(p)
+        elif p.is_symlink() and not p.exists():
+            raise SrbenchError(
+                f"{p}: dangling symbolic link (its target {os.readlink(p)} does not exist); fix or remove it"
+            )
+    images.sort(key=lambda p: p.name)
+    seen: dict[str, Path] = {}
+    for p in images:
+        if p.stem in seen:
+            raise SrbenchError(
+                f"{folder}: two images named {p.stem} ({seen[p.stem].name}, {p.name}); keep one of them"
+            )
+        seen[p.stem] = p
+    return images
