@@ -31,7 +31,8 @@ def test_csv_round_trip_is_exact(tmp_path: Path) -> None:
 
 
 def test_summary_round_trip_with_infinity(tmp_path: Path) -> None:
-    s = Summary([SummaryEntry("m", "d", 2, "psnr", math.inf, 1)], {"psnr": {"label": "PSNR"}}, {"x": 1}, {})
+    info = {"psnr": {"label": "PSNR", "higher_is_better": True, "decimals": 2}}
+    s = Summary([SummaryEntry("m", "d", 2, "psnr", math.inf, 1)], info, {"x": 1}, {})
     (tmp_path / "summary.json").write_text(s.to_json())
     assert load_summary(tmp_path).entries == s.entries
     with pytest.raises(SrbenchError, match="no summary.json"):
