@@ -45,6 +45,11 @@ def name_problem(value: object) -> str | None:
     return None
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so a message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def safe_name(kind: str, value: object, where: str = "") -> str:
     """``value`` when it is a safe path component (see the module docstring), else a one-line
     :class:`SrbenchError` naming ``kind``, the value and ``where`` it came from."""
@@ -53,8 +58,8 @@ def safe_name(kind: str, value: object, where: str = "") -> str:
         assert isinstance(value, str)
         return value
     shown = repr(value) if isinstance(value, str) and len(value) <= 2 * MAX_LENGTH else "value"
-    origin = f" ({where})" if where else ""
+    origin = f" ({printable(where)})" if where else ""
     raise SrbenchError(f"{kind} {shown}{origin}: {problem}")
 
 
-__all__ = ["ALLOWED", "MAX_LENGTH", "name_problem", "safe_name"]
+__all__ = ["ALLOWED", "MAX_LENGTH", "name_problem", "printable", "safe_name"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,18 +73,31 @@ def limit_pixels(n: int | None) -> Iterator[None]:
         _max_pixels_override = previous
 
 
-def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image file from its header only (nothing is decoded)."""
+def image_size(path: Path) -> tuple[int, int] | int:
+    """``(width, height)`` of an image file from its header only (nothing is decoded); only the
+    pixel count when Pillow itself refuses to open an image that large (over 178 megapixels)."""
     try:
         with Image.open(path) as im:
             return im.size
-    except Image.DecompressionBombError:
-        # Pillow's own ceiling (2 x Image.MAX_IMAGE_PIXELS), met only with a raised budget.
-        raise SrbenchError(
-            f"{path}: over {2 * Image.MAX_IMAGE_PIXELS} pixels, more than any image this tool reads"
-        ) from None
+    except Image.DecompressionBombError as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        return int(found.group(1)) if found else 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise SrbenchError(f"{path}: cannot decode image (corrupt or not an image)") from None
+
+
+def check_pixel_budget(path: Path) -> None:
+    """Refuse an image over the pixel budget (:func:`max_pixels`), from its header alone."""
+    size = image_size(path)
+    pixels = size if isinstance(size, int) else size[0] * size[1]
+    budget = max_pixels()
+    shown = f"{pixels} pixels" if isinstance(size, int) else f"{size[0]}x{size[1]} is {pixels} pixels"
+    if pixels > budget:
+        raise SrbenchError(
+            f"{path}: {shown}, over the budget of {budget} (raise it with --max-pixels or ${MAX_PIXELS_ENV})"
+        )
+    if isinstance(size, int):  # within a raised budget, but Pillow will not even read the header
+        raise SrbenchError(f"{path}: {shown}, more than the image library opens")
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -92,13 +106,7 @@ def read_image(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such image file")
-    width, height = image_size(path)
-    budget = max_pixels()
-    if width * height > budget:
-        raise SrbenchError(
-            f"{path}: {width}x{height} is {width * height} pixels, over the budget of {budget} "
-            f"(raise it with --max-pixels or ${MAX_PIXELS_ENV})"
-        )
+    check_pixel_budget(path)
     data = np.fromfile(str(path), dtype=np.uint8)
     try:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
