@@ -14,6 +14,7 @@ from srbench_eval.results import (
     SummaryEntry,
     csv_text,
     finished_run_dir,
+    inside,
     load_summary,
     read_csv,
 )
@@ -50,3 +51,16 @@ def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
     assert (out / "results.csv").read_text() == "ok"
     with pytest.raises(SrbenchError, match="already exists"), finished_run_dir(out):
         pass
+
+
+def test_inside_keeps_every_path_in_the_run_folder(tmp_path: Path) -> None:
+    root = tmp_path / "run"
+    root.mkdir()
+    expected = root.resolve() / "sr" / "srcnn (smoke)" / "set5" / "baby.png"
+    assert inside(root, "sr", "srcnn (smoke)", "set5", "baby.png") == expected
+    for parts in (("..", "x"), ("sr", "../../x"), ("/tmp/x",), ()):
+        with pytest.raises(SrbenchError, match="outside the run folder"):
+            inside(root, *parts)
+    (root / "sr").symlink_to(tmp_path)  # a link inside the run that points out of it
+    with pytest.raises(SrbenchError, match="outside the run folder"):
+        inside(root, "sr", "x.png")
