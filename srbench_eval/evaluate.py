@@ -117,7 +117,7 @@ def _check_config(config: RunConfig) -> None:
 
 def _check_datasets(datasets: list[Dataset]) -> None:
     """Dataset and image names become folder and file names (``OUT/sr/MODEL/DATASET/IMAGE.png``)
-    and keys of results.csv: each must be a safe name and unique."""
+    and keys of results.csv: each must be a safe name, and dataset names unique."""
     seen: dict[str, Dataset] = {}
     for ds in datasets:
         folder = ds.location.removeprefix("folder ") if ds.location.startswith("folder ") else "FOLDER"
@@ -128,15 +128,8 @@ def _check_datasets(datasets: list[Dataset]) -> None:
                 f"give one a label, e.g. --datasets mine={folder}"
             )
         seen[ds.name] = ds
-        images: dict[str, Path] = {}
-        for path in ds.images:
+        for path in ds.images:  # (two images with one name are refused when the dataset is opened)
             safe_name("image name", path.stem, str(path))
-            if path.stem in images:
-                raise SrbenchError(
-                    f"{path}: dataset {ds.name} has two images named '{path.stem}' "
-                    f"({images[path.stem].name}, {path.name}); keep one"
-                )
-            images[path.stem] = path
 
 
 def _to_uint8_image(t: torch.Tensor) -> np.ndarray:

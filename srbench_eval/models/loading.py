@@ -174,6 +174,7 @@ def _find_recipe_checkpoint(
     name: str, scale: int, weights: Mapping[str, str], checkpoints: str | Path | None
 ) -> tuple[Path, str]:
     """The checkpoint of recipe ``name`` at ``scale`` and where it was found (see the module docstring)."""
+    safe_name("recipe name", name)  # a folder name under the checkpoint root
     if name in weights:
         given = Path(weights[name]).expanduser()
         if given.is_dir():
