@@ -105,7 +105,7 @@ def baseline_from_summary(summary: Summary) -> Baseline:
         summary.config,
         {m: default_tolerance(m) for m in metrics},
         list(summary.entries),
-        {k: v for k, v in summary.provenance.items() if k not in ("command",)},
+        {k: v for k, v in summary.provenance.items() if k not in ("command", "results_csv_sha256")},
     )
 
 

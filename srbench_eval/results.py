@@ -216,7 +216,8 @@ def read_csv(path: Path) -> list[ImageValue]:
 
 def load_summary(run_dir: Path) -> Summary:
     """Read ``RUN_DIR/summary.json`` (or a summary file given directly), refusing a run whose
-    ``results.csv`` is missing or no longer the one the summary was written with (SHA-256)."""
+    ``results.csv`` is missing or no longer the one the summary was written with (SHA-256; a
+    summary file given alone is checked against a ``results.csv`` beside it, if any)."""
     path = run_dir / "summary.json" if run_dir.is_dir() else run_dir
     if not path.is_file():
         raise SrbenchError(f"{run_dir}: no summary.json (not a finished srbench-eval run directory)")
@@ -228,9 +229,9 @@ def load_summary(run_dir: Path) -> Summary:
     recorded = summary.provenance.get("results_csv_sha256")
     if recorded:
         csv_path = path.parent / RESULTS_CSV
-        if not csv_path.is_file():
+        if not csv_path.is_file() and path != run_dir:  # a summary file alone may travel without it
             raise SrbenchError(f"{csv_path}: missing, but {path} was written with it; rerun the run")
-        if sha256_file(csv_path) != recorded:
+        if csv_path.is_file() and sha256_file(csv_path) != recorded:
             raise SrbenchError(
                 f"{csv_path}: does not match {path} (SHA-256 differs from the one recorded at the end of "
                 f"the run): the run folder was changed; rerun it"
