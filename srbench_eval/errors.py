@@ -27,7 +27,9 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> SrbenchError:
 
 def os_error(path: str | Path, e: OSError, doing: str) -> SrbenchError:
     """The one-line error for an ``OSError`` met while ``doing`` something to ``path``; a full disk
-    (or quota) is said as such."""
+    (or quota) and a file standing where a folder should be are said as such."""
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return SrbenchError(f"{path}: the disk is full ({doing})")
+        return SrbenchError(f"{path}: cannot {doing}: the disk is full")
+    if e.errno in (errno.ENOTDIR, errno.EEXIST):
+        return SrbenchError(f"{path}: cannot {doing}: a file is in the way of a folder on its path")
     return SrbenchError(f"{path}: cannot {doing} ({e.strerror or e})")
