@@ -2,12 +2,16 @@
 
 Each command parses its options, builds one config object, calls one library function and prints
 the outcome. User errors (:class:`~srbench_eval.errors.SrbenchError`) print as one line and exit
-with status 2; ``--debug`` shows the traceback instead.
+with status 2; ``--debug`` shows the traceback instead. SIGTERM unwinds a command like Ctrl-C
+(partial files removed) and exits with status 143.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -31,12 +35,37 @@ for command in (run, table, check, datasets, weights, models, train):
     cli.add_command(command)
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM, so that a terminated command unwinds (and removes its
+    partial files) exactly like one interrupted with Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the duration of a command (main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread of the interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one-line messages."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        rv = cli.main(args=args, prog_name="srbench-eval", standalone_mode=False)
+        with _sigterm_unwinds():
+            rv = cli.main(args=args, prog_name="srbench-eval", standalone_mode=False)
     except SrbenchError as e:
         if debug:
             raise
@@ -47,9 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as e:
         e.show()
         return e.exit_code
-    except click.Abort:
+    except click.Abort as e:
+        if isinstance(e.__cause__, Terminated):
+            click.echo("terminated", err=True)
+            return 128 + signal.SIGTERM
         click.echo("aborted", err=True)
         return 130
+    except Terminated:  # outside click's own handling
+        click.echo("terminated", err=True)
+        return 128 + signal.SIGTERM
     return rv if isinstance(rv, int) else 0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
+import typing
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -33,14 +34,18 @@ from srbench_eval.data.pairs import hr_lr_pairs, image_tensor
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, get_metric
 from srbench_eval.models.loading import FolderModel, NetworkModel, parse_weights, resolve_model
+from srbench_eval.names import safe_name
 from srbench_eval.report import build_table, to_latex, to_markdown
 from srbench_eval.results import (
+    RESULTS_CSV,
     ImageValue,
     Summary,
     SummaryEntry,
     csv_text,
     environment_provenance,
     finished_run_dir,
+    inside,
+    sha256_text,
     utc_now,
     write_text_atomic,
 )
@@ -102,10 +107,29 @@ def _check_config(config: RunConfig) -> None:
         raise SrbenchError("no models given: e.g. --models bicubic")
     if not config.datasets:
         raise SrbenchError("no datasets given: e.g. --datasets demo")
+    if not config.metrics:
+        raise SrbenchError("no metrics given: e.g. --metrics psnr,ssim")
     for kind, names in (("model", config.models), ("dataset", config.datasets), ("metric", config.metrics)):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise SrbenchError(f"{kind} '{sorted(dupes)[0]}' is listed twice")
+
+
+def _check_datasets(datasets: list[Dataset]) -> None:
+    """Dataset and image names become folder and file names (``OUT/sr/MODEL/DATASET/IMAGE.png``)
+    and keys of results.csv: each must be a safe name, and dataset names unique."""
+    seen: dict[str, Dataset] = {}
+    for ds in datasets:
+        folder = ds.location.removeprefix("folder ") if ds.location.startswith("folder ") else "FOLDER"
+        safe_name("dataset name", ds.name, f"{ds.location}; name it with --datasets LABEL={folder}")
+        if ds.name in seen:
+            raise SrbenchError(
+                f"two datasets are named '{ds.name}' ({seen[ds.name].location}; {ds.location}): "
+                f"give one a label, e.g. --datasets mine={folder}"
+            )
+        seen[ds.name] = ds
+        for path in ds.images:  # (two images with one name are refused when the dataset is opened)
+            safe_name("image name", path.stem, str(path))
 
 
 def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
@@ -118,7 +142,7 @@ def _super_resolve(
 ) -> torch.Tensor:
     """SR image as a float tensor of 8-bit values, the same shape as ``hr``."""
     if isinstance(model, FolderModel):
-        img = model.image_for(dataset.name, image)
+        img = model.image_for(dataset.name, image, dataset.names())
         sr = image_tensor(img, hr.device)
         if sr.shape[1] == 3 and hr.shape[1] == 1:
             sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
@@ -159,15 +183,36 @@ def parse_metric_options(items: tuple[str, ...], metrics: tuple[str, ...]) -> di
         allowed = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
         if option not in allowed:
             raise unknown_name(f"option of metric {metric}", option, allowed)
-        value: object = raw
-        for convert in (int, float):
-            try:
-                value = convert(raw)
-                break
-            except ValueError:
-                continue
+        value = _option_value(item, option, raw, get_metric(metric), params[option])
         out.setdefault(metric, {})[option] = value
     return out
+
+
+def _option_value(item: str, option: str, raw: str, cls: type[Metric], param: inspect.Parameter) -> object:
+    """``raw`` converted to the type of the option (its annotation, else its default's type)."""
+    try:
+        hint = typing.get_type_hints(cls.__init__).get(option)
+    except Exception:  # noqa: BLE001 - an annotation that does not evaluate: use the default's type
+        hint = None
+    kinds = [t for t in (typing.get_args(hint) or (hint,)) if t is not type(None)] if hint else []
+    if not kinds and param.default not in (inspect.Parameter.empty, None):
+        kinds = [type(param.default)]
+    for kind in kinds:
+        if kind is bool:
+            if raw.lower() in ("true", "1", "yes", "false", "0", "no"):
+                return raw.lower() in ("true", "1", "yes")
+        elif kind in (int, float):
+            try:
+                return kind(raw)
+            except ValueError:
+                continue
+        elif kind is str:
+            return raw
+    if not kinds:
+        return raw
+    said = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+    wanted = " or ".join(said.get(k, getattr(k, "__name__", str(k))) for k in kinds)
+    raise SrbenchError(f"metric option '{item}': {option} takes {wanted}, not '{raw}'")
 
 
 def _stand_ins(metrics: tuple[str, ...]) -> list[str]:
@@ -204,7 +249,8 @@ def _score_dataset(
             for model in models:
                 sr = _super_resolve(model, ds, image, pair.lr, pair.hr)
                 if config.save_sr:
-                    write_image(staging / "sr" / model.name / ds.name / f"{image}.png", _to_uint8_image(sr))
+                    target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
+                    write_image(target, _to_uint8_image(sr))
                 for name in names:
                     values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
                     if values is not None:
@@ -220,18 +266,23 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     device = resolve_device(config.device)
     metric_classes = [get_metric(m) for m in config.metrics]
     metric_options = parse_metric_options(config.metric_options, config.metrics)
-    datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
     weights_map = parse_weights(config.weights, config.models)
-    models = [
-        resolve_model(spec, config.scale, device, weights=weights_map, checkpoints=config.checkpoints)
-        for spec in config.models
-    ]
-    names = [m.name for m in models]
-    if len(set(names)) != len(names):
-        raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
-    settings = MetricSettings(scale=config.scale, crop_border=config.border, device=device)
 
-    with finished_run_dir(out) as staging:
+    with finished_run_dir(out) as staging:  # reserved before any work: a second run fails at once
+        datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
+        _check_datasets(datasets)
+        models = [
+            resolve_model(spec, config.scale, device, weights=weights_map, checkpoints=config.checkpoints)
+            for spec in config.models
+        ]
+        names = [m.name for m in models]
+        if len(set(names)) != len(names):
+            raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
+        for model in models:  # every SR file is found before anything is computed
+            if isinstance(model, FolderModel):
+                for ds in datasets:
+                    model.match(ds.name, ds.names())
+        settings = MetricSettings(scale=config.scale, crop_border=config.border, device=device)
         rows: list[ImageValue] = []
         entries: list[SummaryEntry] = []
         for ds in datasets:
@@ -295,10 +346,12 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             }
             for cls in metric_classes
         }
+        results_csv = csv_text(rows)
+        provenance["results_csv_sha256"] = sha256_text(results_csv)
         summary = Summary(entries, metric_info, provenance, config.to_json())
         table = build_table([summary])
-        write_text_atomic(staging / "results.csv", csv_text(rows))
-        write_text_atomic(staging / "summary.json", summary.to_json())
-        write_text_atomic(staging / "table.md", to_markdown(table))
-        write_text_atomic(staging / "table.tex", to_latex(table))
+        write_text_atomic(inside(staging, RESULTS_CSV), results_csv)
+        write_text_atomic(inside(staging, "summary.json"), summary.to_json())
+        write_text_atomic(inside(staging, "table.md"), to_markdown(table))
+        write_text_atomic(inside(staging, "table.tex"), to_latex(table))
     return summary

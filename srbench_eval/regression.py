@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,14 @@ from tabulate import tabulate
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import get_metric
-from srbench_eval.results import Summary, SummaryEntry, _entry_from_json, _entry_to_json
+from srbench_eval.results import (
+    Summary,
+    SummaryEntry,
+    _entry_to_json,
+    entries_from_json,
+    get_field,
+    parse_json_object,
+)
 
 BASELINE_KIND = "srbench-eval baseline"
 
@@ -31,6 +38,26 @@ class Baseline:
     tolerances: dict[str, float]
     entries: list[SummaryEntry]
     provenance: dict[str, Any]
+    source: str = field(default="", compare=False)  # the file it was read from, for error messages
+
+    def run_settings(self) -> dict[str, Any]:
+        """The ``run`` settings a fresh run repeats, each field checked (one-line error naming it)."""
+        run, source = self.run, self.source or "baseline"
+        out: dict[str, Any] = {}
+        for key in ("models", "datasets", "metrics"):
+            items = get_field(run, key, "list", source, "run")
+            if not items or not all(isinstance(v, str) for v in items):
+                raise SrbenchError(f"{source}: field 'run.{key}' should be a non-empty list of names")
+            out[key] = tuple(items)
+        out["scale"] = get_field(run, "scale", "integer", source, "run")
+        out["crop_border"] = get_field(run, "crop_border", "integer|null", source, "run", default=None)
+        out["checkpoints"] = get_field(run, "checkpoints", "text|null", source, "run", default=None)
+        for key in ("weights", "metric_options"):
+            items = get_field(run, key, "list", source, "run", default=[])
+            if not all(isinstance(v, str) for v in items):
+                raise SrbenchError(f"{source}: field 'run.{key}' should be a list of text")
+            out[key] = tuple(items)
+        return out
 
     def to_json(self) -> str:
         doc = {
@@ -78,25 +105,40 @@ def baseline_from_summary(summary: Summary) -> Baseline:
         summary.config,
         {m: default_tolerance(m) for m in metrics},
         list(summary.entries),
-        {k: v for k, v in summary.provenance.items() if k not in ("command",)},
+        {k: v for k, v in summary.provenance.items() if k not in ("command", "results_csv_sha256")},
     )
 
 
 def load_baseline(path: Path) -> Baseline:
+    """Read a baseline file; a missing or mistyped field, or one without any value to check, is a
+    one-line error naming the file and the field."""
+    source = str(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("kind") != BASELINE_KIND:
-            raise ValueError("not a baseline file")
-        return Baseline(
-            doc["run"],
-            {k: float(v) for k, v in doc["tolerances"].items()},
-            [_entry_from_json(e) for e in doc["results"]],
-            doc.get("provenance", {}),
-        )
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SrbenchError(f"{path}: baseline file not found") from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise SrbenchError(f"{path}: not a srbench-eval baseline ({e})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SrbenchError(f"{path}: cannot read the baseline ({e})") from None
+    doc = parse_json_object(text, source, "a srbench-eval baseline")
+    if doc.get("kind") != BASELINE_KIND:
+        raise SrbenchError(f"{path}: not a srbench-eval baseline (field 'kind' is not '{BASELINE_KIND}')")
+    run = get_field(doc, "run", "object", source)
+    tolerances = get_field(doc, "tolerances", "object", source)
+    for metric in tolerances:
+        get_field(tolerances, metric, "number", source, "tolerances")
+    entries = entries_from_json(get_field(doc, "results", "list", source), source)
+    if not entries:
+        raise SrbenchError(
+            f"{path}: field 'results' is empty: the baseline checks nothing; write it from a run with "
+            f"'srbench-eval check --baseline {path} --update RUN_DIR'"
+        )
+    return Baseline(
+        run,
+        {k: float(v) for k, v in tolerances.items()},
+        entries,
+        get_field(doc, "provenance", "object", source, default={}),
+        source,
+    )
 
 
 def compare(baseline: Baseline, summary: Summary) -> list[Comparison]:

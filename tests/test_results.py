@@ -14,6 +14,7 @@ from srbench_eval.results import (
     SummaryEntry,
     csv_text,
     finished_run_dir,
+    inside,
     load_summary,
     read_csv,
 )
@@ -31,7 +32,8 @@ def test_csv_round_trip_is_exact(tmp_path: Path) -> None:
 
 
 def test_summary_round_trip_with_infinity(tmp_path: Path) -> None:
-    s = Summary([SummaryEntry("m", "d", 2, "psnr", math.inf, 1)], {"psnr": {"label": "PSNR"}}, {"x": 1}, {})
+    info = {"psnr": {"label": "PSNR", "higher_is_better": True, "decimals": 2}}
+    s = Summary([SummaryEntry("m", "d", 2, "psnr", math.inf, 1)], info, {"x": 1}, {})
     (tmp_path / "summary.json").write_text(s.to_json())
     assert load_summary(tmp_path).entries == s.entries
     with pytest.raises(SrbenchError, match="no summary.json"):
@@ -49,3 +51,16 @@ def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
     assert (out / "results.csv").read_text() == "ok"
     with pytest.raises(SrbenchError, match="already exists"), finished_run_dir(out):
         pass
+
+
+def test_inside_keeps_every_path_in_the_run_folder(tmp_path: Path) -> None:
+    root = tmp_path / "run"
+    root.mkdir()
+    expected = root.resolve() / "sr" / "srcnn (smoke)" / "set5" / "baby.png"
+    assert inside(root, "sr", "srcnn (smoke)", "set5", "baby.png") == expected
+    for parts in (("..", "x"), ("sr", "../../x"), ("/tmp/x",), ()):
+        with pytest.raises(SrbenchError, match="outside the run folder"):
+            inside(root, *parts)
+    (root / "sr").symlink_to(tmp_path)  # a link inside the run that points out of it
+    with pytest.raises(SrbenchError, match="outside the run folder"):
+        inside(root, "sr", "x.png")

@@ -65,6 +65,13 @@ def _split(value: str) -> tuple[str, ...]:
     default=None,
     help="Run folder [default: results/runs/<timestamp>-<id>].",
 )
+@click.option(
+    "--max-pixels",
+    type=int,
+    default=None,
+    help="Largest image read, in pixels, checked from the file header before decoding "
+    "[default: $SRBENCH_MAX_PIXELS or 64000000].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -80,9 +87,11 @@ def run(
     weights: tuple[str, ...],
     checkpoints: str | None,
     out: Path | None,
+    max_pixels: int | None,
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
+    from srbench_eval.data.images import limit_pixels
     from srbench_eval.evaluate import RunConfig, default_out_dir, run_evaluation
     from srbench_eval.report import build_table, to_markdown
 
@@ -101,7 +110,8 @@ def run(
         metric_options=metric_options,
     )
     out = out or default_out_dir()
-    summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
+    with limit_pixels(max_pixels):
+        summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
 
@@ -142,26 +152,17 @@ def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str,
     if update and run_dir is None:
         raise SrbenchError("--update needs a RUN_DIR to take the values from")
     if update:
-        write_text_atomic(baseline, baseline_from_summary(load_summary(run_dir)).to_json())
+        summary = load_summary(run_dir)
+        if not summary.entries:
+            raise SrbenchError(f"{run_dir}: the run has no results; a baseline from it would check nothing")
+        write_text_atomic(baseline, baseline_from_summary(summary).to_json())
         click.echo(f"wrote {baseline}")
         return
     base = load_baseline(baseline)
     if run_dir is not None:
         summary = load_summary(run_dir)
     else:
-        r = base.run
-        config = RunConfig(
-            models=tuple(r["models"]),
-            scale=int(r["scale"]),
-            datasets=tuple(r["datasets"]),
-            metrics=tuple(r["metrics"]),
-            crop_border=r.get("crop_border"),
-            device=device,
-            mirror=mirror,
-            checkpoints=r.get("checkpoints"),
-            weights=tuple(r.get("weights", ())),
-            metric_options=tuple(r.get("metric_options", ())),
-        )
+        config = RunConfig(**base.run_settings(), device=device, mirror=mirror)
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
             summary = run_evaluation(config, Path(tmp) / "run", progress=False)
     comparisons = compare(base, summary)

@@ -4,19 +4,30 @@ Images are NumPy ``uint8`` arrays: ``(H, W)`` for single-channel files and ``(H,
 colour files. A single-channel file stays single-channel, because the MATLAB scripts behind the
 published tables used such images (Set14 ``bridge.png``) directly as the Y channel. An alpha channel
 is dropped. 16-bit files are refused: the protocol is defined on 8-bit images.
+
+Before anything is decoded, the image size is read from the file header and an image over the
+pixel budget (:func:`max_pixels`: 64 megapixels unless ``--max-pixels`` or ``$SRBENCH_MAX_PIXELS``
+raise it) is refused: a small PNG may otherwise decode into tens of gigabytes.
+
+Files are written atomically (a temporary file, then a rename) with the permissions the umask gives
+(0644 under the usual 022), not the 0600 of a temporary file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
-from srbench_eval.errors import SrbenchError
+from srbench_eval.errors import SrbenchError, os_error
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
@@ -25,13 +36,82 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
+DEFAULT_MAX_PIXELS = 64_000_000
+MAX_PIXELS_ENV = "SRBENCH_MAX_PIXELS"
+_max_pixels_override: int | None = None
+
+
+def _check_budget(value: object, source: str) -> int:
+    try:
+        n = int(str(value).replace("_", ""))
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise SrbenchError(f"{source} {value!r}: the pixel budget must be a positive whole number")
+    return n
+
+
+def max_pixels() -> int:
+    """The pixel budget of one image: :func:`limit_pixels`, else ``$SRBENCH_MAX_PIXELS``, else
+    :data:`DEFAULT_MAX_PIXELS`."""
+    if _max_pixels_override is not None:
+        return _max_pixels_override
+    env = os.environ.get(MAX_PIXELS_ENV)
+    return _check_budget(env, f"${MAX_PIXELS_ENV}") if env else DEFAULT_MAX_PIXELS
+
+
+@contextmanager
+def limit_pixels(n: int | None) -> Iterator[None]:
+    """Set the pixel budget (``--max-pixels``) of every image read in the block; ``None``: unchanged."""
+    global _max_pixels_override
+    previous = _max_pixels_override
+    if n is not None:
+        _max_pixels_override = _check_budget(n, "--max-pixels")
+    try:
+        yield
+    finally:
+        _max_pixels_override = previous
+
+
+def image_size(path: Path) -> tuple[int, int] | int:
+    """``(width, height)`` of an image file from its header only (nothing is decoded); only the
+    pixel count when Pillow itself refuses to open an image that large (over 178 megapixels)."""
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except Image.DecompressionBombError as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        return int(found.group(1)) if found else 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise SrbenchError(f"{path}: cannot decode image (corrupt or not an image)") from None
+
+
+def check_pixel_budget(path: Path) -> None:
+    """Refuse an image over the pixel budget (:func:`max_pixels`), from its header alone."""
+    size = image_size(path)
+    pixels = size if isinstance(size, int) else size[0] * size[1]
+    budget = max_pixels()
+    shown = f"{pixels} pixels" if isinstance(size, int) else f"{size[0]}x{size[1]} is {pixels} pixels"
+    if pixels > budget:
+        raise SrbenchError(
+            f"{path}: {shown}, over the budget of {budget} (raise it with --max-pixels or ${MAX_PIXELS_ENV})"
+        )
+    if isinstance(size, int):  # within a raised budget, but Pillow will not even read the header
+        raise SrbenchError(f"{path}: {shown}, more than the image library opens")
+
+
 def read_image(path: str | Path) -> np.ndarray:
-    """Read an 8-bit image as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8``."""
+    """Read an 8-bit image as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8``; refuse one over the
+    pixel budget (:func:`max_pixels`) before decoding it."""
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such image file")
+    check_pixel_budget(path)
     data = np.fromfile(str(path), dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error:
+        img = None
     if img is None:
         raise SrbenchError(f"{path}: cannot decode image (corrupt or not an image)")
     if img.dtype != np.uint8:
@@ -63,15 +143,37 @@ def write_image(path: str | Path, img: np.ndarray) -> None:
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise os_error(path, e, "write the file") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600 files
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise os_error(path, e, "write the file") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def umask() -> int:
+    """The process umask, read without changing it where Linux allows (``/proc/self/status``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def sha256_file(path: str | Path) -> str:

@@ -56,7 +56,8 @@ def make_pair(
     """Read, mod-crop and degrade one HR image; refuse one too small for the scale and border crop.
 
     ``precompute`` maps names to functions of the HR tensor whose results go to :attr:`Pair.extra`
-    (the metrics' HR-only work, :meth:`srbench_eval.metrics.base.Metric.reference`).
+    (the metrics' HR-only work, :meth:`srbench_eval.metrics.base.Metric.reference`); an image a
+    metric refuses there (too small for SSIM's window after the crop) is a one-line error naming it.
     """
     img = modcrop(read_image(path), scale)
     if min(img.shape[:2]) < scale * 2 + 2 * border:
@@ -68,7 +69,17 @@ def make_pair(
     hr_cpu = image_tensor(img, torch.device("cpu"))
     lr = degrade_bicubic_tensor(hr_cpu, scale).to(device)
     hr = hr_cpu.to(device)
-    return Pair(path, hr, lr, {name: fn(hr) for name, fn in (precompute or {}).items()})
+    extra = {}
+    for name, fn in (precompute or {}).items():
+        try:
+            extra[name] = fn(hr)
+        except ValueError as e:  # the metric's own size rule (SSIM: 11x11 after the crop)
+            h, w = img.shape[:2]
+            raise SrbenchError(
+                f"{path}: {w}x{h} leaves {max(w - 2 * border, 0)}x{max(h - 2 * border, 0)} pixels after "
+                f"the {border}-pixel border crop; {name}: {e}"
+            ) from None
+    return Pair(path, hr, lr, extra)
 
 
 def read_ahead(

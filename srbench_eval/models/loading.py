@@ -5,7 +5,9 @@ A spec is one of:
 * ``bicubic``: the parameter-free MATLAB bicubic baseline;
 * ``LABEL=FOLDER``: SR images made elsewhere (a published result set), matched to the HR images by
   file name: ``FOLDER/<name>.<ext>``, or ``FOLDER/<name>_<suffix>.<ext>`` when that is unique
-  (``baby_x4_SR.png``); a sub-folder named after the dataset (``FOLDER/Set5/``) is used when present;
+  (``baby_x4_SR.png``); a file belongs to the HR name it matches longest, so the exact match of
+  one HR image (``x_2.png``) never stands in for another (``x``); a sub-folder named after the
+  dataset (``FOLDER/Set5/``) is used when present;
 * ``LABEL=FILE.pt``: a checkpoint written by ``srbench-eval train`` (any recipe), in a column LABEL;
   ``FILE.pt`` or a run folder alone (``checkpoints/esrgan-dp/x4-paper-dp.mu=1``, its newest
   checkpoint) takes the checkpoint's own label (``esrgan-dp[dp.mu=1]``): how a sweep's variants
@@ -18,6 +20,9 @@ A spec is one of:
   checkpoint's recipe label with its overrides, plus the preset unless it is ``paper``
   (``srcnn (smoke)``, ``esrgan-dp[dp.mu=1]``); the provenance records the file, its SHA-256, the
   step, the preset, the network size and the recipe.
+
+Every column name, typed or read from a checkpoint, passes :func:`srbench_eval.names.safe_name`:
+it becomes a folder name under ``OUT/sr/``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.recipes import recipe_names
+from srbench_eval.names import safe_name
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
 ZOO = "zoo"
@@ -85,18 +91,47 @@ class FolderModel:
         subs = {p.name.lower(): p for p in self.folder.iterdir() if p.is_dir()}
         return subs.get(dataset.lower(), self.folder)
 
-    def image_for(self, dataset: str, image: str) -> np.ndarray:
+    _matched: dict[str, dict[str, Path]] = field(default_factory=dict, init=False, repr=False)
+
+    def match(self, dataset: str, names: Sequence[str]) -> dict[str, Path]:
+        """The SR file of every HR image name of ``dataset`` (cached); a missing or ambiguous one is
+        a one-line error.
+
+        Each file belongs to the HR name it matches longest: its own stem, else the longest name
+        it starts with followed by ``_`` or ``-`` (``baby_x4_SR.png`` -> ``baby``). A name takes
+        its exact file when there is one, else the single file that belongs to it.
+        """
+        if dataset in self._matched:
+            return self._matched[dataset]
         folder = self.folder_for(dataset)
-        files = [p for p in folder.iterdir() if is_image_file(p)]
-        exact = [p for p in files if p.stem == image]
-        if not exact:
-            exact = [p for p in files if p.stem.startswith(image + "_") or p.stem.startswith(image + "-")]
-        if not exact:
-            raise SrbenchError(f"{folder}: no SR image for '{image}' of {dataset} (model '{self.name}')")
-        if len(exact) > 1:
-            names = ", ".join(sorted(p.name for p in exact))
-            raise SrbenchError(f"{folder}: several SR images match '{image}' ({names}); keep one")
-        return read_image(exact[0])
+        known = set(names)
+        owned: dict[str, list[Path]] = {}
+        for p in sorted(folder.iterdir()):
+            if not is_image_file(p):
+                continue
+            if p.stem in known:
+                owned.setdefault(p.stem, []).append(p)
+                continue
+            prefixes = [n for n in known if p.stem.startswith((n + "_", n + "-"))]
+            if prefixes:
+                owned.setdefault(max(prefixes, key=len), []).append(p)
+        found: dict[str, Path] = {}
+        for image in names:
+            files = owned.get(image, [])
+            exact = [p for p in files if p.stem == image]
+            candidates = exact or files
+            if not candidates:
+                raise SrbenchError(f"{folder}: no SR image for '{image}' of {dataset} (model '{self.name}')")
+            if len(candidates) > 1:
+                shown = ", ".join(p.name for p in candidates)
+                raise SrbenchError(f"{folder}: several SR images match '{image}' ({shown}); keep one")
+            found[image] = candidates[0]
+        self._matched[dataset] = found
+        return found
+
+    def image_for(self, dataset: str, image: str, names: Sequence[str]) -> np.ndarray:
+        """The SR image of HR image ``image`` among the HR ``names`` of ``dataset``."""
+        return read_image(self.match(dataset, names)[image])
 
 
 def parse_weights(items: Sequence[str], models: Sequence[str] = ()) -> dict[str, str]:
@@ -125,14 +160,21 @@ def _checkpoint_model(
 ) -> NetworkModel:
     """The checkpoint's generator as a model; its column is ``label`` or the checkpoint's own label."""
     net, meta = ckpts.load_generator(path, scale, recipe_name=recipe_name, device=device)
+    if label is None:
+        label = safe_name(
+            "model label",
+            meta.display_label,
+            f"the label inside {path}; name the column with --models LABEL={path}",
+        )
     provenance = meta.provenance(ckpts.sha256_file(path), source)
-    return NetworkModel(label or meta.display_label, scale, provenance, network=net)
+    return NetworkModel(label, scale, provenance, network=net)
 
 
 def _find_recipe_checkpoint(
     name: str, scale: int, weights: Mapping[str, str], checkpoints: str | Path | None
 ) -> tuple[Path, str]:
     """The checkpoint of recipe ``name`` at ``scale`` and where it was found (see the module docstring)."""
+    safe_name("recipe name", name)  # a folder name under the checkpoint root
     if name in weights:
         given = Path(weights[name]).expanduser()
         if given.is_dir():
@@ -184,8 +226,7 @@ def resolve_model(
         return _checkpoint_model(found, None, scale, device, source="file")
     if "=" in spec:
         label, _, target = spec.partition("=")
-        if not _LABEL.match(label):
-            raise SrbenchError(f"model label '{label}' in '{spec}': use letters, digits, '_', '-', '.', '+'")
+        safe_name("model label", label, f"in --models '{spec}'")
         path = Path(target).expanduser()
         if path.is_dir():
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):

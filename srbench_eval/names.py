@@ -1,0 +1,65 @@
+"""The one rule for names that become parts of a path.
+
+Model labels (typed on the command line or read from a checkpoint), dataset names and image names
+end up as folder and file names of a run (``OUT/sr/<model>/<dataset>/<image>.png``), so a name read
+from a file must never be able to point elsewhere (``../../tmp/victim``, ``/tmp/victim``). Every
+such name passes :func:`safe_name`, whatever its origin:
+
+* not empty, at most :data:`MAX_LENGTH` characters (and 200 bytes in UTF-8);
+* letters, digits (any script), spaces and ``- _ . , + = @ ( ) [ ] #``: no ``/``, ``\\``, ``:``, NUL,
+  control characters or anything a file system may treat specially;
+* not starting with ``.`` (hidden files, ``.``/``..``) nor with or ending in a space, and no ``..``.
+
+The allowed punctuation covers the labels the tool makes itself: ``esrgan-dp[dp.mu=1]`` and
+``srcnn (smoke)``.
+"""
+
+from __future__ import annotations
+
+from srbench_eval.errors import SrbenchError
+
+MAX_LENGTH = 128
+MAX_BYTES = 200
+PUNCTUATION = frozenset(" -_.,+=@()[]#")
+ALLOWED = "letters, digits, spaces and - _ . , + = @ ( ) [ ] #"
+
+
+def name_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a path component under the rule above, or ``None`` when it can."""
+    if not isinstance(value, str):
+        return f"not a string ({type(value).__name__})"
+    if not value:
+        return "empty"
+    if len(value) > MAX_LENGTH or len(value.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        return f"longer than {MAX_LENGTH} characters"
+    bad = sorted({c for c in value if not (c.isalnum() or c in PUNCTUATION)})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:3])
+        return f"contains {shown}; use only {ALLOWED}"
+    if value.startswith("."):
+        return "starts with '.'"
+    if value != value.strip():
+        return "starts or ends with a space"
+    if ".." in value:
+        return "contains '..'"
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so a message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def safe_name(kind: str, value: object, where: str = "") -> str:
+    """``value`` when it is a safe path component (see the module docstring), else a one-line
+    :class:`SrbenchError` naming ``kind``, the value and ``where`` it came from."""
+    problem = name_problem(value)
+    if problem is None:
+        assert isinstance(value, str)
+        return value
+    shown = repr(value) if isinstance(value, str) and len(value) <= 2 * MAX_LENGTH else "value"
+    origin = f" ({printable(where)})" if where else ""
+    raise SrbenchError(f"{kind} {shown}{origin}: {problem}")
+
+
+__all__ = ["ALLOWED", "MAX_LENGTH", "name_problem", "printable", "safe_name"]
