@@ -2,7 +2,7 @@
 
 ``open_dataset(spec)`` accepts a registry name (``set5``, an alias such as ``b100``, any case) or a
 folder of HR images, either optionally behind a label (``mine=/data/good``: the label, a safe name
-checked by :func:`~srbench_eval.data.folders.check_dataset_name`, becomes the dataset's name; a
+checked by :func:`srbench_eval.names.safe_name`, becomes the dataset's name; a
 folder's name is otherwise its own, or its parent's for ``.../Set5/HR``). It returns a
 :class:`Dataset`: the sorted image files, a digest of their pixel hashes for provenance and the
 verification state against the manifest. Where a registry dataset comes from, in order:
@@ -36,7 +36,7 @@ import yaml
 
 from srbench_eval.data import cache
 from srbench_eval.data import download as dl
-from srbench_eval.data.folders import NAME_RULE, check_dataset_name, folder_images, is_safe_name
+from srbench_eval.data.folders import folder_images
 from srbench_eval.data.images import IMAGE_SUFFIXES
 from srbench_eval.data.install import install_dataset
 from srbench_eval.data.manifest import (
@@ -48,13 +48,13 @@ from srbench_eval.data.manifest import (
     verify,
 )
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.names import name_problem, safe_name
 
 __all__ = [
     "Dataset",
     "Entry",
     "Status",
     "cache_dir",
-    "check_dataset_name",
     "dataset_names",
     "dataset_status",
     "download_dataset",
@@ -176,12 +176,12 @@ def split_label(spec: str) -> tuple[str | None, str]:
     """Split ``LABEL=SPEC`` into the label and the registry name or folder it names.
 
     A spec without ``=`` before its first path separator, or an existing path that contains
-    ``=``, has no label. The label must pass :func:`~srbench_eval.data.folders.check_dataset_name`.
+    ``=``, has no label. The label must pass :func:`srbench_eval.names.safe_name`.
     """
     label, sep, rest = spec.partition("=")
     if not sep or "/" in label or "\\" in label or _exists(Path(spec).expanduser()):
         return None, spec
-    check_dataset_name(label.strip())
+    safe_name("dataset label", label.strip(), f"in '{spec}'")
     if not rest.strip():
         raise SrbenchError(f"dataset {spec!r}: nothing after '='; write LABEL=FOLDER (e.g. mine=/data/HR)")
     return label.strip(), rest.strip()
@@ -242,10 +242,11 @@ def _folder_name(folder: Path, spec: str) -> str:
     parent's for ``.../Set5/HR`` (``.`` and ``..`` resolved, symbolic links not followed)."""
     path = Path(os.path.abspath(folder))
     name = path.parent.name if path.name == "HR" and path.parent.name else path.name
-    if not is_safe_name(name):
+    problem = name_problem(name)
+    if problem is not None:
         raise SrbenchError(
-            f"{folder}: the folder name {name!r} cannot name a dataset (use {NAME_RULE}); give it a "
-            f"label: LABEL={spec}"
+            f"{folder}: the folder name {name!r} cannot name a dataset ({problem}); "
+            f"give it a label: LABEL={spec}"
         )
     return name
 

@@ -1,4 +1,4 @@
-"""The image files of a folder of HR images, and the rule for the name a dataset travels under.
+"""The image files of a folder of HR images.
 
 Both the reading side (:mod:`srbench_eval.data.datasets`) and the installing side
 (:mod:`srbench_eval.data.install`) list folders through :func:`folder_images`.
@@ -7,27 +7,10 @@ Both the reading side (:mod:`srbench_eval.data.datasets`) and the installing sid
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from srbench_eval.data.images import is_image_file
 from srbench_eval.errors import SrbenchError
-
-_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
-NAME_RULE = "letters, digits, '-', '_' and '.', not starting with '.'"
-
-
-def is_safe_name(name: str) -> bool:
-    """Whether ``name`` may become one path component: letters, digits, ``-``, ``_`` and ``.``,
-    not starting with ``.`` (so never ``..``, a hidden file or a path), at most 100 characters."""
-    return bool(_NAME.fullmatch(name)) and ".." not in name and len(name) <= 100
-
-
-def check_dataset_name(name: str, what: str = "dataset label") -> str:
-    """Return ``name`` if :func:`is_safe_name`, else raise a one-line :class:`SrbenchError`."""
-    if not is_safe_name(name):
-        raise SrbenchError(f"{what} {name!r}: use {NAME_RULE} (at most 100 characters)")
-    return name
 
 
 def folder_images(folder: Path) -> list[Path]:

@@ -10,8 +10,6 @@ import pytest
 
 from srbench_eval.cli import main
 from srbench_eval.data import datasets as ds
-from srbench_eval.data.folders import check_dataset_name, is_safe_name
-from srbench_eval.errors import SrbenchError
 from tests.data import conftest as data_fixtures
 from tests.data.conftest import Toy, one_line_error, tree_hashes
 
@@ -55,7 +53,7 @@ def test_label_on_a_registry_dataset() -> None:
 
 @pytest.mark.parametrize(
     "label",
-    [".hidden", "..", "a b", "a..b", "x" * 101, "", "é", "a;b", "a\x00"],
+    [".hidden", "..", "a..b", "x" * 129, "", "a;b", "a%b", "a\x00"],
 )
 def test_bad_labels_are_refused(
     two_goods: tuple[Path, Path], capsys: pytest.CaptureFixture[str], label: str
@@ -64,7 +62,7 @@ def test_bad_labels_are_refused(
     before = tree_hashes(a.parent)
     assert main(["datasets", "verify", f"{label}={a}"]) == 2
     line = one_line_error(capsys.readouterr().err)
-    assert line.startswith(f"error: dataset label {label.strip()!r}: use letters, digits, '-', '_' and '.'")
+    assert line.startswith(f"error: dataset label {label.strip()!r} (in ")
     assert tree_hashes(a.parent) == before
 
 
@@ -101,8 +99,7 @@ def test_existing_folder_with_equals_sign_is_a_folder(
 ) -> None:
     toy.write_folder(tmp_path / "x=y")
     monkeypatch.chdir(tmp_path)  # "x=y" exists: a folder, not the label x for a folder y
-    with pytest.raises(SrbenchError, match=r"folder name 'x=y' cannot name a dataset .*give it a label"):
-        ds.open_dataset("x=y")
+    assert ds.open_dataset("x=y").name == "x=y"
     assert ds.open_dataset("xy=x=y").name == "xy"
 
 
@@ -114,11 +111,11 @@ def test_nul_byte_in_a_spec(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unsafe_folder_name_asks_for_a_label(
     toy: Toy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = toy.write_folder(tmp_path / "my set")
+    folder = toy.write_folder(tmp_path / "my%set")
     assert main(["datasets", "verify", str(folder)]) == 2
     assert one_line_error(capsys.readouterr().err) == (
-        f"error: {folder}: the folder name 'my set' cannot name a dataset (use letters, digits, '-', '_' "
-        f"and '.', not starting with '.'); give it a label: LABEL={folder}"
+        f"error: {folder}: the folder name 'my%set' cannot name a dataset (contains '%'; use only "
+        f"letters, digits, spaces and - _ . , + = @ ( ) [ ] #); give it a label: LABEL={folder}"
     )
     assert main(["datasets", "verify", f"myset={folder}"]) == 0
 
@@ -137,15 +134,6 @@ def test_dangling_symlink_in_an_hr_folder(
         f"fix or remove it"
     )
     assert {p.name for p in folder.iterdir()} == before and link.is_symlink()
-
-
-def test_name_rule() -> None:
-    for good in ("set5", "my-set_2", "Set5.v2", "_x", "0801"):
-        assert is_safe_name(good) and check_dataset_name(good) == good
-    for bad in (".", "..", ".x", "a/b", "a\\b", "a..b", "", " a", "a\n", "ü"):
-        assert not is_safe_name(bad)
-        with pytest.raises(SrbenchError, match="use letters, digits"):
-            check_dataset_name(bad)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
