@@ -23,6 +23,13 @@ visibility to structural similarity", IEEE TIP 2004::
 with local statistics weighted by an 11x11 Gaussian window (sigma 1.5, normalised to sum 1),
 ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``, ``L = 255``, biased (population) moments, only the 'valid'
 positions where the window lies inside the image, and no downsampling.
+
+Other protocols (:mod:`srbench_eval.protocol`) change two things, both here as pure functions:
+the Y channel (:func:`luma`: rounded as MATLAB's ``rgb2ycbcr`` of a ``uint8`` image returns it, or
+BasicSR's float32 ``bgr2ycbcr``) and the SSIM variant (:func:`ssim_matlab`: MATLAB's built-in
+``ssim``, the same window over the whole image with replicated borders). The metric classes read
+the protocol from their :class:`~srbench_eval.metrics.base.MetricSettings`; the default protocol
+takes exactly the code path above.
 """
 
 from __future__ import annotations
@@ -60,6 +67,27 @@ def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
     wr, wg, wb = (w / DATA_RANGE for w in Y_WEIGHTS)
     y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)  # a copy even when x is float64 already
     return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(Y_OFFSET)
+
+
+def luma(x: torch.Tensor, variant: str = "float") -> torch.Tensor:
+    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images under a protocol's ``y`` rule
+    (a 1-channel image is its own Y under every rule):
+
+    * ``float``: :func:`rgb_to_y`, ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``;
+    * ``rounded``: that, rounded half away from zero (MATLAB ``rgb2ycbcr`` of a ``uint8`` image);
+    * ``float32``: BasicSR's ``to_y_channel``: ``x = float32(v / 255)``,
+      ``Y = float32((24.966 B + 128.553 G + 65.481 R + 16) / 255)`` (the sum in float64), then
+      ``float32(Y * 255)``.
+    """
+    if variant == "float" or x.shape[1] == 1:
+        return rgb_to_y(x)
+    if variant == "rounded":
+        return rgb_to_y(x).add_(0.5).floor_()
+    if variant == "float32":
+        v = (x.to(torch.float32) / 255.0).to(torch.float64)
+        y = v[:, 2:3] * 24.966 + v[:, 1:2] * 128.553 + v[:, 0:1] * 65.481 + Y_OFFSET
+        return ((y / DATA_RANGE).to(torch.float32) * 255.0).to(torch.float64)
+    raise ValueError(f"unknown Y variant {variant!r}: float, rounded or float32")
 
 
 def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
@@ -207,6 +235,36 @@ def ssim(
     return num.div_(den).mean(dim=(1, 2))
 
 
+def ssim_matlab(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
+    """Per-image SSIM of MATLAB's built-in ``ssim`` (Image Processing Toolbox) on the Y channel of
+    0..255 ``(N, C, H, W)`` batches (Y as given: pass :func:`luma` planes for other Y rules).
+
+    The SSIM formula of :func:`ssim` with the same 11x11 Gaussian (``2 ceil(3 sigma) + 1`` taps,
+    sigma 1.5) but ``imfilter(.., 'conv', 'replicate')``: every local mean is taken at *every* pixel
+    of the cropped image, borders replicated, and the map's mean is over the whole image.
+    ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2`` with ``L = 255`` (MATLAB's ``L = 1`` on ``double``
+    images in [0, 1]: the same value).
+    """
+    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
+    b = _crop(rgb_to_y(hr), crop_border)[:, 0]
+    pad = SSIM_WINDOW // 2
+    g = gaussian_window().tolist()
+
+    def mean(p: torch.Tensor) -> torch.Tensor:
+        padded = torch.nn.functional.pad(p[:, None], (pad, pad, pad, pad), mode="replicate")[:, 0]
+        return _filter_valid(padded, g)
+
+    mu_a, mu_b = mean(a), mean(b)
+    var_a = mean(a * a) - mu_a * mu_a
+    var_b = mean(b * b) - mu_b * mu_b
+    cov = mean(a * b) - mu_a * mu_b
+    c1 = (SSIM_K1 * DATA_RANGE) ** 2
+    c2 = (SSIM_K2 * DATA_RANGE) ** 2
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    den = (mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2)
+    return (num / den).mean(dim=(1, 2))
+
+
 @register
 class PSNR(PerImageMetric):
     """Y-channel PSNR with a border crop (see the module docstring)."""
@@ -217,6 +275,9 @@ class PSNR(PerImageMetric):
     decimals: ClassVar[int] = 2
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+        y = self.settings.protocol.y
+        if y != "float":
+            sr, hr = luma(sr, y), luma(hr, y)
         return psnr(sr, hr, self.settings.crop_border)
 
 
@@ -229,12 +290,31 @@ class SSIM(PerImageMetric):
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 4
 
-    def reference(self, hr: torch.Tensor) -> SSIMReference:
-        return ssim_reference(hr, self.settings.crop_border)
+    def reference(self, hr: torch.Tensor) -> SSIMReference | None:
+        protocol = self.settings.protocol
+        if protocol.ssim != "wang":
+            return None
+        return ssim_reference(luma(hr, protocol.y) if protocol.y != "float" else hr, self.settings.crop_border)
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         assert ref is None or isinstance(ref, SSIMReference)
+        protocol = self.settings.protocol
+        if protocol.y != "float":
+            sr, hr = luma(sr, protocol.y), luma(hr, protocol.y)
+        if protocol.ssim == "matlab":
+            return ssim_matlab(sr, hr, self.settings.crop_border)
         return ssim(sr, hr, self.settings.crop_border, ref)
 
 
-__all__ = ["PSNR", "SSIM", "SSIMReference", "gaussian_window", "psnr", "rgb_to_y", "ssim", "ssim_reference"]
+__all__ = [
+    "PSNR",
+    "SSIM",
+    "SSIMReference",
+    "gaussian_window",
+    "luma",
+    "psnr",
+    "rgb_to_y",
+    "ssim",
+    "ssim_matlab",
+    "ssim_reference",
+]
