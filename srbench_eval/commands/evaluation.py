@@ -14,6 +14,29 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click decorator)
+    """``--protocol NAME`` and ``--protocol-set FIELD=VALUE`` (see `srbench-eval protocols`)."""
+
+    def decorate(fn):  # noqa: ANN001, ANN202
+        fn = click.option(
+            "--protocol-set",
+            "protocol_set",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Override one field of the protocol (repeatable), e.g. crop_border=0; recorded and "
+            "shown in the label.",
+        )(fn)
+        return click.option(
+            "--protocol",
+            default=default,
+            show_default=default is not None,
+            help="Evaluation protocol profile: matlab, matlab-legacy, matlab-double, selfexsr, srcnn, "
+            "lapsrn, basicsr (see `srbench-eval protocols`).",
+        )(fn)
+
+    return decorate
+
+
 @click.command()
 @click.option(
     "--models",
@@ -65,6 +88,7 @@ def _split(value: str) -> tuple[str, ...]:
     default=None,
     help="Run folder [default: results/runs/<timestamp>-<id>].",
 )
+@protocol_options()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -80,6 +104,8 @@ def run(
     weights: tuple[str, ...],
     checkpoints: str | None,
     out: Path | None,
+    protocol: str,
+    protocol_set: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -99,7 +125,10 @@ def run(
         weights=weights,
         checkpoints=checkpoints,
         metric_options=metric_options,
+        protocol=protocol,
+        protocol_set=protocol_set,
     )
+    config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
     out = out or default_out_dir()
     summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
     click.echo(to_markdown(build_table([summary])))
@@ -131,8 +160,20 @@ def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
 @click.option("--mirror", default=None, help="Mirror for a fresh run [default: $SRBENCH_MIRROR].")
 @click.option("--device", default="cpu", show_default=True, help="Device for a fresh run.")
 @click.option("--update", is_flag=True, help="Write the baseline from the run instead of checking it.")
-def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str, update: bool) -> None:
-    """Compare RUN_DIR (or a fresh run with the baseline's settings) with BASELINE; exit 1 on any change."""
+@protocol_options(default=None)
+def check(
+    baseline: Path,
+    run_dir: Path | None,
+    mirror: str | None,
+    device: str,
+    update: bool,
+    protocol: str | None,
+    protocol_set: tuple[str, ...],
+) -> None:
+    """Compare RUN_DIR (or a fresh run with the baseline's settings) with BASELINE; exit 1 on any change.
+
+    A fresh run uses the protocol the baseline recorded (``matlab`` for baselines made before
+    protocols were named); ``--protocol`` / ``--protocol-set`` replace it."""
     import tempfile
 
     from srbench_eval.evaluate import RunConfig, run_evaluation
@@ -161,6 +202,8 @@ def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str,
             checkpoints=r.get("checkpoints"),
             weights=tuple(r.get("weights", ())),
             metric_options=tuple(r.get("metric_options", ())),
+            protocol=protocol or r.get("protocol", "matlab"),
+            protocol_set=tuple(protocol_set) if protocol else tuple(r.get("protocol_set", ())) + protocol_set,
         )
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
             summary = run_evaluation(config, Path(tmp) / "run", progress=False)
