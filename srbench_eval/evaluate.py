@@ -3,9 +3,10 @@
 For every dataset and HR image, under the run's :class:`~srbench_eval.protocol.Protocol` (default
 ``matlab``): ``HR = modcrop(HR, scale)``, ``LR = round(imresize(HR, 1/scale))`` (MATLAB bicubic,
 uint8), then for every model ``SR = round(clip(model(LR)))`` as uint8 and every metric is updated
-with (SR, HR); other protocols change these steps as :mod:`srbench_eval.protocol` describes. The LR image is made once and shared by all models. Learned RGB
-models get a grey LR image replicated to three channels and their output averaged back to grey, so
-a grey image is always scored as its own Y channel.
+with (SR, HR); other protocols change these steps as :mod:`srbench_eval.protocol` describes. The LR
+image is made once and shared by all models. Learned RGB models get a grey LR image replicated to
+three channels and their output averaged back to grey, so a grey image is always scored as its own Y
+channel.
 
 Two read-ahead threads (:func:`srbench_eval.data.pairs.hr_lr_pairs`) decode and degrade the next
 images, and compute each metric's HR-only work (:meth:`~srbench_eval.metrics.base.Metric.reference`:
@@ -318,7 +319,12 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         provenance.update(
             started=started,
             finished=utc_now(),
-            protocol={**protocol.to_json(), "scale": config.scale, "crop_border": protocol.crop(config.scale)},
+            protocol={
+                **protocol.to_json(),
+                "scale": config.scale,
+                "crop_border": protocol.crop(config.scale),
+                "description": protocol.describe(config.scale),
+            },
             datasets={
                 ds.name: {
                     "title": ds.title or ds.name,

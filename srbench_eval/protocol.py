@@ -109,18 +109,20 @@ class Protocol:
 
     def describe(self, scale: int | None = None) -> str:
         """One line for table footnotes: the label and the conventions."""
-        crop = self.crop(scale) if scale is not None else ("scale" if self.crop_border is None else self.crop_border)
+        crop: object = self.crop_border if self.crop_border is not None else "scale"
+        if scale is not None:
+            crop = self.crop(scale)
         return (
             f"protocol {self.label}: LR {self.degradation} ({self.border} borders), Y {self.y}, "
             f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
         )
 
     def model_input(self, lr: torch.Tensor, *, scale: int = 1, pre_upsampled: bool = False) -> torch.Tensor:
-        """What a network of this protocol sees, from the LR image of :func:`~srbench_eval.data.pairs.make_pair`
-        (``(N, C, h, w)``, 0..255 values, maybe unrounded): ``lr / 255`` for ``network_input = rgb``;
-        for ``y`` the Y channel in [0, 1] (``Y(lr) / 255`` in float64, the LR plane itself under
-        ``y-double``). ``pre_upsampled`` networks (SRCNN, VDSR) get ``imresize(x, scale)`` in double,
-        unrounded, as their authors' code fed them."""
+        """What a network of this protocol sees, float64 in [0, 1], from the LR image of
+        :func:`~srbench_eval.data.pairs.make_pair` (``(N, C, h, w)``, 0..255 values, maybe unrounded):
+        ``lr / 255`` for ``network_input = rgb``; for ``y`` the Y channel, ``Y(lr) / 255`` (the LR
+        plane itself under ``y-double``). ``pre_upsampled`` networks (SRCNN, VDSR) get
+        ``imresize(x, scale)`` in double, unrounded, as their authors' code fed them."""
         from srbench_eval.data.degrade import imresize
         from srbench_eval.metrics.fidelity import luma
 
@@ -171,7 +173,8 @@ PROFILES: dict[str, Protocol] = {
             degradation="y-double",
             y="rounded",
             network_input="y",
-            reproduces="SRCNN/FSRCNN/VDSR/IDN test code (Y-only double pipeline; bicubic x4 28.42/26.00/25.96/23.14)",
+            reproduces="SRCNN/FSRCNN/VDSR/IDN test code (Y-only double pipeline; "
+            "bicubic x4 28.42/26.00/25.96/23.14)",
         ),
         Protocol(
             "lapsrn",
@@ -186,7 +189,8 @@ PROFILES: dict[str, Protocol] = {
             degradation="double-round",
             y="float32",
             grey="rgb",
-            reproduces="BasicSR/ESRGAN Python pipeline (imresize rounded once, float32 bgr2ycbcr, grey read as RGB)",
+            reproduces="BasicSR/ESRGAN Python pipeline (imresize rounded once, float32 bgr2ycbcr, "
+            "grey read as RGB)",
         ),
     )
 }

@@ -124,7 +124,8 @@ def hr_lr_pairs(
     *,
     workers: int = 2,
 ) -> Iterator[Pair]:
-    """The :class:`Pair` of every HR file under ``protocol``, in order, prepared ahead by :func:`read_ahead`."""
+    """The :class:`Pair` of every HR file under ``protocol``, in order, prepared ahead by
+    :func:`read_ahead`."""
     return read_ahead(paths, lambda p: make_pair(p, scale, protocol, device, precompute), workers=workers)
 
 

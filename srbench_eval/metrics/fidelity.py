@@ -294,7 +294,8 @@ class SSIM(PerImageMetric):
         protocol = self.settings.protocol
         if protocol.ssim != "wang":
             return None
-        return ssim_reference(luma(hr, protocol.y) if protocol.y != "float" else hr, self.settings.crop_border)
+        y_hr = luma(hr, protocol.y) if protocol.y != "float" else hr
+        return ssim_reference(y_hr, self.settings.crop_border)
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         assert ref is None or isinstance(ref, SSIMReference)
