@@ -13,7 +13,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``selfexsr``       uint8-passes    clamp     rounded  y      wang    round  rgb
 ``srcnn``          y-double        symmetric rounded  y      wang    round  y
 ``lapsrn``         double          symmetric float    rgb    matlab  round  y
-``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb
+``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb  (half-even)
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -34,7 +34,9 @@ to RGB first (``rgb``: ``Y = 16 + 219 g / 255``, RCAN/MSRN's test data, ``cv2.im
 ``ssim``: Wang et al.'s ``ssim_index.m`` (``wang``: 11x11 Gaussian, 'valid' map) or MATLAB's
 built-in ``ssim`` (``matlab``: the same window over the full image with replicated borders).
 ``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN) or kept in
-float (``none``). ``crop_border``: pixels removed on each side before scoring (``None``: the scale).
+float (``none``). ``rounding``: how the LR (``double-round``) and SR images are rounded: half away
+from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
+``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed on each side before scoring (``None``: the scale).
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
 (:meth:`Protocol.model_input`).
 """
@@ -56,6 +58,7 @@ YChannel = Literal["float", "rounded", "float32"]
 Grey = Literal["y", "rgb"]
 SSIMVariant = Literal["wang", "matlab"]
 Quantisation = Literal["round", "truncate", "none"]
+Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
 
 
@@ -70,6 +73,7 @@ class Protocol:
     grey: Grey = "y"
     ssim: SSIMVariant = "wang"
     sr_quantisation: Quantisation = "round"
+    rounding: Rounding = "half-away"
     crop_border: int | None = None
     modcrop: bool = True
     network_input: NetworkInput = "rgb"
@@ -140,6 +144,7 @@ FIELDS: tuple[str, ...] = (
     "grey",
     "ssim",
     "sr_quantisation",
+    "rounding",
     "crop_border",
     "modcrop",
     "network_input",
@@ -189,6 +194,7 @@ PROFILES: dict[str, Protocol] = {
             degradation="double-round",
             y="float32",
             grey="rgb",
+            rounding="half-even",
             reproduces="BasicSR/ESRGAN Python pipeline (imresize rounded once, float32 bgr2ycbcr, "
             "grey read as RGB)",
         ),
@@ -203,6 +209,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "grey": get_args(Grey),
     "ssim": get_args(SSIMVariant),
     "sr_quantisation": get_args(Quantisation),
+    "rounding": get_args(Rounding),
     "network_input": get_args(NetworkInput),
 }
 

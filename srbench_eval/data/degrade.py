@@ -318,7 +318,7 @@ def degrade(hr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(hr, 1.0 / scale, border=protocol.border)
     lr = imresize(hr.to(torch.float64), 1.0 / scale, border=protocol.border)
-    return round_uint8(lr).to(hr.dtype) if protocol.degradation == "double-round" else lr
+    return _round(lr, protocol).to(hr.dtype) if protocol.degradation == "double-round" else lr
 
 
 def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
@@ -330,11 +330,20 @@ def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor
     return quantise_sr(imresize(lr.to(torch.float64), float(scale), border=protocol.border), protocol)
 
 
+def _round(x: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """0..255 integers: :func:`round_uint8` (half away from zero) or, for ``rounding="half-even"``,
+    ``clip(round(x))`` with ties to even (NumPy's and torch's ``round``)."""
+    if protocol.rounding == "half-even":
+        return torch.round(x).clamp_(0.0, 255.0)
+    return round_uint8(x)
+
+
 def quantise_sr(sr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """SR values 0..255 as the protocol's authors saved or scored them: rounded half away from zero
-    (``round``), truncated (``truncate``), both saturated to 0..255, or unchanged in float64 (``none``)."""
+    """SR values 0..255 as the protocol's authors saved or scored them: rounded (``round``, by the
+    protocol's ``rounding`` rule), truncated (``truncate``), both saturated to 0..255, or unchanged in
+    float64 (``none``)."""
     if protocol.sr_quantisation == "round":
-        return round_uint8(sr.to(torch.float64))
+        return _round(sr.to(torch.float64), protocol)
     if protocol.sr_quantisation == "truncate":
         return sr.to(torch.float64).floor().clamp_(0.0, 255.0)
     return sr.to(torch.float64)
