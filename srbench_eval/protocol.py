@@ -36,7 +36,8 @@ built-in ``ssim`` (``matlab``: the same window over the full image with replicat
 ``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN) or kept in
 float (``none``). ``rounding``: how the LR (``double-round``) and SR images are rounded: half away
 from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
-``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed on each side before scoring (``None``: the scale).
+``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed
+on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a multiple of the scale.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
 (:meth:`Protocol.model_input`).
 """

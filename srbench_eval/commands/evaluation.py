@@ -141,12 +141,21 @@ def run(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
 )
-def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
-    """Rebuild the comparison table from one or more finished runs (later runs win on duplicates)."""
+@click.option(
+    "--allow-mixed",
+    is_flag=True,
+    help="Merge runs made under different protocols, crops, metric options or dataset copies, "
+    "marking each group's columns with a footnote (refused otherwise).",
+)
+def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None, allow_mixed: bool) -> None:
+    """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
+
+    Runs whose protocol, crop, metric options or dataset manifests differ are refused, naming the
+    field, unless --allow-mixed."""
     from srbench_eval.report import build_table, to_latex, to_markdown
     from srbench_eval.results import load_summary, write_text_atomic
 
-    t = build_table([load_summary(d) for d in run_dirs])
+    t = build_table([load_summary(d) for d in run_dirs], allow_mixed=allow_mixed)
     text = to_markdown(t) if fmt == "md" else to_latex(t)
     if out:
         write_text_atomic(out, text)
