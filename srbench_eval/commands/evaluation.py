@@ -53,7 +53,11 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
 )
 @click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma list of metric names.")
 @click.option(
-    "--crop-border", type=int, default=None, help="Border pixels ignored by PSNR/SSIM [default: scale]."
+    "--crop-border",
+    type=int,
+    default=None,
+    help="Border pixels ignored by PSNR/SSIM [default: the protocol's, scale]; "
+    "the same as --protocol-set crop_border=N.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option(
