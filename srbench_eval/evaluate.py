@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from srbench_eval import weights
 from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import bicubic_sr, quantise_sr, round_uint8
+from srbench_eval.data.degrade import bicubic_sr, round_uint8
 from srbench_eval.data.images import write_image
 from srbench_eval.data.pairs import hr_lr_pairs, image_tensor
 from srbench_eval.errors import SrbenchError, unknown_name
@@ -142,11 +142,6 @@ def _protocol_sr(model: NetworkModel, lr: torch.Tensor, hr: torch.Tensor, protoc
             f"the network takes {takes.upper()} input but protocol {protocol.label} feeds networks "
             f"{protocol.network_input.upper()}; use a protocol with network_input={takes}"
         )
-    if takes == "y" and hr.shape[1] != 1:
-        raise ValueError(
-            f"protocol {protocol.label} scores RGB images, and a Y-only network's colour "
-            "reconstruction is not implemented; use --protocol srcnn"
-        )
     if takes == "y":
         x = protocol.model_input(lr, scale=model.scale, pre_upsampled=getattr(model, "pre_upsampled", False))
         out = model.upscale(x.to(torch.float32))
@@ -157,7 +152,7 @@ def _protocol_sr(model: NetworkModel, lr: torch.Tensor, hr: torch.Tensor, protoc
         out = out.mean(dim=1, keepdim=True) if grey_in else out
     if not torch.isfinite(out).all():
         raise ValueError("NaN or infinite values in the output")
-    return quantise_sr(out.double() * 255.0, protocol)
+    return protocol.model_output(out, lr, model.scale)
 
 
 def _super_resolve(
@@ -186,7 +181,12 @@ def _super_resolve(
             )
         return sr
     try:
-        sr = model.sr_values(lr) if protocol.is_default else _protocol_sr(model, lr, hr, protocol)
+        rgb_model = getattr(model, "network_input", "rgb") == "rgb"
+        sr = (
+            model.sr_values(lr)
+            if protocol.is_default and rgb_model
+            else _protocol_sr(model, lr, hr, protocol)
+        )
     except ValueError as err:
         raise SrbenchError(f"model '{model.name}' on {dataset.name}/{image}: {err}") from None
     if sr.shape != hr.shape:

@@ -137,6 +137,25 @@ class Protocol:
         x = x / 255.0
         return imresize(x, float(scale)) if pre_upsampled else x
 
+    def model_output(self, out: torch.Tensor, lr: torch.Tensor, scale: int) -> torch.Tensor:
+        """The SR image the protocol scores, 0..255 (quantised by ``sr_quantisation``), from a network's
+        output ``out`` in [0, 1] for the input :meth:`model_input` built from ``lr``.
+
+        RGB networks: ``255 out``. Y networks: under ``y-double`` the HR is the Y plane, so ``255 out``;
+        against RGB HR images (``lapsrn``) the colour comes back the way LapSRN's ``SR_LapSRN.m`` did
+        it: ``ycbcr = imresize(rgb2ycbcr(LR), scale)`` in double, its Y replaced by the network's,
+        ``ycbcr2rgb`` (:func:`~srbench_eval.metrics.fidelity.ycbcr_to_rgb`), then quantised."""
+        from srbench_eval.data.degrade import imresize, quantise_sr
+        from srbench_eval.metrics.fidelity import rgb_to_ycbcr, ycbcr_to_rgb
+
+        values = out.to(torch.float64) * 255.0
+        if self.network_input == "y" and lr.shape[1] == 3:
+            ycbcr = imresize(rgb_to_ycbcr(lr.to(torch.float64)), float(scale))
+            if ycbcr.shape[-2:] != values.shape[-2:]:
+                raise ValueError(f"the network returned {tuple(values.shape)}, expected {tuple(ycbcr.shape)}")
+            values = ycbcr_to_rgb(torch.cat([values[:, :1], ycbcr[:, 1:]], dim=1))
+        return quantise_sr(values, self)
+
 
 FIELDS: tuple[str, ...] = (
     "degradation",

@@ -90,6 +90,26 @@ def luma(x: torch.Tensor, variant: str = "float") -> torch.Tensor:
     raise ValueError(f"unknown Y variant {variant!r}: float, rounded or float32")
 
 
+YCBCR_MATRIX = ((65.481, 128.553, 24.966), (-37.797, -74.203, 112.0), (112.0, -93.786, -18.214))
+YCBCR_OFFSET = (16.0, 128.0, 128.0)
+
+
+def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2ycbcr`` of ``double`` images, in 0..255 units: ``(N, 3, H, W)`` float64
+    ``YCbCr = offset + T (RGB / 255)`` with ``T`` :data:`YCBCR_MATRIX`, ``offset`` (16, 128, 128)."""
+    t = torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device) / DATA_RANGE
+    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
+    return torch.einsum("pc,nchw->nphw", t, x.to(torch.float64)) + offset[None, :, None, None]
+
+
+def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``ycbcr2rgb``, the inverse of :func:`rgb_to_ycbcr`: ``RGB = 255 T^-1 (YCbCr - offset)``,
+    0..255 units, float64, neither clipped nor rounded."""
+    t_inv = torch.linalg.inv(torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device)) * DATA_RANGE
+    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
+    return torch.einsum("pc,nchw->nphw", t_inv, x.to(torch.float64) - offset[None, :, None, None])
+
+
 def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
     if border < 0:
         raise ValueError(f"crop_border must be >= 0, got {border}")
@@ -315,8 +335,10 @@ __all__ = [
     "mean_squared_y_error",
     "psnr",
     "rgb_to_y",
+    "rgb_to_ycbcr",
     "ssim",
     "ssim_map_mean",
     "ssim_matlab",
     "ssim_reference",
+    "ycbcr_to_rgb",
 ]
