@@ -33,9 +33,10 @@ def conventions(summary: Summary) -> Conventions:
     named = "name" in recorded
     protocol = from_json(recorded if named else None)
     values: dict[str, object] = {f"protocol {f}": getattr(protocol, f) for f in FIELDS if f != "crop_border"}
-    scales = {e.scale for e in summary.entries}
-    scale = next(iter(scales)) if len(scales) == 1 else None
-    crop = recorded.get("crop_border", protocol.crop(scale) if scale is not None else protocol.crop_border)
+    # The crop as a rule ("scale" or a pixel count), so runs at x2 and x4 with crop = scale agree.
+    crop: object = "scale" if protocol.crop_border is None else protocol.crop_border
+    if not named and "crop_border" in recorded and recorded["crop_border"] != recorded.get("scale"):
+        crop = recorded["crop_border"]  # a run from before protocols had names, with --crop-border
     values["crop_border"] = crop
     for name, info in sorted(summary.metrics.items()):
         values[f"{name} options"] = info.get("options", {})

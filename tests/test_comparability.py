@@ -40,7 +40,7 @@ def test_same_protocol_merges_with_one_protocol_note() -> None:
     ("other", "field"),
     [
         (_run("b", 29.0, "selfexsr"), "protocol border (symmetric vs clamp)"),
-        (_run("b", 29.0, sets=("crop_border=0",)), "crop_border (4 vs 0)"),
+        (_run("b", 29.0, sets=("crop_border=0",)), "crop_border (scale vs 0)"),
         (_run("b", 29.0, digest="b" * 64), "set5 manifest"),
         (_run("b", 29.0, metrics={"psnr": {**METRICS["psnr"], "options": {"x": 1}}}), "psnr options"),
     ],
@@ -63,7 +63,10 @@ def test_allow_mixed_marks_each_group_of_columns_with_its_protocol() -> None:
 
 def test_runs_without_a_named_protocol_are_the_default() -> None:
     old = Summary(
-        [SummaryEntry("old", "set5", 4, "psnr", 28.0, 5)], METRICS, {"protocol": {"crop_border": 4}}, {}
+        [SummaryEntry("old", "set5", 4, "psnr", 28.0, 5)],
+        METRICS,
+        {"protocol": {"scale": 4, "crop_border": 4}},
+        {},
     )
     assert "old" in to_markdown(build_table([old, _run("a", 30.0)]))
     with pytest.raises(SrbenchError, match="protocol border"):
