@@ -124,7 +124,7 @@ def _check_config(config: RunConfig) -> None:
 
 
 def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
-    arr = t[0].to(torch.uint8).cpu().numpy()
+    arr = round_uint8(t[0].double()).to(torch.uint8).cpu().numpy()  # float SR (sr_quantisation=none)
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 

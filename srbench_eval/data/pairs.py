@@ -85,6 +85,11 @@ def make_pair(
             f"{path}: {img.shape[1]}x{img.shape[0]} is too small for x{scale} "
             f"with a {border}-pixel border crop"
         )
+    if img.shape[0] % scale or img.shape[1] % scale:
+        raise SrbenchError(
+            f"{path}: {img.shape[1]}x{img.shape[0]} is not a multiple of the scale {scale} and protocol "
+            f"{protocol.label} does not mod-crop; use --protocol-set modcrop=true"
+        )
     # The LR image is made on the CPU whatever the device, so every device scores the same input.
     hr_cpu = image_tensor(img, torch.device("cpu"))
     lr = degrade(hr_cpu, scale, protocol).to(device)

@@ -166,3 +166,13 @@ def test_the_default_differs_from_the_legacy_lr() -> None:
     ours = _lr(BENCH / "Set5/HR/bird.png", 4, "matlab")
     theirs = read_image(ORACLES / "lr/rcan-lrbi/Set5/x4/bird_LRBI_x4.png")
     assert not np.array_equal(ours, theirs)
+
+
+def test_without_modcrop_a_size_off_the_scale_is_a_one_line_error(tmp_path: Path) -> None:
+    from srbench_eval.data.images import write_image
+    from srbench_eval.errors import SrbenchError
+
+    write_image(tmp_path / "odd.png", np.zeros((30, 41, 3), np.uint8))
+    with pytest.raises(SrbenchError, match=r"odd.png: 41x30 is not a multiple of the scale 4 .*modcrop=true"):
+        make_pair(tmp_path / "odd.png", 4, resolve("matlab", ["modcrop=false"]), CPU)
+    assert make_pair(tmp_path / "odd.png", 4, resolve("matlab"), CPU).hr.shape == (1, 3, 28, 40)
