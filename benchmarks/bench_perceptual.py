@@ -108,7 +108,7 @@ def lpips_harness(pairs, device, cached_hr: bool = False, read_ahead: bool = Fal
     from srbench_eval.data.pairs import read_ahead as ahead
     from srbench_eval.metrics import MetricSettings, get_metric, lpips_metric
 
-    settings = MetricSettings(scale=4, crop_border=4, device=device)
+    settings = MetricSettings(scale=4, device=device)
     first = get_metric("lpips")(settings)  # load the network outside the timed loop
     if cached_hr:  # a first model fills the HR cache outside the timed loop
         for s, h in pairs:
@@ -179,7 +179,7 @@ def fid_harness(pairs, device, patch: int | None = None, cached_hr: bool = False
     from srbench_eval.metrics import MetricSettings, get_metric
     from srbench_eval.metrics import fid as fid_module
 
-    settings = MetricSettings(scale=4, crop_border=4, device=device)
+    settings = MetricSettings(scale=4, device=device)
     name, opts = ("fid", {}) if patch is None else ("fid-patch", {"patch_size": patch})
     if cached_hr:  # a first model fills the HR cache outside the timed loop
         first = get_metric(name)(settings, **opts)

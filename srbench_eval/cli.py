@@ -19,6 +19,7 @@ from srbench_eval import __version__
 from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
 from srbench_eval.commands.models import models
+from srbench_eval.commands.protocols import protocols
 from srbench_eval.commands.train import train
 from srbench_eval.commands.weights import weights
 from srbench_eval.errors import SrbenchError
@@ -31,7 +32,7 @@ def cli(debug: bool) -> None:
     """Benchmark and evaluation harness for single-image super-resolution."""
 
 
-for command in (run, table, check, datasets, weights, models, train):
+for command in (run, table, check, datasets, weights, models, train, protocols):
     cli.add_command(command)
 
 

@@ -1,10 +1,12 @@
 """The single inference + metrics loop behind ``srbench-eval run``.
 
-For every dataset and HR image: ``HR = modcrop(HR, scale)``, ``LR = round(imresize(HR, 1/scale))``
-(MATLAB bicubic, uint8), then for every model ``SR = round(clip(model(LR)))`` as uint8 and every
-metric is updated with (SR, HR). The LR image is made once and shared by all models. Learned RGB
-models get a grey LR image replicated to three channels and their output averaged back to grey, so
-a grey image is always scored as its own Y channel.
+For every dataset and HR image, under the run's :class:`~srbench_eval.protocol.Protocol` (default
+``matlab``): ``HR = modcrop(HR, scale)``, ``LR = round(imresize(HR, 1/scale))`` (MATLAB bicubic,
+uint8), then for every model ``SR = round(clip(model(LR)))`` as uint8 and every metric is updated
+with (SR, HR); other protocols change these steps as :mod:`srbench_eval.protocol` describes. The LR
+image is made once and shared by all models. Learned RGB models get a grey LR image replicated to
+three channels and their output averaged back to grey, so a grey image is always scored as its own Y
+channel.
 
 Two read-ahead threads (:func:`srbench_eval.data.pairs.hr_lr_pairs`) decode and degrade the next
 images, and compute each metric's HR-only work (:meth:`~srbench_eval.metrics.base.Metric.reference`:
@@ -28,13 +30,15 @@ from tqdm import tqdm
 
 from srbench_eval import weights
 from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import round_uint8
+from srbench_eval.data.degrade import bicubic_sr, round_uint8
 from srbench_eval.data.images import write_image
 from srbench_eval.data.pairs import hr_lr_pairs, image_tensor
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, get_metric
-from srbench_eval.models.loading import FolderModel, NetworkModel, parse_weights, resolve_model
+from srbench_eval.metrics.fidelity import luma
+from srbench_eval.models.loading import BicubicModel, FolderModel, NetworkModel, parse_weights, resolve_model
 from srbench_eval.names import safe_name
+from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.report import build_table, to_latex, to_markdown
 from srbench_eval.results import (
     RESULTS_CSV,
@@ -70,11 +74,22 @@ class RunConfig:
     weights: tuple[str, ...] = ()  # NAME=PATH: the checkpoint (file or folder) of recipe NAME
     checkpoints: str | None = None  # checkpoint root for recipe names; "zoo": the shipped demo models
     metric_options: tuple[str, ...] = ()  # METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128
+    protocol: str = "matlab"  # a profile of srbench_eval.protocol.PROFILES
+    protocol_set: tuple[str, ...] = ()  # FIELD=VALUE overrides of the profile
     extra: dict[str, str] = field(default_factory=dict)
+
+    def resolved_protocol(self) -> Protocol:
+        """The profile with its ``--protocol-set`` overrides; ``--crop-border N`` is the override
+        ``crop_border=N`` when it differs from the profile's crop at this scale."""
+        sets = list(self.protocol_set)
+        base = resolve(self.protocol, sets)
+        if self.crop_border is not None and self.crop_border != base.crop(self.scale):
+            sets.append(f"crop_border={self.crop_border}")
+        return resolve(self.protocol, sets)
 
     @property
     def border(self) -> int:
-        return self.scale if self.crop_border is None else self.crop_border
+        return self.resolved_protocol().crop(self.scale)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -101,7 +116,7 @@ def resolve_device(name: str) -> torch.device:
 def _check_config(config: RunConfig) -> None:
     if config.scale < 1 or config.scale > 16:
         raise SrbenchError(f"scale {config.scale} does not fit: use an integer from 2 to 8 (1 for identity)")
-    if config.border < 0:
+    if config.crop_border is not None and config.crop_border < 0:
         raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")
     if not config.models:
         raise SrbenchError("no models given: e.g. --models bicubic")
@@ -133,18 +148,53 @@ def _check_datasets(datasets: list[Dataset]) -> None:
 
 
 def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
-    arr = t[0].to(torch.uint8).cpu().numpy()
+    arr = round_uint8(t[0].double()).to(torch.uint8).cpu().numpy()  # float SR (sr_quantisation=none)
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 
+def _protocol_sr(model: NetworkModel, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """A model's SR image under a non-default protocol: the bicubic baseline with the protocol's
+    arithmetic (:func:`~srbench_eval.data.degrade.bicubic_sr`); a network fed what the protocol says
+    it sees (:meth:`Protocol.model_input`), its output quantised as the protocol's SR images are.
+    A network declares its input with ``network_input`` (``rgb`` unless it says ``y``) and
+    ``pre_upsampled`` (it takes the bicubic-upscaled LR)."""
+    if isinstance(model, BicubicModel):
+        return bicubic_sr(lr, model.scale, protocol)
+    takes = getattr(model, "network_input", "rgb")
+    if takes != protocol.network_input:
+        raise ValueError(
+            f"the network takes {takes.upper()} input but protocol {protocol.label} feeds networks "
+            f"{protocol.network_input.upper()}; use a protocol with network_input={takes}"
+        )
+    if takes == "y":
+        x = protocol.model_input(lr, scale=model.scale, pre_upsampled=getattr(model, "pre_upsampled", False))
+        out = model.upscale(x.to(torch.float32))
+    else:
+        grey_in = lr.shape[1] == 1 and not model.accepts_grey
+        x = lr.to(torch.float32) / 255.0
+        out = model.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
+        out = out.mean(dim=1, keepdim=True) if grey_in else out
+    if not torch.isfinite(out).all():
+        raise ValueError("NaN or infinite values in the output")
+    return protocol.model_output(out, lr, model.scale)
+
+
 def _super_resolve(
-    model: NetworkModel | FolderModel, dataset: Dataset, image: str, lr: torch.Tensor, hr: torch.Tensor
+    model: NetworkModel | FolderModel,
+    dataset: Dataset,
+    image: str,
+    lr: torch.Tensor,
+    hr: torch.Tensor,
+    protocol: Protocol,
 ) -> torch.Tensor:
-    """SR image as a float tensor of 8-bit values, the same shape as ``hr``."""
+    """SR image as a float tensor of 8-bit values (float64 when the protocol keeps SR in float), the
+    same shape as ``hr``."""
     if isinstance(model, FolderModel):
         img = model.image_for(dataset.name, image, dataset.names())
         sr = image_tensor(img, hr.device)
-        if sr.shape[1] == 3 and hr.shape[1] == 1:
+        if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
+            sr = luma(sr, "rounded").float()  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
+        elif sr.shape[1] == 3 and hr.shape[1] == 1:
             sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
         elif sr.shape[1] == 1 and hr.shape[1] == 3:
             sr = sr.expand(-1, 3, -1, -1)
@@ -155,7 +205,12 @@ def _super_resolve(
             )
         return sr
     try:
-        sr = model.sr_values(lr)
+        rgb_model = getattr(model, "network_input", "rgb") == "rgb"
+        sr = (
+            model.sr_values(lr)
+            if protocol.is_default and rgb_model
+            else _protocol_sr(model, lr, hr, protocol)
+        )
     except ValueError as err:
         raise SrbenchError(f"model '{model.name}' on {dataset.name}/{image}: {err}") from None
     if sr.shape != hr.shape:
@@ -227,6 +282,7 @@ def _score_dataset(
     models: list[NetworkModel | FolderModel],
     metrics: dict[tuple[str, str], Metric],
     config: RunConfig,
+    protocol: Protocol,
     device: torch.device,
     staging: Path,
     progress: bool,
@@ -236,7 +292,7 @@ def _score_dataset(
     # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
     references = {name: metrics[(models[0].name, name)].reference for name in names}
     rows: list[ImageValue] = []
-    with closing(hr_lr_pairs(ds.images, config.scale, config.border, device, references)) as pairs:
+    with closing(hr_lr_pairs(ds.images, config.scale, protocol, device, references)) as pairs:
         bar = tqdm(
             zip(ds.names(), pairs, strict=True),
             total=len(ds.images),
@@ -247,7 +303,7 @@ def _score_dataset(
         )
         for image, pair in bar:
             for model in models:
-                sr = _super_resolve(model, ds, image, pair.lr, pair.hr)
+                sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
                 if config.save_sr:
                     target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
                     write_image(target, _to_uint8_image(sr))
@@ -262,6 +318,7 @@ def _score_dataset(
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
     """Evaluate every model on every dataset; write results.csv, summary.json and tables to ``out``."""
     _check_config(config)
+    protocol = config.resolved_protocol()
     started = utc_now()
     device = resolve_device(config.device)
     metric_classes = [get_metric(m) for m in config.metrics]
@@ -282,7 +339,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             if isinstance(model, FolderModel):
                 for ds in datasets:
                     model.match(ds.name, ds.names())
-        settings = MetricSettings(scale=config.scale, crop_border=config.border, device=device)
+        settings = MetricSettings(config.scale, protocol, device)
         rows: list[ImageValue] = []
         entries: list[SummaryEntry] = []
         for ds in datasets:
@@ -291,7 +348,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 for m in models
                 for cls in metric_classes
             }
-            rows += _score_dataset(ds, models, metrics, config, device, staging, progress)
+            rows += _score_dataset(ds, models, metrics, config, protocol, device, staging, progress)
             for (model_name, metric_name), metric in metrics.items():
                 mv = metric.compute()
                 entries.append(
@@ -314,13 +371,10 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             started=started,
             finished=utc_now(),
             protocol={
+                **protocol.to_json(),
                 "scale": config.scale,
-                "crop_border": config.border,
-                "degradation": "LR = MATLAB imresize(modcrop(HR, scale), 1/scale, 'bicubic') on uint8",
-                "sr_quantisation": "uint8(SR * 255): rounded half away from zero, saturated (MATLAB)",
-                "fidelity_channel": "Y of MATLAB rgb2ycbcr (16 + 65.481 R + 128.553 G + 24.966 B), "
-                "grey images used as Y",
-                "ssim": "Wang et al. 2004: Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03, L 255, valid region",
+                "crop_border": protocol.crop(config.scale),
+                "description": protocol.describe(config.scale),
             },
             datasets={
                 ds.name: {

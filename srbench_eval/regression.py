@@ -52,7 +52,8 @@ class Baseline:
         out["scale"] = get_field(run, "scale", "integer", source, "run")
         out["crop_border"] = get_field(run, "crop_border", "integer|null", source, "run", default=None)
         out["checkpoints"] = get_field(run, "checkpoints", "text|null", source, "run", default=None)
-        for key in ("weights", "metric_options"):
+        out["protocol"] = get_field(run, "protocol", "text", source, "run", default="matlab")
+        for key in ("weights", "metric_options", "protocol_set"):
             items = get_field(run, key, "list", source, "run", default=[])
             if not all(isinstance(v, str) for v in items):
                 raise SrbenchError(f"{source}: field 'run.{key}' should be a list of text")

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from srbench_eval.comparability import check_mergeable, group_note
 from srbench_eval.results import Summary, SummaryEntry
 
 DAGGER = "†"
+_MARKS = ("", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹")  # columns of mixed runs: group 1, 2, ...
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,27 @@ class Table:
     notes: tuple[str, ...]  # shown under the table: stand-in warnings, the scale
 
 
-def build_table(summaries: Sequence[Summary]) -> Table:
-    """Merge the entries of one or more runs into table rows (later runs win on duplicates)."""
+def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Table:
+    """Merge the entries of one or more runs into table rows (later runs win on duplicates).
+
+    Runs made under different protocols, crops, metric options or dataset pixels are refused
+    (:func:`~srbench_eval.comparability.check_mergeable`); with ``allow_mixed`` each group's columns
+    carry a mark and a footnote naming its protocol. A note names the protocol of the table."""
+    groups = check_mergeable(summaries, allow_mixed)
+    mixed = len(set(groups)) > 1
     entries: dict[tuple[str, str, int, str], SummaryEntry] = {}
     metric_info: dict[str, dict] = {}
     titles: dict[str, str] = {}
     warnings: list[str] = []
-    for s in summaries:
+    protocol_notes: dict[int, str] = {}
+    for s, group in zip(summaries, groups, strict=True):
+        mark = _MARKS[group % len(_MARKS)] if mixed else ""
+        protocol_notes.setdefault(group, f"{mark} {group_note(s)}".strip())
         metric_info.update(s.metrics)
         for name, info in s.provenance.get("datasets", {}).items():
             titles[name] = info.get("title", name)
         for e in s.entries:
-            entries[(e.model, e.dataset, e.scale, e.metric)] = e
+            entries[(e.model + mark, e.dataset, e.scale, e.metric)] = e
         stand_ins = s.provenance.get("stand_in_weights")
         if stand_ins:
             warnings.append(
@@ -81,6 +92,7 @@ def build_table(summaries: Sequence[Summary]) -> Table:
             rows.append(Row(label, f"{info['label']} {arrow}", cells))
     if len(scales) == 1 and blocks:
         warnings.insert(0, f"scale ×{blocks[0][1]}")
+    warnings[1 if len(scales) == 1 and blocks else 0 : 0] = list(protocol_notes.values())
     return Table(tuple(models), tuple(rows), tuple(footnotes), tuple(_ordered(warnings)))
 
 

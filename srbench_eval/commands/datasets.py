@@ -73,3 +73,54 @@ def manifest(folder: Path) -> None:
     hashes = hash_images(images, None) or {}
     click.echo(f"# {len(hashes)} images from {folder.resolve()}; digest {manifest_digest(hashes)}")
     click.echo(manifest_yaml(hashes).rstrip("\n"))
+
+
+# --- `datasets lr` (issue 11, h-proto): the LR inputs of a protocol, as `run` feeds them ---------
+
+
+@datasets.command("lr")
+@click.argument("dataset")
+@click.option("--scale", type=int, required=True, help="Downscaling factor.")
+@click.option(
+    "--protocol",
+    default="matlab",
+    show_default=True,
+    help="Protocol profile whose LR images to write (see `srbench-eval protocols`).",
+)
+@click.option(
+    "--protocol-set", "protocol_set", multiple=True, metavar="FIELD=VALUE", help="Override a field."
+)
+@click.option("--mirror", default=None, help=_MIRROR_HELP)
+@click.option("--strict", is_flag=True, help="Refuse a copy whose pixels differ from the manifest.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "npy"]),
+    default="png",
+    show_default=True,
+    help="png, or npy: the LR exactly, float64 0..255 arrays (for unrounded protocols).",
+)
+def lr(
+    dataset: str,
+    scale: int,
+    protocol: str,
+    protocol_set: tuple[str, ...],
+    mirror: str | None,
+    strict: bool,
+    out: Path,
+    fmt: str,
+) -> None:
+    """Write the LR input of every HR image of DATASET (a name or a folder) as OUT/<image name>.png,
+    exactly as `run` feeds the models, to run a network elsewhere and score it with LABEL=folder.
+
+    Rounded LR protocols give 8-bit PNGs equal to the LR. Unrounded ones (lapsrn, srcnn) give
+    16-bit PNGs of round(LR * 65535 / 255): within 0.002 grey levels of the LR inside 0..255, the
+    bicubic overshoot outside it clipped; --format npy writes their LR exactly (float64)."""
+    from srbench_eval.data.lr_export import export_lr
+    from srbench_eval.protocol import resolve
+
+    protocol_ = resolve(protocol, protocol_set)
+    result = export_lr(dataset, scale, protocol_, out, mirror=mirror, strict=strict, fmt=fmt)
+    kind = "float64 .npy" if fmt == "npy" else f"{result.bits}-bit PNG"
+    click.echo(f"{result.dataset} x{scale}: {len(result.files)} LR images ({kind}) in {out}")

@@ -14,6 +14,29 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click decorator)
+    """``--protocol NAME`` and ``--protocol-set FIELD=VALUE`` (see `srbench-eval protocols`)."""
+
+    def decorate(fn):  # noqa: ANN001, ANN202
+        fn = click.option(
+            "--protocol-set",
+            "protocol_set",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Override one field of the protocol (repeatable), e.g. crop_border=0; recorded and "
+            "shown in the label.",
+        )(fn)
+        return click.option(
+            "--protocol",
+            default=default,
+            show_default=default is not None,
+            help="Evaluation protocol profile: matlab, matlab-legacy, matlab-double, selfexsr, srcnn, "
+            "lapsrn, basicsr (see `srbench-eval protocols`).",
+        )(fn)
+
+    return decorate
+
+
 @click.command()
 @click.option(
     "--models",
@@ -30,7 +53,11 @@ def _split(value: str) -> tuple[str, ...]:
 )
 @click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma list of metric names.")
 @click.option(
-    "--crop-border", type=int, default=None, help="Border pixels ignored by PSNR/SSIM [default: scale]."
+    "--crop-border",
+    type=int,
+    default=None,
+    help="Border pixels ignored by PSNR/SSIM [default: the protocol's, scale]; "
+    "the same as --protocol-set crop_border=N.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option(
@@ -72,6 +99,7 @@ def _split(value: str) -> tuple[str, ...]:
     help="Largest image read, in pixels, checked from the file header before decoding "
     "[default: $SRBENCH_MAX_PIXELS or 64000000].",
 )
+@protocol_options()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -88,6 +116,8 @@ def run(
     checkpoints: str | None,
     out: Path | None,
     max_pixels: int | None,
+    protocol: str,
+    protocol_set: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -108,7 +138,10 @@ def run(
         weights=weights,
         checkpoints=checkpoints,
         metric_options=metric_options,
+        protocol=protocol,
+        protocol_set=protocol_set,
     )
+    config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
     out = out or default_out_dir()
     with limit_pixels(max_pixels):
         summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
@@ -122,12 +155,21 @@ def run(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
 )
-def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
-    """Rebuild the comparison table from one or more finished runs (later runs win on duplicates)."""
+@click.option(
+    "--allow-mixed",
+    is_flag=True,
+    help="Merge runs made under different protocols, crops, metric options or dataset copies, "
+    "marking each group's columns with a footnote (refused otherwise).",
+)
+def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None, allow_mixed: bool) -> None:
+    """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
+
+    Runs whose protocol, crop, metric options or dataset manifests differ are refused, naming the
+    field, unless --allow-mixed."""
     from srbench_eval.report import build_table, to_latex, to_markdown
     from srbench_eval.results import load_summary, write_text_atomic
 
-    t = build_table([load_summary(d) for d in run_dirs])
+    t = build_table([load_summary(d) for d in run_dirs], allow_mixed=allow_mixed)
     text = to_markdown(t) if fmt == "md" else to_latex(t)
     if out:
         write_text_atomic(out, text)
@@ -141,8 +183,20 @@ def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
 @click.option("--mirror", default=None, help="Mirror for a fresh run [default: $SRBENCH_MIRROR].")
 @click.option("--device", default="cpu", show_default=True, help="Device for a fresh run.")
 @click.option("--update", is_flag=True, help="Write the baseline from the run instead of checking it.")
-def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str, update: bool) -> None:
-    """Compare RUN_DIR (or a fresh run with the baseline's settings) with BASELINE; exit 1 on any change."""
+@protocol_options(default=None)
+def check(
+    baseline: Path,
+    run_dir: Path | None,
+    mirror: str | None,
+    device: str,
+    update: bool,
+    protocol: str | None,
+    protocol_set: tuple[str, ...],
+) -> None:
+    """Compare RUN_DIR (or a fresh run with the baseline's settings) with BASELINE; exit 1 on any change.
+
+    A fresh run uses the protocol the baseline recorded (``matlab`` for baselines made before
+    protocols were named); ``--protocol`` / ``--protocol-set`` replace it."""
     import tempfile
 
     from srbench_eval.evaluate import RunConfig, run_evaluation
@@ -162,7 +216,12 @@ def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str,
     if run_dir is not None:
         summary = load_summary(run_dir)
     else:
-        config = RunConfig(**base.run_settings(), device=device, mirror=mirror)
+        settings = base.run_settings()
+        if protocol:  # a profile named here replaces the baseline's, overrides included
+            settings.update(protocol=protocol, protocol_set=tuple(protocol_set))
+        else:
+            settings["protocol_set"] += tuple(protocol_set)
+        config = RunConfig(**settings, device=device, mirror=mirror)
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
             summary = run_evaluation(config, Path(tmp) / "run", progress=False)
     comparisons = compare(base, summary)

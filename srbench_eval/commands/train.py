@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from srbench_eval.commands.evaluation import protocol_options
+
 
 @click.command()
 @click.option("--model", required=True, help="Recipe name (see `models list`).")
@@ -100,6 +102,7 @@ import click
     default=None,
     help="At the end, also write the generator alone (float16, with its recipe) to this .pt file.",
 )
+@protocol_options()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
     model: str,
@@ -127,6 +130,8 @@ def train(
     preload: bool | None,
     subimages: int,
     export: Path | None,
+    protocol: str,
+    protocol_set: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Train recipe MODEL; checkpoints and logs go to CHECKPOINTS/<recipe>/<run>/.
@@ -136,6 +141,7 @@ def train(
     import os
 
     from srbench_eval.models.checkpoints import display_label, export_generator
+    from srbench_eval.protocol import resolve as resolve_protocol
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
@@ -164,8 +170,11 @@ def train(
         workers=workers,
         preload=preload,
         subimages=subimages,
+        protocol=protocol,
+        protocol_set=protocol_set,
         progress=not quiet and sys.stderr.isatty(),
     )
+    resolve_protocol(protocol, protocol_set)  # an unknown profile or field fails before training
     result = run_training(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return

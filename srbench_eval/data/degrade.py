@@ -18,7 +18,10 @@ re-implemented here with MATLAB's conventions:
   ``floor(u - width / 2)`` on, each weighted by ``k(u - j)``; the weights of every output sample are
   divided by their sum.
 * Borders: indices outside ``1..n`` are mirrored with the edge sample repeated
-  (``[1:n, n:-1:1]`` read cyclically, NumPy's ``'symmetric'`` padding).
+  (``[1:n, n:-1:1]`` read cyclically, NumPy's ``'symmetric'`` padding): ``border="symmetric"``.
+  The older MATLAB ``imresize`` that made RCAN's LRBI and SelfExSR's LR images clamped them to the
+  edge sample instead (``border="clamp"``, replicated borders); only the outermost output samples
+  differ.
 * Separable: MATLAB resizes the dimension with the smaller scale first and, for equal scales (the
   only case here), dimension 1 then dimension 2: height, then width.
 
@@ -40,7 +43,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import torch
@@ -49,7 +52,11 @@ from srbench_eval.compiled import takes_compiled_path
 from srbench_eval.data import resize_kernels
 from srbench_eval.data.images import modcrop
 
+if TYPE_CHECKING:
+    from srbench_eval.protocol import Protocol
+
 KERNEL_WIDTH = 4.0
+BORDERS = ("symmetric", "clamp")
 IndexArray = TypeVar("IndexArray", np.ndarray, torch.Tensor)
 _WARNINGS_LOCK = threading.Lock()
 
@@ -68,12 +75,17 @@ def output_length(in_length: int, scale: float) -> int:
 
 
 @lru_cache(maxsize=256)
-def resize_taps(in_length: int, out_length: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+def resize_taps(
+    in_length: int, out_length: int, scale: float, border: str = "symmetric"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights ``(out, P)`` (float64) and 0-based input indices ``(out, P)`` of a 1-D resize.
 
     Taps whose weight is zero for every output sample are dropped (MATLAB's ``kill`` step): 4 taps
-    remain when upscaling by an integer, ``4 / s`` when downscaling by ``s = 1 / integer``.
+    remain when upscaling by an integer, ``4 / s`` when downscaling by ``s = 1 / integer``. Indices
+    outside the input are mirrored (``border="symmetric"``) or clamped to the edge (``"clamp"``).
     """
+    if border not in BORDERS:
+        raise ValueError(f"border must be one of {BORDERS}, got {border!r}")
     if scale < 1:
         width = KERNEL_WIDTH / scale
 
@@ -90,7 +102,8 @@ def resize_taps(in_length: int, out_length: int, scale: float) -> tuple[torch.Te
     weights = weights / weights.sum(dim=1, keepdim=True)
     used = (weights != 0).any(dim=0)
     weights, taps = weights[:, used], taps[:, used].long() - 1
-    return weights.contiguous(), mirror_index(taps, in_length).contiguous()
+    index = mirror_index(taps, in_length) if border == "symmetric" else taps.clamp(0, in_length - 1)
+    return weights.contiguous(), index.contiguous()
 
 
 def mirror_index(index: IndexArray, length: int) -> IndexArray:
@@ -104,7 +117,7 @@ def mirror_index(index: IndexArray, length: int) -> IndexArray:
 
 @lru_cache(maxsize=256)
 def resize_matrices(
-    in_length: int, out_length: int, scale: float, device: torch.device
+    in_length: int, out_length: int, scale: float, device: torch.device, border: str = "symmetric"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The 1-D resize as a sparse ``(out, in)`` matrix ``A`` and its transpose, float64 on ``device``.
 
@@ -113,7 +126,7 @@ def resize_matrices(
     Duplicate indices (two taps mirrored onto one border sample) are summed. CSR where the device
     supports it (CPU, CUDA), dense elsewhere.
     """
-    weights, taps = resize_taps(in_length, out_length, scale)
+    weights, taps = resize_taps(in_length, out_length, scale, border)
     rows = torch.arange(out_length).repeat_interleave(taps.shape[1])
     # catch_warnings swaps the process-wide filter list; the lock keeps two threads (the evaluation
     # loop's read-ahead threads and its main thread) from restoring each other's copies.
@@ -133,7 +146,10 @@ def resize_matrices(
 
 
 def _resize_planes(
-    planes: torch.Tensor, scale: float, between: Callable[[torch.Tensor], torch.Tensor] | None = None
+    planes: torch.Tensor,
+    scale: float,
+    between: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    border: str = "symmetric",
 ) -> torch.Tensor:
     """Resize a float64 ``(P, H, W)`` stack of planes: rows first, then columns (MATLAB's order).
 
@@ -141,8 +157,8 @@ def _resize_planes(
     """
     n, h, w = planes.shape
     out_h, out_w = output_length(h, scale), output_length(w, scale)
-    rows_mat, _ = resize_matrices(h, out_h, scale, planes.device)
-    _, cols_mat_t = resize_matrices(w, out_w, scale, planes.device)
+    rows_mat, _ = resize_matrices(h, out_h, scale, planes.device, border)
+    _, cols_mat_t = resize_matrices(w, out_w, scale, planes.device, border)
     # Sparse @ dense per plane (the sparse kernels take 2-D operands), then one dense @ sparse.
     tall = torch.stack([rows_mat @ plane for plane in planes.unbind(0)])
     if between is not None:
@@ -151,25 +167,31 @@ def _resize_planes(
 
 
 @lru_cache(maxsize=256)
-def _width_plan(in_length: int, out_length: int, scale: float) -> resize_kernels.PeriodicPlan | None:
-    weights, taps = resize_taps(in_length, out_length, scale)
+def _width_plan(
+    in_length: int, out_length: int, scale: float, border: str = "symmetric"
+) -> resize_kernels.PeriodicPlan | None:
+    weights, taps = resize_taps(in_length, out_length, scale, border)
+    if border != "symmetric":
+        return None  # the plan pads by mirroring; clamped taps take the gather kernel
     return resize_kernels.periodic_plan(weights.numpy(), taps.numpy(), in_length, scale)
 
 
-def _resize_planes_compiled(planes: np.ndarray, scale: float, rounding: bool) -> np.ndarray:
+def _resize_planes_compiled(
+    planes: np.ndarray, scale: float, rounding: bool, border: str = "symmetric"
+) -> np.ndarray:
     """:func:`_resize_planes` of a ``(P, H, W)`` float32/float64 CPU array by the compiled kernels of
     :mod:`srbench_eval.data.resize_kernels`: float64 sums, the same taps and order; ``rounding`` rounds
     after each pass (``uint8`` arithmetic). Returns float64, or float32 when rounding (exact)."""
     n, h, w = planes.shape
     out_h, out_w = output_length(h, scale), output_length(w, scale)
     dtype = np.float32 if rounding else np.float64
-    weights, taps = resize_taps(h, out_h, scale)
+    weights, taps = resize_taps(h, out_h, scale, border)
     tall = np.empty((n, out_h, w), dtype)
     resize_kernels.resize_rows(planes, weights.numpy(), taps.numpy(), tall, rounding)
     out = np.empty((n, out_h, out_w), dtype)
-    plan = _width_plan(w, out_w, scale)
+    plan = _width_plan(w, out_w, scale, border)
     if plan is None:
-        weights, taps = resize_taps(w, out_w, scale)
+        weights, taps = resize_taps(w, out_w, scale, border)
         resize_kernels.resize_cols_gather(tall, weights.numpy(), taps.numpy(), out, rounding)
     else:
         resize_kernels.resize_cols(
@@ -178,7 +200,7 @@ def _resize_planes_compiled(planes: np.ndarray, scale: float, rounding: bool) ->
     return out
 
 
-def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
+def imresize(x: torch.Tensor, scale: float, *, border: str = "symmetric") -> torch.Tensor:
     """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``(C, H, W)`` or ``(N, C, H, W)`` float tensor.
 
     Computed in float64 on ``x``'s device and returned in ``x``'s dtype and layout, unclipped and
@@ -191,7 +213,7 @@ def imresize(x: torch.Tensor, scale: float) -> torch.Tensor:
         raise TypeError(f"imresize takes a float tensor, got {x.dtype}")
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
-    return _resize(x, float(scale), rounding=False)
+    return _resize(x, float(scale), rounding=False, border=border)
 
 
 def round_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -208,7 +230,7 @@ def _round_uint8_(x: torch.Tensor) -> torch.Tensor:
     return x.add_(0.5).floor_().clamp_(0.0, 255.0)
 
 
-def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
+def imresize_uint8(x: torch.Tensor, scale: float, *, border: str = "symmetric") -> torch.Tensor:
     """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``uint8`` image, on float tensors of 0..255 values.
 
     MATLAB resizes one dimension at a time and its resize kernel returns the class of its input, so
@@ -219,23 +241,23 @@ def imresize_uint8(x: torch.Tensor, scale: float) -> torch.Tensor:
     """
     if x.ndim not in (3, 4):
         raise ValueError(f"imresize_uint8 takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
-    return _resize(x, float(scale), rounding=True)
+    return _resize(x, float(scale), rounding=True, border=border)
 
 
-def _resize(x: torch.Tensor, scale: float, *, rounding: bool) -> torch.Tensor:
+def _resize(x: torch.Tensor, scale: float, *, rounding: bool, border: str = "symmetric") -> torch.Tensor:
     """Both 1-D passes of a ``(..., H, W)`` tensor, rows (H) then columns (W), MATLAB's order when
     both dimensions share one scale; ``rounding`` after each pass. The compiled kernels take CPU
     tensors that need no gradient, the sparse matrix products everything else; the result is in
     ``x``'s dtype and layout."""
     if takes_compiled_path(x):
         planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
-        out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding))
+        out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding, border))
     else:
         planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
         if rounding:
-            out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_))
+            out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_, border=border))
         else:
-            out = _resize_planes(planes, scale)
+            out = _resize_planes(planes, scale, border=border)
     return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
 
 
@@ -277,3 +299,51 @@ def upscale_bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
     """MATLAB ``imresize(lr, scale, 'bicubic')`` in float, unrounded (the input of SRCNN, LapSRN's
     coarse levels). The ``bicubic`` baseline of the tables is :func:`imresize_uint8` of the LR image."""
     return imresize(lr, float(scale))
+
+
+def degrade(hr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
+    """The LR batch of a protocol from a mod-cropped ``(N, C, H, W)`` HR batch of 0..255 values
+    (:func:`srbench_eval.data.pairs.protocol_hr` made it the protocol's HR: RGB, grey or Y):
+
+    * ``uint8-passes``: ``imresize_uint8(hr, 1/s)``, rounded after each pass (today's default);
+    * ``double-round``: ``uint8(imresize(hr, 1/s))`` in double, rounded once;
+    * ``double`` and ``y-double``: ``imresize(hr, 1/s)`` in double, not rounded (float64 result).
+
+    with the protocol's border rule. Rounded results keep ``hr``'s dtype.
+    """
+    if hr.ndim != 4:
+        raise ValueError(f"degrade takes (N, C, H, W) batches, got {tuple(hr.shape)}")
+    if hr.shape[-2] % scale or hr.shape[-1] % scale:
+        raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
+    if protocol.degradation == "uint8-passes":
+        return imresize_uint8(hr, 1.0 / scale, border=protocol.border)
+    lr = imresize(hr.to(torch.float64), 1.0 / scale, border=protocol.border)
+    return _round(lr, protocol).to(hr.dtype) if protocol.degradation == "double-round" else lr
+
+
+def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
+    """The "Bicubic" column under a protocol: ``imresize(lr, s)`` with the protocol's arithmetic and
+    borders (uint8 passes for ``uint8-passes``, else double), then quantised as its SR images are
+    (:func:`quantise_sr`)."""
+    if protocol.degradation == "uint8-passes":
+        return imresize_uint8(lr, float(scale), border=protocol.border)
+    return quantise_sr(imresize(lr.to(torch.float64), float(scale), border=protocol.border), protocol)
+
+
+def _round(x: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """0..255 integers: :func:`round_uint8` (half away from zero) or, for ``rounding="half-even"``,
+    ``clip(round(x))`` with ties to even (NumPy's and torch's ``round``)."""
+    if protocol.rounding == "half-even":
+        return torch.round(x).clamp_(0.0, 255.0)
+    return round_uint8(x)
+
+
+def quantise_sr(sr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """SR values 0..255 as the protocol's authors saved or scored them: rounded (``round``, by the
+    protocol's ``rounding`` rule), truncated (``truncate``), both saturated to 0..255, or unchanged in
+    float64 (``none``)."""
+    if protocol.sr_quantisation == "round":
+        return _round(sr.to(torch.float64), protocol)
+    if protocol.sr_quantisation == "truncate":
+        return sr.to(torch.float64).floor().clamp_(0.0, 255.0)
+    return sr.to(torch.float64)

@@ -1,8 +1,10 @@
 """HR/LR test pairs of the protocol, prepared ahead of use in background threads.
 
-For an HR image file: ``HR = modcrop(read(file), scale)`` and ``LR = uint8(imresize(HR, 1/scale))``
-(MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade_bicubic_tensor`, always on the CPU), both
-as ``(1, C, H, W)`` ``float32`` tensors of 8-bit values on the evaluation device.
+For an HR image file and a :class:`~srbench_eval.protocol.Protocol`: ``HR = modcrop(read(file), scale)``
+(a grey image replicated to RGB, or RGB reduced to its rounded Y plane, where the protocol says so:
+:func:`protocol_hr`) and ``LR = degrade(HR)`` (MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade`,
+always on the CPU), as ``(1, C, H, W)`` tensors of 0..255 values on the evaluation device: ``float32``
+integers, or ``float64`` for an unrounded LR (``double``, ``y-double`` degradations).
 
 Decoding a PNG and degrading it take as long as scoring it, and both release the GIL (OpenCV and
 torch kernels), so :func:`read_ahead` runs them in a small thread pool a few images ahead of the
@@ -23,9 +25,10 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from srbench_eval.data.degrade import degrade_bicubic_tensor
+from srbench_eval.data.degrade import degrade
 from srbench_eval.data.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
+from srbench_eval.protocol import Protocol
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,7 +40,7 @@ class Pair:
 
     path: Path
     hr: torch.Tensor  # (1, C, H, W) float32, 0..255
-    lr: torch.Tensor  # (1, C, H / scale, W / scale) float32, 0..255
+    lr: torch.Tensor  # (1, C, H / scale, W / scale) float32 (float64 when unrounded), 0..255
     extra: dict[str, object] = field(default_factory=dict)  # HR-only precomputations, by name
 
 
@@ -50,24 +53,47 @@ def image_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
 Precompute = Mapping[str, Callable[[torch.Tensor], object]]
 
 
+def protocol_hr(img: np.ndarray, scale: int, protocol: Protocol) -> np.ndarray:
+    """The HR image a protocol scores against, from a decoded ``uint8`` image: mod-cropped to the
+    scale (``modcrop``), a grey image replicated to RGB (``grey = rgb``), and for the Y-only pipeline
+    (``y-double``) the rounded Y plane ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
+    if img.ndim == 2 and protocol.grey == "rgb":
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    if protocol.modcrop:
+        img = modcrop(img, scale)
+    if protocol.y_only and img.ndim == 3:
+        from srbench_eval.metrics.fidelity import luma
+
+        y = luma(image_tensor(np.ascontiguousarray(img), torch.device("cpu")), "rounded")
+        img = y[0, 0].numpy().astype(np.uint8)
+    return np.ascontiguousarray(img)
+
+
 def make_pair(
-    path: Path, scale: int, border: int, device: torch.device, precompute: Precompute | None = None
+    path: Path, scale: int, protocol: Protocol, device: torch.device, precompute: Precompute | None = None
 ) -> Pair:
-    """Read, mod-crop and degrade one HR image; refuse one too small for the scale and border crop.
+    """Read, mod-crop and degrade one HR image under ``protocol``; refuse one too small for the scale
+    and the protocol's border crop.
 
     ``precompute`` maps names to functions of the HR tensor whose results go to :attr:`Pair.extra`
     (the metrics' HR-only work, :meth:`srbench_eval.metrics.base.Metric.reference`); an image a
     metric refuses there (too small for SSIM's window after the crop) is a one-line error naming it.
     """
-    img = modcrop(read_image(path), scale)
+    img = protocol_hr(read_image(path), scale, protocol)
+    border = protocol.crop(scale)
     if min(img.shape[:2]) < scale * 2 + 2 * border:
         raise SrbenchError(
             f"{path}: {img.shape[1]}x{img.shape[0]} is too small for x{scale} "
             f"with a {border}-pixel border crop"
         )
+    if img.shape[0] % scale or img.shape[1] % scale:
+        raise SrbenchError(
+            f"{path}: {img.shape[1]}x{img.shape[0]} is not a multiple of the scale {scale} and protocol "
+            f"{protocol.label} does not mod-crop; use --protocol-set modcrop=true"
+        )
     # The LR image is made on the CPU whatever the device, so every device scores the same input.
     hr_cpu = image_tensor(img, torch.device("cpu"))
-    lr = degrade_bicubic_tensor(hr_cpu, scale).to(device)
+    lr = degrade(hr_cpu, scale, protocol).to(device)
     hr = hr_cpu.to(device)
     extra = {}
     for name, fn in (precompute or {}).items():
@@ -108,14 +134,15 @@ def read_ahead(
 def hr_lr_pairs(
     paths: Sequence[Path],
     scale: int,
-    border: int,
+    protocol: Protocol,
     device: torch.device,
     precompute: Precompute | None = None,
     *,
     workers: int = 2,
 ) -> Iterator[Pair]:
-    """The :class:`Pair` of every HR file, in order, prepared ahead by :func:`read_ahead`."""
-    return read_ahead(paths, lambda p: make_pair(p, scale, border, device, precompute), workers=workers)
+    """The :class:`Pair` of every HR file under ``protocol``, in order, prepared ahead by
+    :func:`read_ahead`."""
+    return read_ahead(paths, lambda p: make_pair(p, scale, protocol, device, precompute), workers=workers)
 
 
-__all__ = ["Pair", "image_tensor", "make_pair", "hr_lr_pairs", "read_ahead"]
+__all__ = ["Pair", "image_tensor", "make_pair", "hr_lr_pairs", "protocol_hr", "read_ahead"]

@@ -24,14 +24,23 @@ from typing import ClassVar
 
 import torch
 
+from srbench_eval.protocol import DEFAULT as DEFAULT_PROTOCOL
+from srbench_eval.protocol import Protocol
+
 
 @dataclass(frozen=True)
 class MetricSettings:
-    """Protocol settings a metric may need: the scale, the border crop and the device."""
+    """What a metric may need to know: the scale, the resolved evaluation :class:`Protocol` (border
+    crop, Y rule, SSIM variant, ...) and the device. The crop is the protocol's, never a second copy."""
 
     scale: int
-    crop_border: int
+    protocol: Protocol = DEFAULT_PROTOCOL
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def crop_border(self) -> int:
+        """Pixels removed on every side before scoring: :meth:`Protocol.crop` of the scale."""
+        return self.protocol.crop(self.scale)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,13 @@ visibility to structural similarity", IEEE TIP 2004::
 with local statistics weighted by an 11x11 Gaussian window (sigma 1.5, normalised to sum 1),
 ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``, ``L = 255``, biased (population) moments, only the 'valid'
 positions where the window lies inside the image, and no downsampling.
+
+Other protocols (:mod:`srbench_eval.protocol`) change two things, both here as pure functions:
+the Y channel (:func:`luma`: rounded as MATLAB's ``rgb2ycbcr`` of a ``uint8`` image returns it, or
+BasicSR's float32 ``bgr2ycbcr``) and the SSIM variant (:func:`ssim_matlab`: MATLAB's built-in
+``ssim``, the same window over the whole image with replicated borders). The metric classes read
+the protocol from their :class:`~srbench_eval.metrics.base.MetricSettings`; the default protocol
+takes exactly the code path above.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import numpy as np
 import torch
 
 from srbench_eval.compiled import takes_compiled_path
-from srbench_eval.metrics import fidelity_kernels, register
+from srbench_eval.metrics import fidelity_compiled, register
 from srbench_eval.metrics.base import PerImageMetric
 
 Y_WEIGHTS = (65.481, 128.553, 24.966)
@@ -62,6 +69,47 @@ def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
     return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(Y_OFFSET)
 
 
+def luma(x: torch.Tensor, variant: str = "float") -> torch.Tensor:
+    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images under a protocol's ``y`` rule
+    (a 1-channel image is its own Y under every rule):
+
+    * ``float``: :func:`rgb_to_y`, ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``;
+    * ``rounded``: that, rounded half away from zero (MATLAB ``rgb2ycbcr`` of a ``uint8`` image);
+    * ``float32``: BasicSR's ``to_y_channel``: ``x = float32(v / 255)``,
+      ``Y = float32((24.966 B + 128.553 G + 65.481 R + 16) / 255)`` (the sum in float64), then
+      ``float32(Y * 255)``.
+    """
+    if variant == "float" or x.shape[1] == 1:
+        return rgb_to_y(x)
+    if variant == "rounded":
+        return rgb_to_y(x).add_(0.5).floor_()
+    if variant == "float32":
+        v = (x.to(torch.float32) / 255.0).to(torch.float64)
+        y = v[:, 2:3] * 24.966 + v[:, 1:2] * 128.553 + v[:, 0:1] * 65.481 + Y_OFFSET
+        return ((y / DATA_RANGE).to(torch.float32) * 255.0).to(torch.float64)
+    raise ValueError(f"unknown Y variant {variant!r}: float, rounded or float32")
+
+
+YCBCR_MATRIX = ((65.481, 128.553, 24.966), (-37.797, -74.203, 112.0), (112.0, -93.786, -18.214))
+YCBCR_OFFSET = (16.0, 128.0, 128.0)
+
+
+def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2ycbcr`` of ``double`` images, in 0..255 units: ``(N, 3, H, W)`` float64
+    ``YCbCr = offset + T (RGB / 255)`` with ``T`` :data:`YCBCR_MATRIX`, ``offset`` (16, 128, 128)."""
+    t = torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device) / DATA_RANGE
+    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
+    return torch.einsum("pc,nchw->nphw", t, x.to(torch.float64)) + offset[None, :, None, None]
+
+
+def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``ycbcr2rgb``, the inverse of :func:`rgb_to_ycbcr`: ``RGB = 255 T^-1 (YCbCr - offset)``,
+    0..255 units, float64, neither clipped nor rounded."""
+    t_inv = torch.linalg.inv(torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device)) * DATA_RANGE
+    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
+    return torch.einsum("pc,nchw->nphw", t_inv, x.to(torch.float64) - offset[None, :, None, None])
+
+
 def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
     if border < 0:
         raise ValueError(f"crop_border must be >= 0, got {border}")
@@ -72,44 +120,43 @@ def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
     return x[..., border:-border, border:-border]
 
 
-def _images(x: torch.Tensor) -> np.ndarray:
-    """The ``(N, C, H, W)`` tensor as a C-contiguous NumPy array (no copy when it already is one)."""
-    return np.ascontiguousarray(x.detach().numpy())
-
-
 def _y_weights(channels: int) -> np.ndarray:
-    return np.array(Y_WEIGHTS if channels == 3 else (DATA_RANGE,), dtype=np.float64) / DATA_RANGE
+    return fidelity_compiled.y_weights(channels, Y_WEIGHTS, DATA_RANGE)
+
+
+def mean_squared_y_error(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
+    """Per image ``mean over the cropped pixels of (Y(sr) - Y(hr))^2`` (float64, ``(N,)``).
+
+    ``Y(sr) - Y(hr) = w . d`` with ``d`` the RGB difference (the offset 16 cancels) and ``w`` the
+    luma weights / 255, so the mean is ``w^T G w / n`` with ``G = d d^T`` the 3x3 Gram matrix of the
+    differences over the ``n`` pixels: one matrix product instead of a Y image per input.
+    """
+    n, c = sr.shape[:2]
+    d = (_crop(sr, crop_border).to(torch.float64) - _crop(hr, crop_border)).reshape(n, c, -1)
+    gram = d @ d.transpose(1, 2)  # (N, C, C)
+    w = torch.from_numpy(_y_weights(c)).to(d.device)
+    return (gram @ w) @ w / d.shape[-1]
 
 
 def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
-    """Per-image Y-channel PSNR (dB, float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches.
+    """Per-image Y-channel PSNR (dB, float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches::
 
-    ``Y(sr) - Y(hr) = w . d`` with ``d`` the RGB difference (the offset 16 cancels) and ``w`` the
-    luma weights / 255. On the CPU one compiled pass sums ``(w . d)^2`` over the cropped pixels
-    (:func:`~srbench_eval.metrics.fidelity_kernels.squared_y_error`); elsewhere the mean squared
-    error is ``w^T G w / n`` with ``G = d d^T`` the 3x3 Gram matrix of the differences over the ``n``
-    pixels, one matrix product instead of a Y image per input. Both equal the direct formula up to
-    float64 rounding (about 1e-14 dB).
+        PSNR = 10 log10(255^2 / MSE),   MSE = mean over the cropped pixels of (Y(sr) - Y(hr))^2
+
+    The MSE is :func:`mean_squared_y_error`, or on the CPU one compiled pass per image
+    (:func:`~srbench_eval.metrics.fidelity_compiled.squared_y_error_sums`); both equal the direct
+    formula up to float64 rounding (about 1e-14 dB).
     """
     if sr.ndim != 4 or sr.shape[1] not in (1, 3) or sr.shape != hr.shape:
         raise ValueError(
             f"psnr takes equal (N, 1 or 3, H, W) batches, got {tuple(sr.shape)}, {tuple(hr.shape)}"
         )
-    n, c = sr.shape[:2]
-    cropped = _crop(sr, crop_border)  # validates the border
-    n_pixels = cropped.shape[-2] * cropped.shape[-1]
-    w_np = _y_weights(c)
+    cropped = _crop(sr, crop_border).shape  # validates the border
     if takes_compiled_path(sr, hr):
-        sums = [
-            fidelity_kernels.squared_y_error(a, b, crop_border, w_np)
-            for a, b in zip(_images(sr), _images(hr), strict=True)
-        ]
-        mse = torch.tensor(sums, dtype=torch.float64) / n_pixels
+        sums = fidelity_compiled.squared_y_error_sums(sr, hr, crop_border, _y_weights(sr.shape[1]))
+        mse = sums / (cropped[-2] * cropped[-1])
     else:
-        d = (cropped.to(torch.float64) - _crop(hr, crop_border)).reshape(n, c, -1)
-        gram = d @ d.transpose(1, 2)  # (N, C, C)
-        w = torch.from_numpy(w_np).to(d.device)
-        mse = (gram @ w) @ w / n_pixels
+        mse = mean_squared_y_error(sr, hr, crop_border)
     return 10.0 * torch.log10(DATA_RANGE**2 / mse)  # mse == 0 -> inf
 
 
@@ -151,23 +198,36 @@ class SSIMReference:
 
 
 def ssim_reference(hr: torch.Tensor, crop_border: int) -> SSIMReference:
-    """:class:`SSIMReference` of a ``(N, C, H, W)`` batch of 0..255 HR images."""
+    """:class:`SSIMReference` of a ``(N, C, H, W)`` batch of 0..255 HR images (on the CPU by one
+    compiled pass per image, :func:`~srbench_eval.metrics.fidelity_compiled.ssim_hr_moments`)."""
     if hr.ndim != 4 or hr.shape[1] not in (1, 3):
         raise ValueError(f"ssim takes (N, 1 or 3, H, W) tensors, got {tuple(hr.shape)}")
-    n, c = hr.shape[:2]
     shape = _crop(hr, crop_border).shape[-2:]
     if min(shape) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels after cropping")
-    if not takes_compiled_path(hr):
-        y = _crop(rgb_to_y(hr), crop_border)[:, 0]
-        mu, sq = _local_means(y, y * y)
-        return SSIMReference(y, mu, sq)
-    valid = (shape[0] - SSIM_WINDOW + 1, shape[1] - SSIM_WINDOW + 1)
-    y, mu, sq = np.empty((n, *shape)), np.empty((n, *valid)), np.empty((n, *valid))
-    g = gaussian_window().numpy()
-    for k, image in enumerate(_images(hr)):
-        fidelity_kernels.ssim_hr_moments(image, crop_border, _y_weights(c), Y_OFFSET, g, y[k], mu[k], sq[k])
-    return SSIMReference(torch.from_numpy(y), torch.from_numpy(mu), torch.from_numpy(sq))
+    if takes_compiled_path(hr):
+        g = gaussian_window().numpy()
+        w = _y_weights(hr.shape[1])
+        return SSIMReference(
+            *fidelity_compiled.ssim_hr_moments(hr, crop_border, tuple(shape), w, Y_OFFSET, g)
+        )
+    y = _crop(rgb_to_y(hr), crop_border)[:, 0]
+    mu, sq = _local_means(y, y * y)
+    return SSIMReference(y, mu, sq)
+
+
+def ssim_map_mean(a: torch.Tensor, ref: SSIMReference) -> torch.Tensor:
+    """Mean SSIM map of Y planes ``a`` ``(N, H, W)`` against the HR moments, by tensor operations:
+    ``(2 mu_a mu_b + C1)(2 sigma_ab + C2) / ((mu_a^2 + mu_b^2 + C1)(sigma_a^2 + sigma_b^2 + C2))``
+    with the five local moments E[a], E[b], E[a^2], E[b^2], E[ab] ('valid' Gaussian means)."""
+    c1 = (SSIM_K1 * DATA_RANGE) ** 2
+    c2 = (SSIM_K2 * DATA_RANGE) ** 2
+    mu_a, sq_a, ab = _local_means(a, a * a, a * ref.y)
+    mu_ab = mu_a * ref.mu
+    mu_sq = mu_a.square_().addcmul_(ref.mu, ref.mu)  # mu_a^2 + mu_b^2, in place
+    num = (2 * mu_ab + c1).mul_(ab.sub_(mu_ab).mul_(2).add_(c2))  # (2 mu_ab + C1)(2 sigma_ab + C2)
+    den = (mu_sq + c1).mul_(sq_a.add_(ref.sq).sub_(mu_sq).add_(c2))  # (.. + C1)(var_a + var_b + C2)
+    return num.div_(den).mean(dim=(1, 2))
 
 
 def ssim(
@@ -175,11 +235,10 @@ def ssim(
 ) -> torch.Tensor:
     """Per-image Y-channel SSIM (float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches.
 
-    With ``a`` = Y(SR), ``b`` = Y(HR) and E the Gaussian-weighted local mean, the map is computed
-    from the five local moments E[a], E[b], E[a^2], E[b^2], E[ab]; those of ``b`` may be passed in
-    as ``reference`` (:func:`ssim_reference`), computed once per HR image for every model. On the
-    CPU the SR side is one compiled pass per image
-    (:func:`~srbench_eval.metrics.fidelity_kernels.ssim_sum`).
+    :func:`ssim_map_mean` of ``a = Y(sr)`` against the moments of ``b = Y(hr)``, which may be passed
+    in as ``reference`` (:func:`ssim_reference`), computed once per HR image for every model. On
+    the CPU the SR side is one compiled pass per image
+    (:func:`~srbench_eval.metrics.fidelity_compiled.ssim_sums`).
     """
     ref = reference if reference is not None else ssim_reference(hr, crop_border)
     if sr.ndim != 4 or sr.shape[1] not in (1, 3):
@@ -187,24 +246,42 @@ def ssim(
     cropped = _crop(sr, crop_border).shape
     if (cropped[0], *cropped[-2:]) != tuple(ref.y.shape):
         raise ValueError(f"SR Y planes {tuple(cropped[-2:])} do not match the HR ones {tuple(ref.y.shape)}")
+    if takes_compiled_path(sr, ref.y, ref.mu, ref.sq):
+        c1, c2 = (SSIM_K1 * DATA_RANGE) ** 2, (SSIM_K2 * DATA_RANGE) ** 2
+        g, w = gaussian_window().numpy(), _y_weights(sr.shape[1])
+        sums = fidelity_compiled.ssim_sums(sr, crop_border, w, Y_OFFSET, g, (ref.y, ref.mu, ref.sq), c1, c2)
+        return sums / (ref.mu.shape[1] * ref.mu.shape[2])
+    return ssim_map_mean(_crop(rgb_to_y(sr), crop_border)[:, 0], ref)
+
+
+def ssim_matlab(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
+    """Per-image SSIM of MATLAB's built-in ``ssim`` (Image Processing Toolbox) on the Y channel of
+    0..255 ``(N, C, H, W)`` batches (Y as given: pass :func:`luma` planes for other Y rules).
+
+    The SSIM formula of :func:`ssim` with the same 11x11 Gaussian (``2 ceil(3 sigma) + 1`` taps,
+    sigma 1.5) but ``imfilter(.., 'conv', 'replicate')``: every local mean is taken at *every* pixel
+    of the cropped image, borders replicated, and the map's mean is over the whole image.
+    ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2`` with ``L = 255`` (MATLAB's ``L = 1`` on ``double``
+    images in [0, 1]: the same value).
+    """
+    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
+    b = _crop(rgb_to_y(hr), crop_border)[:, 0]
+    pad = SSIM_WINDOW // 2
+    g = gaussian_window().tolist()
+
+    def mean(p: torch.Tensor) -> torch.Tensor:
+        padded = torch.nn.functional.pad(p[:, None], (pad, pad, pad, pad), mode="replicate")[:, 0]
+        return _filter_valid(padded, g)
+
+    mu_a, mu_b = mean(a), mean(b)
+    var_a = mean(a * a) - mu_a * mu_a
+    var_b = mean(b * b) - mu_b * mu_b
+    cov = mean(a * b) - mu_a * mu_b
     c1 = (SSIM_K1 * DATA_RANGE) ** 2
     c2 = (SSIM_K2 * DATA_RANGE) ** 2
-    if takes_compiled_path(sr, ref.y, ref.mu, ref.sq):
-        g = gaussian_window().numpy()
-        y_hr, mu_hr, sq_hr = (_images(t) for t in (ref.y, ref.mu, ref.sq))
-        w = _y_weights(sr.shape[1])
-        sums = [
-            fidelity_kernels.ssim_sum(image, crop_border, w, Y_OFFSET, g, y_hr[k], mu_hr[k], sq_hr[k], c1, c2)
-            for k, image in enumerate(_images(sr))
-        ]
-        return torch.tensor(sums, dtype=torch.float64) / (mu_hr.shape[1] * mu_hr.shape[2])
-    a = _crop(rgb_to_y(sr), crop_border)[:, 0]
-    mu_a, sq_a, ab = _local_means(a, a * a, a * ref.y)
-    mu_ab = mu_a * ref.mu
-    mu_sq = mu_a.square_().addcmul_(ref.mu, ref.mu)  # mu_a^2 + mu_b^2, in place
-    num = (2 * mu_ab + c1).mul_(ab.sub_(mu_ab).mul_(2).add_(c2))  # (2 mu_ab + C1)(2 sigma_ab + C2)
-    den = (mu_sq + c1).mul_(sq_a.add_(ref.sq).sub_(mu_sq).add_(c2))  # (.. + C1)(var_a + var_b + C2)
-    return num.div_(den).mean(dim=(1, 2))
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    den = (mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2)
+    return (num / den).mean(dim=(1, 2))
 
 
 @register
@@ -217,6 +294,9 @@ class PSNR(PerImageMetric):
     decimals: ClassVar[int] = 2
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+        y = self.settings.protocol.y
+        if y != "float":
+            sr, hr = luma(sr, y), luma(hr, y)
         return psnr(sr, hr, self.settings.crop_border)
 
 
@@ -229,12 +309,36 @@ class SSIM(PerImageMetric):
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 4
 
-    def reference(self, hr: torch.Tensor) -> SSIMReference:
-        return ssim_reference(hr, self.settings.crop_border)
+    def reference(self, hr: torch.Tensor) -> SSIMReference | None:
+        protocol = self.settings.protocol
+        if protocol.ssim != "wang":
+            return None
+        y_hr = luma(hr, protocol.y) if protocol.y != "float" else hr
+        return ssim_reference(y_hr, self.settings.crop_border)
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         assert ref is None or isinstance(ref, SSIMReference)
+        protocol = self.settings.protocol
+        if protocol.y != "float":
+            sr, hr = luma(sr, protocol.y), luma(hr, protocol.y)
+        if protocol.ssim == "matlab":
+            return ssim_matlab(sr, hr, self.settings.crop_border)
         return ssim(sr, hr, self.settings.crop_border, ref)
 
 
-__all__ = ["PSNR", "SSIM", "SSIMReference", "gaussian_window", "psnr", "rgb_to_y", "ssim", "ssim_reference"]
+__all__ = [
+    "PSNR",
+    "SSIM",
+    "SSIMReference",
+    "gaussian_window",
+    "luma",
+    "mean_squared_y_error",
+    "psnr",
+    "rgb_to_y",
+    "rgb_to_ycbcr",
+    "ssim",
+    "ssim_map_mean",
+    "ssim_matlab",
+    "ssim_reference",
+    "ycbcr_to_rgb",
+]

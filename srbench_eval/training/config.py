@@ -120,6 +120,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     val: str = DEFAULT_VAL
+    protocol: str = "matlab"  # evaluation protocol of the validation (srbench_eval.protocol)
+    protocol_set: tuple[str, ...] = ()
     val_every: int | None = None
     save_every: int | None = None
     log_every: int = 20

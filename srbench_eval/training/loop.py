@@ -56,6 +56,7 @@ from srbench_eval.data.patches import (
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes import Recipe, TrainSpec, build_discriminator, build_generator, build_losses
+from srbench_eval.protocol import resolve as resolve_protocol
 from srbench_eval.results import environment_provenance, utc_now
 from srbench_eval.training import distributed as dist_utils
 from srbench_eval.training.config import Plan, TrainConfig, resolve
@@ -387,7 +388,8 @@ class Trainer:
         error: SrbenchError | None = None
         if main and val_enabled:
             try:
-                validator = Validator(cfg.val, plan.scale, self.device, mirror=cfg.mirror)
+                protocol = resolve_protocol(cfg.protocol, cfg.protocol_set)
+                validator = Validator(cfg.val, plan.scale, self.device, mirror=cfg.mirror, protocol=protocol)
             except SrbenchError as e:
                 error = SrbenchError(
                     f"validation set: {e} (train with --val DATASET, --val demo or --val none)"

@@ -1,11 +1,12 @@
 """Validation during training, under the evaluation protocol of ``srbench-eval run``.
 
-For every image of the validation set: ``HR = modcrop(HR, s)``, ``LR = uint8(imresize(HR, 1/s))``
-(MATLAB bicubic), ``SR = round(clip(255 * net(LR / 255)))``, then PSNR and SSIM on the Y channel
-with a border of ``s`` pixels cropped (:mod:`srbench_eval.metrics.fidelity`). A grey image is fed
-replicated to RGB and its output averaged back to grey, as in the evaluation loop. The numbers are
-therefore the ones ``run`` reports for the same checkpoint. The bicubic baseline of the same set is
-computed once, so every validation record shows the margin over bicubic.
+The :class:`~srbench_eval.protocol.Protocol` object is the one ``run`` takes (``train --protocol``);
+under the default ``matlab``, for every image of the validation set: ``HR = modcrop(HR, s)``, ``LR =
+uint8(imresize(HR, 1/s))`` (MATLAB bicubic), ``SR = round(clip(255 * net(LR / 255)))``, then PSNR
+and SSIM on the Y channel with the protocol's border crop (:mod:`srbench_eval.metrics.fidelity`). A
+grey image is fed replicated to RGB and its output averaged back to grey, as in the evaluation loop.
+The numbers are therefore the ones ``run`` reports for the same checkpoint. The bicubic baseline of
+the same set is computed once, so every validation record shows the margin over bicubic.
 """
 
 from __future__ import annotations
@@ -14,26 +15,62 @@ import torch
 from torch import nn
 
 from srbench_eval.data.datasets import open_dataset
+from srbench_eval.data.degrade import bicubic_sr, quantise_sr
 from srbench_eval.data.pairs import make_pair
+from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings, get_metric
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import quantised_output
+from srbench_eval.protocol import DEFAULT, Protocol
+
+
+def protocol_output(net: nn.Module, lr: torch.Tensor, protocol: Protocol, accepts_grey: bool) -> torch.Tensor:
+    """``net``'s SR image of ``lr`` (0..255) as the protocol scores it: :func:`quantised_output` under
+    the default; otherwise the bicubic baseline with the protocol's arithmetic, or the network's
+    ``255 * net(lr / 255)`` quantised as the protocol says (``round`` / ``truncate`` / ``none``)."""
+    if protocol.is_default:
+        return quantised_output(net, lr, accepts_grey)
+    if isinstance(net, Bicubic):
+        return bicubic_sr(lr, net.scale, protocol)
+
+    def values(x: torch.Tensor) -> torch.Tensor:
+        return net(x.to(torch.float32))
+
+    x = lr.to(torch.float64) / 255.0
+    grey_in = x.shape[1] == 1 and not accepts_grey
+    out = values(x.expand(-1, 3, -1, -1) if grey_in else x)
+    out = out.mean(dim=1, keepdim=True) if grey_in else out
+    if not torch.isfinite(out).all():
+        raise ValueError("NaN or infinite values in the output")
+    return quantise_sr(out.double() * 255.0, protocol)
 
 
 class Validator:
-    """PSNR / SSIM (Y, border = scale) of a generator on a benchmark, as ``run`` computes them."""
+    """PSNR / SSIM of a generator on a benchmark under ``protocol``, as ``run`` computes them."""
 
     def __init__(
-        self, spec: str, scale: int, device: torch.device, mirror: str | None = None, max_images: int = 0
+        self,
+        spec: str,
+        scale: int,
+        device: torch.device,
+        mirror: str | None = None,
+        max_images: int = 0,
+        protocol: Protocol = DEFAULT,
     ) -> None:
+        if protocol.network_input != "rgb":
+            raise SrbenchError(
+                f"protocol {protocol.label} feeds networks the Y channel; training validation runs "
+                "the RGB generators of the recipes: use --protocol matlab (or another RGB protocol)"
+            )
         dataset = open_dataset(spec, mirror=mirror)
         self.name = dataset.name
         self.scale = scale
         self.device = device
+        self.protocol = protocol
         paths = dataset.images[:max_images] if max_images else dataset.images
-        pairs = [make_pair(path, scale, scale, device) for path in paths]
+        pairs = [make_pair(path, scale, protocol, device) for path in paths]
         self.items = [(pair.lr, pair.hr) for pair in pairs]
-        self.settings = MetricSettings(scale=scale, crop_border=scale, device=device)
+        self.settings = MetricSettings(scale, protocol, device)
         self.bicubic = self.score(Bicubic(scale).to(device), accepts_grey=True)
 
     @torch.no_grad()
@@ -46,7 +83,7 @@ class Validator:
         try:
             for lr, hr in self.items:
                 try:
-                    sr = quantised_output(net, lr, accepts_grey)
+                    sr = protocol_output(net, lr, self.protocol, accepts_grey)
                 except ValueError:
                     return {"psnr": float("nan"), "ssim": float("nan")}
                 for m in metrics.values():

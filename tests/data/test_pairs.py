@@ -14,6 +14,7 @@ from srbench_eval.data.degrade import degrade_bicubic
 from srbench_eval.data.images import write_image
 from srbench_eval.data.pairs import hr_lr_pairs, make_pair, read_ahead
 from srbench_eval.errors import SrbenchError
+from srbench_eval.protocol import DEFAULT
 
 
 def test_results_come_in_input_order_with_bounded_look_ahead() -> None:
@@ -66,7 +67,7 @@ def test_pairs_are_the_protocol_pairs_with_precomputed_extras(tmp_path: Path) ->
         paths.append(tmp_path / f"img{k}.png")
         write_image(paths[-1], rng.integers(0, 256, shape, dtype=np.uint8))
     cpu = torch.device("cpu")
-    pairs = list(hr_lr_pairs(paths[:2], 4, 4, cpu, {"sum": lambda hr: float(hr.sum())}))
+    pairs = list(hr_lr_pairs(paths[:2], 4, DEFAULT, cpu, {"sum": lambda hr: float(hr.sum())}))
     assert [p.path for p in pairs] == paths[:2]
     first = pairs[0]
     assert first.hr.shape == (1, 3, 28, 40) and first.hr.dtype == torch.float32
@@ -75,4 +76,4 @@ def test_pairs_are_the_protocol_pairs_with_precomputed_extras(tmp_path: Path) ->
     assert first.extra == {"sum": float(first.hr.sum())}
     assert pairs[1].hr.shape == (1, 1, 24, 32) and pairs[1].lr.shape == (1, 1, 6, 8)
     with pytest.raises(SrbenchError, match=r"img2.png: 12x12 is too small for x4 with a 4-pixel border"):
-        make_pair(paths[2], 4, 4, cpu)
+        make_pair(paths[2], 4, DEFAULT, cpu)

@@ -14,7 +14,7 @@ from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings, fid, get_metric, metric_names
 from srbench_eval.metrics.fid import FeatureStats, frechet_distance, grid_patches
 
-SETTINGS = MetricSettings(scale=4, crop_border=4)
+SETTINGS = MetricSettings(scale=4)
 
 
 def image_pair(h: int, w: int, c: int = 3, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

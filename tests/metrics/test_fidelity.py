@@ -129,7 +129,7 @@ def test_metric_classes_are_registered_and_accumulate() -> None:
     assert METRICS["psnr"].label == "PSNR" and METRICS["ssim"].label == "SSIM"
     assert PSNR.higher_is_better and SSIM.higher_is_better
     assert (PSNR.decimals, SSIM.decimals) == (2, 4) and PSNR.per_image and SSIM.per_image
-    settings = MetricSettings(scale=2, crop_border=2)
+    settings = MetricSettings(scale=2)
     pairs = [pair((32, 30, 3), seed=s) for s in range(3)]
     metric = PSNR(settings)
     metric.update(batch(pairs[0][0], pairs[1][0]), batch(pairs[0][1], pairs[1][1]))
@@ -209,7 +209,7 @@ def test_ssim_with_a_precomputed_reference_is_the_same() -> None:
     x, y = batch(sr, hr), batch(hr, sr)
     reference = ssim_reference(y, 3)
     assert torch.equal(ssim(x, y, 3, reference), ssim(x, y, 3))
-    metric = SSIM(MetricSettings(scale=3, crop_border=3))
+    metric = SSIM(MetricSettings(scale=3))
     assert torch.equal(metric.update(x, y, metric.reference(y)), ssim(x, y, 3))
     with pytest.raises(ValueError, match="do not match"):
         ssim(x[..., :-1], y[..., :-1], 3, reference)

@@ -11,7 +11,7 @@ from srbench_eval import weights
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings, get_metric, metric_names
 
-SETTINGS = MetricSettings(scale=4, crop_border=4)
+SETTINGS = MetricSettings(scale=4)
 
 
 def image_pair(h: int, w: int, c: int = 3, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

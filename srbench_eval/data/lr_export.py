@@ -1,0 +1,124 @@
+"""Export the LR inputs of a protocol, so a network run elsewhere sees exactly what ``run`` feeds.
+
+For every HR image of a dataset (a registry name or a folder, as ``run --datasets`` takes it):
+``LR = degrade(protocol_hr(HR))`` (:func:`srbench_eval.data.pairs.make_pair`, the same call the
+evaluation loop makes), written as ``OUT/<HR file stem>.png``: RGB or grey as the protocol gives
+them (grey images stay grey unless ``grey = rgb``; the ``y-double`` protocol writes the Y plane).
+
+Protocols whose LR is rounded (``uint8-passes``, ``double-round``) are written as 8-bit PNGs, equal
+to the LR pixel for pixel. Protocols whose LR is not rounded (``double``, ``y-double``: ``lapsrn``,
+``srcnn``) cannot be stored in 8 bits without changing it; they are written as **16-bit** PNGs of
+``round(LR * 65535 / 255)`` (read them as ``x / 65535`` for the LR in [0, 1], or ``x * 255 / 65535``
+in 0..255). That differs from the float LR ``run`` feeds by at most ``0.5 / 65535`` of the range
+(0.002 grey levels) where the LR lies in 0..255, and clips the bicubic kernel's overshoot outside
+it (a few pixels at sharp edges, up to about 6 grey levels on the demo images). ``fmt="npy"``
+writes the LR exactly instead, as ``OUT/<stem>.npy`` float64 arrays of 0..255 values
+(``(h, w)`` or ``(h, w, 3)``).
+
+The files are written into a staging folder next to ``OUT`` and moved into ``OUT`` only when every
+image succeeded, so a failed export leaves no partial set behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from srbench_eval.data.datasets import open_dataset
+from srbench_eval.data.images import write_bytes_atomic, write_image
+from srbench_eval.data.pairs import make_pair
+from srbench_eval.errors import SrbenchError
+from srbench_eval.protocol import Protocol
+
+
+@dataclass(frozen=True)
+class Export:
+    """What :func:`export_lr` wrote."""
+
+    dataset: str
+    files: tuple[Path, ...]
+    bits: int  # 8, 16 for an unrounded LR as PNG, 64 for float64 .npy
+
+
+def lr_image(lr: torch.Tensor, protocol: Protocol) -> np.ndarray:
+    """The ``(1, C, h, w)`` LR tensor of a pair as an ``(h, w)`` or ``(h, w, 3)`` array: ``uint8`` when
+    the protocol rounds its LR, else ``uint16`` holding ``round(LR * 65535 / 255)``."""
+    planes = lr[0].detach().cpu().to(torch.float64)
+    if protocol.lr_rounded:
+        arr = planes.numpy().astype(np.uint8)
+    else:
+        arr = np.clip(np.floor(planes.numpy() * (65535.0 / 255.0) + 0.5), 0, 65535).astype(np.uint16)
+    return arr[0] if arr.shape[0] == 1 else np.ascontiguousarray(arr.transpose(1, 2, 0))
+
+
+def _write(path: Path, img: np.ndarray) -> None:
+    if img.dtype == np.uint8:
+        write_image(path, img)
+        return
+    bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR) if img.ndim == 3 else img
+    ok, buf = cv2.imencode(".png", bgr)
+    if not ok:
+        raise SrbenchError(f"{path}: cannot encode a 16-bit PNG")
+    write_bytes_atomic(path, buf.tobytes())
+
+
+def _write_npy(path: Path, lr: torch.Tensor) -> None:
+    arr = lr[0].detach().cpu().to(torch.float64).numpy()
+    arr = arr[0] if arr.shape[0] == 1 else np.ascontiguousarray(arr.transpose(1, 2, 0))
+    with tempfile.TemporaryFile() as buf:
+        np.save(buf, arr)
+        buf.seek(0)
+        write_bytes_atomic(path, buf.read())
+
+
+def export_lr(
+    spec: str,
+    scale: int,
+    protocol: Protocol,
+    out: Path,
+    *,
+    mirror: str | None = None,
+    strict: bool = False,
+    fmt: str = "png",
+) -> Export:
+    """Write the LR input of every HR image of dataset ``spec`` under ``protocol`` to ``out``
+    (``fmt``: ``png``, or ``npy`` for exact float64 arrays)."""
+    if fmt not in ("png", "npy"):
+        raise SrbenchError(f"format '{fmt}': use png or npy")
+    if scale < 1 or scale > 16:
+        raise SrbenchError(f"scale {scale} does not fit: use an integer from 2 to 8")
+    dataset = open_dataset(spec, mirror=mirror, strict=strict)
+    stems = dataset.names()
+    dupes = sorted({s for s in stems if stems.count(s) > 1})
+    if dupes:
+        raise SrbenchError(f"{spec}: two HR files share the name '{dupes[0]}'; their LR files would collide")
+    if out.exists() and not out.is_dir():
+        raise SrbenchError(f"{out}: exists and is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    cpu = torch.device("cpu")
+    try:
+        for path, stem in zip(dataset.images, stems, strict=True):
+            pair = make_pair(path, scale, protocol, cpu)
+            if fmt == "npy":
+                _write_npy(staging / f"{stem}.npy", pair.lr)
+            else:
+                _write(staging / f"{stem}.png", lr_image(pair.lr, protocol))
+        out.mkdir(exist_ok=True)
+        files = []
+        for stem in stems:
+            os.replace(staging / f"{stem}.{fmt}", out / f"{stem}.{fmt}")
+            files.append(out / f"{stem}.{fmt}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Export(dataset.name, tuple(files), 64 if fmt == "npy" else 8 if protocol.lr_rounded else 16)
+
+
+__all__ = ["Export", "export_lr", "lr_image"]

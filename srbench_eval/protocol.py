@@ -1,0 +1,294 @@
+"""The evaluation protocol: every convention that moves a published SR number, as one record.
+
+The SR literature's "standard protocol" is a handful of variants (``../shared/oracles/README.md``
+has the table and the authors' own outputs that pin each one). A :class:`Protocol` names the
+choices that differ; the profiles below are the named combinations, as data, in one place:
+
+=================  ==============  ========  =======  =====  ======  =====  =======
+profile            degradation     border    Y        grey   SSIM    SR     network
+=================  ==============  ========  =======  =====  ======  =====  =======
+``matlab``         uint8-passes    symmetric float    y      wang    round  rgb
+``matlab-legacy``  uint8-passes    clamp     float    y      wang    round  rgb
+``matlab-double``  double-round    symmetric float    y      wang    round  rgb
+``selfexsr``       uint8-passes    clamp     rounded  y      wang    round  rgb
+``srcnn``          y-double        symmetric rounded  y      wang    round  y
+``lapsrn``         double          symmetric float    rgb    matlab  round  y
+``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb  (half-even)
+=================  ==============  ========  =======  =====  ======  =====  =======
+
+Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
+:mod:`srbench_eval.data.degrade`):
+
+* ``uint8-passes``: of the uint8 image, rounded after each 1-D pass (MATLAB on ``uint8``);
+* ``double-round``: of the image in double, rounded once at the end (``uint8(imresize(im2double))``);
+* ``double``: in double, never rounded (LapSRN's test code);
+* ``y-double``: ``Y = rgb2ycbcr(uint8 HR)`` (rounded, uint8) first; the HR *and* LR are that Y plane,
+  resized in double, LR never rounded (SRCNN, FSRCNN, VDSR, IDN).
+
+``border``: taps outside the image mirrored (``symmetric``, MATLAB since R2007) or clamped to the edge
+sample (``clamp``, the older ``imresize`` that made RCAN's LRBI and SelfExSR's LR images).
+``y``: ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255`` in float64 (``float``), rounded half away
+from zero (``rounded``, MATLAB ``rgb2ycbcr`` of a ``uint8`` image), or BasicSR's ``bgr2ycbcr`` of
+float32 ``img / 255`` (``float32``). ``grey``: a 1-channel image is its own Y (``y``) or is replicated
+to RGB first (``rgb``: ``Y = 16 + 219 g / 255``, RCAN/MSRN's test data, ``cv2.imread``).
+``ssim``: Wang et al.'s ``ssim_index.m`` (``wang``: 11x11 Gaussian, 'valid' map) or MATLAB's
+built-in ``ssim`` (``matlab``: the same window over the full image with replicated borders).
+``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN) or kept in
+float (``none``). ``rounding``: how the LR (``double-round``) and SR images are rounded: half away
+from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
+``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed
+on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a multiple of the scale.
+``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
+(:meth:`Protocol.model_input`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import torch
+
+from srbench_eval.errors import SrbenchError, unknown_name
+
+Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
+Border = Literal["symmetric", "clamp"]
+YChannel = Literal["float", "rounded", "float32"]
+Grey = Literal["y", "rgb"]
+SSIMVariant = Literal["wang", "matlab"]
+Quantisation = Literal["round", "truncate", "none"]
+Rounding = Literal["half-away", "half-even"]
+NetworkInput = Literal["rgb", "y"]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One evaluation convention (see the module docstring for every field's values)."""
+
+    name: str = "matlab"
+    degradation: Degradation = "uint8-passes"
+    border: Border = "symmetric"
+    y: YChannel = "float"
+    grey: Grey = "y"
+    ssim: SSIMVariant = "wang"
+    sr_quantisation: Quantisation = "round"
+    rounding: Rounding = "half-away"
+    crop_border: int | None = None
+    modcrop: bool = True
+    network_input: NetworkInput = "rgb"
+    reproduces: str = field(default="", compare=False)
+    overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
+
+    @property
+    def label(self) -> str:
+        """``matlab`` or ``matlab[crop_border=0]``: the profile and its overrides."""
+        return self.name + (f"[{','.join(self.overrides)}]" if self.overrides else "")
+
+    def crop(self, scale: int) -> int:
+        """Pixels removed on each side before scoring."""
+        return scale if self.crop_border is None else self.crop_border
+
+    @property
+    def lr_rounded(self) -> bool:
+        """Whether the LR image holds integers (it can be saved as an 8-bit file exactly)."""
+        return self.degradation in ("uint8-passes", "double-round")
+
+    @property
+    def y_only(self) -> bool:
+        """Whether HR, LR and SR are the Y plane alone (``y-double``)."""
+        return self.degradation == "y-double"
+
+    @property
+    def is_default(self) -> bool:
+        return self.fields() == DEFAULT.fields()
+
+    def fields(self) -> dict[str, object]:
+        """The conventions (everything but the name, description and overrides)."""
+        return {f: getattr(self, f) for f in FIELDS}
+
+    def to_json(self) -> dict[str, object]:
+        """Everything a ``summary.json`` needs to say which protocol made its numbers."""
+        return {"name": self.name, "label": self.label, **self.fields(), "overrides": list(self.overrides)}
+
+    def describe(self, scale: int | None = None) -> str:
+        """One line for table footnotes: the label and the conventions."""
+        crop: object = self.crop_border if self.crop_border is not None else "scale"
+        if scale is not None:
+            crop = self.crop(scale)
+        return (
+            f"protocol {self.label}: LR {self.degradation} ({self.border} borders), Y {self.y}, "
+            f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
+        )
+
+    def model_input(self, lr: torch.Tensor, *, scale: int = 1, pre_upsampled: bool = False) -> torch.Tensor:
+        """What a network of this protocol sees, float64 in [0, 1], from the LR image of
+        :func:`~srbench_eval.data.pairs.make_pair` (``(N, C, h, w)``, 0..255 values, maybe unrounded):
+        ``lr / 255`` for ``network_input = rgb``; for ``y`` the Y channel, ``Y(lr) / 255`` (the LR
+        plane itself under ``y-double``). ``pre_upsampled`` networks (SRCNN, VDSR) get
+        ``imresize(x, scale)`` in double, unrounded, as their authors' code fed them."""
+        from srbench_eval.data.degrade import imresize
+        from srbench_eval.metrics.fidelity import luma
+
+        x = lr.to(torch.float64)
+        if self.network_input == "y" and x.shape[1] == 3:
+            x = luma(x, "float")
+        x = x / 255.0
+        return imresize(x, float(scale)) if pre_upsampled else x
+
+    def model_output(self, out: torch.Tensor, lr: torch.Tensor, scale: int) -> torch.Tensor:
+        """The SR image the protocol scores, 0..255 (quantised by ``sr_quantisation``), from a network's
+        output ``out`` in [0, 1] for the input :meth:`model_input` built from ``lr``.
+
+        RGB networks: ``255 out``. Y networks: under ``y-double`` the HR is the Y plane, so ``255 out``;
+        against RGB HR images (``lapsrn``) the colour comes back the way LapSRN's ``SR_LapSRN.m`` did
+        it: ``ycbcr = imresize(rgb2ycbcr(LR), scale)`` in double, its Y replaced by the network's,
+        ``ycbcr2rgb`` (:func:`~srbench_eval.metrics.fidelity.ycbcr_to_rgb`), then quantised."""
+        from srbench_eval.data.degrade import imresize, quantise_sr
+        from srbench_eval.metrics.fidelity import rgb_to_ycbcr, ycbcr_to_rgb
+
+        values = out.to(torch.float64) * 255.0
+        if self.network_input == "y" and lr.shape[1] == 3:
+            ycbcr = imresize(rgb_to_ycbcr(lr.to(torch.float64)), float(scale))
+            if ycbcr.shape[-2:] != values.shape[-2:]:
+                raise ValueError(f"the network returned {tuple(values.shape)}, expected {tuple(ycbcr.shape)}")
+            values = ycbcr_to_rgb(torch.cat([values[:, :1], ycbcr[:, 1:]], dim=1))
+        return quantise_sr(values, self)
+
+
+FIELDS: tuple[str, ...] = (
+    "degradation",
+    "border",
+    "y",
+    "grey",
+    "ssim",
+    "sr_quantisation",
+    "rounding",
+    "crop_border",
+    "modcrop",
+    "network_input",
+)
+
+PROFILES: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        Protocol(
+            "matlab",
+            reproduces="EDSR/RCAN/RDN/MSRN Evaluate_PSNR_SSIM.m and EDSR's benchmark LR x2-x4 (the default)",
+        ),
+        Protocol(
+            "matlab-legacy",
+            border="clamp",
+            reproduces="RCAN/RDN LRBI test data (older MATLAB imresize, clamped borders)",
+        ),
+        Protocol(
+            "matlab-double",
+            degradation="double-round",
+            reproduces="EDSR benchmark X8 LR, ESRGAN/BasicSR LRbicx4 (double, rounded once)",
+        ),
+        Protocol(
+            "selfexsr",
+            border="clamp",
+            y="rounded",
+            reproduces="SelfExSR/A+/LapSRN compute_difference.m (clamped uint8 LR, rounded Y, ssim_index)",
+        ),
+        Protocol(
+            "srcnn",
+            degradation="y-double",
+            y="rounded",
+            network_input="y",
+            reproduces="SRCNN/FSRCNN/VDSR/IDN test code (Y-only double pipeline; "
+            "bicubic x4 28.42/26.00/25.96/23.14)",
+        ),
+        Protocol(
+            "lapsrn",
+            degradation="double",
+            grey="rgb",
+            ssim="matlab",
+            network_input="y",
+            reproduces="LapSRN test_LapSRN.m (unrounded LR, grey as RGB, MATLAB's built-in ssim)",
+        ),
+        Protocol(
+            "basicsr",
+            degradation="double-round",
+            y="float32",
+            grey="rgb",
+            rounding="half-even",
+            reproduces="BasicSR/ESRGAN Python pipeline (imresize rounded once, float32 bgr2ycbcr, "
+            "grey read as RGB)",
+        ),
+    )
+}
+DEFAULT = PROFILES["matlab"]
+
+_CHOICES: dict[str, tuple[object, ...]] = {
+    "degradation": get_args(Degradation),
+    "border": get_args(Border),
+    "y": get_args(YChannel),
+    "grey": get_args(Grey),
+    "ssim": get_args(SSIMVariant),
+    "sr_quantisation": get_args(Quantisation),
+    "rounding": get_args(Rounding),
+    "network_input": get_args(NetworkInput),
+}
+
+
+def choices(name: str) -> str:
+    """The values a field takes, for help texts."""
+    if name == "crop_border":
+        return "an integer >= 0, or 'scale'"
+    if name == "modcrop":
+        return "true, false"
+    return ", ".join(str(c) for c in _CHOICES[name])
+
+
+def _parse(name: str, raw: str) -> object:
+    if name == "crop_border":
+        if raw in ("scale", "none", "None"):
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise SrbenchError(f"--protocol-set crop_border={raw}: use an integer >= 0 or 'scale'")
+        return value
+    if name == "modcrop":
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise SrbenchError(f"--protocol-set modcrop={raw}: use true or false")
+        return raw.lower() in ("true", "1")
+    if raw not in _CHOICES[name]:
+        raise unknown_name(f"value of protocol field {name}", raw, [str(c) for c in _CHOICES[name]])
+    return raw
+
+
+def resolve(name: str | None = None, sets: Iterable[str] = ()) -> Protocol:
+    """The profile ``name`` (``None``: the default) with ``FIELD=VALUE`` overrides applied, checked;
+    an unknown profile, field or value is a one-line error suggesting the closest name."""
+    name = name or DEFAULT.name
+    if name not in PROFILES:
+        raise unknown_name("protocol", name, PROFILES)
+    protocol = PROFILES[name]
+    applied: list[str] = []
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
+            raise SrbenchError(f"--protocol-set '{item}': use FIELD=VALUE, e.g. crop_border=0")
+        if key not in FIELDS:
+            raise unknown_name("protocol field", key, FIELDS)
+        protocol = dataclasses.replace(protocol, **{key: _parse(key, raw)})
+        applied.append(f"{key}={raw}")
+    return dataclasses.replace(protocol, overrides=tuple(applied)) if applied else protocol
+
+
+def from_json(data: Mapping[str, object] | None) -> Protocol:
+    """The protocol a ``summary.json`` or baseline recorded; the default when it recorded none
+    (runs made before protocols were named)."""
+    if not data:
+        return DEFAULT
+    return resolve(str(data.get("name", DEFAULT.name)), [str(s) for s in data.get("overrides", ())])  # type: ignore[union-attr]
+
+
+__all__ = ["DEFAULT", "FIELDS", "PROFILES", "Protocol", "choices", "from_json", "resolve"]
