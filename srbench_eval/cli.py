@@ -12,6 +12,7 @@ import sys
 import click
 
 from srbench_eval import __version__
+from srbench_eval.commands.compare import compare
 from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
 from srbench_eval.commands.models import models
@@ -29,6 +30,7 @@ def cli(debug: bool) -> None:
 
 for command in (run, table, check, datasets, weights, models, train):
     cli.add_command(command)
+cli.add_command(compare)
 
 
 def main(argv: list[str] | None = None) -> int:

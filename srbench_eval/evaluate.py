@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from srbench_eval import weights
+from srbench_eval import stats, weights
 from srbench_eval.data.datasets import Dataset, open_dataset
 from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
@@ -295,7 +295,9 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             }
             for cls in metric_classes
         }
-        summary = Summary(entries, metric_info, provenance, config.to_json())
+        per_image = {name: bool(info["per_image"]) for name, info in metric_info.items()}
+        statistics = stats.statistics_json(stats.describe(rows, per_image))
+        summary = Summary(entries, metric_info, provenance, config.to_json(), statistics)
         table = build_table([summary])
         write_text_atomic(staging / "results.csv", csv_text(rows))
         write_text_atomic(staging / "summary.json", summary.to_json())

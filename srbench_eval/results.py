@@ -70,6 +70,7 @@ class Summary:
     metrics: dict[str, dict[str, Any]]
     provenance: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    statistics: dict[str, Any] = field(default_factory=dict)  # see srbench_eval.stats.statistics_json
 
     def to_json(self) -> str:
         doc = {
@@ -79,6 +80,8 @@ class Summary:
             "results": [_entry_to_json(e) for e in self.entries],
             "provenance": self.provenance,
         }
+        if self.statistics:
+            doc["statistics"] = self.statistics
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -86,7 +89,13 @@ class Summary:
         try:
             doc = json.loads(text)
             entries = [_entry_from_json(e) for e in doc["results"]]
-            return cls(entries, doc["metrics"], doc.get("provenance", {}), doc.get("config", {}))
+            return cls(
+                entries,
+                doc["metrics"],
+                doc.get("provenance", {}),
+                doc.get("config", {}),
+                doc.get("statistics", {}),
+            )
         except (ValueError, KeyError, TypeError) as e:
             raise SrbenchError(f"{source}: not a srbench-eval summary ({e})") from None
 
