@@ -112,13 +112,30 @@ def run(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
 )
-def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+@click.option("--layout", default="blocks", show_default=True, help="blocks, paper, sweep or ablation.")
+@click.option("--rename", multiple=True, metavar="OLD=NEW", help="Rename a model column (repeatable).")
+@click.option("--order", default="", help="Comma list of models (after --rename) in the order to show.")
+@click.option("--metrics", default="", help="Comma list of metrics to show, in this order [default: all].")
+@click.option("--reference", default=None, help="Mark values not significantly different from this model.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Level for --reference.")
+def table(
+    run_dirs: tuple[Path, ...],
+    fmt: str,
+    out: Path | None,
+    layout: str,
+    rename: tuple[str, ...],
+    order: str,
+    metrics: str,
+    reference: str | None,
+    alpha: float,
+) -> None:
     """Rebuild the comparison table from one or more finished runs (later runs win on duplicates)."""
-    from srbench_eval.report import build_table, to_latex, to_markdown
-    from srbench_eval.results import load_summary, write_text_atomic
+    from srbench_eval.layouts import TableOptions, table_text
+    from srbench_eval.results import write_text_atomic
+    from srbench_eval.runs import load_runs
 
-    t = build_table([load_summary(d) for d in run_dirs])
-    text = to_markdown(t) if fmt == "md" else to_latex(t)
+    options = TableOptions(layout, fmt, rename, _split(order), _split(metrics), reference, alpha)
+    text = table_text(load_runs(run_dirs), options)
     if out:
         write_text_atomic(out, text)
     else:
