@@ -63,7 +63,11 @@ def test_paired_difference_against_scipy_wilcoxon_and_independent_bootstrap() ->
 
 
 def test_small_sets_are_not_significant_and_identical_models_give_p_one() -> None:
-    five = [ImageValue(m, "set5", 4, f"im{i}", "psnr", 30.0 + i + (0.02 if m == "a" else 0.0)) for m in "ab" for i in range(5)]
+    five = [
+        ImageValue(m, "set5", 4, f"im{i}", "psnr", 30.0 + i + (0.02 if m == "a" else 0.0))
+        for m in "ab"
+        for i in range(5)
+    ]
     (c,) = stats.paired(five, "b")
     # 5 images all 0.02 dB better: Wilcoxon's exact two-sided p cannot go below 2/2^5
     assert c.p_wilcoxon == pytest.approx(0.0625) and not c.significant(0.05)
@@ -85,7 +89,9 @@ def _write_run(folder: Path, rows: list[ImageValue]) -> Path:
     means = {}
     for r in rows:
         means.setdefault((r.model, r.dataset, r.metric), []).append(r.value)
-    entries = [SummaryEntry(m, d, 4, metric, statistics.fmean(v), len(v)) for (m, d, metric), v in means.items()]
+    entries = [
+        SummaryEntry(m, d, 4, metric, statistics.fmean(v), len(v)) for (m, d, metric), v in means.items()
+    ]
     folder.mkdir(parents=True)
     write_text_atomic(folder / "results.csv", csv_text(rows))
     write_text_atomic(folder / "summary.json", Summary(entries, {"psnr": info}).to_json())
