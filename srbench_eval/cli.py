@@ -15,6 +15,7 @@ from srbench_eval import __version__
 from srbench_eval.commands.compare import compare
 from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
+from srbench_eval.commands.figures import figures
 from srbench_eval.commands.models import models
 from srbench_eval.commands.train import train
 from srbench_eval.commands.weights import weights
@@ -31,6 +32,7 @@ def cli(debug: bool) -> None:
 for command in (run, table, check, datasets, weights, models, train):
     cli.add_command(command)
 cli.add_command(compare)
+cli.add_command(figures)
 
 
 def main(argv: list[str] | None = None) -> int:
