@@ -17,6 +17,7 @@ from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
 from srbench_eval.commands.figures import figures
 from srbench_eval.commands.models import models
+from srbench_eval.commands.report import report
 from srbench_eval.commands.train import train
 from srbench_eval.commands.weights import weights
 from srbench_eval.errors import SrbenchError
@@ -33,6 +34,7 @@ for command in (run, table, check, datasets, weights, models, train):
     cli.add_command(command)
 cli.add_command(compare)
 cli.add_command(figures)
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> int:
