@@ -21,7 +21,7 @@ def _split(value: str) -> tuple[str, ...]:
     help="Comma list: bicubic, recipe names (their trained checkpoints), LABEL=folder of SR images, "
     "or LABEL=checkpoint.pt.",
 )
-@click.option("--scale", type=int, default=4, show_default=True, help="Upscaling factor.")
+@click.option("--scale", default="4", show_default=True, help="Upscaling factor, or a comma list (2,3,4).")
 @click.option(
     "--datasets",
     default="set5,set14,bsd100,urban100",
@@ -68,7 +68,7 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
-    scale: int,
+    scale: str,
     datasets: str,
     metrics: str,
     crop_border: int | None,
@@ -84,11 +84,13 @@ def run(
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
     from srbench_eval.evaluate import RunConfig, default_out_dir, run_evaluation
+    from srbench_eval.multiscale import parse_scales, run_scales
     from srbench_eval.report import build_table, to_markdown
 
+    scales = parse_scales(scale)
     config = RunConfig(
         models=_split(models),
-        scale=scale,
+        scale=scales[0],
         datasets=_split(datasets),
         metrics=_split(metrics),
         crop_border=crop_border,
@@ -101,7 +103,11 @@ def run(
         metric_options=metric_options,
     )
     out = out or default_out_dir()
-    summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
+    progress = not quiet and sys.stderr.isatty()
+    if len(scales) > 1:
+        summary = run_scales(config, scales, out, progress)
+    else:
+        summary = run_evaluation(config, out, progress=progress)
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
 
@@ -167,9 +173,10 @@ def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str,
         summary = load_summary(run_dir)
     else:
         r = base.run
+        scales = [int(s) for s in r["scale"]] if isinstance(r["scale"], list) else [int(r["scale"])]
         config = RunConfig(
             models=tuple(r["models"]),
-            scale=int(r["scale"]),
+            scale=scales[0],
             datasets=tuple(r["datasets"]),
             metrics=tuple(r["metrics"]),
             crop_border=r.get("crop_border"),
@@ -180,7 +187,12 @@ def check(baseline: Path, run_dir: Path | None, mirror: str | None, device: str,
             metric_options=tuple(r.get("metric_options", ())),
         )
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
-            summary = run_evaluation(config, Path(tmp) / "run", progress=False)
+            if len(scales) > 1:
+                from srbench_eval.multiscale import run_scales
+
+                summary = run_scales(config, scales, Path(tmp) / "run", progress=False)
+            else:
+                summary = run_evaluation(config, Path(tmp) / "run", progress=False)
     comparisons = compare(base, summary)
     click.echo(format_comparisons(comparisons))
     bad = [c for c in comparisons if c.status != "ok"]
