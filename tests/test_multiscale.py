@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from pathlib import Path
 
 import pytest
 
+from srbench_eval import stats
 from srbench_eval.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +38,11 @@ def test_multi_scale_run_matches_the_single_scale_baselines(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["scale"] == [2, 4]
     assert {e["scale"] for e in summary["statistics"]["entries"]} == {2, 4}
+    assert summary["statistics"]["bootstrap"]["seed"] == stats.SEED
+    for e in summary["statistics"]["entries"]:  # std and interval of the per-image values of results.csv
+        vals = [float(r["value"]) for r in rows if (r["scale"], r["metric"]) == (str(e["scale"]), e["metric"])]
+        assert e["n"] == 5 and e["std"] == pytest.approx(statistics.stdev(vals), rel=1e-12)
+        assert e["ci_low"] < statistics.fmean(vals) < e["ci_high"]
     assert set(summary["provenance"]["per_scale"]) == {"x2", "x4"}
     for s in (2, 4):  # each scale is a complete run, equal to the committed single-scale baseline
         assert (
