@@ -341,6 +341,21 @@ def hr_image(runs: Sequence[FinishedRun], dataset: str, image: str, scale: int) 
     return None
 
 
+def bicubic_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
+    """The bicubic baseline's SR image: ``imresize(uint8(imresize(HR, 1/scale)), scale)`` (MATLAB, uint8),
+    the same as the ``bicubic`` model of a run, for runs that did not include it."""
+    import torch
+
+    from srbench_eval.data.degrade import degrade_bicubic, imresize_uint8
+
+    lr = degrade_bicubic(hr, scale)
+    t = torch.from_numpy(lr).to(torch.float64)
+    t = t[None] if lr.ndim == 2 else t.permute(2, 0, 1)
+    up = imresize_uint8(t, scale)
+    up = up[0] if lr.ndim == 2 else up.permute(1, 2, 0)
+    return np.ascontiguousarray(up.numpy().astype(np.uint8))
+
+
 @dataclass(frozen=True)
 class Panels:
     """The images of one dataset image side by side: HR (when found locally) then every model."""
@@ -396,6 +411,9 @@ def sr_panels(
     hr = hr_image(runs, dataset, image, scale)
     missing = ""
     if hr is not None and hr.shape[:2] == imgs[0].shape[:2]:
+        if "bicubic" not in labels:
+            labels.insert(0, "bicubic")
+            imgs.insert(0, bicubic_from_hr(hr, scale))
         labels.insert(0, "HR")
         imgs.insert(0, hr)
     else:

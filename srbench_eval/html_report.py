@@ -15,7 +15,7 @@ import base64
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from srbench_eval import figures, stats
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.layouts import TableOptions, paper_grid, ranked_table
+from srbench_eval.layouts import TableOptions, paper_grid, parse_rename, ranked_table
 from srbench_eval.report import Cell, Table
 from srbench_eval.results import utc_now, write_text_atomic
 from srbench_eval.runs import FinishedRun, all_values
@@ -185,18 +185,22 @@ def _jinja_env():
 
 def render_report(runs: Sequence[FinishedRun], options: ReportOptions) -> str:
     """The HTML page of ``runs`` (a pure function of what the runs wrote, plus the local HR images)."""
-    table, summaries = ranked_table(runs, options.table)
-    grid = paper_grid(table, summaries)
-    info: dict[str, dict] = {}
-    for s in summaries:
-        info.update(s.metrics)
-    values = all_values(runs)
+    table, summaries = ranked_table(runs, replace(options.table, reference=None))
+    rename = parse_rename(options.table.rename)
+    values = [replace(v, model=rename.get(v.model, v.model)) for v in all_values(runs)]
     models = list(table.models)
     reference = options.reference
     if reference is None and values:
         reference = "bicubic" if "bicubic" in models else models[0]
     elif reference is not None and reference not in models:
         raise unknown_name("reference model", reference, models)
+    if values and reference is not None:  # the tables mark ns against the same reference
+        marked = replace(options.table, reference=reference, alpha=options.alpha)
+        table, summaries = ranked_table(runs, marked)
+    grid = paper_grid(table, summaries)
+    info: dict[str, dict] = {}
+    for s in summaries:
+        info.update(s.metrics)
     comparisons, set_level = (
         _comparisons(values, reference, info, options.alpha) if values and reference else ([], [])
     )

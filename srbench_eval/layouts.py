@@ -60,6 +60,9 @@ def select(
         if old not in models:
             raise unknown_name("model in --rename", old, models)
     names = [rename.get(m, m) for m in models]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise SrbenchError(f"--rename: two models would both be called '{twice}'")
     for m in order:
         if m not in names:
             raise unknown_name("model in --order", m, names)

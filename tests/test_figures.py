@@ -10,7 +10,7 @@ import pytest
 
 from srbench_eval import figures
 from srbench_eval.cli import main
-from srbench_eval.data.images import write_image
+from srbench_eval.data.images import read_image, write_image
 from srbench_eval.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
 from srbench_eval.runs import load_run
 from srbench_eval.training.logs import TrainLog
@@ -149,3 +149,22 @@ def test_figures_command_reports_missing_inputs_and_bad_crops(
         assert err.count("\n") == 1 and msg in err
     assert main(["figures", str(with_sr), "--out", str(tmp_path / "g"), "--crop", "0,0,8,8"]) == 0
     assert (tmp_path / "g" / "crops.png").is_file()
+
+
+def test_hr_and_bicubic_panes_equal_what_the_run_scored(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    args = ["run", "--quiet", "--models", "bicubic", "--datasets", "demo", "--save-sr", "--out", str(out)]
+    assert main(args) == 0
+    run = load_run(out)
+    for image in ("astronaut", "camera"):
+        hr = figures.hr_image([run], "demo", image, 4)
+        saved = read_image(run.sr_image("bicubic", "demo", image, 4))
+        assert hr is not None and hr.shape == saved.shape
+        np.testing.assert_array_equal(figures.bicubic_from_hr(hr, 4), saved)
+    # a run without the bicubic model still shows it, computed from HR
+    (out / "sr" / "bicubic").rename(out / "sr" / "copy")
+    rows = (out / "results.csv").read_text().replace("\nbicubic,", "\ncopy,")
+    (out / "results.csv").write_text(rows)
+    panels = figures.sr_panels([load_run(out)], "demo", "camera")
+    assert panels.labels == ("HR", "bicubic", "copy") and panels.missing == ""
+    np.testing.assert_array_equal(panels.images[1], panels.images[2])

@@ -149,3 +149,8 @@ def test_reference_marks_differences_that_are_not_significant(tmp_path: Path) ->
     assert "30.85<sup>ns</sup>" in md  # noise: +0.00 dB, not significant
     assert "not significantly different from ref at α = 0.05" in md
     assert "$^{\\mathrm{ns}}$" in table_text([run], TableOptions(reference="ref", fmt="latex"))
+
+
+def test_rename_to_an_existing_name_is_refused(sweep_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["table", str(sweep_run), "--rename", "bicubic=esrgan-dp[dp.mu=2]"]) == 2
+    assert "two models would both be called 'esrgan-dp[dp.mu=2]'" in capsys.readouterr().err

@@ -40,7 +40,9 @@ def test_multi_scale_run_matches_the_single_scale_baselines(
     assert {e["scale"] for e in summary["statistics"]["entries"]} == {2, 4}
     assert summary["statistics"]["bootstrap"]["seed"] == stats.SEED
     for e in summary["statistics"]["entries"]:  # std and interval of the per-image values of results.csv
-        vals = [float(r["value"]) for r in rows if (r["scale"], r["metric"]) == (str(e["scale"]), e["metric"])]
+        vals = [
+            float(r["value"]) for r in rows if (r["scale"], r["metric"]) == (str(e["scale"]), e["metric"])
+        ]
         assert e["n"] == 5 and e["std"] == pytest.approx(statistics.stdev(vals), rel=1e-12)
         assert e["ci_low"] < statistics.fmean(vals) < e["ci_high"]
     assert set(summary["provenance"]["per_scale"]) == {"x2", "x4"}
