@@ -62,8 +62,18 @@ def _p(v: float | None) -> str:
     return "–" if v is None else f"{v:.3g}" if v >= 0.001 else f"{v:.1e}"
 
 
-def to_markdown(comparisons: Sequence[stats.Comparison], info: dict[str, dict], alpha: float) -> str:
+def dataset_titles(runs: Sequence[FinishedRun]) -> dict[str, str]:
+    return {k: v.get("title", k) for r in runs for k, v in r.summary.provenance.get("datasets", {}).items()}
+
+
+def to_markdown(
+    comparisons: Sequence[stats.Comparison],
+    info: dict[str, dict],
+    alpha: float,
+    titles: dict[str, str] | None = None,
+) -> str:
     """One row per dataset x metric x model: Δ, its interval, both p-values and the verdict."""
+    titles = titles or {}
     rows, notes = [], []
     for c in comparisons:
         meta = info.get(c.metric, {"label": c.metric, "decimals": 4, "higher_is_better": True})
@@ -81,7 +91,7 @@ def to_markdown(comparisons: Sequence[stats.Comparison], info: dict[str, dict], 
             better = " (better)" if up == bool(meta.get("higher_is_better", True)) else " (worse)"
         rows.append(
             [
-                f"{c.dataset} ×{c.scale}",
+                f"{titles.get(c.dataset, c.dataset)} ×{c.scale}",
                 meta["label"],
                 c.model,
                 c.n,

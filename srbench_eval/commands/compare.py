@@ -32,7 +32,7 @@ def compare(
     wanted = tuple(m.strip() for m in metrics.split(",") if m.strip())
     comparisons = cmp.compare_runs(runs, reference, wanted)
     text = (
-        cmp.to_markdown(comparisons, cmp.metric_info(runs), alpha)
+        cmp.to_markdown(comparisons, cmp.metric_info(runs), alpha, cmp.dataset_titles(runs))
         if fmt == "md"
         else cmp.to_json(comparisons, alpha)
     )
