@@ -228,13 +228,14 @@ def sweep_grid(table: Table, summaries: Sequence[Summary]) -> Grid:
             "--layout sweep: no model of these runs was trained with recipe overrides "
             "(checkpoints of `srbench-eval train --set KEY=VALUE` record them); use --layout paper"
         )
-    bases = {name for name, _ in found.values()}
+    bases = {re.sub(r"\[[^\]]*\]", "", m) for m in table.models}
 
     def prefix_of(model: str) -> tuple[str, ...]:
-        name, ov = found[model]
+        _, ov = found[model]
         recipe = _recipe(summaries, model)
         values = tuple(ov.get(k) or _recipe_value(recipe, k) or "–" for k in varying)
-        return ((model if not ov else name),) + values if len(bases) > 1 else values
+        # the model's own name without the bracketed overrides the other columns show
+        return (re.sub(r"\[[^\]]*\]", "", model),) + values if len(bases) > 1 else values
 
     def sort(row: GridRow) -> tuple:
         has = bool(found[row.model][1])
