@@ -222,7 +222,25 @@ def _is_number(v: Any) -> bool:
         return False
 
 
-_NOT_TERMS = {"step", "kind", "lr", "loss", "it_per_s", "d_loss", "dataset"}
+_NOT_TERMS = {"step", "kind", "lr", "loss", "it_per_s", "img_per_s", "d_loss", "dataset"}
+
+
+def _recipe_mu(train_dir: Path) -> dict[str, float]:
+    """``{"dp.mu": 0.5}``: the mu of each loss term of the run's recipe (from its newest checkpoint)."""
+    from srbench_eval.models import checkpoints as ckpts
+
+    newest = ckpts.newest_file(ckpts.checkpoint_files(train_dir))
+    if newest is None:
+        return {}
+    try:
+        recipe = ckpts.load_checkpoint(newest).get("recipe", {})
+    except SrbenchError:
+        return {}
+    return {
+        f"{term}.mu": float(spec["mu"])
+        for term, spec in recipe.get("loss", {}).items()
+        if isinstance(spec, dict) and _is_number(spec.get("mu"))
+    }
 
 
 def training_curves(train_dir: Path) -> Figure:
@@ -257,7 +275,12 @@ def training_curves(train_dir: Path) -> Figure:
     axes[1].set_title("validation PSNR (dB)", fontsize=9)
     for key in weights:
         curve(axes[2], key, train)
-    axes[2].set_title("DP weights (zeta, residual weight)" if weights else "no DP weights logged", fontsize=9)
+    mus = _recipe_mu(Path(train_dir))
+    for i, (key, mu) in enumerate(mus.items()):
+        axes[2].axhline(mu, linestyle=":", color=f"C{len(weights) + i}", label=f"{key} = {mu:g} (recipe)")
+    has_dp = bool(weights or mus)
+    dp_title = "DP weights (zeta, residual weight, mu)" if has_dp else "no DP weights logged"
+    axes[2].set_title(dp_title, fontsize=9)
     curve(axes[3], "lr", train)
     axes[3].set_title("learning rate", fontsize=9)
     for ax in axes:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from srbench_eval import figures
 from srbench_eval.cli import main
 from srbench_eval.data.images import read_image, write_image
+from srbench_eval.models import checkpoints
 from srbench_eval.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
 from srbench_eval.runs import load_run
 from srbench_eval.training.logs import TrainLog
@@ -109,9 +111,16 @@ def test_training_curves_from_the_training_log(tmp_path: Path) -> None:
         log.write("train", step, record)
     log.write("val", 30, {"psnr": 25.0, "ssim": 0.7, "bicubic_psnr": 24.0})
     log.close()
+    recipe = {"name": "esrgan-dp", "loss": {"pixel": {"kind": "l1"}, "dp": {"kind": "dp", "mu": 0.5}}}
+    torch.save({"format": checkpoints.FORMAT, "recipe": recipe}, tmp_path / "train" / "step_0000030.pt")
     fig = figures.training_curves(tmp_path / "train")
     labels = [[line.get_label() for line in ax.lines] for ax in fig.plot.axes]
-    assert labels[:4] == [["loss", "pixel", "dp"], ["psnr", "bicubic_psnr"], ["dp.zeta"], ["lr"]]
+    assert labels[:4] == [
+        ["loss", "pixel", "dp"],
+        ["psnr", "bicubic_psnr"],
+        ["dp.zeta", "dp.mu = 0.5 (recipe)"],
+        ["lr"],
+    ]
     assert figures.training_curves(tmp_path / "none").missing.startswith(str(tmp_path / "none"))
 
 
