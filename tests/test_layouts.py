@@ -154,3 +154,29 @@ def test_reference_marks_differences_that_are_not_significant(tmp_path: Path) ->
 def test_rename_to_an_existing_name_is_refused(sweep_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["table", str(sweep_run), "--rename", "bicubic=esrgan-dp[dp.mu=2]"]) == 2
     assert "two models would both be called 'esrgan-dp[dp.mu=2]'" in capsys.readouterr().err
+
+
+def test_ablation_of_the_shipped_models_reads_their_recipes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "zoo"
+    args = [
+        "run",
+        "--quiet",
+        "--models",
+        "bicubic,rrdb,rrdb-sog",
+        "--checkpoints",
+        "zoo",
+        "--datasets",
+        "demo",
+    ]
+    assert main([*args, "--metrics", "psnr", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["table", str(out), "--layout", "ablation"]) == 0
+    lines = [[c.strip() for c in line.split("|")[1:-1]] for line in capsys.readouterr().out.splitlines()[:5]]
+    assert lines[0] == ["Method", "pixel", "sog", "Demo"]
+    assert [r[:3] for r in lines[2:]] == [
+        ["bicubic", "–", "–"],
+        ["rrdb (smoke)", "✓", ""],
+        ["rrdb-sog (smoke)", "✓", "✓"],
+    ]
