@@ -18,8 +18,10 @@ install: $(STAMP)
 
 # The shipped demo models (srbench_eval/zoo/README.md) against bicubic on the embedded demo set.
 DEMO_MODELS := bicubic,srcnn,lapsrn-fdl,rrdb,rrdb-sog
+DEMO_OUT := results/runs/demo-$(shell date +%Y%m%d-%H%M%S)
 demo: $(STAMP)
-	$(BIN)/srbench-eval run --models $(DEMO_MODELS) --datasets demo --scale 4 --checkpoints zoo
+	$(BIN)/srbench-eval run --models $(DEMO_MODELS) --datasets demo --scale 4 --checkpoints zoo --save-sr --out $(DEMO_OUT)
+	$(BIN)/srbench-eval report $(DEMO_OUT) --out $(DEMO_OUT)/report
 
 test: $(STAMP)
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -q

@@ -16,10 +16,13 @@ from contextlib import contextmanager
 import click
 
 from srbench_eval import __version__
+from srbench_eval.commands.compare import compare
 from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
+from srbench_eval.commands.figures import figures
 from srbench_eval.commands.models import models
 from srbench_eval.commands.protocols import protocols
+from srbench_eval.commands.report import report
 from srbench_eval.commands.train import train
 from srbench_eval.commands.weights import weights
 from srbench_eval.errors import SrbenchError
@@ -34,6 +37,9 @@ def cli(debug: bool) -> None:
 
 for command in (run, table, check, datasets, weights, models, train, protocols):
     cli.add_command(command)
+cli.add_command(compare)
+cli.add_command(figures)
+cli.add_command(report)
 
 
 class Terminated(KeyboardInterrupt):

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from srbench_eval import weights
+from srbench_eval import stats, weights
 from srbench_eval.data.datasets import Dataset, open_dataset
 from srbench_eval.data.degrade import bicubic_sr, round_uint8
 from srbench_eval.data.images import write_image
@@ -402,7 +402,9 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         }
         results_csv = csv_text(rows)
         provenance["results_csv_sha256"] = sha256_text(results_csv)
-        summary = Summary(entries, metric_info, provenance, config.to_json())
+        per_image = {name: bool(info["per_image"]) for name, info in metric_info.items()}
+        statistics = stats.statistics_json(stats.describe(rows, per_image))
+        summary = Summary(entries, metric_info, provenance, config.to_json(), statistics)
         table = build_table([summary])
         write_text_atomic(inside(staging, RESULTS_CSV), results_csv)
         write_text_atomic(inside(staging, "summary.json"), summary.to_json())

@@ -49,7 +49,11 @@ class Baseline:
             if not items or not all(isinstance(v, str) for v in items):
                 raise SrbenchError(f"{source}: field 'run.{key}' should be a non-empty list of names")
             out[key] = tuple(items)
-        out["scale"] = get_field(run, "scale", "integer", source, "run")
+        scale = get_field(run, "scale", "integer|list", source, "run")  # a list: a multi-scale run
+        scales = scale if isinstance(scale, list) else [scale]
+        if not scales or not all(isinstance(s, int) and not isinstance(s, bool) for s in scales):
+            raise SrbenchError(f"{source}: field 'run.scale' should be an integer or a list of integers")
+        out["scales"] = tuple(scales)
         out["crop_border"] = get_field(run, "crop_border", "integer|null", source, "run", default=None)
         out["checkpoints"] = get_field(run, "checkpoints", "text|null", source, "run", default=None)
         out["protocol"] = get_field(run, "protocol", "text", source, "run", default="matlab")

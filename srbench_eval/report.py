@@ -28,6 +28,7 @@ class Cell:
     text: str
     rank: int  # 1 best, 2 second best, 0 otherwise
     unreliable: bool = False
+    mark: str = ""  # superscript, e.g. "ns" (srbench_eval.layouts.mark_not_significant)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Row:
     block: str  # dataset label, e.g. "Set5 ×4"
     metric_label: str  # e.g. "PSNR ↑"
     cells: tuple[Cell, ...]
+    dataset: str = ""
+    scale: int = 0
+    metric: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Tabl
                 if e is not None and not e.reliable and e.note and e.note not in footnotes:
                     footnotes.append(e.note)
             arrow = "↑" if info["higher_is_better"] else "↓"
-            rows.append(Row(label, f"{info['label']} {arrow}", cells))
+            rows.append(Row(label, f"{info['label']} {arrow}", cells, dataset, scale, metric))
     if len(scales) == 1 and blocks:
         warnings.insert(0, f"scale ×{blocks[0][1]}")
     warnings[1 if len(scales) == 1 and blocks else 0 : 0] = list(protocol_notes.values())
@@ -126,8 +130,8 @@ def _rank_row(present: list[SummaryEntry | None], info: dict) -> tuple[Cell, ...
 
 def to_markdown(table: Table) -> str:
     def md(c: Cell) -> str:
-        t = c.text + (DAGGER if c.unreliable else "")
-        return f"**{t}**" if c.rank == 1 else f"<u>{t}</u>" if c.rank == 2 else t
+        t = c.text + (DAGGER if c.unreliable else "") + (f"<sup>{c.mark}</sup>" if c.mark else "")
+        return f"**{t}**" if c.rank == 1 else f"<ins>{t}</ins>" if c.rank == 2 else t
 
     body, last = [], None
     for r in table.rows:
@@ -141,7 +145,7 @@ def to_markdown(table: Table) -> str:
         disable_numparse=True,
     )
     notes = [f"_{w}_" for w in table.notes] + [f"{DAGGER} {n}" for n in table.footnotes]
-    notes.append("Best in **bold**, second best <u>underlined</u>.")
+    notes.append("Best in **bold**, second best <ins>underlined</ins>.")
     return text + "\n\n" + "\n".join(notes) + "\n"
 
 
@@ -177,6 +181,7 @@ def _latex_text(text: str) -> str:
 def to_latex(table: Table) -> str:
     def tex(c: Cell) -> str:
         t = _latex_text(c.text) + (r"$^\dagger$" if c.unreliable else "")
+        t += rf"$^{{\mathrm{{{c.mark}}}}}$" if c.mark else ""
         return rf"\textbf{{{t}}}" if c.rank == 1 else rf"\underline{{{t}}}" if c.rank == 2 else t
 
     lines = [

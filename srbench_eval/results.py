@@ -71,6 +71,7 @@ class Summary:
     metrics: dict[str, dict[str, Any]]
     provenance: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    statistics: dict[str, Any] = field(default_factory=dict)  # see srbench_eval.stats.statistics_json
 
     def to_json(self) -> str:
         doc = {
@@ -80,6 +81,8 @@ class Summary:
             "results": [_entry_to_json(e) for e in self.entries],
             "provenance": self.provenance,
         }
+        if self.statistics:
+            doc["statistics"] = self.statistics
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -105,7 +108,8 @@ class Summary:
         get_field(provenance, "results_csv_sha256", "text", source, "provenance", default="")
         entries = entries_from_json(get_field(doc, "results", "list", source), source)
         config = get_field(doc, "config", "object", source, default={})
-        return cls(entries, metrics, provenance, config)
+        statistics = get_field(doc, "statistics", "object", source, default={})
+        return cls(entries, metrics, provenance, config, statistics)
 
 
 _REQUIRED = object()

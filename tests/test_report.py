@@ -37,11 +37,11 @@ def test_markdown_golden_layout() -> None:
     )
     md = to_markdown(build_table([s]))
     assert md.splitlines()[:7] == [
-        "| Dataset   | Metric   |   bicubic |        esrgan |    esrgan-dp |",
-        "|:----------|:---------|----------:|--------------:|-------------:|",
-        "| Set5      | PSNR ↑   |     28.42 |     **30.10** | <u>29.50</u> |",
-        "|           | LPIPS ↓  |    0.3412 | <u>0.0748</u> |   **0.0701** |",
-        "| Set14     | PSNR ↑   | **26.00** |     **26.00** | <u>25.00</u> |",
+        "| Dataset   | Metric   |   bicubic |            esrgan |        esrgan-dp |",
+        "|:----------|:---------|----------:|------------------:|-----------------:|",
+        "| Set5      | PSNR ↑   |     28.42 |         **30.10** | <ins>29.50</ins> |",
+        "|           | LPIPS ↓  |    0.3412 | <ins>0.0748</ins> |       **0.0701** |",
+        "| Set14     | PSNR ↑   | **26.00** |         **26.00** | <ins>25.00</ins> |",
         "",
         "_scale ×4_",
     ]
@@ -72,8 +72,8 @@ def test_merge_runs_missing_values_and_infinity() -> None:
     a = _summary({("bicubic", "set5", "psnr"): 28.0, ("bicubic", "set5", "ssim"): 0.81})
     b = _summary({("x", "set5", "psnr"): math.inf})
     md = to_markdown(build_table([a, b]))
-    assert "| Set5      | PSNR ↑   | <u>28.00</u> | **∞** |" in md
-    assert "|           | SSIM ↑   |       0.8100 |     – |" in md
+    assert "| Set5      | PSNR ↑   | <ins>28.00</ins> | **∞** |" in md
+    assert "|           | SSIM ↑   |           0.8100 |     – |" in md
 
 
 def test_stand_in_weights_are_flagged() -> None:

@@ -44,7 +44,7 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
     help="Comma list: bicubic, recipe names (their trained checkpoints), LABEL=folder of SR images, "
     "or LABEL=checkpoint.pt.",
 )
-@click.option("--scale", type=int, default=4, show_default=True, help="Upscaling factor.")
+@click.option("--scale", default="4", show_default=True, help="Upscaling factor, or a comma list (2,3,4).")
 @click.option(
     "--datasets",
     default="set5,set14,bsd100,urban100",
@@ -103,7 +103,7 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
-    scale: int,
+    scale: str,
     datasets: str,
     metrics: str,
     crop_border: int | None,
@@ -123,11 +123,13 @@ def run(
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
     from srbench_eval.data.images import limit_pixels
     from srbench_eval.evaluate import RunConfig, default_out_dir, run_evaluation
+    from srbench_eval.multiscale import parse_scales, run_scales
     from srbench_eval.report import build_table, to_markdown
 
+    scales = parse_scales(scale)
     config = RunConfig(
         models=_split(models),
-        scale=scale,
+        scale=scales[0],
         datasets=_split(datasets),
         metrics=_split(metrics),
         crop_border=crop_border,
@@ -143,8 +145,12 @@ def run(
     )
     config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
     out = out or default_out_dir()
+    progress = not quiet and sys.stderr.isatty()
     with limit_pixels(max_pixels):
-        summary = run_evaluation(config, out, progress=not quiet and sys.stderr.isatty())
+        if len(scales) > 1:
+            summary = run_scales(config, scales, out, progress)
+        else:
+            summary = run_evaluation(config, out, progress=progress)
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
 
@@ -155,22 +161,40 @@ def run(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
 )
+@click.option("--layout", default="blocks", show_default=True, help="blocks, paper, sweep or ablation.")
+@click.option("--rename", multiple=True, metavar="OLD=NEW", help="Rename a model column (repeatable).")
+@click.option("--order", default="", help="Comma list of models (after --rename) in the order to show.")
+@click.option("--metrics", default="", help="Comma list of metrics to show, in this order [default: all].")
+@click.option("--reference", default=None, help="Mark values not significantly different from this model.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Level for --reference.")
 @click.option(
     "--allow-mixed",
     is_flag=True,
     help="Merge runs made under different protocols, crops, metric options or dataset copies, "
     "marking each group's columns with a footnote (refused otherwise).",
 )
-def table(run_dirs: tuple[Path, ...], fmt: str, out: Path | None, allow_mixed: bool) -> None:
+def table(
+    run_dirs: tuple[Path, ...],
+    fmt: str,
+    out: Path | None,
+    layout: str,
+    rename: tuple[str, ...],
+    order: str,
+    metrics: str,
+    reference: str | None,
+    alpha: float,
+    allow_mixed: bool,
+) -> None:
     """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
 
     Runs whose protocol, crop, metric options or dataset manifests differ are refused, naming the
     field, unless --allow-mixed."""
-    from srbench_eval.report import build_table, to_latex, to_markdown
-    from srbench_eval.results import load_summary, write_text_atomic
+    from srbench_eval.layouts import TableOptions, table_text
+    from srbench_eval.results import write_text_atomic
+    from srbench_eval.runs import load_runs
 
-    t = build_table([load_summary(d) for d in run_dirs], allow_mixed=allow_mixed)
-    text = to_markdown(t) if fmt == "md" else to_latex(t)
+    options = TableOptions(layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed)
+    text = table_text(load_runs(run_dirs), options)
     if out:
         write_text_atomic(out, text)
     else:
@@ -217,13 +241,19 @@ def check(
         summary = load_summary(run_dir)
     else:
         settings = base.run_settings()
+        scales = list(settings.pop("scales"))
         if protocol:  # a profile named here replaces the baseline's, overrides included
             settings.update(protocol=protocol, protocol_set=tuple(protocol_set))
         else:
             settings["protocol_set"] += tuple(protocol_set)
-        config = RunConfig(**settings, device=device, mirror=mirror)
+        config = RunConfig(**settings, scale=scales[0], device=device, mirror=mirror)
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
-            summary = run_evaluation(config, Path(tmp) / "run", progress=False)
+            if len(scales) > 1:
+                from srbench_eval.multiscale import run_scales
+
+                summary = run_scales(config, scales, Path(tmp) / "run", progress=False)
+            else:
+                summary = run_evaluation(config, Path(tmp) / "run", progress=False)
     comparisons = compare(base, summary)
     click.echo(format_comparisons(comparisons))
     bad = [c for c in comparisons if c.status != "ok"]

@@ -93,7 +93,7 @@ def test_baseline_field_missing_or_mistyped(baseline: Path, run_dir: Path, capsy
 def test_baseline_run_settings_are_checked_for_a_fresh_run(baseline: Path, capsys) -> None:
     _edit(baseline, lambda d: d["run"].update(scale="four"))
     err = _error(capsys, ["check", "--baseline", str(baseline)])
-    assert str(baseline) in err and "field 'run.scale' should be integer, not text" in err
+    assert str(baseline) in err and "field 'run.scale' should be integer or list, not text" in err
     _edit(baseline, lambda d: d["run"].pop("models"))
     assert "field 'run.models' is missing" in _error(capsys, ["check", "--baseline", str(baseline)])
 

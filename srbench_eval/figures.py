@@ -1,0 +1,500 @@
+"""Figures of finished runs (matplotlib, Agg; PNG and PDF), as pure functions of what runs wrote.
+
+* :func:`perception_distortion`: mean PSNR (distortion, x) against mean LPIPS (perception, y; lower
+  is better) per model, one panel per dataset (Blau & Michaeli 2018); PSNR against SSIM when the runs
+  have no LPIPS;
+* :func:`distributions`: the per-image values of a metric per model (box plot with the images as
+  points), one panel per dataset;
+* :func:`sweep_curves`: a metric's mean (with its 95% bootstrap interval) against the value of the
+  recipe override that distinguishes the models (``dp.mu``);
+* :func:`training_curves`: a training run's ``log.jsonl`` (:mod:`srbench_eval.training.logs`): every
+  loss term, the validation PSNR against bicubic, the DP weights (``dp.zeta``, ``dp.res_weight``, mu)
+  and the learning rate;
+* :func:`crop_grid`: the same region of HR, bicubic and every model from the ``--save-sr`` images,
+  given as ``x,y,w,h`` or chosen where the models differ most (:func:`auto_crop`).
+
+A figure the runs cannot support comes back as a :class:`Figure` without a plot and with
+``missing`` saying what is absent (no LPIPS, no ``--save-sr`` images, no training log).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic  # noqa: E402
+from srbench_eval.errors import SrbenchError  # noqa: E402
+from srbench_eval.runs import FinishedRun, all_values  # noqa: E402
+
+FORMATS = ("png", "pdf")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A named figure, or why it could not be drawn."""
+
+    name: str  # file stem, e.g. "perception-distortion"
+    title: str
+    plot: MplFigure | None = None
+    missing: str = ""
+
+    def save(self, out: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
+        """Write ``out/<name>.<fmt>`` atomically for each format; nothing for a missing figure."""
+        if self.plot is None:
+            return []
+        paths = []
+        for fmt in formats:
+            buf = io.BytesIO()
+            self.plot.savefig(buf, format=fmt, dpi=150, bbox_inches="tight", metadata=_metadata(fmt))
+            path = out / f"{self.name}.{fmt}"
+            write_bytes_atomic(path, buf.getvalue())
+            paths.append(path)
+        return paths
+
+    def png_bytes(self) -> bytes:
+        assert self.plot is not None
+        buf = io.BytesIO()
+        self.plot.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        return buf.getvalue()
+
+
+def _metadata(fmt: str) -> dict[str, Any]:
+    # reproducible files: no creation date
+    return {"CreationDate": None} if fmt == "pdf" else {"Software": None} if fmt == "png" else {}
+
+
+def _metric_info(runs: Sequence[FinishedRun]) -> dict[str, dict]:
+    info: dict[str, dict] = {}
+    for r in runs:
+        info.update(r.summary.metrics)
+    return info
+
+
+def _means(runs: Sequence[FinishedRun]) -> dict[tuple[str, str, int, str], float]:
+    out = {}
+    for r in runs:
+        for e in r.summary.entries:
+            out[(e.model, e.dataset, e.scale, e.metric)] = e.value
+    return out
+
+
+def _titles(runs: Sequence[FinishedRun]) -> dict[str, str]:
+    titles = {}
+    for r in runs:
+        for name, d in r.summary.provenance.get("datasets", {}).items():
+            titles[name] = d.get("title", name)
+    return titles
+
+
+def _panels(n: int, width: float = 4.2, height: float = 3.4) -> tuple[MplFigure, list[Any]]:
+    fig = MplFigure(figsize=(width * n, height), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def _label(info: dict[str, dict], metric: str) -> str:
+    meta = info.get(metric, {})
+    arrow = "↑" if meta.get("higher_is_better", True) else "↓"
+    return f"{meta.get('label', metric)} {arrow}"
+
+
+def perception_distortion(runs: Sequence[FinishedRun]) -> Figure:
+    name, title = "perception-distortion", "Perception-distortion plane"
+    means = _means(runs)
+    metrics = {k[3] for k in means}
+    if "psnr" not in metrics:
+        return Figure(name, title, missing="the runs have no PSNR values")
+    y_metric = "lpips" if "lpips" in metrics else "ssim" if "ssim" in metrics else None
+    if y_metric is None:
+        return Figure(name, title, missing="the runs have neither LPIPS nor SSIM values (run with --metrics)")
+    info, titles = _metric_info(runs), _titles(runs)
+    blocks = list(dict.fromkeys((k[1], k[2]) for k in means))
+    models = list(dict.fromkeys(k[0] for k in means))
+    fig, axes = _panels(len(blocks))
+    colours = matplotlib.colormaps["tab10"]
+    for ax, (dataset, scale) in zip(axes, blocks, strict=True):
+        for i, model in enumerate(models):
+            x, y = means.get((model, dataset, scale, "psnr")), means.get((model, dataset, scale, y_metric))
+            if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+                continue
+            ax.scatter([x], [y], color=colours(i % 10), label=model, s=40, zorder=3)
+            ax.annotate(model, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.set_xlabel(_label(info, "psnr"))
+        ax.set_ylabel(_label(info, y_metric))
+        ax.set_title(f"{titles.get(dataset, dataset)} ×{scale}")
+        ax.grid(alpha=0.3)
+    note = "" if y_metric == "lpips" else " (no LPIPS in the runs: SSIM instead)"
+    fig.suptitle(title + note, fontsize=10)
+    return Figure(name, title + note, fig)
+
+
+def distributions(runs: Sequence[FinishedRun], metric: str) -> Figure:
+    name, title = f"distribution-{metric}", f"Per-image {metric} distribution"
+    values = [v for v in all_values(runs) if v.metric == metric and v.image]
+    if not values:
+        have = sorted({v.metric for v in all_values(runs) if v.image})
+        why = "no results.csv" if not any(r.values for r in runs) else f"per-image metrics: {', '.join(have)}"
+        return Figure(name, title, missing=f"no per-image {metric} values ({why})")
+    info, titles = _metric_info(runs), _titles(runs)
+    blocks = list(dict.fromkeys((v.dataset, v.scale) for v in values))
+    models = list(dict.fromkeys(v.model for v in values))
+    fig, axes = _panels(len(blocks), width=max(3.0, 0.9 * len(models) + 1.5), height=3.6)
+    rng = np.random.default_rng(0)
+    for ax, (dataset, scale) in zip(axes, blocks, strict=True):
+        data = [
+            [
+                v.value
+                for v in values
+                if (v.dataset, v.scale, v.model) == (dataset, scale, m) and math.isfinite(v.value)
+            ]
+            for m in models
+        ]
+        ax.boxplot(data, tick_labels=models, showfliers=False)
+        for i, d in enumerate(data, start=1):
+            ax.scatter(i + rng.uniform(-0.12, 0.12, len(d)), d, s=10, alpha=0.7, zorder=3)
+        ax.set_ylabel(_label(info, metric))
+        ax.set_title(f"{titles.get(dataset, dataset)} ×{scale}")
+        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    return Figure(name, title, fig)
+
+
+def sweep_curves(runs: Sequence[FinishedRun], metric: str) -> Figure:
+    from srbench_eval.layouts import overrides_of
+
+    name, title = f"sweep-{metric}", f"{metric} against the swept override"
+    summaries = [r.summary for r in runs]
+    means = _means(runs)
+    models = list(dict.fromkeys(k[0] for k in means if k[3] == metric))
+    found = {m: overrides_of(summaries, m)[1] for m in models}
+    keys = list(dict.fromkeys(k for ov in found.values() for k in ov))
+    numeric = [k for k in keys if sum(_is_number(ov.get(k)) for ov in found.values()) >= 2]
+    if not numeric:
+        return Figure(
+            name, title, missing="no two models differ in a numeric recipe override (e.g. loss.dp.mu)"
+        )
+    key = numeric[0]
+    ci = {(d.model, d.dataset, d.scale, d.metric): d for r in runs for d in r.descriptions()}
+    info, titles = _metric_info(runs), _titles(runs)
+    fig, axes = _panels(1, width=5.0, height=3.6)
+    ax = axes[0]
+    for dataset, scale in dict.fromkeys((k[1], k[2]) for k in means):
+        points = sorted(
+            (float(found[m][key]), means[(m, dataset, scale, metric)], ci.get((m, dataset, scale, metric)))
+            for m in models
+            if _is_number(found[m].get(key)) and (m, dataset, scale, metric) in means
+        )
+        if not points:
+            continue
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        lo = [p[1] - p[2].ci_low if p[2] and p[2].ci_low is not None else 0.0 for p in points]
+        hi = [p[2].ci_high - p[1] if p[2] and p[2].ci_high is not None else 0.0 for p in points]
+        ax.errorbar(
+            xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=f"{titles.get(dataset, dataset)} ×{scale}"
+        )
+    if len({float(found[m][key]) for m in models if _is_number(found[m].get(key))}) > 2 and all(
+        float(found[m][key]) > 0 for m in models if _is_number(found[m].get(key))
+    ):
+        ax.set_xscale("log")
+    ax.set_xlabel(key)
+    ax.set_ylabel(_label(info, metric) + " (mean, 95% CI)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return Figure(name, f"{_label(info, metric)} against {key}", fig)
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+_NOT_TERMS = {"step", "kind", "lr", "loss", "it_per_s", "img_per_s", "d_loss", "dataset"}
+
+
+def _recipe_mu(train_dir: Path) -> dict[str, float]:
+    """``{"dp.mu": 0.5}``: the mu of each loss term of the run's recipe (from its newest checkpoint)."""
+    from srbench_eval.models import checkpoints as ckpts
+
+    newest = ckpts.newest_file(ckpts.checkpoint_files(train_dir))
+    if newest is None:
+        return {}
+    try:
+        recipe = ckpts.load_checkpoint(newest).get("recipe", {})
+    except SrbenchError:
+        return {}
+    return {
+        f"{term}.mu": float(spec["mu"])
+        for term, spec in recipe.get("loss", {}).items()
+        if isinstance(spec, dict) and _is_number(spec.get("mu"))
+    }
+
+
+def training_curves(train_dir: Path) -> Figure:
+    """Every loss term, validation PSNR, the DP weights and the learning rate of a training run."""
+    from srbench_eval.training.logs import read_log
+
+    name, title = "training-curves", f"Training: {Path(train_dir).name}"
+    train = read_log(Path(train_dir), "train")
+    val = read_log(Path(train_dir), "val")
+    if not train and not val:
+        return Figure(
+            name, title, missing=f"{train_dir}: no training log (log.jsonl of `srbench-eval train`)"
+        )
+    numeric = [k for k in dict.fromkeys(k for r in train for k in r) if k not in _NOT_TERMS]
+    weights = [k for k in numeric if k.endswith((".zeta", ".res_weight", ".mu"))]
+    terms = [k for k in numeric if k not in weights]
+    fig, axes = _panels(4, width=3.8, height=3.2)
+    steps = [r["step"] for r in train]
+
+    def curve(ax, key: str, records: list[dict], **kw) -> None:
+        pts = [(r["step"], float(r[key])) for r in records if key in r and _is_number(r[key])]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], label=key, **kw)
+
+    for key in ["loss", *terms]:
+        curve(axes[0], key, train, lw=1.5 if key == "loss" else 1.0)
+    if any(_is_number(r.get("loss")) and float(r["loss"]) > 0 for r in train):
+        axes[0].set_yscale("log")
+    axes[0].set_title("loss terms (unweighted) and total", fontsize=9)
+    curve(axes[1], "psnr", val, marker="o")
+    curve(axes[1], "bicubic_psnr", val, linestyle="--")
+    axes[1].set_title("validation PSNR (dB)", fontsize=9)
+    for key in weights:
+        curve(axes[2], key, train)
+    mus = _recipe_mu(Path(train_dir))
+    for i, (key, mu) in enumerate(mus.items()):
+        axes[2].axhline(mu, linestyle=":", color=f"C{len(weights) + i}", label=f"{key} = {mu:g} (recipe)")
+    has_dp = bool(weights or mus)
+    dp_title = "DP weights (zeta, residual weight, mu)" if has_dp else "no DP weights logged"
+    axes[2].set_title(dp_title, fontsize=9)
+    curve(axes[3], "lr", train)
+    axes[3].set_title("learning rate", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    fig.suptitle(title + (f" ({len(steps)} train records, {len(val)} validations)"), fontsize=10)
+    return Figure(name, title, fig)
+
+
+# ------------------------------------------------------------------------------------- crops
+
+
+@dataclass(frozen=True)
+class Crop:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @classmethod
+    def parse(cls, text: str) -> Crop:
+        """``"x,y,w,h"`` in HR pixels; one-line error for anything else."""
+        parts = text.split(",")
+        try:
+            x, y, w, h = (int(p) for p in parts)
+        except ValueError:
+            raise SrbenchError(
+                f"--crop '{text}': expected x,y,w,h as four integers, e.g. --crop 40,60,64,64"
+            ) from None
+        if x < 0 or y < 0 or w <= 0 or h <= 0:
+            raise SrbenchError(f"--crop '{text}': x and y must be >= 0 and w, h > 0")
+        return cls(x, y, w, h)
+
+    def check(self, shape: tuple[int, ...], where: str) -> None:
+        height, width = shape[:2]
+        if self.x + self.w > width or self.y + self.h > height:
+            raise SrbenchError(
+                f"--crop {self.x},{self.y},{self.w},{self.h}: outside {where} ({width}x{height} pixels)"
+            )
+
+    def cut(self, img: np.ndarray) -> np.ndarray:
+        return img[self.y : self.y + self.h, self.x : self.x + self.w]
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    x = img.astype(np.float64)
+    return x if x.ndim == 2 else x @ np.array([0.299, 0.587, 0.114])
+
+
+def auto_crop(images: Sequence[np.ndarray], size: int = 48) -> Crop:
+    """The ``size x size`` window where the models' images differ most: the largest box sum of the
+    per-pixel standard deviation of luma across images (an integral image gives every window sum)."""
+    stack = np.stack([_luma(i) for i in images])
+    spread = stack.std(axis=0)
+    h, w = spread.shape
+    s = max(1, min(size, h, w))
+    integral = np.pad(spread.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = integral[s:, s:] - integral[:-s, s:] - integral[s:, :-s] + integral[:-s, :-s]
+    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return Crop(int(x), int(y), s, s)
+
+
+def hr_image(runs: Sequence[FinishedRun], dataset: str, image: str, scale: int) -> np.ndarray | None:
+    """The HR image, mod-cropped to ``scale``, from the local copy of the dataset (never downloaded)."""
+    from srbench_eval.data.datasets import open_dataset
+
+    candidates = [dataset]
+    for r in runs:
+        loc = r.summary.provenance.get("datasets", {}).get(dataset, {}).get("location", "")
+        candidates += [t for t in str(loc).split() if Path(t).is_dir()]
+    for spec in candidates:
+        try:
+            ds = open_dataset(spec, download=False)
+        except SrbenchError:
+            continue
+        for path, name in zip(ds.images, ds.names(), strict=True):
+            if name == image:
+                return modcrop(read_image(path), scale)
+    return None
+
+
+def bicubic_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
+    """The bicubic baseline's SR image: ``imresize(uint8(imresize(HR, 1/scale)), scale)`` (MATLAB, uint8),
+    the same as the ``bicubic`` model of a run, for runs that did not include it."""
+    import torch
+
+    from srbench_eval.data.degrade import degrade_bicubic, imresize_uint8
+
+    lr = degrade_bicubic(hr, scale)
+    t = torch.from_numpy(lr).to(torch.float64)
+    t = t[None] if lr.ndim == 2 else t.permute(2, 0, 1)
+    up = imresize_uint8(t, scale)
+    up = up[0] if lr.ndim == 2 else up.permute(1, 2, 0)
+    return np.ascontiguousarray(up.numpy().astype(np.uint8))
+
+
+@dataclass(frozen=True)
+class Panels:
+    """The images of one dataset image side by side: HR (when found locally) then every model."""
+
+    dataset: str
+    image: str
+    scale: int
+    labels: tuple[str, ...]
+    images: tuple[np.ndarray, ...]
+    missing: str = ""
+
+
+def sr_panels(
+    runs: Sequence[FinishedRun], dataset: str | None = None, image: str | None = None
+) -> Panels | None:
+    """HR and every model's ``--save-sr`` image of ``dataset/image`` (default: the first dataset and the
+    image whose PSNR differs most across models); ``None`` when the runs kept no SR images."""
+    values = all_values(runs)
+    saved = [
+        (v.model, v.dataset, v.scale, v.image)
+        for v in values
+        if v.image and any(r.sr_image(v.model, v.dataset, v.image, v.scale) for r in runs)
+    ]
+    if not saved:
+        return None
+    saved = list(dict.fromkeys(saved))
+    if dataset is not None:
+        known = list(dict.fromkeys(s[1] for s in saved))
+        if dataset not in known:
+            from srbench_eval.errors import unknown_name
+
+            raise unknown_name("dataset with --save-sr images", dataset, known)
+    dataset = dataset or saved[0][1]
+    in_ds = [s for s in saved if s[1] == dataset]
+    scale = in_ds[0][2]
+    images = list(dict.fromkeys(s[3] for s in in_ds))
+    if image is not None and image not in images:
+        from srbench_eval.errors import unknown_name
+
+        raise unknown_name(f"image of {dataset}", image, images)
+    if image is None:
+        psnr: dict[str, list[float]] = {}
+        for v in values:
+            if v.metric == "psnr" and v.dataset == dataset and v.scale == scale and math.isfinite(v.value):
+                psnr.setdefault(v.image, []).append(v.value)
+        image = max(images, key=lambda i: np.ptp(psnr.get(i, [0.0])))
+    models = list(dict.fromkeys(s[0] for s in in_ds if s[3] == image))
+    labels, imgs = [], []
+    for m in models:
+        path = next(p for r in runs if (p := r.sr_image(m, dataset, image, scale)) is not None)
+        labels.append(m)
+        imgs.append(read_image(path))
+    hr = hr_image(runs, dataset, image, scale)
+    missing = ""
+    if hr is not None and hr.shape[:2] == imgs[0].shape[:2]:
+        if "bicubic" not in labels:
+            labels.insert(0, "bicubic")
+            imgs.insert(0, bicubic_from_hr(hr, scale))
+        labels.insert(0, "HR")
+        imgs.insert(0, hr)
+    else:
+        missing = f"HR of {dataset}/{image} not found locally (the dataset cache or folder): shown without HR"
+    return Panels(dataset, image, scale, tuple(labels), tuple(imgs), missing)
+
+
+def crop_grid(
+    runs: Sequence[FinishedRun],
+    crop: Crop | None = None,
+    dataset: str | None = None,
+    image: str | None = None,
+    size: int = 48,
+) -> Figure:
+    """The same region of HR, bicubic and every model (``--save-sr`` images), enlarged side by side."""
+    name, title = "crops", "Zoomed crops"
+    panels = sr_panels(runs, dataset, image)
+    if panels is None:
+        return Figure(name, title, missing="the runs kept no SR images (run with --save-sr)")
+    full = panels.images
+    where = f"image '{panels.image}' of {panels.dataset}"
+    if crop is None:
+        models = [i for lab, i in zip(panels.labels, full, strict=True) if lab != "HR"]
+        crop = auto_crop(models if len(models) > 1 else full, size)
+    crop.check(full[0].shape, where)
+    n = len(full) + 1
+    fig = MplFigure(figsize=(2.2 * n, 2.6), layout="constrained")
+    axes = fig.subplots(1, n)
+    grey = full[0].ndim == 2
+    axes[0].imshow(full[0], cmap="gray" if grey else None, vmin=0, vmax=255)
+    axes[0].add_patch(Rectangle((crop.x, crop.y), crop.w, crop.h, fill=False, edgecolor="red", lw=1.5))
+    axes[0].set_title(f"{panels.image} ({panels.labels[0]})", fontsize=8)
+    for ax, label, img in zip(axes[1:], panels.labels, full, strict=True):
+        ax.imshow(crop.cut(img), cmap="gray" if grey else None, vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(label, fontsize=8)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    region = f"x={crop.x}, y={crop.y}, {crop.w}x{crop.h}"
+    fig.suptitle(
+        f"{panels.dataset} ×{panels.scale}: {region}" + (f" — {panels.missing}" if panels.missing else ""),
+        fontsize=8,
+    )
+    return Figure(name, f"{title}: {panels.dataset}/{panels.image}, {region}", fig, missing="")
+
+
+def all_figures(
+    runs: Sequence[FinishedRun],
+    crop: Crop | None = None,
+    train_dirs: Sequence[Path] = (),
+    dataset: str | None = None,
+    image: str | None = None,
+) -> list[Figure]:
+    """Every figure the runs support, and a :class:`Figure` with ``missing`` for each they do not."""
+    metrics = list(dict.fromkeys(v.metric for v in all_values(runs) if v.image)) or ["psnr"]
+    figs = [perception_distortion(runs)]
+    figs += [distributions(runs, m) for m in metrics]
+    figs.append(sweep_curves(runs, "lpips" if "lpips" in metrics else metrics[0]))
+    figs.append(crop_grid(runs, crop, dataset, image))
+    figs += [training_curves(d) for d in train_dirs]
+    return figs

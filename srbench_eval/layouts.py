@@ -1,0 +1,393 @@
+"""Table layouts of ``srbench-eval table --layout``: one ranked :class:`~srbench_eval.report.Table`,
+arranged four ways.
+
+* ``blocks`` (default): one block per dataset, one row per metric, one column per model
+  (:func:`srbench_eval.report.to_markdown`);
+* ``paper``: one row per model, one column per dataset, each cell the chosen metrics
+  ``PSNR/SSIM/LPIPS``; rows grouped by scale when the runs hold several (DP-loss paper, Tables 1-2);
+* ``sweep``: the rows are named by the values of the recipe overrides that distinguish the models
+  (``dp.mu = 0.2 ... 20``), sorted by those values;
+* ``ablation``: one check-mark column per loss term of the models' recipes (DP-loss paper, Table 6).
+
+The ranks (best bold, second best underlined, compared at display precision), the daggers and the
+notes all come from :func:`~srbench_eval.report.build_table`, so every layout marks the same cells.
+:func:`select` renames, orders and filters before the table is built; :func:`mark_not_significant`
+adds an ``ns`` mark to the cells whose paired difference from a reference model is not significant.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tabulate import tabulate
+
+from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.report import DAGGER, Cell, Table, _latex_text, latex_escape
+from srbench_eval.results import Summary
+from srbench_eval.stats import Comparison
+
+LAYOUTS = ("blocks", "paper", "sweep", "ablation")
+CHECK = "✓"
+NOT_SIGNIFICANT = "ns"
+
+
+def parse_rename(items: Sequence[str]) -> dict[str, str]:
+    """``("rrdb (smoke)=RRDB",)`` -> ``{"rrdb (smoke)": "RRDB"}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise SrbenchError(f"--rename '{item}': expected OLD=NEW, e.g. --rename 'rrdb (smoke)=RRDB'")
+        out[old.strip()] = new.strip()
+    return out
+
+
+def select(
+    summaries: Sequence[Summary],
+    rename: dict[str, str] | None = None,
+    order: Sequence[str] = (),
+    metrics: Sequence[str] = (),
+) -> list[Summary]:
+    """The summaries with models renamed, models put in ``order`` (the others follow in their order)
+    and only ``metrics`` kept; unknown names are one-line errors with a suggestion."""
+    rename = rename or {}
+    models = list(dict.fromkeys(e.model for s in summaries for e in s.entries))
+    for old in rename:
+        if old not in models:
+            raise unknown_name("model in --rename", old, models)
+    names = [rename.get(m, m) for m in models]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise SrbenchError(f"--rename: two models would both be called '{twice}'")
+    for m in order:
+        if m not in names:
+            raise unknown_name("model in --order", m, names)
+    known_metrics = list(dict.fromkeys(e.metric for s in summaries for e in s.entries))
+    for m in metrics:
+        if m not in known_metrics:
+            raise unknown_name("metric in --metrics", m, known_metrics)
+    rank = {m: i for i, m in enumerate([*order, *(n for n in names if n not in order)])}
+    out = []
+    for s in summaries:
+        entries = [replace(e, model=rename.get(e.model, e.model)) for e in s.entries]
+        entries = [e for e in entries if not metrics or e.metric in metrics]
+        entries.sort(key=lambda e: rank[e.model])
+        prov = dict(s.provenance)
+        if "models" in prov:
+            prov["models"] = {rename.get(k, k): v for k, v in prov["models"].items()}
+        info = {k: v for k, v in s.metrics.items() if not metrics or k in metrics}
+        out.append(replace(s, entries=entries, metrics=info, provenance=prov))
+    if metrics:  # metric rows in the order given
+        pos = {m: i for i, m in enumerate(metrics)}
+        for s in out:
+            s.entries.sort(key=lambda e: (rank[e.model], pos[e.metric]))
+    return out
+
+
+def mark_not_significant(table: Table, comparisons: Sequence[Comparison], alpha: float) -> Table:
+    """Mark ``ns`` on every cell whose paired difference from the comparisons' reference is not
+    significant at ``alpha`` (both tests; :meth:`~srbench_eval.stats.Comparison.significant`)."""
+    verdict = {(c.model, c.dataset, c.scale, c.metric): c for c in comparisons}
+    rows = []
+    for row in table.rows:
+        cells = []
+        for model, cell in zip(table.models, row.cells, strict=True):
+            c = verdict.get((model, row.dataset, row.scale, row.metric))
+            ns = c is not None and c.p_wilcoxon is not None and not c.significant(alpha)
+            cells.append(replace(cell, mark=NOT_SIGNIFICANT) if ns else cell)
+        rows.append(replace(row, cells=tuple(cells)))
+    reference = comparisons[0].reference if comparisons else ""
+    note = (
+        f"{NOT_SIGNIFICANT}: not significantly different from {reference} at α = {alpha:g} "
+        "(Wilcoxon signed-rank and paired bootstrap over images)"
+    )
+    return replace(table, rows=tuple(rows), notes=(*table.notes, note) if comparisons else table.notes)
+
+
+# ----------------------------------------------------------------------------- models as rows
+
+
+@dataclass(frozen=True)
+class GridRow:
+    prefix: tuple[str, ...]  # the row's name columns: model, override values or check marks
+    cells: tuple[tuple[Cell, ...], ...]  # per dataset, one cell per metric
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Models (or sweep values) as rows, datasets as columns, scales as row groups."""
+
+    prefix: tuple[str, ...]
+    datasets: tuple[str, ...]
+    metric_labels: tuple[str, ...]
+    sections: tuple[tuple[int, tuple[GridRow, ...]], ...]  # (scale, rows)
+    notes: tuple[str, ...]
+    footnotes: tuple[str, ...]
+
+
+def _recipe(summaries: Sequence[Summary], model: str) -> dict[str, Any] | None:
+    for s in reversed(summaries):
+        prov = s.provenance.get("models", {}).get(model)
+        if isinstance(prov, dict) and isinstance(prov.get("recipe"), dict):
+            return prov["recipe"]
+    return None
+
+
+_LABEL_OVERRIDES = re.compile(r"^(?P<name>[^\[]+)\[(?P<overrides>[^\]]*)\]")
+
+
+def overrides_of(summaries: Sequence[Summary], model: str) -> tuple[str, dict[str, str]]:
+    """``(recipe name, {key: value})`` of the overrides a model was trained with: from the recipe in
+    its provenance, else parsed from a label like ``esrgan-dp[dp.mu=1]``; keys lose ``loss.``."""
+    recipe = _recipe(summaries, model)
+    items: list[str] = []
+    name = model
+    if recipe is not None:
+        items = list(recipe.get("overrides", []))
+        name = recipe.get("name", model)
+    else:
+        m = _LABEL_OVERRIDES.match(model)
+        if m:
+            name, items = m["name"], [o for o in m["overrides"].split(",") if "=" in o]
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        out[key.removeprefix("loss.")] = value.replace("/", ",")
+    return name, out
+
+
+def _recipe_value(recipe: dict[str, Any] | None, key: str) -> str | None:
+    node: Any = recipe
+    for part in ("loss." + key if recipe and key.split(".")[0] in recipe.get("loss", {}) else key).split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if isinstance(node, dict | list) else f"{node:g}" if isinstance(node, float) else str(node)
+
+
+def _sort_key(value: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(value), "")
+    except ValueError:
+        return (1, math.inf, value)
+
+
+def _grid(table: Table, summaries: Sequence[Summary], prefix_of, prefix: tuple[str, ...], sort=None) -> Grid:
+    titles: dict[str, str] = {}
+    for s in summaries:
+        for name, info in s.provenance.get("datasets", {}).items():
+            titles[name] = info.get("title", name)
+    datasets = list(dict.fromkeys(r.dataset for r in table.rows))
+    metrics = list(dict.fromkeys(r.metric for r in table.rows))
+    labels = {r.metric: r.metric_label for r in table.rows}
+    scales = list(dict.fromkeys(r.scale for r in table.rows))
+    by_key = {(r.dataset, r.scale, r.metric): r for r in table.rows}
+    missing = Cell("–", 0)
+    sections = []
+    for scale in scales:
+        rows = []
+        for i, model in enumerate(table.models):
+            cells = []
+            for d in datasets:
+                group = []
+                for m in metrics:
+                    row = by_key.get((d, scale, m))
+                    group.append(row.cells[i] if row is not None else missing)
+                cells.append(tuple(group))
+            if all(c.text == "–" for g in cells for c in g):
+                continue
+            rows.append(GridRow(prefix_of(model), tuple(cells), model))
+        if sort is not None:
+            rows.sort(key=sort)
+        sections.append((scale, tuple(rows)))
+    return Grid(
+        prefix,
+        tuple(titles.get(d, d) for d in datasets),
+        tuple(labels[m] for m in metrics),
+        tuple(sections),
+        tuple(n for n in table.notes if not (len(scales) == 1 and n == f"scale ×{scales[0]}")),
+        table.footnotes,
+    )
+
+
+def paper_grid(table: Table, summaries: Sequence[Summary]) -> Grid:
+    return _grid(table, summaries, lambda m: (m,), ("Method",))
+
+
+def sweep_grid(table: Table, summaries: Sequence[Summary]) -> Grid:
+    found = {m: overrides_of(summaries, m) for m in table.models}
+    keys = list(dict.fromkeys(k for _, ov in found.values() for k in ov))
+    varying = [k for k in keys if len({ov.get(k) for _, ov in found.values()}) > 1] or keys
+    if not varying:
+        raise SrbenchError(
+            "--layout sweep: no model of these runs was trained with recipe overrides "
+            "(checkpoints of `srbench-eval train --set KEY=VALUE` record them); use --layout paper"
+        )
+    bases = {re.sub(r"\[[^\]]*\]", "", m) for m in table.models}
+
+    def prefix_of(model: str) -> tuple[str, ...]:
+        _, ov = found[model]
+        recipe = _recipe(summaries, model)
+        values = tuple(ov.get(k) or _recipe_value(recipe, k) or "–" for k in varying)
+        # the model's own name without the bracketed overrides the other columns show
+        return (re.sub(r"\[[^\]]*\]", "", model),) + values if len(bases) > 1 else values
+
+    def sort(row: GridRow) -> tuple:
+        has = bool(found[row.model][1])
+        return (has, *(_sort_key(v) for v in row.prefix[-len(varying) :]))
+
+    prefix = (("Method",) if len(bases) > 1 else ()) + tuple(varying)
+    return _grid(table, summaries, prefix_of, prefix, sort)
+
+
+def ablation_grid(table: Table, summaries: Sequence[Summary]) -> Grid:
+    recipes = {m: _recipe(summaries, m) for m in table.models}
+    terms = list(dict.fromkeys(t for r in recipes.values() if r for t in r.get("loss", {})))
+    if not terms:
+        raise SrbenchError(
+            "--layout ablation: no model of these runs records a recipe with loss terms "
+            "(checkpoints of `srbench-eval train` do); use --layout paper"
+        )
+
+    def prefix_of(model: str) -> tuple[str, ...]:
+        recipe = recipes[model]
+        if recipe is None:
+            return (model, *("–" for _ in terms))
+        loss = recipe.get("loss", {})
+        on = [t in loss and float(loss[t].get("weight", 1.0)) != 0.0 for t in terms]
+        return (model, *(CHECK if x else "" for x in on))
+
+    return _grid(table, summaries, prefix_of, ("Method", *terms))
+
+
+GRIDS = {"paper": paper_grid, "sweep": sweep_grid, "ablation": ablation_grid}
+
+
+def _md_cell(c: Cell) -> str:
+    t = c.text + (DAGGER if c.unreliable else "") + (f"<sup>{c.mark}</sup>" if c.mark else "")
+    return f"**{t}**" if c.rank == 1 else f"<ins>{t}</ins>" if c.rank == 2 else t
+
+
+def _tex_cell(c: Cell) -> str:
+    t = _latex_text(c.text) + (r"$^\dagger$" if c.unreliable else "")
+    t += rf"$^{{\mathrm{{{c.mark}}}}}$" if c.mark else ""
+    return rf"\textbf{{{t}}}" if c.rank == 1 else rf"\underline{{{t}}}" if c.rank == 2 else t
+
+
+def _notes(grid: Grid) -> list[str]:
+    return [*grid.notes, *(f"{DAGGER} {n}" for n in grid.footnotes)]
+
+
+def grid_markdown(grid: Grid) -> str:
+    multi = len(grid.sections) > 1
+    body = []
+    for scale, rows in grid.sections:
+        for i, r in enumerate(rows):
+            lead = ([f"×{scale}" if i == 0 else ""] if multi else []) + list(r.prefix)
+            body.append([*lead, *("/".join(_md_cell(c) for c in g) for g in r.cells)])
+    headers = (["Scale"] if multi else []) + list(grid.prefix) + list(grid.datasets)
+    n_lead = len(headers) - len(grid.datasets)
+    text = tabulate(
+        body,
+        headers=headers,
+        tablefmt="pipe",
+        colalign=("left",) * n_lead + ("center",) * len(grid.datasets),
+        disable_numparse=True,
+    )
+    notes = [f"Each cell: {' / '.join(grid.metric_labels)}"]
+    if not multi and grid.sections:
+        notes.append(f"scale ×{grid.sections[0][0]}")
+    notes = [f"_{n}_" for n in (*notes, *grid.notes)] + [f"{DAGGER} {n}" for n in grid.footnotes]
+    notes.append("Best in **bold**, second best <ins>underlined</ins>.")
+    return text + "\n\n" + "\n".join(notes) + "\n"
+
+
+def grid_latex(grid: Grid) -> str:
+    multi = len(grid.sections) > 1
+    lead = (["Scale"] if multi else []) + list(grid.prefix)
+    width = len(lead) + len(grid.datasets)
+    metric_header = _latex_text(" / ".join(grid.metric_labels))
+    lines = [
+        "% requires \\usepackage{booktabs}",
+        r"\begin{tabular}{" + "l" * len(lead) + "c" * len(grid.datasets) + "}",
+        r"\toprule",
+        " & ".join([*(latex_escape(h) for h in lead), *(_latex_text(d) for d in grid.datasets)]) + r" \\",
+        " & ".join([""] * len(lead) + [rf"\footnotesize {metric_header}"] * len(grid.datasets)) + r" \\",
+    ]
+    for scale, rows in grid.sections:
+        lines.append(r"\midrule")
+        for i, r in enumerate(rows):
+            first = ([rf"$\times{scale}$" if i == 0 else ""] if multi else []) + [
+                _latex_text(p) if p != CHECK else r"\checkmark" for p in r.prefix
+            ]
+            lines.append(" & ".join([*first, *("/".join(_tex_cell(c) for c in g) for g in r.cells)]) + r" \\")
+    lines.append(r"\bottomrule")
+    notes = ([f"scale ×{grid.sections[0][0]}"] if not multi and grid.sections else []) + list(grid.notes)
+    notes = [_latex_text(n) for n in notes] + [r"$^\dagger$ " + _latex_text(n) for n in grid.footnotes]
+    lines += [rf"\multicolumn{{{width}}}{{l}}{{\footnotesize {n}}} \\" for n in notes]
+    lines.append(r"\end{tabular}")
+    text = "\n".join(lines) + "\n"
+    if CHECK in "".join(p for _, rows in grid.sections for r in rows for p in r.prefix):
+        text = "% requires \\usepackage{amssymb} (\\checkmark)\n" + text
+    return text
+
+
+def render(table: Table, summaries: Sequence[Summary], layout: str, fmt: str) -> str:
+    """The table in ``layout`` (:data:`LAYOUTS`) as Markdown (``md``) or LaTeX (``latex``)."""
+    from srbench_eval.report import to_latex, to_markdown
+
+    if layout not in LAYOUTS:
+        raise unknown_name("layout", layout, LAYOUTS)
+    if layout == "blocks":
+        return to_markdown(table) if fmt == "md" else to_latex(table)
+    grid = GRIDS[layout](table, summaries)
+    return grid_markdown(grid) if fmt == "md" else grid_latex(grid)
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """What ``srbench-eval table`` (and the HTML report) asks of a table."""
+
+    layout: str = "blocks"
+    fmt: str = "md"  # md | latex
+    rename: tuple[str, ...] = ()  # OLD=NEW
+    order: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    reference: str | None = None  # mark cells not significantly different from this model
+    alpha: float = 0.05
+    allow_mixed: bool = False  # merge runs of different protocols (columns marked, one footnote each)
+
+
+def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, list[Summary]]:
+    """The ranked table of finished runs (:class:`~srbench_eval.runs.FinishedRun`) after renaming,
+    ordering and filtering, with ``ns`` marks when ``options.reference`` is set."""
+    from srbench_eval import stats
+    from srbench_eval.report import build_table
+    from srbench_eval.runs import all_values
+
+    if options.layout not in LAYOUTS:
+        raise unknown_name("layout", options.layout, LAYOUTS)
+    if not 0 < options.alpha < 1:
+        raise SrbenchError(f"--alpha {options.alpha}: must be between 0 and 1")
+    rename = parse_rename(options.rename)
+    summaries = select([r.summary for r in runs], rename, options.order, options.metrics)
+    table = build_table(summaries, allow_mixed=options.allow_mixed)
+    if options.reference is not None:
+        values = [replace(v, model=rename.get(v.model, v.model)) for v in all_values(runs)]
+        if not values:
+            raise SrbenchError("--reference needs run folders with results.csv (per-image values)")
+        if options.reference not in table.models:
+            raise unknown_name("reference model", options.reference, table.models)
+        per_image = {k: bool(v.get("per_image", True)) for s in summaries for k, v in s.metrics.items()}
+        table = mark_not_significant(table, stats.paired(values, options.reference, per_image), options.alpha)
+    return table, summaries
+
+
+def table_text(runs: Sequence[Any], options: TableOptions) -> str:
+    table, summaries = ranked_table(runs, options)
+    return render(table, summaries, options.layout, options.fmt)
