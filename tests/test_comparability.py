@@ -32,7 +32,7 @@ def _run(
 
 def test_same_protocol_merges_with_one_protocol_note() -> None:
     md = to_markdown(build_table([_run("a", 30.0), _run("b", 29.0)]))
-    assert "| Set5      | PSNR ↑   | **30.00** | <u>29.00</u> |" in md
+    assert "| Set5      | PSNR ↑   | **30.00** | <ins>29.00</ins> |" in md
     assert md.count("_protocol matlab:") == 1
 
 

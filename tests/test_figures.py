@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from srbench_eval import figures
 from srbench_eval.cli import main
 from srbench_eval.data.images import read_image, write_image
 from srbench_eval.models import checkpoints
-from srbench_eval.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
+from srbench_eval.results import ImageValue, Summary, SummaryEntry, csv_text, sha256_text, write_text_atomic
 from srbench_eval.runs import load_run
 from srbench_eval.training.logs import TrainLog
 
@@ -174,6 +175,9 @@ def test_hr_and_bicubic_panes_equal_what_the_run_scored(tmp_path: Path) -> None:
     (out / "sr" / "bicubic").rename(out / "sr" / "copy")
     rows = (out / "results.csv").read_text().replace("\nbicubic,", "\ncopy,")
     (out / "results.csv").write_text(rows)
+    summary = json.loads((out / "summary.json").read_text())  # an edited run, recorded as such
+    summary["provenance"]["results_csv_sha256"] = sha256_text(rows)
+    (out / "summary.json").write_text(json.dumps(summary))
     panels = figures.sr_panels([load_run(out)], "demo", "camera")
     assert panels.labels == ("HR", "bicubic", "copy") and panels.missing == ""
     np.testing.assert_array_equal(panels.images[1], panels.images[2])
