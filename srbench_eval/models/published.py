@@ -1,0 +1,265 @@
+"""Published models (``NAME@pub``): the registry in ``published.yaml`` and the models built from it.
+
+:func:`registry` parses the YAML into :class:`PublishedModel` entries; :func:`build` gets the
+file for one scale (:func:`srbench_eval.weights.published_path`: cache, mirror, download, hash
+check), loads it by format (:mod:`srbench_eval.models.formats`) and wraps it as an
+:class:`~srbench_eval.models.base.SRModel` for the evaluation loop:
+
+* RGB networks run as they are (:class:`~srbench_eval.models.loading.NetworkModel`);
+* Y-only networks (:class:`YChannelModel`) run on the luma of the LR image and take Cb/Cr from
+  bicubic, as their papers did for colour output::
+
+      YCbCr = rgb2ycbcr(LR)            (MATLAB, float)
+      Y_SR  = net(Y) or net(imresize(Y, s)) for pre-upsampled networks
+      SR    = ycbcr2rgb([Y_SR, imresize(CbCr, s)])
+
+  Under their authors' protocols (``srcnn``, ``lapsrn``) the whole test pipeline differs (Y made
+  from the HR image, no RGB round trip): see :mod:`srbench_eval.models.published_eval`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import torch
+import yaml
+
+from srbench_eval.data.degrade import imresize
+from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.models.base import SRModel
+from srbench_eval.models.formats import LoadedNetwork
+
+SUFFIX = "@pub"
+_T = torch.tensor(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=torch.float64
+)
+_OFF = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64)
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """One weights file: the scale it serves (``None`` = all), relative path, hash, URLs."""
+
+    scale: int | None
+    path: str
+    sha256: str | None
+    sha256_prefix: str | None
+    urls: tuple[str, ...]
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def filename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class PublishedScore:
+    dataset: str
+    scale: int
+    psnr: float
+    ssim: float | None
+
+
+@dataclass(frozen=True)
+class PublishedModel:
+    """One entry of ``published.yaml`` (see the file's header for the fields)."""
+
+    key: str
+    title: str
+    citation: str
+    format: str
+    architecture: str
+    channels: str
+    value_range: tuple[float, float]
+    upsampled_input: bool
+    protocol: str
+    scales: tuple[int, ...]
+    files: tuple[PublishedFile, ...]
+    scores: tuple[PublishedScore, ...] = ()
+    scores_source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.key + SUFFIX
+
+    def file_for(self, scale: int) -> PublishedFile:
+        if scale not in self.scales:
+            raise SrbenchError(
+                f"{self.name} has no x{scale} model; published scales: {', '.join(f'x{s}' for s in self.scales)}"
+            )
+        for f in self.files:
+            if f.scale in (None, scale):
+                return f
+        raise SrbenchError(f"published.yaml: {self.name} lists x{scale} but no file for it")  # pragma: no cover
+
+    def published_score(self, dataset: str, scale: int) -> PublishedScore | None:
+        for s in self.scores:
+            if s.dataset == dataset.lower() and s.scale == scale:
+                return s
+        return None
+
+
+def _parse(key: str, raw: dict[str, Any]) -> PublishedModel:
+    inp = raw["input"]
+    files = []
+    for f in raw["files"]:
+        scale = None if f["scale"] == "all" else int(f["scale"])
+        files.append(
+            PublishedFile(
+                scale,
+                f["path"],
+                f.get("sha256"),
+                f.get("sha256_prefix"),
+                tuple(f.get("urls") or ()),
+                tuple(sorted((f.get("options") or {}).items())),
+            )
+        )
+    pub = raw.get("published") or {}
+    scores = tuple(
+        PublishedScore(str(d), int(s), float(p), None if q is None else float(q))
+        for d, s, p, q in pub.get("scores") or ()
+    )
+    return PublishedModel(
+        key=key,
+        title=raw["title"],
+        citation=" ".join(raw["citation"].split()),
+        format=raw["format"],
+        architecture=raw["architecture"],
+        channels=inp["channels"],
+        value_range=tuple(inp["range"]),  # type: ignore[arg-type]
+        upsampled_input=bool(inp["upsampled"]),
+        protocol=raw["protocol"],
+        scales=tuple(int(s) for s in raw["scales"]),
+        files=tuple(files),
+        scores=scores,
+        scores_source=pub.get("source", ""),
+    )
+
+
+def load_registry(text: str) -> dict[str, PublishedModel]:
+    """Parse the text of a ``published.yaml``."""
+    data = yaml.safe_load(text)
+    return {key: _parse(key, raw) for key, raw in data["models"].items()}
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, PublishedModel]:
+    """The published models of the packaged ``published.yaml``, by key (without ``@pub``)."""
+    text = importlib.resources.files("srbench_eval.models").joinpath("published.yaml").read_text()
+    return load_registry(text)
+
+
+def names() -> list[str]:
+    return [e.name for e in registry().values()]
+
+
+def is_published(spec: str) -> bool:
+    return spec.endswith(SUFFIX)
+
+
+def get(name: str) -> PublishedModel:
+    """The entry for ``name`` (``srcnn-955@pub``; the suffix may be left out)."""
+    key = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else name
+    try:
+        return registry()[key]
+    except KeyError:
+        raise unknown_name("published model", name, names()) from None
+
+
+# --------------------------------------------------------------------------- colour handling
+
+
+def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2ycbcr`` of ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr in [0, 1] (float64)."""
+    x = rgb.to(torch.float64)
+    return torch.einsum("ij,njhw->nihw", _T.to(x.device) / 255.0, x) + (_OFF.to(x.device) / 255.0)[:, None, None]
+
+
+def ycbcr_to_rgb(ycc: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``ycbcr2rgb`` of ``(N, 3, H, W)`` YCbCr in [0, 1] (float64)."""
+    tinv = torch.linalg.inv(_T).to(ycc.device) * 255.0
+    return torch.einsum("ij,njhw->nihw", tinv, ycc - (_OFF.to(ycc.device) / 255.0)[:, None, None])
+
+
+@dataclass
+class YChannelModel(SRModel):
+    """A Y-only network on RGB images: Y through the network, Cb/Cr bicubic (module docstring).
+
+    A grey LR image (``C = 1``) is its own Y and comes back grey.
+    """
+
+    network: torch.nn.Module | None = None
+    upsampled_input: bool = False
+    accepts_grey: bool = True
+
+    @torch.no_grad()
+    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        from srbench_eval.models.published_eval import run_y
+
+        assert self.network is not None
+        if lr.shape[1] == 1:
+            y = lr.to(torch.float64)
+            x = imresize(y, float(self.scale)) if self.upsampled_input else y
+            return run_y(self.network, x).to(lr.device, lr.dtype)
+        ycc = rgb_to_ycbcr(lr)
+        up = imresize(ycc, float(self.scale))
+        x = up[:, :1] if self.upsampled_input else ycc[:, :1]
+        y_sr = run_y(self.network, x).to(up.device)
+        return ycbcr_to_rgb(torch.cat([y_sr, up[:, 1:]], dim=1)).to(lr.dtype)
+
+
+def as_model(entry: PublishedModel, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:
+    """Wrap a loaded published network as the evaluation loop's model, column ``entry.name``."""
+    from srbench_eval.models.loading import NetworkModel
+
+    if loaded.channels == "y":
+        return YChannelModel(
+            entry.name, loaded.scale, provenance, network=loaded.module, upsampled_input=loaded.upsampled_input
+        )
+    return NetworkModel(entry.name, loaded.scale, provenance, network=loaded.module)
+
+
+def build(
+    name: str, scale: int, device: torch.device | str = "cpu", *, mirror: str | None = None, download: bool = True
+) -> SRModel:
+    """The published model ``name`` at ``scale`` on ``device``: file located/fetched and verified,
+    loaded by format, wrapped; the provenance records the file, its SHA-256 and the network facts."""
+    from srbench_eval import weights
+    from srbench_eval.models.formats import load_network
+
+    entry = get(name)
+    f = entry.file_for(scale)
+    path, digest = weights.published_path(entry, f, mirror=mirror, download=download)
+    loaded = load_network(path, scale, entry.format, dict(f.options))
+    loaded.module.to(device)
+    provenance = {
+        "kind": "published",
+        "name": entry.name,
+        "file": str(path),
+        "sha256": digest,
+        "format": loaded.format,
+        "architecture": loaded.architecture,
+        "scale": loaded.scale,
+        "parameters": loaded.parameters,
+        "channels": loaded.channels,
+        "upsampled_input": loaded.upsampled_input,
+        "protocol": entry.protocol,
+        "citation": entry.citation,
+    }
+    return as_model(entry, loaded, provenance)
+
+
+def scores_text(entry: PublishedModel) -> str:
+    """``set5 x3 32.75/.9090, ...``: the published numbers in one line."""
+    parts = []
+    for s in entry.scores:
+        ssim = f"/{s.ssim:.4f}".replace("0.", ".") if s.ssim is not None else ""
+        parts.append(f"{s.dataset} x{s.scale} {s.psnr:.2f}{ssim}")
+    return ", ".join(parts) or "-"
+
+
+__all__ = ["PublishedModel", "PublishedFile", "PublishedScore", "YChannelModel", "build", "get", "registry"]
