@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.resources
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -212,15 +213,55 @@ class YChannelModel(SRModel):
         return ycbcr_to_rgb(torch.cat([y_sr, up[:, 1:]], dim=1)).to(lr.dtype)
 
 
-def as_model(entry: PublishedModel, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:
-    """Wrap a loaded published network as the evaluation loop's model, column ``entry.name``."""
+def as_model(name: str, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:
+    """Wrap a loaded network as the evaluation loop's model, in column ``name``."""
     from srbench_eval.models.loading import NetworkModel
 
     if loaded.channels == "y":
         return YChannelModel(
-            entry.name, loaded.scale, provenance, network=loaded.module, upsampled_input=loaded.upsampled_input
+            name, loaded.scale, provenance, network=loaded.module, upsampled_input=loaded.upsampled_input
         )
-    return NetworkModel(entry.name, loaded.scale, provenance, network=loaded.module)
+    return NetworkModel(name, loaded.scale, provenance, network=loaded.module)
+
+
+def _network_facts(loaded: LoadedNetwork) -> dict[str, Any]:
+    return {
+        "format": loaded.format,
+        "architecture": loaded.architecture,
+        "scale": loaded.scale,
+        "parameters": loaded.parameters,
+        "channels": loaded.channels,
+        "upsampled_input": loaded.upsampled_input,
+    }
+
+
+def is_foreign_file(path: Path) -> bool:
+    """True for a weights file that is not a ``srbench-eval train`` checkpoint (a released model)."""
+    from srbench_eval.models import checkpoints
+    from srbench_eval.models.formats import PYTORCH_SUFFIXES
+
+    suffix = path.suffix.lower()
+    if suffix == ".mat" or (suffix in PYTORCH_SUFFIXES and suffix not in (".pt", ".pth")):
+        return True
+    if suffix not in (".pt", ".pth"):
+        return False
+    try:
+        ckpt = torch.load(path, map_location="meta", weights_only=True)
+    except Exception:  # noqa: BLE001 - unreadable: let the checkpoint loader explain in one line
+        return False
+    return not (isinstance(ckpt, dict) and ckpt.get("format") == checkpoints.FORMAT)
+
+
+def from_file(label: str, path: Path, scale: int, device: torch.device | str = "cpu") -> SRModel:
+    """``--models LABEL=FILE`` for a released weights file: loaded by format, scale checked against
+    ``scale``; the provenance records architecture, scale, parameter count and SHA-256."""
+    from srbench_eval.models.formats import load_network
+    from srbench_eval.weights import sha256_of
+
+    loaded = load_network(path, scale)
+    loaded.module.to(device)
+    provenance = {"kind": "weights file", "file": str(Path(path).resolve()), "sha256": sha256_of(Path(path))}
+    return as_model(label, loaded, {**provenance, **_network_facts(loaded)})
 
 
 def build(
@@ -241,16 +282,11 @@ def build(
         "name": entry.name,
         "file": str(path),
         "sha256": digest,
-        "format": loaded.format,
-        "architecture": loaded.architecture,
-        "scale": loaded.scale,
-        "parameters": loaded.parameters,
-        "channels": loaded.channels,
-        "upsampled_input": loaded.upsampled_input,
+        **_network_facts(loaded),
         "protocol": entry.protocol,
         "citation": entry.citation,
     }
-    return as_model(entry, loaded, provenance)
+    return as_model(entry.name, loaded, provenance)
 
 
 def scores_text(entry: PublishedModel) -> str:
