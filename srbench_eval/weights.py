@@ -282,7 +282,8 @@ def clear_network_cache() -> None:
 # * a ``sha256_prefix`` (BasicSR / torchvision names) must be the start of the file's SHA-256;
 # * a file with neither is used only with a hash the user pinned after checking the file
 #   themselves (``SRBENCH_PIN_<KEY>_X<SCALE>=HEX``, e.g. ``SRBENCH_PIN_REALESRGAN_X4PLUS_X4``, or
-#   ``weights fetch --sha256``); the pinned hash goes into the provenance.
+#   ``weights fetch NAME@pub --sha256 HEX``, which records the pin next to the cached file as
+#   ``<relative path>.pinned-sha256``); the file's SHA-256 goes into the provenance.
 #
 # A file whose hash differs is refused in one line (and deleted if we downloaded it).
 
@@ -302,11 +303,19 @@ def pin_env(key: str, scale: int | None) -> str:
     return f"{PIN_ENV_PREFIX}{name}" + (f"_X{scale}" if scale else "")
 
 
+def pin_file(rel_path: str) -> Path:
+    """Where ``weights fetch --sha256`` records a user's pin for the published file ``rel_path``."""
+    return published_dir() / (rel_path + ".pinned-sha256")
+
+
 def expected_hash(key: str, f: object, pin: str | None = None) -> tuple[str, str] | None:
-    """``(kind, hex)`` the file must match: ``("sha256", full)``, ``("prefix", hex)`` or
-    ``("pinned", full)``; ``None`` when nothing is known (such a file is refused)."""
+    """``(kind, hex)`` the file must match: ``("sha256", full)``, ``("pinned", full)`` (argument,
+    environment, recorded pin) or ``("prefix", hex)``; ``None`` when nothing is known (refused)."""
     sha, prefix = getattr(f, "sha256", None), getattr(f, "sha256_prefix", None)
     pin = pin or os.environ.get(pin_env(key, getattr(f, "scale", None)))
+    recorded = pin_file(str(getattr(f, "path", "")))
+    if not pin and recorded.is_file():
+        pin = recorded.read_text().strip()
     if sha:
         return "sha256", sha.lower()
     if pin:
@@ -356,15 +365,26 @@ def _fetch_url(url: str, dest: Path) -> Path:
     import pooch
     import requests
 
+    from srbench_eval.data.download import _QuietHashAdvice
+
+    logger = pooch.get_logger()
+    if not any(isinstance(f, _QuietHashAdvice) for f in logger.filters):
+        logger.addFilter(_QuietHashAdvice())
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         return Path(
             pooch.retrieve(
-                url, None, fname=dest.name, path=dest.parent, downloader=pooch.HTTPDownloader(progressbar=False)
+                url,
+                None,
+                fname=dest.name,
+                path=dest.parent,
+                downloader=pooch.HTTPDownloader(progressbar=False),
             )
         )
     except (requests.RequestException, ValueError, OSError) as e:
-        raise SrbenchError(f"{url}: download failed ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+        raise SrbenchError(
+            f"{url}: download failed ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+        ) from None
 
 
 def published_path(
@@ -373,6 +393,17 @@ def published_path(
     """The verified local file ``f`` of published model ``entry`` and its SHA-256 (see above)."""
     key = entry.key  # type: ignore[attr-defined]
     rel = f.path  # type: ignore[attr-defined]
+    found, digest = _published_path(key, f, rel, mirror, download, pin)
+    if pin and not getattr(f, "sha256", None) and expected_hash(key, f) != ("pinned", digest):
+        from srbench_eval.data.images import write_bytes_atomic
+
+        write_bytes_atomic(pin_file(rel), (digest + "\n").encode())
+    return found, digest
+
+
+def _published_path(
+    key: str, f: object, rel: str, mirror: str | None, download: bool, pin: str | None
+) -> tuple[Path, str]:
     cached = published_dir() / rel
     if cached.is_file():
         return cached, check_published(cached, key, f, pin)
@@ -402,7 +433,9 @@ def published_status(entry: object, f: object, mirror: str | None = None) -> tup
     key = entry.key  # type: ignore[attr-defined]
     rel = f.path  # type: ignore[attr-defined]
     candidates = [published_dir() / rel]
-    candidates += [Path(p) for p in published_locations(rel, (), mirror) if not p.startswith(("http:", "https:"))]
+    candidates += [
+        Path(p) for p in published_locations(rel, (), mirror) if not p.startswith(("http:", "https:"))
+    ]
     for p in candidates:
         if p.is_file():
             if expected_hash(key, f) is None:

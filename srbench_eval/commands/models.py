@@ -7,7 +7,7 @@ import json
 import click
 from tabulate import tabulate
 
-from srbench_eval.models import checkpoints
+from srbench_eval.models import checkpoints, published
 from srbench_eval.models.recipes import (
     Recipe,
     apply_overrides,
@@ -45,13 +45,29 @@ def models() -> None:
     """The model zoo: recipes pairing an architecture with weighted loss terms."""
 
 
+def published_row(entry: published.PublishedModel) -> dict[str, str]:
+    """One line of ``models list`` for a published model: what it is and what its paper printed."""
+    return {
+        "published model": entry.name,
+        "format": entry.format,
+        "input": f"{entry.channels}{' (upsampled)' if entry.upsampled_input else ''}",
+        "scales": ",".join(f"x{s}" for s in entry.scales),
+        "protocol": entry.protocol,
+        "paper PSNR/SSIM": published.scores_text(entry),
+    }
+
+
 @models.command("list")
 def list_models() -> None:
-    """Every recipe: architecture, parameters (paper size), losses with weights, scales, checkpoint."""
+    """Every recipe (architecture, parameters, losses, scales, checkpoint) and every published
+    model (NAME@pub: format, input, scales, its authors' protocol, the paper's numbers)."""
     rows = [recipe_row(get_recipe(name)) for name in recipe_names()]
     click.echo(tabulate(rows, headers="keys", tablefmt="simple"))
     where = f"{checkpoints.checkpoint_dir()}/<recipe>/"
-    click.echo(f"\ncheckpoints are looked up in {where} (set ${checkpoints.CHECKPOINTS_ENV} to change)")
+    click.echo(f"\ncheckpoints are looked up in {where} (set ${checkpoints.CHECKPOINTS_ENV} to change)\n")
+    pub = [published_row(e) for e in published.registry().values()]
+    click.echo(tabulate(pub, headers="keys", tablefmt="simple", maxcolwidths=[None] * 5 + [70]))
+    click.echo("\n'run --models NAME@pub' fetches and verifies the file (see 'srbench-eval weights list')")
 
 
 @models.command("show")

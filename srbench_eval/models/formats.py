@@ -29,7 +29,7 @@ from torch import nn
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
-from srbench_eval.models.archs.ychannel import FSRCNN, VDSR, SRCNNY
+from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
 
 #: format name -> what it is (the one-line error for an unknown format lists these).
 FORMATS = {
@@ -98,7 +98,10 @@ def _srcnn(d: dict, scale: int) -> SRCNNY:
     net = SRCNNY(scale, k1.shape[0], k2.shape[0], (k1.shape[-1], k2.shape[-1], k3.shape[-1]))
     with torch.no_grad():
         for conv, k, b in zip(
-            (net.conv1, net.conv2, net.conv3), (k1, k2, k3), ("biases_conv1", "biases_conv2", "biases_conv3")
+            (net.conv1, net.conv2, net.conv3),
+            (k1, k2, k3),
+            ("biases_conv1", "biases_conv2", "biases_conv3"),
+            strict=True,
         ):
             conv.weight.copy_(_t(k))
             conv.bias.copy_(_t(d[b].ravel()))
@@ -178,7 +181,9 @@ def _dagnn(d: dict, path: Path) -> tuple[DagNN, int]:
             if kind == "conv":
                 stride = tuple(int(s) for s in np.ravel(_block(layer, "stride", [1, 1])))
                 pad = tuple(int(p) for p in np.ravel(_block(layer, "pad", [0, 0, 0, 0])))
-                m: nn.Module = nn.Conv2d(f.shape[2], f.shape[3], f.shape[:2], stride=stride, bias=bias is not None)
+                m: nn.Module = nn.Conv2d(
+                    f.shape[2], f.shape[3], f.shape[:2], stride=stride, bias=bias is not None
+                )
                 weight = f.transpose(3, 2, 0, 1)
             else:
                 up = tuple(int(s) for s in np.ravel(_block(layer, "upsample", [1, 1])))
@@ -289,7 +294,9 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
     except Exception as e:  # unreadable / truncated files: torch and safetensors raise many types
         raise SrbenchError(f"{path}: cannot read PyTorch weights ({type(e).__name__}: {e})") from None
     if desc.purpose != "SR" and desc.scale == 1:
-        raise SrbenchError(f"{path}: {desc.architecture.name} is a {desc.purpose} network, not super-resolution")
+        raise SrbenchError(
+            f"{path}: {desc.architecture.name} is a {desc.purpose} network, not super-resolution"
+        )
     _check_scale(path, desc.scale, scale)
     channels = "rgb" if desc.input_channels == 3 else "y" if desc.input_channels == 1 else ""
     if not channels:

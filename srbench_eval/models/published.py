@@ -89,13 +89,14 @@ class PublishedModel:
 
     def file_for(self, scale: int) -> PublishedFile:
         if scale not in self.scales:
-            raise SrbenchError(
-                f"{self.name} has no x{scale} model; published scales: {', '.join(f'x{s}' for s in self.scales)}"
-            )
+            scales = ", ".join(f"x{s}" for s in self.scales)
+            raise SrbenchError(f"{self.name} has no x{scale} model; published scales: {scales}")
         for f in self.files:
             if f.scale in (None, scale):
                 return f
-        raise SrbenchError(f"published.yaml: {self.name} lists x{scale} but no file for it")  # pragma: no cover
+        raise SrbenchError(
+            f"published.yaml: {self.name} lists x{scale} but no file for it"
+        )  # pragma: no cover
 
     def published_score(self, dataset: str, scale: int) -> PublishedScore | None:
         for s in self.scores:
@@ -177,7 +178,9 @@ def get(name: str) -> PublishedModel:
 def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
     """MATLAB ``rgb2ycbcr`` of ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr in [0, 1] (float64)."""
     x = rgb.to(torch.float64)
-    return torch.einsum("ij,njhw->nihw", _T.to(x.device) / 255.0, x) + (_OFF.to(x.device) / 255.0)[:, None, None]
+    return (
+        torch.einsum("ij,njhw->nihw", _T.to(x.device) / 255.0, x) + (_OFF.to(x.device) / 255.0)[:, None, None]
+    )
 
 
 def ycbcr_to_rgb(ycc: torch.Tensor) -> torch.Tensor:
@@ -265,7 +268,12 @@ def from_file(label: str, path: Path, scale: int, device: torch.device | str = "
 
 
 def build(
-    name: str, scale: int, device: torch.device | str = "cpu", *, mirror: str | None = None, download: bool = True
+    name: str,
+    scale: int,
+    device: torch.device | str = "cpu",
+    *,
+    mirror: str | None = None,
+    download: bool = True,
 ) -> SRModel:
     """The published model ``name`` at ``scale`` on ``device``: file located/fetched and verified,
     loaded by format, wrapped; the provenance records the file, its SHA-256 and the network facts."""

@@ -31,7 +31,16 @@ requires_weights = pytest.mark.skipif(not WEIGHTS.is_dir(), reason=f"{WEIGHTS} i
 
 def test_registry_entries_are_complete() -> None:
     reg = published.registry()
-    for key in ("srcnn-955", "srcnn-915", "fsrcnn", "vdsr", "lapsrn", "esrgan", "rrdb-psnr", "realesrgan-x4plus"):
+    for key in (
+        "srcnn-955",
+        "srcnn-915",
+        "fsrcnn",
+        "vdsr",
+        "lapsrn",
+        "esrgan",
+        "rrdb-psnr",
+        "realesrgan-x4plus",
+    ):
         assert key in reg
     for e in reg.values():
         assert e.name.endswith("@pub") and e.citation and e.protocol and e.scales
@@ -64,7 +73,9 @@ def test_registry_hashes_match_the_oracle_files() -> None:
 def test_unknown_format_lists_the_supported_ones(tmp_path: Path) -> None:
     bad = tmp_path / "model.onnx"
     bad.write_bytes(b"\0")
-    with pytest.raises(SrbenchError, match=r"unknown weights format '.onnx'; supported: matlab .*dagnn .*pytorch"):
+    with pytest.raises(
+        SrbenchError, match=r"unknown weights format '.onnx'; supported: matlab .*dagnn .*pytorch"
+    ):
         load_network(bad, 4)
 
 
@@ -77,12 +88,16 @@ def _set5(scale: int) -> list[np.ndarray]:
 @pytest.mark.parametrize(
     ("name", "scale", "psnr", "ssim"), [("srcnn-955@pub", 3, 32.75, 0.9090), ("fsrcnn@pub", 3, 33.16, 0.9140)]
 )
-def test_published_networks_reproduce_their_papers_set5(name: str, scale: int, psnr: float, ssim: float) -> None:
+def test_published_networks_reproduce_their_papers_set5(
+    name: str, scale: int, psnr: float, ssim: float
+) -> None:
     e = published.get(name)
     f = e.file_for(scale)
     loaded = load_network(WEIGHTS / f.path, scale, e.format, dict(f.options))
     assert loaded.channels == "y" and loaded.upsampled_input == e.upsampled_input
-    scores = [published_eval.srcnn_pipeline(loaded.module, e.upsampled_input, hr, scale) for hr in _set5(scale)]
+    scores = [
+        published_eval.srcnn_pipeline(loaded.module, e.upsampled_input, hr, scale) for hr in _set5(scale)
+    ]
     assert np.mean([s.psnr for s in scores]) == pytest.approx(psnr, abs=0.01)
     assert np.mean([s.ssim for s in scores]) == pytest.approx(ssim, abs=0.0005)
 
@@ -271,3 +286,44 @@ def test_a_file_without_any_published_hash_needs_a_pin(
     lr = torch.rand(1, 3, 8, 8)
     with torch.no_grad():
         torch.testing.assert_close(model.upscale(lr), rrdb(lr), rtol=0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_weights_cli_fetches_pins_and_verifies_published_files(
+    served: tuple[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rrdb: RRDBNet,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from srbench_eval.cli import main
+
+    url, root = served
+    rel = published.get("realesrgan-x4plus@pub").file_for(4).path
+    (root / "weights" / rel).parent.mkdir(parents=True)
+    torch.save({"params_ema": _new_layout(rrdb.state_dict())}, root / "weights" / rel)
+    digest = sha256_file(root / "weights" / rel)
+    monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+
+    def cli(*args: str) -> tuple[int, str]:
+        rc = main(list(args))
+        out = capsys.readouterr()
+        return rc, out.out + out.err
+
+    rc, out = cli("weights", "verify", "realesrgan-x4plus@pub", "--mirror", url)
+    assert rc == 2 and "missing" in out
+    rc, out = cli("weights", "fetch", "realesrgan-x4plus@pub", "--mirror", url)
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert rc == 2 and len(errors) == 1 and "no published SHA-256" in errors[0]
+    assert not (tmp_path / "cache" / "weights" / rel).exists()
+    rc, out = cli("weights", "fetch", "realesrgan-x4plus@pub", "--mirror", url, "--sha256", digest)
+    assert rc == 0, out
+    rc, out = cli("weights", "verify", "realesrgan-x4plus@pub")  # the pin was recorded
+    assert rc == 0 and ": ok" in out
+    rc, out = cli("weights", "list", "realesrgan-x4plus@pub")
+    assert "present" in out and "pinned" in out
+    rc, out = cli("models", "list")
+    assert rc == 0 and "srcnn-955@pub" in out and "32.75/.9090" in out

@@ -39,7 +39,9 @@ class DagLayer:
 class DagNN(nn.Module):
     """Runs ``layers`` in order; ``modules`` holds the conv/convt of each such layer, by layer name."""
 
-    def __init__(self, layers: list[DagLayer], modules: dict[str, nn.Module], input_var: str, output_var: str):
+    def __init__(
+        self, layers: list[DagLayer], modules: dict[str, nn.Module], input_var: str, output_var: str
+    ):
         super().__init__()
         self.layers = layers
         self.blocks = nn.ModuleDict(modules)

@@ -108,7 +108,9 @@ class VDSR(nn.Module):
         super().__init__()
         self.scale = scale
         chans = [1] + [num_feat] * (depth - 1) + [1]
-        self.convs = nn.ModuleList(nn.Conv2d(i, o, 3, padding=1) for i, o in zip(chans, chans[1:]))
+        self.convs = nn.ModuleList(
+            nn.Conv2d(i, o, 3, padding=1) for i, o in zip(chans, chans[1:], strict=False)
+        )
 
     def forward(self, y_up: torch.Tensor) -> torch.Tensor:
         x = self.convs[0](y_up)
