@@ -10,7 +10,8 @@ parameter count). Formats:
   ``bias`` (VDSR: ``VDSR_Matconvnet.m``);
 * ``dagnn``: a MatConvNet DagNN struct ``net`` (``layers``, ``params``, ``vars``), e.g. LapSRN;
 * ``pytorch``: a PyTorch state dict (``.pth``/``.pt``/``.safetensors``), architecture detected by
-  ``spandrel`` (ESRGAN old and new key layouts, Real-ESRGAN, SwinIR, HAT, RCAN, ...).
+  ``spandrel`` (ESRGAN old and new key layouts, Real-ESRGAN, SwinIR, HAT, RCAN, ...), plus the
+  EDSR-PyTorch layout (:mod:`srbench_eval.models.archs.edsr`), which spandrel does not know.
 
 MATLAB weight layouts: SRCNN/FSRCNN store each kernel as a flattened column-major ``k*k`` vector
 (``reshape(w, k, k)``), so ``kernel[r, c] = w[r + k c]``, with arrays indexed ``[in, k*k, out]``;
@@ -28,6 +29,7 @@ import torch
 from torch import nn
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models.archs import edsr
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
 
@@ -35,7 +37,7 @@ from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
 FORMATS = {
     "matlab": "MATLAB .mat of SRCNN / FSRCNN / VDSR test code",
     "dagnn": "MatConvNet DagNN .mat (LapSRN)",
-    "pytorch": "PyTorch state dict .pth/.pt/.safetensors, architecture detected by spandrel",
+    "pytorch": "PyTorch state dict .pth/.pt/.safetensors, architecture detected by spandrel (or EDSR)",
 }
 PYTORCH_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt")
 
@@ -282,17 +284,37 @@ def _check_scale(path: Path, found: int, wanted: int | None) -> None:
 
 def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
     try:
-        from spandrel import ModelLoader, UnsupportedModelError
+        from spandrel import ModelLoader, UnsupportedModelError, canonicalize_state_dict
     except ImportError:  # pragma: no cover - spandrel is a dependency
         raise SrbenchError(f"{path}: loading PyTorch SR checkpoints needs 'pip install spandrel'") from None
+    loader = ModelLoader()
     try:
-        desc = ModelLoader().load_from_file(str(path))
+        if path.suffix.lower() in (".pt", ".pth"):  # spandrel would try TorchScript first for .pt
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        else:
+            state = loader.load_state_dict_from_file(str(path))
+        if not isinstance(state, dict):
+            raise TypeError(f"holds a {type(state).__name__}, not a state dict")
+    except Exception as e:  # unreadable / truncated files: torch and safetensors raise many types
+        raise SrbenchError(f"{path}: cannot read PyTorch weights ({type(e).__name__}: {e})") from None
+    canonical = canonicalize_state_dict(dict(state))
+    if edsr.is_edsr_state_dict(canonical):  # EDSR-PyTorch's layout, which spandrel does not know
+        try:
+            net = edsr.from_state_dict(canonical)
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise SrbenchError(
+                f"{path}: EDSR-like state dict that does not load ({str(e).splitlines()[0]})"
+            ) from None
+        _check_scale(path, net.scale, scale)
+        return LoadedNetwork(net.eval(), "pytorch", "EDSR", net.scale, "rgb", False)
+    try:
+        desc = loader.load_from_state_dict(state)
     except UnsupportedModelError:
         raise SrbenchError(
             f"{path}: spandrel does not recognise this state dict's architecture; supported: {supported()}"
         ) from None
-    except Exception as e:  # unreadable / truncated files: torch and safetensors raise many types
-        raise SrbenchError(f"{path}: cannot read PyTorch weights ({type(e).__name__}: {e})") from None
+    except Exception as e:  # a known architecture whose tensors do not fit it
+        raise SrbenchError(f"{path}: cannot build the network ({type(e).__name__}: {e})") from None
     if desc.purpose != "SR" and desc.scale == 1:
         raise SrbenchError(
             f"{path}: {desc.architecture.name} is a {desc.purpose} network, not super-resolution"

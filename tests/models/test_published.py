@@ -327,3 +327,31 @@ def test_weights_cli_fetches_pins_and_verifies_published_files(
     assert "present" in out and "pinned" in out
     rc, out = cli("models", "list")
     assert rc == 0 and "srcnn-955@pub" in out and "32.75/.9090" in out
+
+
+@pytest.mark.parametrize(("scale", "feats"), [(4, 16), (3, 8)])
+def test_edsr_pytorch_layout_loads_and_runs_as_its_authors_code(
+    tmp_path: Path, scale: int, feats: int
+) -> None:
+    """EDSR-PyTorch keys (``sub_mean``, ``head.0``, ``body.N.body.0``, ``tail.0.0``, ``tail.1``) in
+    [0, 255] with the mean shift stored as 1x1 convolutions; checked against a direct computation."""
+    from srbench_eval.models.archs.edsr import EDSR
+
+    torch.manual_seed(1)
+    ref = EDSR(scale, n_resblocks=2, n_feats=feats, res_scale=1.0).eval()
+    mean = torch.tensor([0.4488, 0.4371, 0.4040]) * 255
+    with torch.no_grad():
+        for conv, sign in ((ref.sub_mean, -1), (ref.add_mean, 1)):
+            conv.weight.copy_(torch.eye(3)[:, :, None, None])
+            conv.bias.copy_(sign * mean)
+    path = tmp_path / f"edsr_baseline_x{scale}.pt"
+    torch.save(ref.state_dict(), path)
+    model = resolve_model(f"edsr={path}", scale, torch.device("cpu"))
+    assert (model.provenance["architecture"], model.provenance["scale"]) == ("EDSR", scale)
+    lr = torch.rand(1, 3, 6, 7)
+    with torch.no_grad():
+        x = ref.head(lr * 255 - mean[:, None, None])
+        expected = (ref.tail(x + ref.body(x)) + mean[:, None, None]) / 255
+        torch.testing.assert_close(model.upscale(lr), expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(SrbenchError, match=f"upscales x{scale}, not --scale 2"):
+        resolve_model(f"edsr={path}", 2, torch.device("cpu"))
