@@ -10,6 +10,7 @@ A spec is one of:
   ``FILE.pt`` or a run folder alone (``checkpoints/esrgan-dp/x4-paper-dp.mu=1``, its newest
   checkpoint) takes the checkpoint's own label (``esrgan-dp[dp.mu=1]``): how a sweep's variants
   are compared;
+* ``LABEL=package.module:factory``: a network from the user's code (:mod:`srbench_eval.api`);
 * ``LABEL=FILE`` for a released weights file (``.pth``/``.safetensors`` state dict detected by
   spandrel, MATLAB/MatConvNet ``.mat``), and ``NAME@pub`` for a published model of the registry:
   see :mod:`srbench_eval.models.published`;
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from srbench_eval.api import FACTORY, from_factory
 from srbench_eval.data.degrade import imresize_uint8
 from srbench_eval.data.images import is_image_file, read_image
 from srbench_eval.errors import SrbenchError, unknown_name
@@ -191,6 +193,8 @@ def resolve_model(
         if not _LABEL.match(label):
             raise SrbenchError(f"model label '{label}' in '{spec}': use letters, digits, '_', '-', '.', '+'")
         path = Path(target).expanduser()
+        if FACTORY.match(target) and not path.exists():  # LABEL=package.module:factory
+            return from_factory(label, target, scale, device)
         if path.is_dir():
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
                 raise SrbenchError(f"{path}: empty folder of SR images for model '{label}'")
