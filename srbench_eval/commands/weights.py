@@ -24,14 +24,15 @@ _STATE = {"ok": "present", "missing": "MISSING", "mismatch": "NOT GENUINE", "unp
 
 
 def _split(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """(metric/loss weights keys, published model names) selected by ``names``; none = all."""
+    """(metric/loss weights keys, published model names) selected by ``names``: no name = every
+    metric/loss file; ``@pub`` = every published model; ``NAME@pub`` = that one."""
     pub = [n for n in names if published.is_published(n)]
     other = [n for n in names if not published.is_published(n)]
+    if "@pub" in pub:
+        pub = published.names()
     for n in pub:
         published.get(n)  # unknown name: one-line error with a suggestion
-    if not names:
-        return w.keys_for(()), published.names()
-    return (w.keys_for(other) if other else []), pub
+    return (w.keys_for(other) if other or not names else []), pub
 
 
 def _published_files(
@@ -56,9 +57,10 @@ def _short_users(f: w.WeightFile) -> str:
 def weights() -> None:
     """List, fetch and verify the pretrained weights that metrics and losses load.
 
-    NAME is a weights key (alexnet, inception-fid, ...), a metric/loss name (lpips, fid, ...) or a
-    published model (srcnn-955@pub, ...); no NAME means every file. Published model files live in
-    $SRBENCH_DATA/weights/<relative path>; a mirror folder or URL serves weights/<relative path>.
+    NAME is a weights key (alexnet, inception-fid, ...), a metric/loss name (lpips, fid, ...), a
+    published model (srcnn-955@pub, ...) or @pub for every published model; no NAME means every
+    metric/loss file. Published model files live in $SRBENCH_DATA/weights/<relative path>; a mirror
+    folder or URL serves weights/<relative path>.
     """
 
 
@@ -79,6 +81,8 @@ def list_(names: tuple[str, ...], mirror: str | None) -> None:
         )
         click.echo(f"{'':<{width}}  url  {s.file.url}")
         click.echo(f"{'':<{width}}  path {s.path}")
+    if not names:
+        click.echo("published models: 'srbench-eval weights list @pub'")
     if pub:
         click.echo(f"published models: {w.published_dir()}  (follows $SRBENCH_DATA)")
     for entry, f, label in _published_files(pub):
