@@ -390,3 +390,26 @@ def test_python_api_and_factory_spec_score_like_the_cli(tmp_path: Path) -> None:
     assert summary.provenance["models"]["model"]["kind"] == "python"
     with pytest.raises(SrbenchError, match="has no attribute nothing"):
         resolve_model(f"x={__name__}:nothing", 2, torch.device("cpu"))
+
+
+@requires_shared
+@requires_weights
+def test_run_resolves_published_models_from_a_mirror_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run --models bicubic,srcnn-915@pub`` with the file served by ``SRBENCH_MIRROR`` (default
+    protocol: RGB LR, Y through the network, Cb/Cr bicubic); the provenance names the file."""
+    from srbench_eval.evaluate import RunConfig, run_evaluation
+
+    monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+    monkeypatch.setenv("SRBENCH_MIRROR", str(SHARED / "oracles"))
+    cfg = RunConfig(
+        models=("bicubic", "srcnn-915@pub"), scale=3, datasets=(str(SHARED_BENCHMARKS / "Set5" / "HR"),)
+    )
+    summary = run_evaluation(cfg, tmp_path / "run", progress=False)
+    psnr = {e.model: e.value for e in summary.entries if e.metric == "psnr"}
+    assert psnr["srcnn-915@pub"] > psnr["bicubic"] + 1.5
+    prov = summary.provenance["models"]["srcnn-915@pub"]
+    assert prov["sha256"] == published.get("srcnn-915@pub").file_for(3).sha256
+    assert (prov["architecture"], prov["parameters"]) == ("srcnn-9-1-5", 8129)
