@@ -413,3 +413,29 @@ def test_run_resolves_published_models_from_a_mirror_folder(
     prov = summary.provenance["models"]["srcnn-915@pub"]
     assert prov["sha256"] == published.get("srcnn-915@pub").file_for(3).sha256
     assert (prov["architecture"], prov["parameters"]) == ("srcnn-9-1-5", 8129)
+
+
+def test_models_reproduce_puts_each_published_cell_next_to_the_paper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from srbench_eval.cli import main
+    from srbench_eval.results import Summary, SummaryEntry
+
+    entries = [
+        SummaryEntry("srcnn-955@pub", "Set5", 3, "psnr", 32.7488, 5),
+        SummaryEntry("srcnn-955@pub", "Set5", 3, "ssim", 0.90901, 5),
+        SummaryEntry("srcnn-955@pub", "Urban100", 3, "psnr", 29.0, 100),  # not printed by the paper
+        SummaryEntry("bicubic", "Set5", 3, "psnr", 30.39, 5),
+    ]
+    summary = Summary(entries, {}, {}, {"protocol": "srcnn"})
+    rows = published.reproduction_rows(summary)
+    assert [(r["metric"], r["published"]) for r in rows] == [("psnr", 32.75), ("ssim", 0.9090)]
+    assert rows[0]["difference"] == pytest.approx(-0.0012) and rows[0]["authors' protocol"] == "srcnn"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "summary.json").write_text(summary.to_json())
+    assert main(["models", "reproduce", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "32.75" in out and "32.749" in out and "-0.001" in out
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "summary.json").write_text(Summary(entries[3:], {}, {}, {}).to_json())
+    assert main(["models", "reproduce", str(tmp_path / "empty")]) == 2
