@@ -48,14 +48,14 @@ def main() -> int:
                 rows = []
                 for f in sorted((SHARED / "benchmarks" / ds / "HR").glob("*.png")):
                     hr = read_image(f)
-                    if entry.protocol == "lapsrn":
-                        rows.append(published_eval.lapsrn_pipeline(net, hr, scale))
-                    else:
+                    if args.float_sr and entry.protocol == "srcnn":
                         rows.append(
                             published_eval.srcnn_pipeline(
-                                net, entry.upsampled_input, hr, scale, round_sr=not args.float_sr
+                                net, entry.upsampled_input, hr, scale, round_sr=False
                             )
                         )
+                    else:
+                        rows.append(published_eval.score_as_authors(entry, net, hr, scale))
                 p = float(np.mean([r.psnr for r in rows]))
                 s = float(np.mean([r.ssim for r in rows]))
                 ssim_ref = f"{ref.ssim:.4f}" if ref.ssim is not None else "-"

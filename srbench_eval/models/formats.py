@@ -168,11 +168,13 @@ def _dagnn(d: dict, path: Path) -> tuple[DagNN, int]:
     kinds = {"dagnn.Conv": "conv", "dagnn.ConvTranspose": "convt", "dagnn.ReLU": "relu", "dagnn.Sum": "sum"}
     layers: list[DagLayer] = []
     modules: dict[str, nn.Module] = {}
+    dropped: dict[str, str] = {}  # output variable -> "layer (type)" of blocks not run
     for layer in raw:
         name, typ = _str(layer["name"]), _str(layer["type"])
         inputs, output = tuple(_strings(layer["inputs"])), _str(layer["outputs"])
         if typ not in kinds:
-            continue  # losses and other training-only blocks; checked below that nothing needs them
+            dropped[output] = f"{name} ({typ})"  # losses: checked below that nothing needs them
+            continue
         kind = kinds[typ]
         pnames = _strings(layer["params"])
         spec = DagLayer(name, kind, inputs, output)
@@ -207,6 +209,12 @@ def _dagnn(d: dict, path: Path) -> tuple[DagNN, int]:
         layers.append(spec)
     produced = {layer.output for layer in layers}
     consumed = {v for layer in layers for v in layer.inputs}
+    needed = sorted(dropped[v] for v in consumed & set(dropped))
+    if needed:
+        raise SrbenchError(
+            f"{path}: unsupported DagNN block {needed[0]}; supported: dagnn.Conv, dagnn.ConvTranspose, "
+            f"dagnn.ReLU, dagnn.Sum"
+        )
     sources = consumed - produced
     sinks = produced - consumed
     if len(sources) != 1 or len(sinks) != 1:

@@ -134,6 +134,16 @@ def ssim_matlab_builtin(a: np.ndarray, b: np.ndarray, data_range: float = 255.0)
     return float((num / den).mean())
 
 
+def score_as_authors(entry: object, network: torch.nn.Module, hr: np.ndarray, scale: int) -> Scores:
+    """One HR image through the pipeline of ``entry.protocol`` (``srcnn`` or ``lapsrn``)."""
+    protocol = getattr(entry, "protocol", "")
+    if protocol == "lapsrn":
+        return lapsrn_pipeline(network, hr, scale)
+    if protocol == "srcnn":
+        return srcnn_pipeline(network, bool(getattr(entry, "upsampled_input", False)), hr, scale)
+    raise ValueError(f"no Y-channel test pipeline for protocol {protocol!r} (have: srcnn, lapsrn)")
+
+
 def lapsrn_pipeline(network: torch.nn.Module, hr: np.ndarray, scale: int) -> Scores:
     """One HR image (uint8) through LapSRN's own test code (module docstring)."""
     rgb = hr if hr.ndim == 3 else np.repeat(hr[..., None], 3, axis=2)

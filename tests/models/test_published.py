@@ -439,3 +439,49 @@ def test_models_reproduce_puts_each_published_cell_next_to_the_paper(
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "summary.json").write_text(Summary(entries[3:], {}, {}, {}).to_json())
     assert main(["models", "reproduce", str(tmp_path / "empty")]) == 2
+
+
+def _write_dagnn(path: Path, blocks: list[tuple[str, str, list[str], str, list[str]]], params: dict) -> None:
+    """A minimal ``dagnn.DagNN.saveobj`` struct: layers (name, type, inputs, output, params)."""
+    import scipy.io
+
+    def cell(items: list[str]) -> np.ndarray:
+        c = np.empty((1, len(items)), dtype=object)
+        for i, v in enumerate(items):
+            c[0, i] = v
+        return c
+
+    layers = np.empty((1, len(blocks)), dtype=object)
+    ldt = [("name", "O"), ("type", "O"), ("inputs", "O"), ("outputs", "O"), ("params", "O"), ("block", "O")]
+    layers = np.zeros((1, len(blocks)), dtype=ldt)
+    for i, (name, typ, inputs, output, pnames) in enumerate(blocks):
+        block = np.zeros((1, 1), dtype=[("pad", "O"), ("stride", "O"), ("leak", "O")])
+        block[0, 0] = (np.array([[1, 1, 1, 1]]), np.array([[1, 1]]), np.array([[0.0]]))
+        layers[0, i] = (name, typ, cell(inputs), cell([output]), cell(pnames), block)
+    pdt = [("name", "O"), ("value", "O")]
+    prm = np.zeros((1, len(params)), dtype=pdt)
+    for i, (k, v) in enumerate(params.items()):
+        prm[0, i] = (k, v)
+    net = np.zeros((1, 1), dtype=[("layers", "O"), ("params", "O"), ("vars", "O"), ("meta", "O")])
+    net[0, 0] = (layers, prm, np.zeros((1, 0)), np.zeros((0, 0)))
+    scipy.io.savemat(str(path), {"net": net})
+
+
+def test_dagnn_graph_runs_generically_and_refuses_unsupported_blocks(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    f = rng.standard_normal((3, 3, 1, 2)).astype(np.float32)
+    params = {"c_f": f, "c_b": np.zeros((1, 2), np.float32)}
+    good = tmp_path / "good.mat"
+    _write_dagnn(
+        good, [("c", "dagnn.Conv", ["LR"], "x", ["c_f", "c_b"]), ("r", "dagnn.ReLU", ["x"], "y", [])], params
+    )
+    net = load_network(good, fmt="dagnn")
+    x = torch.rand(1, 1, 6, 5)
+    w = torch.from_numpy(f.transpose(3, 2, 0, 1).copy())
+    torch.testing.assert_close(net.module(x), torch.relu(torch.nn.functional.conv2d(x, w, padding=1)))
+    bad = tmp_path / "bad.mat"
+    blocks = [("c", "dagnn.Conv", ["LR"], "x", ["c_f", "c_b"]), ("bn", "dagnn.BatchNorm", ["x"], "y", [])]
+    blocks.append(("r", "dagnn.ReLU", ["y"], "z", []))
+    _write_dagnn(bad, blocks, params)
+    with pytest.raises(SrbenchError, match=r"unsupported DagNN block bn \(dagnn.BatchNorm\); supported"):
+        load_network(bad)
