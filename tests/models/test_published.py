@@ -451,7 +451,6 @@ def _write_dagnn(path: Path, blocks: list[tuple[str, str, list[str], str, list[s
             c[0, i] = v
         return c
 
-    layers = np.empty((1, len(blocks)), dtype=object)
     ldt = [("name", "O"), ("type", "O"), ("inputs", "O"), ("outputs", "O"), ("params", "O"), ("block", "O")]
     layers = np.zeros((1, len(blocks)), dtype=ldt)
     for i, (name, typ, inputs, output, pnames) in enumerate(blocks):
