@@ -331,4 +331,19 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
     channels = "rgb" if desc.input_channels == 3 else "y" if desc.input_channels == 1 else ""
     if not channels:
         raise SrbenchError(f"{path}: {desc.input_channels}-channel input networks are not supported")
-    return LoadedNetwork(desc.model.eval(), "pytorch", desc.architecture.id, desc.scale, channels, False)
+    net = SpandrelNet(desc).eval()
+    return LoadedNetwork(net, "pytorch", desc.architecture.id, desc.scale, channels, False)
+
+
+class SpandrelNet(nn.Module):
+    """A spandrel model called the way spandrel calls it: the input padded to the architecture's
+    size requirements (window multiples of SwinIR, HAT, ...) and the output cropped back and
+    clamped to [0, 1]; ``net`` is the architecture's own module."""
+
+    def __init__(self, descriptor: object) -> None:
+        super().__init__()
+        self.net = descriptor.model  # type: ignore[attr-defined]
+        self._descriptor = descriptor
+
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        return self._descriptor(lr)  # type: ignore[operator]
