@@ -487,3 +487,28 @@ def test_dagnn_graph_runs_generically_and_refuses_unsupported_blocks(tmp_path: P
     _write_dagnn(bad, blocks, params)
     with pytest.raises(SrbenchError, match=r"unsupported DagNN block bn \(dagnn.BatchNorm\); supported"):
         load_network(bad)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_swinir_official_layout_loads_and_pads_odd_sizes(tmp_path: Path) -> None:
+    """A SwinIR stand-in under the official key names (``{"params": ...}`` as the release stores
+    it), built with spandrel's own SwinIR class: detected, scale read, window padding handled."""
+    from spandrel.architectures.SwinIR import SwinIR
+
+    torch.manual_seed(0)
+    net = SwinIR(
+        upscale=4,
+        img_size=16,
+        window_size=8,
+        embed_dim=12,
+        depths=[2],
+        num_heads=[2],
+        mlp_ratio=2,
+        upsampler="pixelshuffle",
+        resi_connection="1conv",
+    )
+    path = tmp_path / "001_classicalSR_DF2K_s64w8_SwinIR-M_x4.pth"
+    torch.save({"params": net.state_dict()}, path)
+    model = resolve_model(f"swinir={path}", 4, torch.device("cpu"))
+    assert (model.provenance["architecture"], model.provenance["scale"]) == ("SwinIR", 4)
+    assert model.upscale(torch.rand(1, 3, 9, 11)).shape == (1, 3, 36, 44)
