@@ -306,6 +306,17 @@ def scores_text(entry: PublishedModel) -> str:
     return ", ".join(parts) or "-"
 
 
+def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> None:
+    """Refuse (one line) a Y-only network under a protocol that scores ``channel`` = ``"rgb"``:
+    its colour would be bicubic's, not the network's, so the score would not be the network's."""
+    if channel == "rgb" and model.provenance.get("channels") == "y":
+        raise SrbenchError(
+            f"model '{model.name}' predicts only the Y channel (Cb/Cr come from bicubic); protocol "
+            f"'{protocol}' scores RGB: use a Y-channel protocol (e.g. its authors' '"
+            f"{model.provenance.get('protocol', 'srcnn')}')"
+        )
+
+
 def reproduction_rows(summary: Any) -> list[dict[str, Any]]:
     """Each measured (``NAME@pub``, dataset, scale, PSNR/SSIM) cell of a run next to the number its
     paper printed: ``published``, ``measured``, ``difference`` (measured - published), and the
