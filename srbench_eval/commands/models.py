@@ -65,7 +65,7 @@ def list_models() -> None:
     """Every recipe (architecture, parameters, losses, scales, checkpoint) and every published
     model (NAME@pub: format, input, scales, its authors' protocol, the paper's numbers)."""
     rows = [recipe_row(get_recipe(name)) for name in recipe_names()]
-    click.echo(tabulate(rows, headers="keys", tablefmt="simple"))
+    click.echo(tabulate(rows, headers="keys", tablefmt="simple", disable_numparse=True))
     where = f"{checkpoints.checkpoint_dir()}/<recipe>/"
     click.echo(f"\ncheckpoints are looked up in {where} (set ${checkpoints.CHECKPOINTS_ENV} to change)\n")
     pub = [published_row(e) for e in published.registry().values()]
@@ -107,4 +107,4 @@ def reproduce(runs: tuple[Path, ...]) -> None:
         r["published"] = f"{r['published']:.{digits}f}"
         r["difference"] = f"{r['difference']:+.{digits + 1}f}"
         r["measured"] = f"{r['measured']:.{digits + 1}f}"
-    click.echo(tabulate(rows, headers="keys", tablefmt="simple"))
+    click.echo(tabulate(rows, headers="keys", tablefmt="simple", disable_numparse=True))
