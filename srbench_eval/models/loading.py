@@ -175,11 +175,13 @@ def resolve_model(
     *,
     weights: Mapping[str, str] | None = None,
     checkpoints: str | Path | None = None,
+    mirror: str | None = None,
 ) -> SRModel | FolderModel:
     """Build the model named by ``spec`` (see the module docstring) for ``scale`` on ``device``.
 
     ``weights``: recipe name -> checkpoint file or folder (``--weights``); ``checkpoints``: the
-    checkpoint root (``--checkpoints``; ``"zoo"`` for the shipped demo models only).
+    checkpoint root (``--checkpoints``; ``"zoo"`` for the shipped demo models only); ``mirror``:
+    where published model files are looked for (``--mirror``, else ``$SRBENCH_MIRROR``).
     """
     as_path = Path(spec).expanduser()
     if as_path.suffix in (".pt", ".pth") and as_path.is_file():
@@ -211,5 +213,5 @@ def resolve_model(
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
         return _checkpoint_model(path, None, scale, device, recipe_name=spec, source=source)
     if published.is_published(spec):
-        return published.build(spec, scale, device)
+        return published.build(spec, scale, device, mirror=mirror)
     raise unknown_name("model", spec, ["bicubic", *recipe_names(), *published.names()])

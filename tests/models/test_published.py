@@ -400,15 +400,17 @@ def test_python_api_and_factory_spec_score_like_the_cli(tmp_path: Path) -> None:
 def test_run_resolves_published_models_from_a_mirror_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``run --models bicubic,srcnn-915@pub`` with the file served by ``SRBENCH_MIRROR`` (default
+    """``run --models bicubic,srcnn-915@pub`` with the file served by ``--mirror`` (default
     protocol: RGB LR, Y through the network, Cb/Cr bicubic); the provenance names the file."""
     from srbench_eval.evaluate import RunConfig, run_evaluation
 
     monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
     monkeypatch.setenv("SRBENCH_OFFLINE", "1")
-    monkeypatch.setenv("SRBENCH_MIRROR", str(SHARED / "oracles"))
     cfg = RunConfig(
-        models=("bicubic", "srcnn-915@pub"), scale=3, datasets=(str(SHARED_BENCHMARKS / "Set5" / "HR"),)
+        mirror=str(SHARED / "oracles"),
+        models=("bicubic", "srcnn-915@pub"),
+        scale=3,
+        datasets=(str(SHARED_BENCHMARKS / "Set5" / "HR"),),
     )
     summary = run_evaluation(cfg, tmp_path / "run", progress=False)
     psnr = {e.model: e.value for e in summary.entries if e.metric == "psnr"}
