@@ -329,7 +329,14 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
         _check_datasets(datasets)
         models = [
-            resolve_model(spec, config.scale, device, weights=weights_map, checkpoints=config.checkpoints)
+            resolve_model(
+                spec,
+                config.scale,
+                device,
+                weights=weights_map,
+                checkpoints=config.checkpoints,
+                mirror=config.mirror,
+            )
             for spec in config.models
         ]
         names = [m.name for m in models]

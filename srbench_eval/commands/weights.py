@@ -6,13 +6,47 @@ machine and copying that folder to an air-gapped one is all an offline node need
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import click
 
 from srbench_eval import weights as w
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models import published
 
 _NAMES = click.argument("names", nargs=-1, metavar="[NAME]...")
-_STATE = {"ok": "present", "missing": "MISSING", "mismatch": "NOT GENUINE"}
+_MIRROR = click.option(
+    "--mirror",
+    default=None,
+    help="Folder or base URL holding weights/<relative path> (default $SRBENCH_MIRROR).",
+)
+_STATE = {"ok": "present", "missing": "MISSING", "mismatch": "NOT GENUINE", "unpinned": "NO HASH"}
+
+
+def _split(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(metric/loss weights keys, published model names) selected by ``names``: no name = every
+    metric/loss file; ``@pub`` = every published model; ``NAME@pub`` = that one."""
+    pub = [n for n in names if published.is_published(n)]
+    other = [n for n in names if not published.is_published(n)]
+    if "@pub" in pub:
+        pub = published.names()
+    for n in pub:
+        published.get(n)  # unknown name: one-line error with a suggestion
+    return (w.keys_for(other) if other or not names else []), pub
+
+
+def _published_files(
+    names: list[str],
+) -> Iterator[tuple[published.PublishedModel, published.PublishedFile, str]]:
+    for name in names:
+        entry = published.get(name)
+        for f in entry.files:
+            yield entry, f, f"{entry.name} {'x' + str(f.scale) if f.scale else 'all scales'}"
+
+
+def _hash_text(entry: published.PublishedModel, f: published.PublishedFile) -> str:
+    want = w.expected_hash(entry.key, f)
+    return "sha256 none (pin it)" if want is None else f"{want[0]} {want[1][:12]}..."
 
 
 def _short_users(f: w.WeightFile) -> str:
@@ -23,18 +57,22 @@ def _short_users(f: w.WeightFile) -> str:
 def weights() -> None:
     """List, fetch and verify the pretrained weights that metrics and losses load.
 
-    NAME is a weights key (alexnet, inception-fid, ...) or a metric/loss name (lpips, fid, ...);
-    no NAME means every file.
+    NAME is a weights key (alexnet, inception-fid, ...), a metric/loss name (lpips, fid, ...), a
+    published model (srcnn-955@pub, ...) or @pub for every published model; no NAME means every
+    metric/loss file. Published model files live in $SRBENCH_DATA/weights/<relative path>; a mirror
+    folder or URL serves weights/<relative path>.
     """
 
 
 @weights.command("list")
 @_NAMES
-def list_(names: tuple[str, ...]) -> None:
+@_MIRROR
+def list_(names: tuple[str, ...], mirror: str | None) -> None:
     """Show each file: key, users, file name, SHA-256 prefix, state, URL and path."""
-    keys = w.keys_for(names)
-    click.echo(f"hub cache: {w.checkpoint_dir()}  (follows $TORCH_HOME)")
-    width = max(len(k) for k in keys)
+    keys, pub = _split(names)
+    if keys:
+        click.echo(f"hub cache: {w.checkpoint_dir()}  (follows $TORCH_HOME)")
+    width = max((len(k) for k in keys), default=0)
     for key in keys:
         s = w.status(key)
         click.echo(
@@ -43,14 +81,40 @@ def list_(names: tuple[str, ...]) -> None:
         )
         click.echo(f"{'':<{width}}  url  {s.file.url}")
         click.echo(f"{'':<{width}}  path {s.path}")
+    if not names:
+        click.echo("published models: 'srbench-eval weights list @pub'")
+    if pub:
+        click.echo(f"published models: {w.published_dir()}  (follows $SRBENCH_DATA)")
+    for entry, f, label in _published_files(pub):
+        state, path = w.published_status(entry, f, mirror)
+        click.echo(f"{label}  {_STATE[state]}  {_hash_text(entry, f)}  {f.path}")
+        for url in f.urls or ("(no stable public URL: put it in a mirror as weights/" + f.path + ")",):
+            click.echo(f"    url  {url}")
+        if path is not None:
+            click.echo(f"    path {path}")
 
 
 @weights.command("fetch")
 @_NAMES
+@_MIRROR
 @click.option("--quiet", is_flag=True, help="No download progress bars.")
-def fetch(names: tuple[str, ...], quiet: bool) -> None:
-    """Download missing (or non-genuine) files into the hub cache, checking their SHA-256 prefix."""
-    for key in w.keys_for(names):
+@click.option(
+    "--sha256",
+    "pin",
+    default=None,
+    metavar="HEX",
+    help="Pin the SHA-256 of a published file that has no published hash (one NAME@pub of one file).",
+)
+def fetch(names: tuple[str, ...], mirror: str | None, quiet: bool, pin: str | None) -> None:
+    """Download missing (or non-genuine) files, checking their SHA-256 (published models: from a
+    mirror or the public URLs into $SRBENCH_DATA/weights)."""
+    keys, pub = _split(names)
+    if pin and (len(pub) != 1 or len(published.get(pub[0]).files) != 1 or keys):
+        raise SrbenchError("--sha256 pins one file: give exactly one NAME@pub that has a single file")
+    for entry, f, label in _published_files(pub):
+        path, digest = w.published_path(entry, f, mirror=mirror, pin=pin)
+        click.echo(f"{label}: ok {path}  sha256 {digest}")
+    for key in keys:
         before = w.status(key)
         if before.ok:
             click.echo(f"{key}: present {before.path}")
@@ -61,10 +125,18 @@ def fetch(names: tuple[str, ...], quiet: bool) -> None:
 
 @weights.command("verify")
 @_NAMES
-def verify(names: tuple[str, ...]) -> None:
-    """Hash each file and compare with its published SHA-256 prefix; fail if any is missing or wrong."""
+@_MIRROR
+def verify(names: tuple[str, ...], mirror: str | None) -> None:
+    """Hash each file and compare with its published SHA-256 (or prefix, or pin); fail if any is
+    missing or wrong."""
     bad = []
-    for key in w.keys_for(names):
+    keys, pub = _split(names)
+    for entry, f, label in _published_files(pub):
+        state, path = w.published_status(entry, f, mirror)
+        click.echo(f"{label}: {'ok' if state == 'ok' else _STATE[state].lower()}  {path or f.path}")
+        if state != "ok":
+            bad.append(f"{label} ({_STATE[state].lower()})")
+    for key in keys:
         s = w.status(key)
         click.echo(f"{key}: {'ok' if s.ok else _STATE[s.state].lower()}  {s.path}")
         if not s.ok:

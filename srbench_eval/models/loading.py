@@ -12,6 +12,10 @@ A spec is one of:
   ``FILE.pt`` or a run folder alone (``checkpoints/esrgan-dp/x4-paper-dp.mu=1``, its newest
   checkpoint) takes the checkpoint's own label (``esrgan-dp[dp.mu=1]``): how a sweep's variants
   are compared;
+* ``LABEL=package.module:factory``: a network from the user's code (:mod:`srbench_eval.api`);
+* ``LABEL=FILE`` for a released weights file (``.pth``/``.safetensors`` state dict detected by
+  spandrel, MATLAB/MatConvNet ``.mat``), and ``NAME@pub`` for a published model of the registry:
+  see :mod:`srbench_eval.models.published`;
 * a recipe name (``esrgan-dp``): that recipe's trained generator, from, in order, ``--weights
   NAME=PATH`` (a checkpoint file, or a folder searched for the newest one), the newest checkpoint at
   the run's scale under the checkpoint directory (``--checkpoints DIR``, else
@@ -36,10 +40,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from srbench_eval.api import FACTORY, from_factory
 from srbench_eval.data.degrade import imresize_uint8
 from srbench_eval.data.images import is_image_file, read_image
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.models import checkpoints as ckpts
+from srbench_eval.models import published
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.recipes import recipe_names
@@ -211,11 +217,13 @@ def resolve_model(
     *,
     weights: Mapping[str, str] | None = None,
     checkpoints: str | Path | None = None,
-) -> NetworkModel | FolderModel:
+    mirror: str | None = None,
+) -> SRModel | FolderModel:
     """Build the model named by ``spec`` (see the module docstring) for ``scale`` on ``device``.
 
     ``weights``: recipe name -> checkpoint file or folder (``--weights``); ``checkpoints``: the
-    checkpoint root (``--checkpoints``; ``"zoo"`` for the shipped demo models only).
+    checkpoint root (``--checkpoints``; ``"zoo"`` for the shipped demo models only); ``mirror``:
+    where published model files are looked for (``--mirror``, else ``$SRBENCH_MIRROR``).
     """
     as_path = Path(spec).expanduser()
     if as_path.suffix in (".pt", ".pth") and as_path.is_file():
@@ -228,10 +236,14 @@ def resolve_model(
         label, _, target = spec.partition("=")
         safe_name("model label", label, f"in --models '{spec}'")
         path = Path(target).expanduser()
+        if FACTORY.match(target) and not path.exists():  # LABEL=package.module:factory
+            return from_factory(label, target, scale, device)
         if path.is_dir():
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
                 raise SrbenchError(f"{path}: empty folder of SR images for model '{label}'")
             return FolderModel(label, path, scale, {"kind": "folder", "path": str(path.resolve())})
+        if path.is_file() and published.is_foreign_file(path):  # released weights: loaded by format
+            return published.from_file(label, path, scale, device)
         if path.is_file() and path.suffix in (".pt", ".pth"):
             return _checkpoint_model(path, label, scale, device, source="file")
         raise SrbenchError(f"{path}: no such folder of SR images (or .pt checkpoint) for model '{label}'")
@@ -241,4 +253,6 @@ def resolve_model(
     if spec in recipe_names():
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
         return _checkpoint_model(path, None, scale, device, recipe_name=spec, source=source)
-    raise unknown_name("model", spec, ["bicubic", *recipe_names()])
+    if published.is_published(spec):
+        return published.build(spec, scale, device, mirror=mirror)
+    raise unknown_name("model", spec, ["bicubic", *recipe_names(), *published.names()])

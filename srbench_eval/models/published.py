@@ -1,0 +1,354 @@
+"""Published models (``NAME@pub``): the registry in ``published.yaml`` and the models built from it.
+
+:func:`registry` parses the YAML into :class:`PublishedModel` entries; :func:`build` gets the
+file for one scale (:func:`srbench_eval.weights.published_path`: cache, mirror, download, hash
+check), loads it by format (:mod:`srbench_eval.models.formats`) and wraps it as an
+:class:`~srbench_eval.models.base.SRModel` for the evaluation loop:
+
+* RGB networks run as they are (:class:`~srbench_eval.models.loading.NetworkModel`);
+* Y-only networks (:class:`YChannelModel`) run on the luma of the LR image and take Cb/Cr from
+  bicubic, as their papers did for colour output::
+
+      YCbCr = rgb2ycbcr(LR)            (MATLAB, float)
+      Y_SR  = net(Y) or net(imresize(Y, s)) for pre-upsampled networks
+      SR    = ycbcr2rgb([Y_SR, imresize(CbCr, s)])
+
+  Under their authors' protocols (``srcnn``, ``lapsrn``) the whole test pipeline differs (Y made
+  from the HR image, no RGB round trip): see :mod:`srbench_eval.models.published_eval`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from srbench_eval.data.degrade import imresize
+from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.models.base import SRModel
+from srbench_eval.models.formats import LoadedNetwork
+
+SUFFIX = "@pub"
+_T = torch.tensor(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=torch.float64
+)
+_OFF = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64)
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """One weights file: the scale it serves (``None`` = all), relative path, hash, URLs."""
+
+    scale: int | None
+    path: str
+    sha256: str | None
+    sha256_prefix: str | None
+    urls: tuple[str, ...]
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def filename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class PublishedScore:
+    dataset: str
+    scale: int
+    psnr: float
+    ssim: float | None
+
+
+@dataclass(frozen=True)
+class PublishedModel:
+    """One entry of ``published.yaml`` (see the file's header for the fields)."""
+
+    key: str
+    title: str
+    citation: str
+    format: str
+    architecture: str
+    channels: str
+    value_range: tuple[float, float]
+    upsampled_input: bool
+    protocol: str
+    scales: tuple[int, ...]
+    files: tuple[PublishedFile, ...]
+    scores: tuple[PublishedScore, ...] = ()
+    scores_source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.key + SUFFIX
+
+    def file_for(self, scale: int) -> PublishedFile:
+        if scale not in self.scales:
+            scales = ", ".join(f"x{s}" for s in self.scales)
+            raise SrbenchError(f"{self.name} has no x{scale} model; published scales: {scales}")
+        for f in self.files:
+            if f.scale in (None, scale):
+                return f
+        raise SrbenchError(
+            f"published.yaml: {self.name} lists x{scale} but no file for it"
+        )  # pragma: no cover
+
+    def published_score(self, dataset: str, scale: int) -> PublishedScore | None:
+        for s in self.scores:
+            if s.dataset == dataset.lower() and s.scale == scale:
+                return s
+        return None
+
+
+def _parse(key: str, raw: dict[str, Any]) -> PublishedModel:
+    inp = raw["input"]
+    files = []
+    for f in raw["files"]:
+        scale = None if f["scale"] == "all" else int(f["scale"])
+        files.append(
+            PublishedFile(
+                scale,
+                f["path"],
+                f.get("sha256"),
+                f.get("sha256_prefix"),
+                tuple(f.get("urls") or ()),
+                tuple(sorted((f.get("options") or {}).items())),
+            )
+        )
+    pub = raw.get("published") or {}
+    scores = tuple(
+        PublishedScore(str(d), int(s), float(p), None if q is None else float(q))
+        for d, s, p, q in pub.get("scores") or ()
+    )
+    return PublishedModel(
+        key=key,
+        title=raw["title"],
+        citation=" ".join(raw["citation"].split()),
+        format=raw["format"],
+        architecture=raw["architecture"],
+        channels=inp["channels"],
+        value_range=tuple(inp["range"]),  # type: ignore[arg-type]
+        upsampled_input=bool(inp["upsampled"]),
+        protocol=raw["protocol"],
+        scales=tuple(int(s) for s in raw["scales"]),
+        files=tuple(files),
+        scores=scores,
+        scores_source=pub.get("source", ""),
+    )
+
+
+def load_registry(text: str) -> dict[str, PublishedModel]:
+    """Parse the text of a ``published.yaml``."""
+    data = yaml.safe_load(text)
+    return {key: _parse(key, raw) for key, raw in data["models"].items()}
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, PublishedModel]:
+    """The published models of the packaged ``published.yaml``, by key (without ``@pub``)."""
+    text = importlib.resources.files("srbench_eval.models").joinpath("published.yaml").read_text()
+    return load_registry(text)
+
+
+def names() -> list[str]:
+    return [e.name for e in registry().values()]
+
+
+def is_published(spec: str) -> bool:
+    return spec.endswith(SUFFIX)
+
+
+def get(name: str) -> PublishedModel:
+    """The entry for ``name`` (``srcnn-955@pub``; the suffix may be left out)."""
+    key = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else name
+    try:
+        return registry()[key]
+    except KeyError:
+        raise unknown_name("published model", name, names()) from None
+
+
+# --------------------------------------------------------------------------- colour handling
+
+
+def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2ycbcr`` of ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr in [0, 1] (float64)."""
+    x = rgb.to(torch.float64)
+    return (
+        torch.einsum("ij,njhw->nihw", _T.to(x.device) / 255.0, x) + (_OFF.to(x.device) / 255.0)[:, None, None]
+    )
+
+
+def ycbcr_to_rgb(ycc: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``ycbcr2rgb`` of ``(N, 3, H, W)`` YCbCr in [0, 1] (float64)."""
+    tinv = torch.linalg.inv(_T).to(ycc.device) * 255.0
+    return torch.einsum("ij,njhw->nihw", tinv, ycc - (_OFF.to(ycc.device) / 255.0)[:, None, None])
+
+
+@dataclass
+class YChannelModel(SRModel):
+    """A Y-only network on RGB images: Y through the network, Cb/Cr bicubic (module docstring).
+
+    A grey LR image (``C = 1``) is its own Y and comes back grey.
+    """
+
+    network: torch.nn.Module | None = None
+    upsampled_input: bool = False
+    accepts_grey: bool = True
+
+    @torch.no_grad()
+    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        from srbench_eval.models.published_eval import run_y
+
+        assert self.network is not None
+        if lr.shape[1] == 1:
+            y = lr.to(torch.float64)
+            x = imresize(y, float(self.scale)) if self.upsampled_input else y
+            return run_y(self.network, x).to(lr.device, lr.dtype)
+        ycc = rgb_to_ycbcr(lr)
+        up = imresize(ycc, float(self.scale))
+        x = up[:, :1] if self.upsampled_input else ycc[:, :1]
+        y_sr = run_y(self.network, x).to(up.device)
+        return ycbcr_to_rgb(torch.cat([y_sr, up[:, 1:]], dim=1)).to(lr.dtype)
+
+
+def as_model(name: str, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:
+    """Wrap a loaded network as the evaluation loop's model, in column ``name``."""
+    from srbench_eval.models.loading import NetworkModel
+
+    if loaded.channels == "y":
+        return YChannelModel(
+            name, loaded.scale, provenance, network=loaded.module, upsampled_input=loaded.upsampled_input
+        )
+    return NetworkModel(name, loaded.scale, provenance, network=loaded.module)
+
+
+def _network_facts(loaded: LoadedNetwork) -> dict[str, Any]:
+    return {
+        "format": loaded.format,
+        "architecture": loaded.architecture,
+        "scale": loaded.scale,
+        "parameters": loaded.parameters,
+        "channels": loaded.channels,
+        "upsampled_input": loaded.upsampled_input,
+    }
+
+
+def is_foreign_file(path: Path) -> bool:
+    """True for a weights file that is not a ``srbench-eval train`` checkpoint (a released model)."""
+    from srbench_eval.models import checkpoints
+    from srbench_eval.models.formats import PYTORCH_SUFFIXES
+
+    suffix = path.suffix.lower()
+    if suffix == ".mat" or (suffix in PYTORCH_SUFFIXES and suffix not in (".pt", ".pth")):
+        return True
+    if suffix not in (".pt", ".pth"):
+        return False
+    try:
+        ckpt = torch.load(path, map_location="meta", weights_only=True)
+    except Exception:  # noqa: BLE001 - unreadable: let the checkpoint loader explain in one line
+        return False
+    return not (isinstance(ckpt, dict) and ckpt.get("format") == checkpoints.FORMAT)
+
+
+def from_file(label: str, path: Path, scale: int, device: torch.device | str = "cpu") -> SRModel:
+    """``--models LABEL=FILE`` for a released weights file: loaded by format, scale checked against
+    ``scale``; the provenance records architecture, scale, parameter count and SHA-256."""
+    from srbench_eval.models.formats import load_network
+    from srbench_eval.weights import sha256_of
+
+    loaded = load_network(path, scale)
+    loaded.module.to(device)
+    provenance = {"kind": "weights file", "file": str(Path(path).resolve()), "sha256": sha256_of(Path(path))}
+    return as_model(label, loaded, {**provenance, **_network_facts(loaded)})
+
+
+def build(
+    name: str,
+    scale: int,
+    device: torch.device | str = "cpu",
+    *,
+    mirror: str | None = None,
+    download: bool = True,
+) -> SRModel:
+    """The published model ``name`` at ``scale`` on ``device``: file located/fetched and verified,
+    loaded by format, wrapped; the provenance records the file, its SHA-256 and the network facts."""
+    from srbench_eval import weights
+    from srbench_eval.models.formats import load_network
+
+    entry = get(name)
+    f = entry.file_for(scale)
+    path, digest = weights.published_path(entry, f, mirror=mirror, download=download)
+    loaded = load_network(path, scale, entry.format, dict(f.options))
+    loaded.module.to(device)
+    provenance = {
+        "kind": "published",
+        "name": entry.name,
+        "file": str(path),
+        "sha256": digest,
+        **_network_facts(loaded),
+        "protocol": entry.protocol,
+        "citation": entry.citation,
+    }
+    return as_model(entry.name, loaded, provenance)
+
+
+def scores_text(entry: PublishedModel) -> str:
+    """``set5 x3 32.75/.9090, ...``: the published numbers in one line."""
+    parts = []
+    for s in entry.scores:
+        ssim = f"/{s.ssim:.4f}".replace("0.", ".") if s.ssim is not None else ""
+        parts.append(f"{s.dataset} x{s.scale} {s.psnr:.2f}{ssim}")
+    return ", ".join(parts) or "-"
+
+
+def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> None:
+    """Refuse (one line) a Y-only network under a protocol that scores ``channel`` = ``"rgb"``:
+    its colour would be bicubic's, not the network's, so the score would not be the network's."""
+    if channel == "rgb" and model.provenance.get("channels") == "y":
+        raise SrbenchError(
+            f"model '{model.name}' predicts only the Y channel (Cb/Cr come from bicubic); protocol "
+            f"'{protocol}' scores RGB: use a Y-channel protocol (e.g. its authors' '"
+            f"{model.provenance.get('protocol', 'srcnn')}')"
+        )
+
+
+def reproduction_rows(summary: Any) -> list[dict[str, Any]]:
+    """Each measured (``NAME@pub``, dataset, scale, PSNR/SSIM) cell of a run next to the number its
+    paper printed: ``published``, ``measured``, ``difference`` (measured - published), and the
+    protocols (the run's, the authors'): a cell measured under another protocol than the authors'
+    is shown but is not a reproduction. Cells the paper did not print are left out."""
+    run_protocol = str((summary.config or {}).get("protocol") or "default")
+    rows = []
+    for e in summary.entries:
+        if not is_published(e.model) or e.metric not in ("psnr", "ssim"):
+            continue
+        try:
+            entry = get(e.model)
+        except SrbenchError:
+            continue
+        ref = entry.published_score(e.dataset, e.scale)
+        paper = None if ref is None else (ref.psnr if e.metric == "psnr" else ref.ssim)
+        if paper is None:
+            continue
+        rows.append(
+            {
+                "model": e.model,
+                "dataset": e.dataset,
+                "scale": f"x{e.scale}",
+                "metric": e.metric,
+                "published": paper,
+                "measured": e.value,
+                "difference": e.value - paper,
+                "protocol": run_protocol,
+                "authors' protocol": entry.protocol,
+            }
+        )
+    return rows
+
+
+__all__ = ["PublishedModel", "PublishedFile", "PublishedScore", "YChannelModel", "build", "get", "registry"]
