@@ -66,7 +66,7 @@ def main() -> None:
     import torch
 
     from srbench_eval.data.images import is_image_file, read_image
-    from srbench_eval.evaluate import RunConfig, run_evaluation
+    from srbench_eval.evaluation import RunConfig, run_evaluation
     from tests import matlab_reference as ref
 
     torch.set_num_threads(args.threads)

@@ -1,6 +1,14 @@
-"""srbench-eval: one exact protocol for evaluating single-image super-resolution."""
+"""srbench-eval: one exact protocol for evaluating single-image super-resolution.
+
+``srbench_eval.evaluate(model, scale=..., datasets=..., protocol=..., metrics=...)`` is the Python API
+(:func:`srbench_eval.api.evaluate`); the evaluation loop itself is :mod:`srbench_eval.evaluation`.
+Nothing heavy is imported here, so the command line starts without torch.
+"""
+
+from __future__ import annotations
 
 import os
+from typing import Any
 
 # torch's idle OpenMP threads spin by default; on cores shared with other processes that makes the
 # numerics crawl (BSD100 x4: 1.3 s -> 124 s measured). Must be set before torch is imported.
@@ -8,19 +16,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 
-import types  # noqa: E402
 
-import srbench_eval.evaluate as _evaluate_module  # noqa: E402
+def evaluate(model: Any, **options: Any) -> Any:
+    """Evaluate any network (``nn.Module`` or callable) under the protocol of ``srbench-eval run``;
+    returns the :class:`~srbench_eval.results.Summary` it writes (:func:`srbench_eval.api.evaluate`)."""
+    from srbench_eval.api import evaluate as _evaluate
 
-
-class _CallableModule(types.ModuleType):
-    """``srbench_eval.evaluate(model, ...)`` is the Python API (:func:`srbench_eval.api.evaluate`),
-    while ``srbench_eval.evaluate`` stays the module of the evaluation loop for imports."""
-
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from srbench_eval.api import evaluate
-
-        return evaluate(*args, **kwargs)
-
-
-_evaluate_module.__class__ = _CallableModule
+    return _evaluate(model, **options)

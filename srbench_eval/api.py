@@ -6,7 +6,7 @@
 
 The network maps an RGB LR batch ``(N, 3, h, w)`` in [0, 1] to ``(N, 3, s*h, s*w)`` (the zoo's
 contract, :mod:`srbench_eval.models.base`); the evaluation loop rounds and scores it exactly as for
-every other model. :func:`evaluate` goes through :func:`srbench_eval.evaluate.run_evaluation`, so it
+every other model. :func:`evaluate` goes through :func:`srbench_eval.evaluation.run_evaluation`, so it
 writes the same run folder (``results.csv``, ``summary.json``, tables) and returns the same
 :class:`~srbench_eval.results.Summary`.
 
@@ -140,7 +140,7 @@ def evaluate(
     ``out``: the run folder (default ``results/runs/<timestamp>``); ``protocol``: a protocol profile
     name where this version supports them (issue 11), else ``None`` for the default protocol.
     """
-    from srbench_eval.evaluate import RunConfig, default_out_dir, run_evaluation
+    from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
 
     token = f"_model_{next(_counter)}"
     _registered[token] = model

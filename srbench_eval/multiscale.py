@@ -1,6 +1,6 @@
 """``srbench-eval run --scale 2,3,4``: one run folder holding several scales.
 
-Each scale is a complete run of :func:`~srbench_eval.evaluate.run_evaluation` in ``OUT/x<scale>/``
+Each scale is a complete run of :func:`~srbench_eval.evaluation.run_evaluation` in ``OUT/x<scale>/``
 (its own results, summary, tables and ``--save-sr`` images, each checkable on its own); ``OUT/``
 holds the merged ``results.csv``, ``summary.json`` and tables, whose blocks (or, in the paper
 layout, row groups) are the scales. The folder appears only when every scale has finished.
@@ -68,8 +68,8 @@ def merge_summaries(summaries: Sequence[Summary], scales: Sequence[int]) -> Summ
 
 
 def run_scales(config: Any, scales: Sequence[int], out: Path, progress: bool = True) -> Summary:
-    """Evaluate ``config`` (a :class:`~srbench_eval.evaluate.RunConfig`) at every scale into ``out``."""
-    from srbench_eval.evaluate import run_evaluation
+    """Evaluate ``config`` (a :class:`~srbench_eval.evaluation.RunConfig`) at every scale into ``out``."""
+    from srbench_eval.evaluation import run_evaluation
     from srbench_eval.report import build_table, to_latex, to_markdown
 
     with finished_run_dir(out) as staging:

@@ -270,7 +270,7 @@ def _y_identity(scale: int) -> object:
 
 @pytest.mark.parametrize("profile", ["srcnn", "lapsrn"])
 def test_a_y_network_is_fed_and_scored_the_protocol_way(profile: str) -> None:
-    from srbench_eval.evaluate import _protocol_sr
+    from srbench_eval.evaluation import _protocol_sr
 
     protocol = resolve(profile)
     rng = np.random.default_rng(5)
@@ -290,7 +290,7 @@ def test_a_y_network_is_fed_and_scored_the_protocol_way(profile: str) -> None:
 
 
 def test_a_y_network_is_refused_by_an_rgb_protocol() -> None:
-    from srbench_eval.evaluate import _protocol_sr
+    from srbench_eval.evaluation import _protocol_sr
 
     lr, hr = torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 32, 32)
     with pytest.raises(ValueError, match="takes Y input but protocol matlab feeds networks RGB"):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from srbench_eval.cli import cli
 from srbench_eval.errors import SrbenchError
-from srbench_eval.evaluate import RunConfig, run_evaluation
+from srbench_eval.evaluation import RunConfig, run_evaluation
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.training import TrainConfig, train

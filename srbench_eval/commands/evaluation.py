@@ -122,7 +122,7 @@ def run(
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
     from srbench_eval.data.images import limit_pixels
-    from srbench_eval.evaluate import RunConfig, default_out_dir, run_evaluation
+    from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
     from srbench_eval.multiscale import parse_scales, run_scales
     from srbench_eval.report import build_table, to_markdown
 
@@ -223,7 +223,7 @@ def check(
     protocols were named); ``--protocol`` / ``--protocol-set`` replace it."""
     import tempfile
 
-    from srbench_eval.evaluate import RunConfig, run_evaluation
+    from srbench_eval.evaluation import RunConfig, run_evaluation
     from srbench_eval.regression import baseline_from_summary, compare, format_comparisons, load_baseline
     from srbench_eval.results import load_summary, write_text_atomic
 

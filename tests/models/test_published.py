@@ -383,7 +383,7 @@ def test_python_api_and_factory_spec_score_like_the_cli(tmp_path: Path) -> None:
         write_image(hr_dir / f"im{i}.png", rng.integers(0, 256, (24, 20, 3), dtype=np.uint8))
     summary = srbench_eval.evaluate(_tiny_bicubic_net(2), scale=2, datasets=[str(hr_dir)], out=tmp_path / "a")
     ours = {(e.model, e.metric): e.value for e in summary.entries}
-    from srbench_eval.evaluate import RunConfig, run_evaluation
+    from srbench_eval.evaluation import RunConfig, run_evaluation
 
     spec = f"viafactory={__name__}:_tiny_bicubic_net"
     cfg = RunConfig(models=("bicubic", spec), scale=2, datasets=(str(hr_dir),))
@@ -402,7 +402,7 @@ def test_run_resolves_published_models_from_a_mirror_folder(
 ) -> None:
     """``run --models bicubic,srcnn-915@pub`` with the file served by ``--mirror`` (default
     protocol: RGB LR, Y through the network, Cb/Cr bicubic); the provenance names the file."""
-    from srbench_eval.evaluate import RunConfig, run_evaluation
+    from srbench_eval.evaluation import RunConfig, run_evaluation
 
     monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
     monkeypatch.setenv("SRBENCH_OFFLINE", "1")
