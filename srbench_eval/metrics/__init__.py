@@ -15,9 +15,10 @@ def register(cls: type[Metric]) -> type[Metric]:
 
 
 def get_metric(name: str) -> type[Metric]:
+    """The metric class registered as ``name``, case-insensitively (``MS-SSIM`` is ``ms-ssim``)."""
     _load_builtin()
     try:
-        return METRICS[name]
+        return METRICS[name.lower()]
     except KeyError:
         raise unknown_name("metric", name, METRICS) from None
 
@@ -29,7 +30,7 @@ def metric_names() -> list[str]:
 
 def _load_builtin() -> None:
     # The modules that define the built-in metrics, listed once (no folder scanning).
-    from srbench_eval.metrics import fid, fidelity, lpips_metric  # noqa: F401
+    from srbench_eval.metrics import fid, fidelity, lpips_metric, ms_ssim  # noqa: F401
 
 
 __all__ = [
