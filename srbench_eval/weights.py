@@ -66,7 +66,11 @@ WEIGHTS: dict[str, WeightFile] = {
             ("metric lpips",),
         ),
         WeightFile(
-            "vgg16", "vgg16-397923af.pth", _TV + "vgg16-397923af.pth", "397923af", ("metric lpips-vgg",)
+            "vgg16",
+            "vgg16-397923af.pth",
+            _TV + "vgg16-397923af.pth",
+            "397923af",
+            ("metric lpips-vgg", "metric dists"),
         ),
         WeightFile(
             "vgg19", "vgg19-dcbb9e9d.pth", _TV + "vgg19-dcbb9e9d.pth", "dcbb9e9d", ("loss vgg", "loss dp")
