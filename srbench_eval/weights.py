@@ -90,6 +90,14 @@ WEIGHTS: dict[str, WeightFile] = {
             "6726825d",
             ("metric fid", "metric fid-patch"),
         ),
+        WeightFile(  # NIQE's pristine MVG (Mittal et al.'s modelparameters.mat, as BasicSR converted it)
+            "niqe-pris",
+            "niqe_pris_params.npz",
+            "https://raw.githubusercontent.com/XPixelGroup/BasicSR/8d56e3a045f9fb3e1d8872f92ee4a4f07f886b0a/"
+            "basicsr/metrics/niqe_pris_params.npz",
+            "2a7c182a68c9e7f1b2e2e5ec723279d6f65d912b6fcaf37eb2bf03d7367c4296",  # the whole SHA-256
+            ("metric niqe",),
+        ),
     ]
 }
 

@@ -30,7 +30,7 @@ def metric_names() -> list[str]:
 
 def _load_builtin() -> None:
     # The modules that define the built-in metrics, listed once (no folder scanning).
-    from srbench_eval.metrics import dists, fid, fidelity, information, lpips_metric, ms_ssim  # noqa: F401
+    from srbench_eval.metrics import dists, fid, fidelity, information, lpips_metric, ms_ssim, niqe  # noqa: F401
 
 
 __all__ = [
