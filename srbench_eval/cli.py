@@ -14,6 +14,7 @@ import click
 from srbench_eval import __version__
 from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
+from srbench_eval.commands.metrics import metrics
 from srbench_eval.commands.models import models
 from srbench_eval.commands.train import train
 from srbench_eval.commands.weights import weights
@@ -27,7 +28,7 @@ def cli(debug: bool) -> None:
     """Benchmark and evaluation harness for single-image super-resolution."""
 
 
-for command in (run, table, check, datasets, weights, models, train):
+for command in (run, table, check, datasets, weights, models, train, metrics):
     cli.add_command(command)
 
 

@@ -215,6 +215,7 @@ class PSNR(PerImageMetric):
     label: ClassVar[str] = "PSNR"
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 2
+    reference_impl: ClassVar[str] = "MATLAB, as RCAN/EDSR Evaluate_PSNR_SSIM.m and BasicSR"
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         return psnr(sr, hr, self.settings.crop_border)
@@ -228,6 +229,7 @@ class SSIM(PerImageMetric):
     label: ClassVar[str] = "SSIM"
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 4
+    reference_impl: ClassVar[str] = "Wang et al.'s MATLAB ssim_index.m (2004)"
 
     def reference(self, hr: torch.Tensor) -> SSIMReference:
         return ssim_reference(hr, self.settings.crop_border)
