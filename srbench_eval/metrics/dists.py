@@ -18,8 +18,7 @@ covariance ``sigma_xy`` over positions::
   poolings); NaN, infinite or out-of-range values are refused
   (:func:`~srbench_eval.metrics.lpips_metric.checked_rgb`).
 * The HR activations are the metric's :meth:`DISTS.reference`, computed once per HR image for all models.
-  Statistics are computed in float64 from float32 activations (the package: float32), a difference
-  of about 1e-7.
+  Statistics are computed in float32, in the package's order of operations.
 """
 
 from __future__ import annotations
@@ -65,12 +64,11 @@ def dists_from_features(
     model: torch.nn.Module, fx: list[torch.Tensor], fy: list[torch.Tensor]
 ) -> torch.Tensor:
     """DISTS ``(N,)`` from the stage activations of both images (the module docstring's formula)."""
-    w_sum = model.alpha.sum().double() + model.beta.sum().double()
-    alphas = torch.split(model.alpha.double() / w_sum, model.chns, dim=1)
-    betas = torch.split(model.beta.double() / w_sum, model.chns, dim=1)
+    w_sum = model.alpha.sum() + model.beta.sum()
+    alphas = torch.split(model.alpha / w_sum, model.chns, dim=1)
+    betas = torch.split(model.beta / w_sum, model.chns, dim=1)
     total = 0
     for a, b, x, y in zip(alphas, betas, fx, fy, strict=True):
-        x, y = x.double(), y.double()
         mx, my = x.mean(dim=(2, 3), keepdim=True), y.mean(dim=(2, 3), keepdim=True)
         vx = ((x - mx) ** 2).mean(dim=(2, 3), keepdim=True)
         vy = ((y - my) ** 2).mean(dim=(2, 3), keepdim=True)
@@ -128,7 +126,7 @@ class DISTS(PerImageMetric):
             )
         if not torch.isfinite(values).all():
             raise SrbenchError(f"{self.name}: the network returned a non-finite value")
-        return values.cpu()
+        return values.double().cpu()
 
 
 __all__ = ["DISTS", "dists_from_features", "package_weights_file"]

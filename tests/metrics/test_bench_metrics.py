@@ -33,4 +33,5 @@ def test_bench_metrics_on_two_small_images(tmp_path, stand_in_weights) -> None:
     expected = {"ms-ssim", "ifc", "vif", "dists"} | ({"niqe"} if pristine.is_file() else set())
     assert expected <= set(by_name)
     assert all(r["ours_s_per_mpix"] > 0 for r in rows)
+    assert {"ifc", "vif", "dists"} <= {r["metric"] for r in rows if "further_model_s_per_mpix" in r}
     assert by_name["dists"]["reference"] == "DISTS_pytorch.DISTS" and by_name["dists"]["max_rel_diff"] < 1e-4
