@@ -67,7 +67,7 @@ def dists_from_features(
     w_sum = model.alpha.sum() + model.beta.sum()
     alphas = torch.split(model.alpha / w_sum, model.chns, dim=1)
     betas = torch.split(model.beta / w_sum, model.chns, dim=1)
-    total = 0
+    texture = structure = 0
     for a, b, x, y in zip(alphas, betas, fx, fy, strict=True):
         mx, my = x.mean(dim=(2, 3), keepdim=True), y.mean(dim=(2, 3), keepdim=True)
         vx = ((x - mx) ** 2).mean(dim=(2, 3), keepdim=True)
@@ -75,8 +75,9 @@ def dists_from_features(
         cxy = (x * y).mean(dim=(2, 3), keepdim=True) - mx * my
         s1 = (2 * mx * my + C1) / (mx * mx + my * my + C1)
         s2 = (2 * cxy + C2) / (vx + vy + C2)
-        total = total + (a * s1 + b * s2).sum(dim=1)
-    return 1 - total.flatten()
+        texture = texture + (a * s1).sum(dim=1)
+        structure = structure + (b * s2).sum(dim=1)
+    return 1 - (texture + structure).flatten()
 
 
 @register

@@ -34,11 +34,11 @@ def test_dists_equals_the_package_module(vgg16) -> None:
         got = metric.update(sr, hr)
         want = package_dists(sr, hr)
         assert got.shape == (1,) and float(want) > 1e-3
-        torch.testing.assert_close(got, want.double(), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(got, want.double(), rtol=1e-6, atol=1e-8)
     (s1, h1), (s2, h2) = pairs[0], image_pair(48, 64, seed=3)
     both = get_metric("dists")(SETTINGS).update(torch.cat([s1, s2]), torch.cat([h1, h2]))
     want = torch.cat([package_dists(s1, h1), package_dists(s2, h2)]).double()
-    torch.testing.assert_close(both, want, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(both, want, rtol=1e-6, atol=1e-8)
     assert "vgg16" in weights.stand_ins_used()
 
 
