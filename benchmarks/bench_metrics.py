@@ -10,8 +10,8 @@ References (each one optional: "n/a" when its package is not installed):
 
 * ``piq``: ``multi_scale_ssim`` (its downsampling pads odd sizes with zeros, a documented
   difference; ``vif_p`` is the pixel-domain VIF, a different index, so it is not compared).
-* ``pyiqa`` (heavy; install in a separate venv with ``--system-site-packages``): ``ms_ssim``,
-  ``vif`` (the wavelet-domain port), ``niqe`` (needs its own model file, see ``--pyiqa-niqe``).
+* VIF and NIQE: pyiqa has ports of both, but it is not installed here (it pulls transformers,
+  timm, opencv-python and CUDA wheels) and is not wired in; they are timed alone.
 * ``dists-pytorch``: the package's ``DISTS`` module, called per pair as its README does.
 * IFC: no implementation outside MATLAB is published on the registries; timed alone.
 
@@ -106,17 +106,6 @@ def references(args: argparse.Namespace) -> dict[str, tuple[str, Callable[[Pair]
     except ImportError:
         pass
     try:
-        import pyiqa
-
-        for name, key in (("ms-ssim", "ms_ssim"), ("vif", "vif")):
-            m = pyiqa.create_metric(key, device="cpu", as_loss=False)
-            refs[name] = (f"pyiqa {key}", lambda p, m=m: float(m(p[0] / 255, p[1] / 255)))
-        if args.pyiqa_niqe:
-            m = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=args.pyiqa_niqe)
-            refs["niqe"] = ("pyiqa niqe", lambda p, m=m: float(m(p[0] / 255)))
-    except ImportError:
-        pass
-    try:
         from srbench_eval.metrics.dists import _build_dists
 
         model = _build_dists().eval()
@@ -192,7 +181,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--metrics", default="ms-ssim,ifc,vif,niqe,dists")
     ap.add_argument("--stand-in", action="store_true", help="seeded VGG16 weights in a temporary TORCH_HOME")
     ap.add_argument("--niqe-model", default=None, help="NIQE's niqe_pris_params.npz to install (--stand-in)")
-    ap.add_argument("--pyiqa-niqe", default=None, help="pyiqa's niqe_modelparameters.mat, if pyiqa is used")
     return ap.parse_args(argv)
 
 
