@@ -8,8 +8,9 @@ reference that takes a grey plane computes the same quantity. DISTS takes the RG
 
 References (each one optional: "n/a" when its package is not installed):
 
-* ``piq``: ``multi_scale_ssim`` (its downsampling pads odd sizes with zeros, a documented
-  difference; ``vif_p`` is the pixel-domain VIF, a different index, so it is not compared).
+* ``piq``: ``multi_scale_ssim``, against ``ms-ssim`` with ``method=product`` (piq's form; its
+  downsampling pads odd sizes with zeros, a documented difference). piq's ``vif_p`` is the
+  pixel-domain VIF, a different index, so it is not compared.
 * VIF and NIQE: pyiqa has ports of both, but it is not installed here (it pulls transformers,
   timm, opencv-python and CUDA wheels) and is not wired in; they are timed alone.
 * ``dists-pytorch``: the package's ``DISTS`` module, called per pair as its README does.
@@ -147,7 +148,9 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
     for name in args.metrics.split(","):
         pairs, mpix = (rgb, mpix_rgb) if name == "dists" else (planes, mpix_planes)
         try:
-            t_ours, v_ours = timed(ours(name), pairs, args.repeat)
+            # piq computes the paper's product form: compare like with like
+            options = {"method": "product"} if name == "ms-ssim" else {}
+            t_ours, v_ours = timed(ours(name, **options), pairs, args.repeat)
         except Exception as e:  # e.g. NIQE without its model file
             print(f"{name}: skipped ({e})")
             continue

@@ -12,13 +12,15 @@ positions only (:mod:`srbench_eval.metrics.fidelity`). Between scales both image
 2x2 box ``ones(2)/4`` (MATLAB ``imfilter(.., 'symmetric', 'same')``: the block ``(2i-1, 2i)`` with the
 last row/column repeated for odd sizes) and every second sample is kept, in float64. Then
 
-    product (the paper and msssim.m's default):  MS-SSIM = prod_{j<M} cs_j^w_j * ssim_M^w_M
+    product (the paper's formula):              MS-SSIM = prod_{j<M} cs_j^w_j * ssim_M^w_M
     wtd_sum (msssim.m's other method):           MS-SSIM = sum_{j<M} w'_j cs_j + w'_M ssim_M, w' = w / sum w
 
 with ``w = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)``. The ``ms_ssim`` values that pyiqa lists as the
 official MATLAB results (``ResultsCalibra/results_official.csv``) are the ``wtd_sum`` ones on MATLAB
 ``rgb2gray`` planes: all five pairs agree to the printed 4 decimals, while ``product`` differs by up
-to 0.0044 there (tests/metrics/test_ms_ssim.py). The metric's default is ``product``.
+to 0.0044 there (tests/metrics/test_ms_ssim.py). The metric's default is therefore ``wtd_sum``, the
+form whose values the published MATLAB outputs pin; ``method=product`` gives the paper's product
+form (the one piq and pytorch-msssim compute).
 
 The smallest scale must hold the 11x11 window: sides of at least 161 pixels (``ceil(n / 16) >= 11``)
 after the border crop; smaller images are refused with a one-line error.
@@ -66,7 +68,7 @@ def smallest_side(levels: int = len(MS_SSIM_WEIGHTS)) -> int:
     return (SSIM_WINDOW - 1) * 2 ** (levels - 1) + 1
 
 
-def ms_ssim(x: torch.Tensor, y: torch.Tensor, method: str = "product") -> torch.Tensor:
+def ms_ssim(x: torch.Tensor, y: torch.Tensor, method: str = "wtd_sum") -> torch.Tensor:
     """Per-image MS-SSIM (float64, ``(N,)``) of ``(N, H, W)`` grey planes of 0..255 values."""
     if method not in METHODS:
         raise SrbenchError(f"ms-ssim: method '{method}' is not one of {', '.join(METHODS)}")
@@ -97,7 +99,7 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, method: str = "product") -> torch.
 class MSSSIM(LumaMetric):
     """MS-SSIM on the cropped Y plane (see the module docstring).
 
-    Option: ``method`` = ``product`` (default, the paper's) or ``wtd_sum`` (msssim.m's other mode).
+    Option: ``method`` = ``wtd_sum`` (default: the official MATLAB values) or ``product`` (the paper's).
     """
 
     name: ClassVar[str] = "ms-ssim"
@@ -107,7 +109,7 @@ class MSSSIM(LumaMetric):
     min_side: ClassVar[int] = smallest_side()
     reference_impl: ClassVar[str] = "Wang's MATLAB msssim.m + ssim_index_new.m (2003)"
 
-    def __init__(self, settings: MetricSettings, *, method: str = "product") -> None:
+    def __init__(self, settings: MetricSettings, *, method: str = "wtd_sum") -> None:
         super().__init__(settings)
         if method not in METHODS:
             raise SrbenchError(f"ms-ssim: method '{method}' is not one of {', '.join(METHODS)}")

@@ -17,9 +17,9 @@ from tests.metrics.oracles import IQA_IMAGES, iqa_pair, official, requires_iqa
 
 @requires_iqa
 @pytest.mark.parametrize("stem", IQA_IMAGES)
-def test_wtd_sum_on_rgb2gray_equals_official_matlab(stem: str) -> None:
+def test_default_on_rgb2gray_equals_official_matlab(stem: str) -> None:
     dist, ref = iqa_pair(stem)
-    metric = get_metric("MS-SSIM")(MetricSettings(scale=1, crop_border=0), method="wtd_sum")
+    metric = get_metric("MS-SSIM")(MetricSettings(scale=1, crop_border=0))  # method wtd_sum
     got = float(metric.update(rgb2gray_uint8(dist).float(), rgb2gray_uint8(ref).float())[0])
     assert round(got, 4) == official("ms_ssim")[stem]
 
@@ -48,7 +48,8 @@ def test_first_scale_is_ssim_and_identity_is_one() -> None:
     sr = (hr + torch.from_numpy(rng.normal(0, 10, hr.shape)).float()).clamp(0, 255).round()
     s, _ = ssim_and_cs(sr[:, 0].double(), hr[:, 0].double())
     torch.testing.assert_close(s, ssim(sr, hr, 0), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ms_ssim(hr[:, 0], hr[:, 0]).numpy(), 1.0, rtol=1e-12)
+    for method in ("product", "wtd_sum"):
+        np.testing.assert_allclose(ms_ssim(hr[:, 0], hr[:, 0], method).numpy(), 1.0, rtol=1e-12)
 
 
 def test_too_small_and_bad_method_are_one_line_errors() -> None:
