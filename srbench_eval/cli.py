@@ -20,6 +20,7 @@ from srbench_eval.commands.compare import compare
 from srbench_eval.commands.datasets import datasets
 from srbench_eval.commands.evaluation import check, run, table
 from srbench_eval.commands.figures import figures
+from srbench_eval.commands.metrics import metrics
 from srbench_eval.commands.models import models
 from srbench_eval.commands.protocols import protocols
 from srbench_eval.commands.report import report
@@ -35,7 +36,7 @@ def cli(debug: bool) -> None:
     """Benchmark and evaluation harness for single-image super-resolution."""
 
 
-for command in (run, table, check, datasets, weights, models, train, protocols):
+for command in (run, table, check, datasets, weights, models, train, protocols, metrics):
     cli.add_command(command)
 cli.add_command(compare)
 cli.add_command(figures)

@@ -66,7 +66,11 @@ WEIGHTS: dict[str, WeightFile] = {
             ("metric lpips",),
         ),
         WeightFile(
-            "vgg16", "vgg16-397923af.pth", _TV + "vgg16-397923af.pth", "397923af", ("metric lpips-vgg",)
+            "vgg16",
+            "vgg16-397923af.pth",
+            _TV + "vgg16-397923af.pth",
+            "397923af",
+            ("metric lpips-vgg", "metric dists"),
         ),
         WeightFile(
             "vgg19", "vgg19-dcbb9e9d.pth", _TV + "vgg19-dcbb9e9d.pth", "dcbb9e9d", ("loss vgg", "loss dp")
@@ -85,6 +89,14 @@ WEIGHTS: dict[str, WeightFile] = {
             "pt_inception-2015-12-05-6726825d.pth",
             "6726825d",
             ("metric fid", "metric fid-patch"),
+        ),
+        WeightFile(  # NIQE's pristine MVG (Mittal et al.'s modelparameters.mat, as BasicSR converted it)
+            "niqe-pris",
+            "niqe_pris_params.npz",
+            "https://raw.githubusercontent.com/XPixelGroup/BasicSR/8d56e3a045f9fb3e1d8872f92ee4a4f07f886b0a/"
+            "basicsr/metrics/niqe_pris_params.npz",
+            "2a7c182a68c9e7f1b2e2e5ec723279d6f65d912b6fcaf37eb2bf03d7367c4296",  # the whole SHA-256
+            ("metric niqe",),
         ),
     ]
 }

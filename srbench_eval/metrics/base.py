@@ -65,6 +65,9 @@ class Metric(ABC):
     higher_is_better: ClassVar[bool]
     per_image: ClassVar[bool]
     decimals: ClassVar[int]
+    inputs: ClassVar[str] = "Y"  # what it reads: "Y" (the protocol's luma plane) or "RGB"
+    full_reference: ClassVar[bool] = True  # False: the HR image is not used (NIQE)
+    reference_impl: ClassVar[str] = ""  # the published code its values are checked against
 
     def __init__(self, settings: MetricSettings) -> None:
         self.settings = settings

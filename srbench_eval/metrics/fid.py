@@ -179,6 +179,8 @@ class _FIDBase(Metric):
     higher_is_better = False
     per_image = False
     decimals = 2
+    inputs = "RGB"
+    reference_impl = "pytorch-fid (TF FID Inception port), calculate_frechet_distance"
 
     def __init__(self, settings: MetricSettings, *, batch_size: int = 16) -> None:
         super().__init__(settings)

@@ -292,6 +292,7 @@ class PSNR(PerImageMetric):
     label: ClassVar[str] = "PSNR"
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 2
+    reference_impl: ClassVar[str] = "MATLAB, as RCAN/EDSR Evaluate_PSNR_SSIM.m and BasicSR"
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         y = self.settings.protocol.y
@@ -308,6 +309,7 @@ class SSIM(PerImageMetric):
     label: ClassVar[str] = "SSIM"
     higher_is_better: ClassVar[bool] = True
     decimals: ClassVar[int] = 4
+    reference_impl: ClassVar[str] = "Wang et al.'s MATLAB ssim_index.m (2004)"
 
     def reference(self, hr: torch.Tensor) -> SSIMReference | None:
         protocol = self.settings.protocol

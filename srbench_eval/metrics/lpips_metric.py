@@ -200,6 +200,8 @@ class LPIPS(PerImageMetric):
     label = "LPIPS"
     higher_is_better = False
     decimals = 4
+    inputs = "RGB"
+    reference_impl = "lpips package (Zhang et al.), v0.1 linear layers"
     trunk: ClassVar[str] = "alex"
     weights_key: ClassVar[str] = "alexnet"
     min_side: ClassVar[int] = 31  # AlexNet's conv1 (11x11/4) and two 3x3/2 max-pools before relu5

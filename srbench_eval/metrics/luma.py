@@ -1,0 +1,63 @@
+"""What the grey-level metrics (MS-SSIM, IFC, VIF, NIQE) share: the one place they get their plane.
+
+Each of them reads one grey plane per image, in float64 0..255 values:
+
+* under the SR protocol, the Y channel of MATLAB's ``rgb2ycbcr``
+  (:func:`~srbench_eval.metrics.fidelity.rgb_to_y`; a 1-channel image is used as Y directly),
+  with ``crop_border`` pixels removed on every side, as
+  PSNR and SSIM do. :meth:`LumaMetric._y` is the only place this happens, so a protocol that rounds
+  Y (SelfExSR/LapSRN's ``compute_difference.m``) or crops otherwise changes it there;
+* the oracles' other conventions (MATLAB ``rgb2gray`` of the uint8 image, rounded) are reached by
+  passing the 1-channel plane they used: :func:`rgb2gray_uint8` makes it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+
+from srbench_eval.errors import SrbenchError
+from srbench_eval.metrics.base import PerImageMetric
+from srbench_eval.metrics.fidelity import _crop, rgb_to_y
+
+# MATLAB rgb2gray: the first row of inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703]) (NTSC YIQ).
+_YIQ_TO_RGB = torch.tensor(
+    [[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.106, 1.703]], dtype=torch.float64
+)
+RGB2GRAY_WEIGHTS = tuple(float(v) for v in torch.linalg.inv(_YIQ_TO_RGB)[0])
+
+
+def rgb2gray_uint8(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2gray`` of a uint8 image: ``(N, 1, H, W)`` float64 grey plane, rounded half away
+    from zero (``0.2989 R + 0.5870 G + 0.1140 B``); 1-channel input is returned as it is."""
+    if x.shape[1] == 1:
+        return x.to(torch.float64)
+    wr, wg, wb = RGB2GRAY_WEIGHTS
+    g = x[:, 0:1].to(torch.float64) * wr + x[:, 1:2].to(torch.float64) * wg + x[:, 2:3].to(torch.float64) * wb
+    return (g + 0.5).floor_()
+
+
+def luma_planes(x: torch.Tensor, crop_border: int) -> torch.Tensor:
+    """``(N, H', W')`` float64 Y planes of a ``(N, C, H, W)`` batch of 0..255 images, border-cropped."""
+    return _crop(rgb_to_y(x), crop_border)[:, 0]
+
+
+class LumaMetric(PerImageMetric):
+    """A per-image metric on the (cropped) Y plane; ``min_side`` is the smallest side it accepts."""
+
+    inputs: ClassVar[str] = "Y"
+    min_side: ClassVar[int] = 1
+
+    def _y(self, x: torch.Tensor, what: str = "SR") -> torch.Tensor:
+        """The protocol's plane of ``x`` (see the module docstring), checked against :attr:`min_side`."""
+        h, w = x.shape[-2] - 2 * self.settings.crop_border, x.shape[-1] - 2 * self.settings.crop_border
+        if min(h, w) < self.min_side:
+            raise SrbenchError(
+                f"{self.name}: the {what} image is {h}x{w} pixels after cropping {self.settings.crop_border} "
+                f"on each side; it needs at least {self.min_side}x{self.min_side}"
+            )
+        return luma_planes(x, self.settings.crop_border)
+
+
+__all__ = ["RGB2GRAY_WEIGHTS", "LumaMetric", "luma_planes", "rgb2gray_uint8"]
