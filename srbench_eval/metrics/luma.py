@@ -2,11 +2,11 @@
 
 Each of them reads one grey plane per image, in float64 0..255 values:
 
-* under the SR protocol, the Y channel of MATLAB's ``rgb2ycbcr``
-  (:func:`~srbench_eval.metrics.fidelity.rgb_to_y`; a 1-channel image is used as Y directly),
-  with ``crop_border`` pixels removed on every side, as
-  PSNR and SSIM do. :meth:`LumaMetric._y` is the only place this happens, so a protocol that rounds
-  Y (SelfExSR/LapSRN's ``compute_difference.m``) or crops otherwise changes it there;
+* under the SR protocol, the Y channel of MATLAB's ``rgb2ycbcr`` by the run protocol's ``y`` rule
+  (:func:`~srbench_eval.metrics.fidelity.luma`: float, rounded as SelfExSR/LapSRN's
+  ``compute_difference.m`` did, or BasicSR's float32; a 1-channel image is used as Y directly),
+  with the protocol's crop removed on every side, as PSNR and SSIM do. :meth:`LumaMetric._y` is the
+  only place this happens;
 * the oracles' other conventions (MATLAB ``rgb2gray`` of the uint8 image, rounded) are reached by
   passing the 1-channel plane they used: :func:`rgb2gray_uint8` makes it.
 """
@@ -19,7 +19,7 @@ import torch
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics.base import PerImageMetric
-from srbench_eval.metrics.fidelity import _crop, rgb_to_y
+from srbench_eval.metrics.fidelity import _crop, luma
 
 # MATLAB rgb2gray: the first row of inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703]) (NTSC YIQ).
 _YIQ_TO_RGB = torch.tensor(
@@ -38,9 +38,10 @@ def rgb2gray_uint8(x: torch.Tensor) -> torch.Tensor:
     return (g + 0.5).floor_()
 
 
-def luma_planes(x: torch.Tensor, crop_border: int) -> torch.Tensor:
-    """``(N, H', W')`` float64 Y planes of a ``(N, C, H, W)`` batch of 0..255 images, border-cropped."""
-    return _crop(rgb_to_y(x), crop_border)[:, 0]
+def luma_planes(x: torch.Tensor, crop_border: int, variant: str = "float") -> torch.Tensor:
+    """``(N, H', W')`` float64 Y planes (``variant``: a protocol's ``y`` rule) of a ``(N, C, H, W)``
+    batch of 0..255 images, border-cropped."""
+    return _crop(luma(x, variant), crop_border)[:, 0]
 
 
 class LumaMetric(PerImageMetric):
@@ -57,7 +58,7 @@ class LumaMetric(PerImageMetric):
                 f"{self.name}: the {what} image is {h}x{w} pixels after cropping {self.settings.crop_border} "
                 f"on each side; it needs at least {self.min_side}x{self.min_side}"
             )
-        return luma_planes(x, self.settings.crop_border)
+        return luma_planes(x, self.settings.crop_border, self.settings.protocol.y)
 
 
 __all__ = ["RGB2GRAY_WEIGHTS", "LumaMetric", "luma_planes", "rgb2gray_uint8"]

@@ -13,6 +13,7 @@ from srbench_eval.metrics.base import MetricSettings
 from srbench_eval.metrics.fidelity import rgb_to_y
 from srbench_eval.metrics.information import distortion_channel
 from srbench_eval.metrics.luma import rgb2gray_uint8
+from srbench_eval.protocol import resolve
 from tests.metrics.oracles import (
     IQA_IMAGES,
     NO_CROP,
@@ -30,16 +31,19 @@ from tests.metrics.oracles import (
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_ifc_equals_selfexsr_matlab_per_image(scale: int) -> None:
     """compute_difference.m: rounded Y (rgb2ycbcr of uint8), crop = scale, ifcvec(HR, SR) with SR
-    the uint8-pass MATLAB bicubic upscaling of their LR files."""
-    metric = get_metric("IFC")(MetricSettings(scale=scale))
+    the uint8-pass MATLAB bicubic upscaling of their LR files. The rounded Y is passed as a grey
+    plane under the default protocol, and as RGB under the ``selfexsr`` protocol, whose ``y`` rule
+    rounds it: both must give their values."""
+    plain = get_metric("IFC")(MetricSettings(scale=scale))
+    selfexsr = get_metric("IFC")(MetricSettings(scale=scale, protocol=resolve("selfexsr")))
     for k in range(1, 6):
         stem = SELFEXSR / "Set5" / f"x{scale}" / f"img_00{k}_SRF_{scale}"
         hr = image(f"{stem}_HR.png")
         sr = imresize_uint8(image(f"{stem}_LR.png"), scale)
         rounded_y = [round_uint8(rgb_to_y(t)).float() for t in (sr, hr)]
-        got = float(metric.update(*rounded_y)[0])
         want = selfexsr_scores()[f"Set5/x{scale}"][f"img_00{k}"]["ifc"]
-        assert got == pytest.approx(want, rel=1e-4), f"img_00{k} x{scale}"
+        assert float(plain.update(*rounded_y)[0]) == pytest.approx(want, rel=1e-4), f"img_00{k} x{scale}"
+        assert float(selfexsr.update(sr, hr)[0]) == pytest.approx(want, rel=1e-4), f"img_00{k} x{scale}"
 
 
 @requires_iqa
