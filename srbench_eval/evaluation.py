@@ -20,7 +20,7 @@ import inspect
 import secrets
 import typing
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -124,7 +124,8 @@ def _check_config(config: RunConfig) -> None:
         raise SrbenchError("no datasets given: e.g. --datasets demo")
     if not config.metrics:
         raise SrbenchError("no metrics given: e.g. --metrics psnr,ssim")
-    for kind, names in (("model", config.models), ("dataset", config.datasets), ("metric", config.metrics)):
+    metrics = tuple(m.lower() for m in config.metrics)  # metric names are case-insensitive
+    for kind, names in (("model", config.models), ("dataset", config.datasets), ("metric", metrics)):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise SrbenchError(f"{kind} '{sorted(dupes)[0]}' is listed twice")
@@ -228,6 +229,7 @@ def parse_metric_options(items: tuple[str, ...], metrics: tuple[str, ...]) -> di
     for item in items:
         key, sep, raw = item.partition("=")
         metric, dot, option = key.partition(".")
+        metric = metric.lower()
         if not sep or not dot or not option:
             raise SrbenchError(
                 f"metric option '{item}': use METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128"
@@ -308,7 +310,10 @@ def _score_dataset(
                     target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
                     write_image(target, _to_uint8_image(sr))
                 for name in names:
-                    values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
+                    try:
+                        values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
+                    except (SrbenchError, ValueError) as err:  # e.g. an image too small for the metric
+                        raise SrbenchError(f"{ds.name}/{image}, model '{model.name}': {err}") from None
                     if values is not None:
                         value = float(values.reshape(-1)[0])
                         rows.append(ImageValue(model.name, ds.name, config.scale, image, name, value))
@@ -322,6 +327,8 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     started = utc_now()
     device = resolve_device(config.device)
     metric_classes = [get_metric(m) for m in config.metrics]
+    # Metric names are case-insensitive: the run, its options and its files use the registered ones.
+    config = replace(config, metrics=tuple(cls.name for cls in metric_classes))
     metric_options = parse_metric_options(config.metric_options, config.metrics)
     weights_map = parse_weights(config.weights, config.models)
 
