@@ -38,6 +38,8 @@ float (``none``). ``rounding``: how the LR (``double-round``) and SR images are 
 from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
 ``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed
 on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a multiple of the scale.
+``perceptual_crop``: whether the perceptual metrics (LPIPS, DISTS) drop that border too; by default
+they compare whole images, as the SR papers compute LPIPS.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
 (:meth:`Protocol.model_input`).
 """
@@ -77,6 +79,7 @@ class Protocol:
     rounding: Rounding = "half-away"
     crop_border: int | None = None
     modcrop: bool = True
+    perceptual_crop: bool = False
     network_input: NetworkInput = "rgb"
     reproduces: str = field(default="", compare=False)
     overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
@@ -120,6 +123,7 @@ class Protocol:
         return (
             f"protocol {self.label}: LR {self.degradation} ({self.border} borders), Y {self.y}, "
             f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
+            + (" (LPIPS/DISTS too)" if self.perceptual_crop else "")
         )
 
     def model_input(self, lr: torch.Tensor, *, scale: int = 1, pre_upsampled: bool = False) -> torch.Tensor:
@@ -167,6 +171,7 @@ FIELDS: tuple[str, ...] = (
     "rounding",
     "crop_border",
     "modcrop",
+    "perceptual_crop",
     "network_input",
 )
 
@@ -234,11 +239,14 @@ _CHOICES: dict[str, tuple[object, ...]] = {
 }
 
 
+_BOOLEAN = ("modcrop", "perceptual_crop")
+
+
 def choices(name: str) -> str:
     """The values a field takes, for help texts."""
     if name == "crop_border":
         return "an integer >= 0, or 'scale'"
-    if name == "modcrop":
+    if name in _BOOLEAN:
         return "true, false"
     return ", ".join(str(c) for c in _CHOICES[name])
 
@@ -254,9 +262,9 @@ def _parse(name: str, raw: str) -> object:
         if value < 0:
             raise SrbenchError(f"--protocol-set crop_border={raw}: use an integer >= 0 or 'scale'")
         return value
-    if name == "modcrop":
+    if name in _BOOLEAN:
         if raw.lower() not in ("true", "false", "1", "0"):
-            raise SrbenchError(f"--protocol-set modcrop={raw}: use true or false")
+            raise SrbenchError(f"--protocol-set {name}={raw}: use true or false")
         return raw.lower() in ("true", "1")
     if raw not in _CHOICES[name]:
         raise unknown_name(f"value of protocol field {name}", raw, [str(c) for c in _CHOICES[name]])

@@ -170,16 +170,27 @@ def test_missing_weights_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -
     assert not (tmp_path / "o").exists()
 
 
-def test_metric_options_reach_the_metric_and_the_summary(stand_in_weights, tmp_path: Path, capsys) -> None:
-    stand_in_weights("alexnet")
-    args = ["--models", "bicubic", "--datasets", "demo", "--metrics", "lpips"]
+def test_metric_options_reach_the_metric_and_the_summary(tmp_path: Path, capsys) -> None:
+    args = ["--models", "bicubic", "--datasets", "demo", "--metrics", "ms-ssim"]
     plain = _run(tmp_path, "plain", *args)
-    cropped = _run(tmp_path, "cropped", *args, "--metric-option", "lpips.crop_border=8")
-    info = json.loads((cropped / "summary.json").read_text())["metrics"]["lpips"]
-    assert info["options"] == {"crop_border": 8}
-    values = [json.loads((d / "summary.json").read_text())["results"][0]["value"] for d in (plain, cropped)]
+    product = _run(tmp_path, "product", *args, "--metric-option", "ms-ssim.method=product")
+    info = json.loads((product / "summary.json").read_text())["metrics"]["ms-ssim"]
+    assert info["options"] == {"method": "product"}
+    values = [json.loads((d / "summary.json").read_text())["results"][0]["value"] for d in (plain, product)]
     assert values[0] != values[1]
     base = ["run", "--quiet", "--out", str(tmp_path / "x"), *args, "--metric-option"]
-    assert "did you mean 'crop_border'" in _error(capsys, [*base, "lpips.crop_bordr=8"])
+    assert "did you mean 'method'" in _error(capsys, [*base, "ms-ssim.methd=product"])
     assert "not in --metrics" in _error(capsys, [*base, "fid.batch_size=8"])
-    assert "METRIC.OPTION=VALUE" in _error(capsys, [*base, "lpips=8"])
+    assert "METRIC.OPTION=VALUE" in _error(capsys, [*base, "ms-ssim=8"])
+
+
+def test_perceptual_crop_is_a_protocol_field(stand_in_weights, tmp_path: Path) -> None:
+    """LPIPS compares whole images unless the protocol's perceptual_crop drops its border (one crop
+    route: the protocol); the field is recorded and changes the value."""
+    stand_in_weights("alexnet")
+    args = ["--models", "bicubic", "--datasets", "demo", "--metrics", "lpips"]
+    whole = _run(tmp_path, "whole", *args)
+    cropped = _run(tmp_path, "cropped", *args, "--protocol-set", "perceptual_crop=true")
+    docs = [json.loads((d / "summary.json").read_text()) for d in (whole, cropped)]
+    assert [d["provenance"]["protocol"]["perceptual_crop"] for d in docs] == [False, True]
+    assert docs[0]["results"][0]["value"] != docs[1]["results"][0]["value"]

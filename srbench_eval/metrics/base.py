@@ -42,6 +42,12 @@ class MetricSettings:
         """Pixels removed on every side before scoring: :meth:`Protocol.crop` of the scale."""
         return self.protocol.crop(self.scale)
 
+    @property
+    def perceptual_crop(self) -> int:
+        """The border the perceptual metrics (LPIPS, DISTS) drop: :attr:`crop_border` when the
+        protocol's ``perceptual_crop`` is on, else 0 (whole images, as the SR papers compute LPIPS)."""
+        return self.crop_border if self.protocol.perceptual_crop else 0
+
 
 @dataclass(frozen=True)
 class MetricValue:

@@ -14,7 +14,7 @@ covariance ``sigma_xy`` over positions::
 
 * Inputs: RGB in ``[0, 1]`` (``x / 255``, as the package's ``prepare_image``), ImageNet
   normalisation inside the network; grey images are replicated to RGB; no resizing.
-* Whole image by default (``crop_border`` option as for LPIPS); at least 31x31 pixels (four L2
+* Whole image by default (the protocol's ``perceptual_crop`` as for LPIPS); at least 31x31 pixels (four L2
   poolings); NaN, infinite or out-of-range values are refused
   (:func:`~srbench_eval.metrics.lpips_metric.checked_rgb`).
 * The HR activations are the metric's :meth:`DISTS.reference`, computed once per HR image for all models.
@@ -82,7 +82,7 @@ def dists_from_features(
 
 @register
 class DISTS(PerImageMetric):
-    """DISTS on the whole RGB image (see the module docstring). Option: ``crop_border`` (default 0)."""
+    """DISTS on the whole RGB image, or without the protocol's border under ``perceptual_crop``."""
 
     name: ClassVar[str] = "dists"
     label: ClassVar[str] = "DISTS"
@@ -92,17 +92,12 @@ class DISTS(PerImageMetric):
     min_side: ClassVar[int] = 31
     reference_impl: ClassVar[str] = "dists-pytorch (DISTS_pytorch.DISTS, the authors' package)"
 
-    def __init__(self, settings: MetricSettings, *, crop_border: int = 0) -> None:
+    def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)
-        if crop_border < 0:
-            raise SrbenchError(f"{self.name}: crop_border must be >= 0, got {crop_border}")
-        self.crop_border = int(crop_border)
+        self.crop_border = settings.perceptual_crop
         self.model = weights.load_network(
             "dists", "vgg16", f"metric {self.name}", settings.device, _build_dists
         )
-
-    def options(self) -> dict[str, int]:
-        return {"crop_border": self.crop_border}
 
     def _prepared(self, x: torch.Tensor, what: str) -> torch.Tensor:
         c = self.crop_border

@@ -14,8 +14,9 @@ where ``f_l`` are the activations of trunk layer ``l`` unit-normalised over chan
   trained on; feeding ``[0, 1]`` silently gives wrong values (the package's ``normalize=True`` pitfall).
 * Grey images (one channel) are replicated to three identical RGB channels, as PIL's
   ``convert("RGB")`` does in the package's own loaders.
-* By default the whole image is compared (no border crop), as the SR papers compute LPIPS; pass
-  ``crop_border=k`` to drop ``k`` pixels on each side first (e.g. ``k = scale`` like PSNR).
+* By default the whole image is compared (no border crop), as the SR papers compute LPIPS; the
+  protocol field ``perceptual_crop`` (``--protocol-set perceptual_crop=true``) drops the protocol's
+  crop border first, as PSNR does (:attr:`MetricSettings.perceptual_crop`).
 * Refused with a one-line error rather than a silent wrong number: NaN or infinite values, values
   outside 0..255, images smaller than the trunk needs after cropping (31 px for AlexNet, 16 for VGG16).
 
@@ -190,11 +191,8 @@ def lpips_distance(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
 
 @register
 class LPIPS(PerImageMetric):
-    """LPIPS with the AlexNet trunk (``lpips``), per image on the full image; see the module doc.
-
-    Option (keyword argument, independent of :class:`MetricSettings`): ``crop_border``, pixels
-    dropped on each side before comparing (default 0).
-    """
+    """LPIPS with the AlexNet trunk (``lpips``), per image on the full image (or without the
+    protocol's border when its ``perceptual_crop`` is on); see the module doc."""
 
     name = "lpips"
     label = "LPIPS"
@@ -206,11 +204,9 @@ class LPIPS(PerImageMetric):
     weights_key: ClassVar[str] = "alexnet"
     min_side: ClassVar[int] = 31  # AlexNet's conv1 (11x11/4) and two 3x3/2 max-pools before relu5
 
-    def __init__(self, settings: MetricSettings, *, crop_border: int = 0) -> None:
+    def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)
-        if crop_border < 0:
-            raise SrbenchError(f"{self.name}: crop_border must be >= 0, got {crop_border}")
-        self.crop_border = int(crop_border)
+        self.crop_border = settings.perceptual_crop
         self.model = weights.load_network(
             f"lpips-{self.trunk}",
             self.weights_key,
@@ -224,10 +220,6 @@ class LPIPS(PerImageMetric):
             self.crop_border,
             *weights.file_identity(self.weights_key),
         )
-
-    def options(self) -> dict[str, int]:
-        """The option values in force, for the results' provenance."""
-        return {"crop_border": self.crop_border}
 
     def _prepared(self, x: torch.Tensor, what: str) -> torch.Tensor:
         """The cropped batch in ``[-1, 1]`` on the metric's device, checked (see :func:`checked_rgb`)."""

@@ -10,8 +10,10 @@ import torch
 from srbench_eval import weights
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings, get_metric, metric_names
+from srbench_eval.protocol import resolve
 
 SETTINGS = MetricSettings(scale=4)
+CROPPED = MetricSettings(scale=4, protocol=resolve("matlab", ["perceptual_crop=true"]))
 
 
 def image_pair(h: int, w: int, c: int = 3, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,9 +81,9 @@ def test_grey_is_replicated_to_rgb(alexnet) -> None:
     torch.testing.assert_close(got, reference("alex", sr.repeat(1, 3, 1, 1), hr.repeat(1, 3, 1, 1)))
 
 
-def test_crop_border_option(alexnet) -> None:
+def test_protocol_perceptual_crop(alexnet) -> None:
     sr, hr = image_pair(56, 56, seed=6)
-    got = get_metric("lpips")(SETTINGS, crop_border=4).update(sr, hr)
+    got = get_metric("lpips")(CROPPED).update(sr, hr)
     torch.testing.assert_close(got, reference("alex", sr[..., 4:-4, 4:-4], hr[..., 4:-4, 4:-4]))
 
 
@@ -108,7 +110,7 @@ def test_too_small_is_refused(alexnet) -> None:
     with pytest.raises(SrbenchError, match="at least 31x31"):
         get_metric("lpips")(SETTINGS).update(sr[..., :30, :], hr[..., :30, :])
     with pytest.raises(SrbenchError, match="at least 31x31"):  # what the border crop leaves counts
-        get_metric("lpips")(SETTINGS, crop_border=5).update(sr, hr)
+        get_metric("lpips")(CROPPED).update(sr[..., :38, :], hr[..., :38, :])
 
 
 def test_missing_weights_is_one_clear_error(tmp_path, monkeypatch) -> None:
