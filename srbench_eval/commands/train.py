@@ -135,7 +135,7 @@ def train(
     """
     import os
 
-    from srbench_eval.models.checkpoints import display_label, export_generator
+    from srbench_eval.models.checkpoints import check_writable, display_label, export_generator
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
@@ -166,6 +166,8 @@ def train(
         subimages=subimages,
         progress=not quiet and sys.stderr.isatty(),
     )
+    if export is not None:  # before training: a run must not end on an unwritable --export
+        check_writable(export, "--export")
     result = run_training(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return

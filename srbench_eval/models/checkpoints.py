@@ -23,6 +23,7 @@ A checkpoint is a ``torch.save``'d dict of plain data and tensors (loadable with
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -135,19 +136,127 @@ def find_in_zoo(recipe_name: str, scale: int) -> Path | None:
 
 def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
     """``torch.save`` to a hidden temporary file in the same folder, then rename: a kill at any moment
-    leaves either the old file or the new one, never a truncated one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    leaves either the old file or the new one, never a truncated one.
+
+    The file gets the permissions the umask gives (0644 under the usual 022). A checkpoint that
+    carries a ``label`` must have a safe one (:func:`check_label`). A full disk or any other write
+    failure is a one-line :class:`SrbenchError` naming ``path``; the temporary file is removed and
+    whatever ``path`` held before is untouched.
+    """
+    path = Path(path)
+    if "label" in obj:
+        check_label(obj["label"], f"checkpoint {path}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise _os_error(path, e, "write the checkpoint") from None
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; checkpoints are shared like any output
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600 files; checkpoints are shared like any output
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise _os_error(path, e, "write the checkpoint") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _os_error(path: Path, e: OSError, doing: str) -> SrbenchError:
+    """One line for an ``OSError`` while ``doing`` something to ``path``; a full disk says so.
+
+    (A private copy of h-run's ``errors.os_error``; the integrator points this at it.)
+    """
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return SrbenchError(f"{path}: the disk is full, cannot {doing} (no space left on device)")
+    return SrbenchError(f"{path}: cannot {doing} ({e.strerror or e})")
+
+
+def file_mode() -> int:
+    """The permissions of a new file under the process umask (0644 under the usual 022).
+
+    (h-run's ``data.images.umask`` reads the umask the same way; the integrator keeps one.)
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def check_writable(path: Path, what: str, *, folder: bool = False) -> None:
+    """Refuse, before any work, a ``path`` that cannot be written: a file (or with ``folder``, a
+    folder) under a file, in a read-only folder, or below a missing folder that cannot be created.
+
+    Nothing is created: a temporary file is made and removed in the nearest existing folder on the
+    way to ``path``. ``what`` names the option in the one-line error (``--export``).
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise SrbenchError(f"{what} {path}: is a file, not a folder")
+    if not folder and path.is_dir():
+        raise SrbenchError(f"{what} {path}: is a folder; give a file name such as {path / 'model.pt'}")
+    probe = path if folder else path.parent
+    while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():
+            raise SrbenchError(f"{what} {path}: {probe} is a dangling symbolic link")
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SrbenchError(f"{what} {path}: {probe} is a file, not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".srbench-write-test.", suffix=".tmp")
+    except OSError as e:
+        reason = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or str(e)
+        raise SrbenchError(f"{what} {path}: cannot write in {probe} ({reason})") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+#: What a checkpoint's label may hold: the recipe name and its overrides (``esrgan-dp[dp.mu=1]``).
+_LABEL_CHARS = frozenset(" -_.,+=@()[]#")
+
+
+def check_label(label: object, where: str) -> str:
+    """``label`` when it is safe as a folder name (it names the model's SR images), else a one-line
+    :class:`SrbenchError`: letters, digits and ``- _ . , + = @ ( ) [ ] #`` (the characters of the
+    labels the tool makes, ``srcnn[arch.num_feat=4]``), no ``..``, not starting with ``.``.
+
+    One exception, until :attr:`Recipe.label` stops writing list values with a slash
+    (``train.milestones=2,4`` is labelled ``...milestones=2/4``): a ``/`` is accepted inside the
+    brackets of the overrides, never in the recipe name before them.
+
+    (A private check until the integrator points it at h-run's ``srbench_eval/names.py``.)
+    """
+    problem = None
+    if not isinstance(label, str):
+        problem = f"not a string ({type(label).__name__})"
+    elif not label or len(label) > 128:
+        problem = "empty" if not label else "longer than 128 characters"
+    else:
+        name, bracket, rest = label.partition("[")
+        allowed = _LABEL_CHARS | {"/"} if bracket and rest.endswith("]") else _LABEL_CHARS
+        bad = sorted({c for c in name if not (c.isalnum() or c in _LABEL_CHARS)})
+        bad += sorted({c for c in bracket + rest if not (c.isalnum() or c in allowed)} - set(bad))
+        if bad:
+            shown_bad = ", ".join(repr(c) for c in bad[:3])
+            problem = f"contains {shown_bad}; use letters, digits and - _ . , + = @ ( ) [ ] #"
+        elif label.startswith(".") or ".." in label:
+            problem = "starts with '.' or contains '..'"
+        elif label != label.strip():
+            problem = "starts or ends with a space"
+    if problem is not None:
+        shown = repr(label) if isinstance(label, str) and len(label) <= 256 else "value"
+        raise SrbenchError(f"{where}: label {shown}: {problem}")
+    return label
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -165,7 +274,101 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             f"{path}: not a srbench-eval checkpoint (format {found!r}, expected {FORMAT!r}); "
             f"checkpoints come from 'srbench-eval train'"
         )
+    check_fields(ckpt, path)
     return ckpt
+
+
+#: The fields every checkpoint has: name -> (accepted types, what the error calls them).
+_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "recipe": ((dict,), "a dict"),
+    "label": ((str,), "a string"),
+    "preset": ((str,), "a string"),
+    "scale": ((int,), "an integer"),
+    "step": ((int,), "an integer"),
+    "arch": ((dict,), "a dict"),
+    "generator": ((dict,), "a dict of tensors"),
+}
+#: Fields that may be absent (or None where None is listed).
+_OPTIONAL_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "kind": ((str,), "a string"),
+    "iterations": ((int,), "an integer"),
+    "generator_ema": ((dict, type(None)), "a dict of tensors or None"),
+}
+#: The fields a training checkpoint adds for resuming.
+_TRAINING_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "optimizers": ((dict,), "a dict"),
+    "schedulers": ((dict,), "a dict"),
+    "discriminator": ((dict, type(None)), "a dict of tensors or None"),
+    "rng": ((list, type(None)), "a list"),
+}
+
+
+def _field_error(path: Path, name: str, problem: str) -> SrbenchError:
+    return SrbenchError(
+        f"{path}: field '{name}' {problem} (a damaged or edited checkpoint; train or export it again)"
+    )
+
+
+def _check_types(
+    ckpt: dict[str, Any], path: Path, fields: dict[str, tuple[tuple[type, ...], str]], required: bool
+) -> None:
+    for name, (types, expected) in fields.items():
+        if name not in ckpt:
+            if required:
+                raise _field_error(path, name, "is missing")
+            continue
+        value = ckpt[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise _field_error(path, name, f"is {type(value).__name__}, expected {expected}")
+
+
+def _check_state(ckpt: dict[str, Any], path: Path, name: str) -> None:
+    """``ckpt[name]`` is None or a state dict: string keys, tensor values."""
+    state = ckpt.get(name)
+    if state is None:
+        return
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise _field_error(path, name, f"holds {type(value).__name__} at {key!r}, expected tensors")
+
+
+def check_fields(ckpt: dict[str, Any], path: Path) -> None:
+    """One-line :class:`SrbenchError` naming ``path`` and the field for a checkpoint whose fields
+    (see the module docstring) are missing or of the wrong type; the training fields are checked
+    by :func:`check_training_fields` when a run resumes."""
+    _check_types(ckpt, path, _FIELDS, required=True)
+    _check_types(ckpt, path, _OPTIONAL_FIELDS, required=False)
+    if ckpt.get("kind", "training") not in ("training", "generator"):
+        raise _field_error(path, "kind", f"is {ckpt['kind']!r}, expected 'training' or 'generator'")
+    if ckpt["preset"] not in PRESETS:
+        raise _field_error(path, "preset", f"is {ckpt['preset']!r}, expected one of {', '.join(PRESETS)}")
+    if ckpt["scale"] < 1 or ckpt["step"] < 0:
+        name = "scale" if ckpt["scale"] < 1 else "step"
+        raise _field_error(path, name, f"is {ckpt[name]}, out of range")
+    if not isinstance(ckpt["recipe"].get("name"), str):
+        raise _field_error(path, "recipe.name", "is missing or not a string")
+    if not isinstance(ckpt["recipe"].get("train"), dict):
+        raise _field_error(path, "recipe.train", "is missing or not a dict")
+    arch = ckpt["arch"]
+    if not isinstance(arch.get("name"), str) or not isinstance(arch.get("params", {}), dict):
+        raise _field_error(path, "arch", "needs a string 'name' and a dict 'params'")
+    _check_state(ckpt, path, "generator")
+    _check_state(ckpt, path, "generator_ema")
+
+
+def check_training_fields(ckpt: dict[str, Any], path: Path, discriminator: bool) -> None:
+    """The fields a resumed run reads (optimisers, schedules, discriminator, RNG states)."""
+    _check_types(ckpt, path, _TRAINING_FIELDS, required=True)
+    for group in ("optimizers", "schedulers"):
+        for net in ("g", "d") if discriminator else ("g",):
+            if not isinstance(ckpt[group].get(net), dict):
+                raise _field_error(path, f"{group}.{net}", "is missing or not a dict")
+    if discriminator and ckpt["discriminator"] is None:
+        raise _field_error(path, "discriminator", "is missing (the recipe has a discriminator)")
+    _check_state(ckpt, path, "discriminator")
+    for i, state in enumerate(ckpt["rng"] or []):
+        if not isinstance(state, dict) or not {"python", "numpy", "torch"} <= set(state):
+            raise _field_error(path, f"rng[{i}]", "is not a saved random-generator state")
 
 
 @dataclass(frozen=True)
@@ -262,8 +465,10 @@ def load_generator(
         raise SrbenchError(
             f"{path}: architecture {_describe(meta.arch)} does not match the expected {_describe(arch)}"
         )
-    recipe = Recipe.from_dict(meta.recipe)
-    net = build_generator(recipe, scale)
+    try:
+        net = build_generator(Recipe.from_dict(meta.recipe), scale)
+    except (KeyError, TypeError, ValueError, AttributeError, SrbenchError) as e:
+        raise _field_error(path, "recipe", f"is not a valid recipe ({type(e).__name__}: {e})") from None
     try:
         net.load_state_dict(generator_state(ckpt))
     except RuntimeError as e:

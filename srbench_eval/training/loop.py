@@ -145,6 +145,9 @@ class Trainer:
         self.recipe: Recipe = plan.recipe
         self.device = env.device
         self.run_dir = run_dir_of(config, plan)
+        # Before any work: the label goes into every checkpoint, the run folder must take files.
+        ckpts.check_label(self.recipe.label, f"recipe {self.recipe.name}")
+        ckpts.check_writable(self.run_dir, "checkpoint folder", folder=True)
         if plan.batch_size % env.world:
             raise SrbenchError(
                 f"batch size {plan.batch_size} does not split evenly over {env.world} processes; "
@@ -198,32 +201,44 @@ class Trainer:
         ckpt = ckpts.load_checkpoint(path, map_location=self.device)
         if ckpt.get("kind") != "training":
             raise SrbenchError(f"{path}: a weights-only checkpoint cannot be resumed (no optimiser state)")
+        ckpts.check_training_fields(ckpt, path, discriminator=self.d is not None)
         if _comparable(ckpt["recipe"]) != _comparable(self.recipe.to_dict()):
             raise SrbenchError(
                 f"{path}: was trained with other recipe settings than this command's "
                 f"(--set, --preset, --batch-size, --patch); resume with the same ones"
             )
-        self.g.load_state_dict(ckpt["generator"])
-        self.opt_g.load_state_dict(ckpt["optimizers"]["g"])
-        self.sched_g.load_state_dict(ckpt["schedulers"]["g"])
-        if self.d is not None:
-            self.d.load_state_dict(ckpt["discriminator"])
-            assert self.opt_d is not None and self.sched_d is not None
-            self.opt_d.load_state_dict(ckpt["optimizers"]["d"])
-            self.sched_d.load_state_dict(ckpt["schedulers"]["d"])
-        if self.ema is not None:
-            if ckpt.get("generator_ema") is None:
-                raise SrbenchError(f"{path}: was trained without --ema; resume without it")
-            self.ema.net.load_state_dict(ckpt["generator_ema"])
-        elif ckpt.get("generator_ema") is not None:
+        if self.ema is None and ckpt.get("generator_ema") is not None:
             raise SrbenchError(f"{path}: was trained with --ema; resume with the same --ema")
-        self.step = int(ckpt["step"])
+        if self.ema is not None and ckpt.get("generator_ema") is None:
+            raise SrbenchError(f"{path}: was trained without --ema; resume without it")
+        targets: list[tuple[str, Any, Any]] = [
+            ("generator", self.g, ckpt["generator"]),
+            ("optimizers.g", self.opt_g, ckpt["optimizers"]["g"]),
+            ("schedulers.g", self.sched_g, ckpt["schedulers"]["g"]),
+        ]
+        if self.d is not None:
+            targets += [
+                ("discriminator", self.d, ckpt["discriminator"]),
+                ("optimizers.d", self.opt_d, ckpt["optimizers"]["d"]),
+                ("schedulers.d", self.sched_d, ckpt["schedulers"]["d"]),
+            ]
+        if self.ema is not None:
+            targets.append(("generator_ema", self.ema.net, ckpt["generator_ema"]))
+        for name, target, state in targets:
+            try:
+                target.load_state_dict(state)
+            except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as e:
+                lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+                detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(e).__name__)
+                raise SrbenchError(f"{path}: field '{name}' does not fit this run ({detail})") from None
+        self.step = ckpt["step"]
         self.init_info = ckpt.get("init")
         self.last_val = ckpt.get("val")
         self.last_good = path
         states = ckpt.get("rng") or []
         if len(states) == self.env.world:
             self.rng_to_restore = states[self.env.rank]
+            _check_rng(self.rng_to_restore, path, self.device)
 
     def _initialise(self) -> dict[str, Any] | None:
         """Load the first stage of a two-stage recipe into the generator; its provenance, or None."""
@@ -344,12 +359,24 @@ class Trainer:
         }
 
     def _save(self, finished: bool) -> Path:
+        """Write this step's checkpoint (rank 0) and prune the older ones. A failed write (a full
+        disk) stops every rank with one line; the previous checkpoints stay as they were."""
         state = self._state(finished)
         path = self.run_dir / ckpts.step_file(self.step)
+        error: SrbenchError | None = None
         if self.env.is_main:
-            ckpts.save_checkpoint(state, path)
-            self._prune(path)
-        dist_utils.barrier(self.env)
+            try:
+                ckpts.save_checkpoint(state, path)
+            except SrbenchError as e:
+                kept = f"{self.last_good} is intact" if self.last_good else "none was written before"
+                error = SrbenchError(
+                    f"{e}; stopped at step {self.step}, the last good checkpoint {kept}: "
+                    f"resume with --resume once it can be written"
+                )
+            else:
+                self._prune(path)
+        if dist_utils.any_over_ranks(self.env, error is not None):  # also the barrier after the save
+            raise error or SrbenchError(f"rank 0 could not write {path} (see its message)")
         self.last_good = path
         return path
 
@@ -570,6 +597,18 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(self.g)
         return values, bad
+
+
+def _check_rng(state: dict[str, Any], path: Path, device: torch.device) -> None:
+    """Try a checkpoint's RNG state (and put the current one back): a damaged one fails here, before
+    any work, as a one-line error naming the file."""
+    current = rng_state(device)
+    try:
+        set_rng_state(state, device)
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
+        raise SrbenchError(f"{path}: field 'rng' is not a saved random-generator state ({e})") from None
+    finally:
+        set_rng_state(current, device)
 
 
 def replace_lr_scale(spec: TrainSpec) -> TrainSpec:
