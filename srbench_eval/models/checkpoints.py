@@ -485,8 +485,13 @@ def _describe(arch: dict[str, Any]) -> str:
 
 def export_generator(src: Path, dst: Path, *, half: bool = True) -> Path:
     """Write the evaluated generator weights of ``src`` with its metadata (no optimiser or RNG state),
-    in float16 when ``half`` (the shipped demo models): ``kind`` becomes ``generator``."""
+    in float16 when ``half`` (the shipped demo models): ``kind`` becomes ``generator``.
+
+    The source is first loaded as :func:`load_generator` would load it, so a checkpoint whose
+    recipe or weights do not build a generator is refused (one line) rather than exported.
+    """
     ckpt = load_checkpoint(src)
+    load_generator(src, info(ckpt, src).scale)
     state = generator_state(ckpt)
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
