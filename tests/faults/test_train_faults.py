@@ -374,7 +374,9 @@ def test_labels_the_tool_makes_are_accepted() -> None:
 # --------------------------------------------------------------------------- permissions
 
 
-@pytest.mark.parametrize(("umask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)])
+@pytest.mark.parametrize(
+    ("umask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)], ids=["022", "027"]
+)
 def test_checkpoints_exports_and_logs_honour_the_umask(
     umask: int,
     file_mode: int,
@@ -400,3 +402,24 @@ def test_checkpoints_exports_and_logs_honour_the_umask(
         assert p.stat().st_mode & 0o777 == (dir_mode if p.is_dir() else file_mode), p
     for d in (root, root / "srcnn", run_dir, export.parent):
         assert d.stat().st_mode & 0o777 == dir_mode, d
+
+
+def test_a_full_disk_while_logging_names_the_log_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from srbench_eval.training import logs
+
+    log = logs.TrainLog(tmp_path / "run", tensorboard=False)
+    log.write("train", 1, {"loss": 0.5})
+    before = log.jsonl.read_bytes()
+
+    def full(path: Any, mode: str = "r", *a: Any, **k: Any) -> Any:
+        if "a" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return open(path, mode, *a, **k)
+
+    monkeypatch.setattr(logs, "open", full, raising=False)
+    with pytest.raises(SrbenchError) as e:
+        log.write("train", 2, {"loss": 0.4})
+    assert str(e.value).startswith(f"{log.jsonl}: the disk is full") and "\n" not in str(e.value)
+    assert log.jsonl.read_bytes() == before
