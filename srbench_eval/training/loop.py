@@ -24,53 +24,33 @@ schedules, the step and every rank's RNG states, and the data stream is a pure f
 sample index (:mod:`srbench_eval.data.patches`), so a run resumed from step ``t`` computes the same
 iterations ``t+1, t+2, ...`` as an uninterrupted one: bitwise on CPU with the same number of
 threads (float sums in the kernels depend on it), whatever the number of data loader workers.
+:mod:`.stream` makes the data stream, :mod:`.resume` writes and restores the checkpoints; this
+module runs the iterations.
 """
 
 from __future__ import annotations
 
 import gc
-import json
-import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from srbench_eval.data.datasets import open_dataset
-from srbench_eval.data.patches import (
-    PatchDataset,
-    StreamSampler,
-    extract_subimages,
-    preload_pairs,
-    prepare_pairs,
-    worker_init,
-)
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes import Recipe, TrainSpec, build_discriminator, build_generator, build_losses
-from srbench_eval.results import environment_provenance, utc_now
 from srbench_eval.training import distributed as dist_utils
+from srbench_eval.training import resume
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog
-from srbench_eval.training.state import (
-    EMA,
-    make_optimizer,
-    make_scheduler,
-    rng_state,
-    seed_everything,
-    set_rng_state,
-)
+from srbench_eval.training.state import EMA, make_optimizer, make_scheduler, seed_everything, set_rng_state
+from srbench_eval.training.stream import open_stream
 from srbench_eval.training.validation import Validator
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,14 +107,6 @@ def run_dir_of(config: TrainConfig, plan: Plan) -> Path:
     return ckpts.recipe_dir(plan.recipe.name, root) / name
 
 
-def _comparable(recipe: dict[str, Any]) -> dict[str, Any]:
-    """A recipe dict without the run length (a resumed run may be extended)."""
-    d = {**recipe, "train": dict(recipe["train"])}
-    d["train"].pop("iterations", None)
-    d["train"].pop("notes", None)
-    return d
-
-
 class Trainer:
     """One training run (see the module docstring); :meth:`run` does it."""
 
@@ -172,73 +144,25 @@ class Trainer:
             self.opt_d = make_optimizer(self.d, replace_lr_scale(t), t.d_lr or t.lr)
             self.sched_d = make_scheduler(self.opt_d, t)
         self.ema = EMA(self.g, config.ema) if config.ema else None
+        self.parts = resume.Parts(
+            self.g, self.opt_g, self.sched_g, self.d, self.opt_d, self.sched_d, self.ema
+        )
 
         self.step = 0
         self.init_info: dict[str, Any] | None = None
         self.rng_to_restore: dict[str, Any] | None = None
         self.last_good: Path | None = None
         self.last_val: dict[str, float] | None = None
-        resume_from = self._existing_checkpoint()
+        self.data_info: dict[str, Any] = {}
+        resume_from = resume.existing_checkpoint(self.run_dir, config.resume)
         if resume_from is not None:
-            self._restore(resume_from)
+            restored = resume.restore(resume_from, self.parts, self.recipe, env)
+            self.step, self.init_info, self.last_val = restored.step, restored.init, restored.val
+            self.last_good, self.rng_to_restore = restored.path, restored.rng
         else:
             self.init_info = self._initialise()
 
     # ------------------------------------------------------------------ setup
-
-    def _existing_checkpoint(self) -> Path | None:
-        latest = ckpts.newest_file(ckpts.checkpoint_files(self.run_dir))
-        if latest is None:
-            return None
-        if not self.config.resume:
-            raise SrbenchError(
-                f"{self.run_dir} already holds a run (up to {latest.name}): pass --resume to continue it, "
-                f"--seed N for another run, or --checkpoints DIR for another place"
-            )
-        return latest
-
-    def _restore(self, path: Path) -> None:
-        ckpt = ckpts.load_checkpoint(path, map_location=self.device)
-        if ckpt.get("kind") != "training":
-            raise SrbenchError(f"{path}: a weights-only checkpoint cannot be resumed (no optimiser state)")
-        ckpts.check_training_fields(ckpt, path, discriminator=self.d is not None)
-        if _comparable(ckpt["recipe"]) != _comparable(self.recipe.to_dict()):
-            raise SrbenchError(
-                f"{path}: was trained with other recipe settings than this command's "
-                f"(--set, --preset, --batch-size, --patch); resume with the same ones"
-            )
-        if self.ema is None and ckpt.get("generator_ema") is not None:
-            raise SrbenchError(f"{path}: was trained with --ema; resume with the same --ema")
-        if self.ema is not None and ckpt.get("generator_ema") is None:
-            raise SrbenchError(f"{path}: was trained without --ema; resume without it")
-        targets: list[tuple[str, Any, Any]] = [
-            ("generator", self.g, ckpt["generator"]),
-            ("optimizers.g", self.opt_g, ckpt["optimizers"]["g"]),
-            ("schedulers.g", self.sched_g, ckpt["schedulers"]["g"]),
-        ]
-        if self.d is not None:
-            targets += [
-                ("discriminator", self.d, ckpt["discriminator"]),
-                ("optimizers.d", self.opt_d, ckpt["optimizers"]["d"]),
-                ("schedulers.d", self.sched_d, ckpt["schedulers"]["d"]),
-            ]
-        if self.ema is not None:
-            targets.append(("generator_ema", self.ema.net, ckpt["generator_ema"]))
-        for name, target, state in targets:
-            try:
-                target.load_state_dict(state)
-            except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as e:
-                lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
-                detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(e).__name__)
-                raise SrbenchError(f"{path}: field '{name}' does not fit this run ({detail})") from None
-        self.step = ckpt["step"]
-        self.init_info = ckpt.get("init")
-        self.last_val = ckpt.get("val")
-        self.last_good = path
-        states = ckpt.get("rng") or []
-        if len(states) == self.env.world:
-            self.rng_to_restore = states[self.env.rank]
-            _check_rng(self.rng_to_restore, path, self.device)
 
     def _initialise(self) -> dict[str, Any] | None:
         """Load the first stage of a two-stage recipe into the generator; its provenance, or None."""
@@ -277,117 +201,31 @@ class Trainer:
             "step": meta.step,
         }
 
-    def _data(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        cfg, plan = self.config, self.plan
-        dataset = open_dataset(cfg.data, mirror=cfg.mirror)
-        if cfg.subimages:
-            if self.env.distributed:  # rank 0 cuts the sub-images; the others then read them
-                if self.env.is_main:
-                    extract_subimages(dataset.images, plan.scale, size=cfg.subimages, step=cfg.subimages // 2)
-                dist_utils.barrier(self.env)
-            pairs = extract_subimages(dataset.images, plan.scale, size=cfg.subimages, step=cfg.subimages // 2)
-            if cfg.preload:
-                pairs = preload_pairs(pairs, plan.scale)
-        else:
-            if self.env.distributed:  # rank 0 fills the LR cache; the others then read it
-                if self.env.is_main:
-                    prepare_pairs(dataset.images, plan.scale, preload=False, min_size=plan.hr_patch)
-                dist_utils.barrier(self.env)
-            pairs = prepare_pairs(dataset.images, plan.scale, preload=cfg.preload, min_size=plan.hr_patch)
-            if self.env.is_main and pairs and not isinstance(pairs[0].hr, np.ndarray):
-                logger.warning(
-                    "%s does not fit in memory: every patch decodes a whole image; --subimages 480 cuts "
-                    "the images once into sub-images that load much faster",
-                    dataset.name,
-                )
-        patches = PatchDataset(pairs, plan.scale, plan.hr_patch, augment=cfg.augment, seed=cfg.seed)
-        workers = cfg.workers if cfg.workers is not None else (0 if self.device.type == "cpu" else 4)
-        loader = DataLoader(
-            patches,
-            batch_size=self.batch_per_rank,
-            sampler=StreamSampler(self.batch_per_rank, self.step, self.env.rank, self.env.world),
-            num_workers=workers,
-            pin_memory=self.device.type == "cuda",
-            worker_init_fn=worker_init if workers else None,
-            persistent_workers=workers > 0,
-            prefetch_factor=4 if workers else None,
-            # Workers start from a clean process: a plain fork copies OpenMP / OpenCV thread pools
-            # that the parent already used, and the child can deadlock on them (seen in the tests).
-            multiprocessing_context="forkserver" if workers else None,
-        )
-        self.data_info = {
-            "dataset": dataset.name,
-            "location": dataset.location,
-            "images": len(dataset.images),
-            "pairs": len(pairs),
-            "manifest_digest": dataset.manifest_digest,
-            "workers": workers,
-        }
-        return iter(loader)
-
     # ------------------------------------------------------------------ checkpoints
 
-    def _state(self, finished: bool) -> dict[str, Any]:
-        rngs = dist_utils.gather_objects(self.env, rng_state(self.device))
-        arch = self.recipe.to_dict()["arch"]
-        name = arch.pop("name")
-        return {
-            "format": ckpts.FORMAT,
-            "kind": "training",
-            "recipe": self.recipe.to_dict(),
-            "label": self.recipe.label,
-            "preset": self.config.preset,
-            "scale": self.plan.scale,
-            "arch": {"name": name, "params": arch},
-            "step": self.step,
-            "iterations": self.plan.iterations,
-            "finished": finished,
-            "generator": self.g.state_dict(),
-            "generator_ema": None if self.ema is None else self.ema.net.state_dict(),
-            "discriminator": None if self.d is None else self.d.state_dict(),
-            "optimizers": {"g": self.opt_g.state_dict(), "d": self.opt_d and self.opt_d.state_dict()},
-            "schedulers": {"g": self.sched_g.state_dict(), "d": self.sched_d and self.sched_d.state_dict()},
-            "rng": rngs,
-            "config": self.config.to_json(),
-            "world_size": self.env.world,
-            "data": self.data_info,
-            "init": self.init_info,
-            "val": self.last_val,
-            "created": utc_now(),
-            # plain JSON types only: the file must load with torch.load(weights_only=True)
-            "environment": json.loads(json.dumps(environment_provenance(str(self.device)), default=str)),
-        }
-
     def _save(self, finished: bool) -> Path:
-        """Write this step's checkpoint (rank 0) and prune the older ones. A failed write (a full
-        disk) stops every rank with one line; the previous checkpoints stay as they were."""
-        state = self._state(finished)
-        path = self.run_dir / ckpts.step_file(self.step)
-        error: SrbenchError | None = None
-        if self.env.is_main:
-            try:
-                ckpts.save_checkpoint(state, path)
-            except SrbenchError as e:
-                kept = f"{self.last_good} is intact" if self.last_good else "none was written before"
-                error = SrbenchError(
-                    f"{e}; stopped at step {self.step}, the last good checkpoint {kept}: "
-                    f"resume with --resume once it can be written"
-                )
-            else:
-                self._prune(path)
-        if dist_utils.any_over_ranks(self.env, error is not None):  # also the barrier after the save
-            raise error or SrbenchError(f"rank 0 could not write {path} (see its message)")
+        state = resume.training_state(
+            self.parts,
+            recipe=self.recipe,
+            config=self.config,
+            plan=self.plan,
+            env=self.env,
+            step=self.step,
+            finished=finished,
+            data=self.data_info,
+            init=self.init_info,
+            val=self.last_val,
+        )
+        path = resume.save(
+            state,
+            self.run_dir,
+            self.env,
+            last_good=self.last_good,
+            iterations=self.plan.iterations,
+            keep=self.config.keep,
+        )
         self.last_good = path
         return path
-
-    def _prune(self, newest: Path) -> None:
-        """Keep the newest ``keep`` periodic checkpoints (and the final one of the schedule)."""
-        files = sorted(
-            (p for p in ckpts.checkpoint_files(self.run_dir) if p.parent == self.run_dir), key=ckpts.step_of
-        )
-        periodic = [p for p in files if ckpts.step_of(p) != self.plan.iterations and p != newest]
-        for p in periodic[: max(0, len(periodic) - (self.config.keep - 1))]:
-            p.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ the loop
 
@@ -408,7 +246,7 @@ class Trainer:
         cfg, plan, env = self.config, self.plan, self.env
         main = env.is_main
         resumed = self.step > 0
-        batches = self._data()
+        batches, self.data_info = open_stream(cfg, plan, env, self.batch_per_rank, self.step)
         validator = None
         val_enabled = cfg.val.lower() != "none"
         error: SrbenchError | None = None
@@ -597,18 +435,6 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(self.g)
         return values, bad
-
-
-def _check_rng(state: dict[str, Any], path: Path, device: torch.device) -> None:
-    """Try a checkpoint's RNG state (and put the current one back): a damaged one fails here, before
-    any work, as a one-line error naming the file."""
-    current = rng_state(device)
-    try:
-        set_rng_state(state, device)
-    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
-        raise SrbenchError(f"{path}: field 'rng' is not a saved random-generator state ({e})") from None
-    finally:
-        set_rng_state(current, device)
 
 
 def replace_lr_scale(spec: TrainSpec) -> TrainSpec:
