@@ -155,6 +155,8 @@ class Trainer:
         self.last_val: dict[str, float] | None = None
         self.data_info: dict[str, Any] = {}
         resume_from = resume.existing_checkpoint(self.run_dir, config.resume)
+        if env.is_main:
+            resume.remove_leftovers(self.run_dir)
         if resume_from is not None:
             restored = resume.restore(resume_from, self.parts, self.recipe, env)
             self.step, self.init_info, self.last_val = restored.step, restored.init, restored.val

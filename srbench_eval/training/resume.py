@@ -6,6 +6,7 @@ RNG states: with the data stream a pure function of the step (:mod:`.stream`), a
 step ``t`` computes the same iterations ``t+1, t+2, ...`` as an uninterrupted one.
 
 * :func:`existing_checkpoint`: the checkpoint a run folder already holds (only with ``--resume``);
+  :func:`remove_leftovers`: the temporary files of a killed run;
 * :func:`training_state` / :func:`save`: the dict of a step and its atomic write (rank 0), with
   the older periodic checkpoints pruned;
 * :func:`restore`: load a checkpoint into freshly built :class:`Parts`, refusing one of other
@@ -67,6 +68,18 @@ def existing_checkpoint(run_dir: Path, resume: bool) -> Path | None:
             f"--seed N for another run, or --checkpoints DIR for another place"
         )
     return latest
+
+
+def remove_leftovers(run_dir: Path) -> list[Path]:
+    """Remove the temporary files a killed run left in ``run_dir`` (``.step_0000100.pt.<random>.tmp``
+    and those of the logs: every write goes through a hidden ``.tmp`` file renamed into place);
+    returns them. Only rank 0 calls it, before any write of its own."""
+    if not run_dir.is_dir():
+        return []
+    leftovers = [p for p in run_dir.glob(".*.tmp") if p.is_file() and not p.is_symlink()]
+    for p in leftovers:
+        p.unlink(missing_ok=True)
+    return leftovers
 
 
 def comparable(recipe: dict[str, Any]) -> dict[str, Any]:

@@ -423,3 +423,19 @@ def test_a_full_disk_while_logging_names_the_log_file(
         log.write("train", 2, {"loss": 0.4})
     assert str(e.value).startswith(f"{log.jsonl}: the disk is full") and "\n" not in str(e.value)
     assert log.jsonl.read_bytes() == before
+
+
+def test_the_temporary_files_of_a_killed_run_are_removed_when_it_resumes(
+    good_checkpoint: Path, images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "ckpt" / "srcnn" / RUN
+    run_dir.mkdir(parents=True)
+    shutil.copy2(good_checkpoint, run_dir / good_checkpoint.name)
+    leftovers = [run_dir / ".step_0000002.pt.k1ll3d.tmp", run_dir / ".log.jsonl.k1ll3d.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"PK\x03\x04 cut short")
+    (run_dir / ".keep").write_text("not ours")
+    rc, out = cli(capsys, args(images, tmp_path / "ckpt", "--iterations", "2", "--resume"))
+    assert rc == 0, out
+    assert not any(p.exists() for p in leftovers) and (run_dir / ".keep").read_text() == "not ours"
+    assert [p.name for p in pt_files(run_dir)] == ["step_0000001.pt", "step_0000002.pt"]
