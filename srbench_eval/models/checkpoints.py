@@ -267,7 +267,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - unpickling raises many kinds
-        raise SrbenchError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e})") from None
+        raise SrbenchError(f"{path}: cannot read the checkpoint ({_load_problem(e)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise SrbenchError(
@@ -276,6 +276,17 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         )
     check_fields(ckpt, path)
     return ckpt
+
+
+def _load_problem(e: Exception) -> str:
+    """One line for why ``torch.load(weights_only=True)`` failed (its messages span many lines and
+    suggest ``weights_only=False``, which this tool never uses: a pickle could run code)."""
+    text = str(e).strip()
+    if "WeightsUnpickler error:" in text:
+        after = text.split("WeightsUnpickler error:", 1)[1].splitlines()
+        detail = next((x.strip() for x in after if x.strip() and not x.startswith("Check the")), "")
+        return f"not plain data, refused by the safe loader: {detail}"
+    return f"{type(e).__name__}: {(text.splitlines() or [''])[0]}"
 
 
 #: The fields every checkpoint has: name -> (accepted types, what the error calls them).

@@ -222,6 +222,12 @@ def resolve(config: TrainConfig) -> Plan:
             raise SrbenchError(f"recipe {recipe.label}: train.{key} must be positive, got {value}")
     if sizes["hr_patch"] % scale:
         raise SrbenchError(f"HR patch {sizes['hr_patch']} is not a multiple of the scale x{scale}")
+    if config.subimages % (2 * scale):  # the sub-images and their step (half the size) cut at the scale
+        example = 480 if 480 % (2 * scale) == 0 else 80 * scale
+        raise SrbenchError(
+            f"--subimages {config.subimages}: the sub-image size must be a multiple of {2 * scale} "
+            f"(twice the scale x{scale}), e.g. {example}, or 0 for off"
+        )
     # The recorded recipe says what was trained; the discriminator's input size follows the patch.
     recipe = replace(recipe, train=replace(t, **sizes))
     iterations = sizes["iterations"]
@@ -237,11 +243,24 @@ def resolve(config: TrainConfig) -> Plan:
 
 
 def _check_overridden_sizes(recipe: Recipe, overrides: tuple[str, ...]) -> None:
-    """``--set train.iterations=0`` (or ``batch_size``, ``hr_patch``): the same error as ``--iterations 0``,
-    naming the override, even when a command-line size replaces the value afterwards."""
-    for key in ("iterations", "batch_size", "hr_patch"):
-        value = getattr(recipe.train, key)
-        if value <= 0:
+    """``--set train.iterations=0`` (or ``batch_size``, ``hr_patch``, or an optimiser setting out of
+    range: ``train.lr=-1``): the same kind of error as ``--iterations 0``, naming the override, even
+    when a command-line size replaces the value afterwards."""
+    t = recipe.train
+    checks: list[tuple[str, bool, str]] = [
+        ("iterations", t.iterations > 0, "positive"),
+        ("batch_size", t.batch_size > 0, "positive"),
+        ("hr_patch", t.hr_patch > 0, "positive"),
+        ("lr", t.lr > 0, "positive"),
+        ("d_lr", t.d_lr is None or t.d_lr > 0, "positive"),
+        ("gamma", t.gamma > 0, "positive"),
+        ("weight_decay", t.weight_decay >= 0, "at least 0"),
+        ("momentum", t.momentum >= 0, "at least 0"),
+        ("betas", len(t.betas) == 2 and all(0 <= b < 1 for b in t.betas), "two numbers in [0, 1)"),
+        ("milestones", all(m >= 1 for m in t.milestones), "iterations of at least 1"),
+    ]
+    for key, ok, bound in checks:
+        if not ok:
             given = [o for o in overrides if o.partition("=")[0].strip() == f"train.{key}"]
-            shown = given[-1] if given else f"train.{key}={value}"
-            raise SrbenchError(f"--set {shown}: train.{key} must be positive")
+            shown = given[-1] if given else f"train.{key}={getattr(t, key)}"
+            raise SrbenchError(f"--set {shown}: train.{key} must be {bound}")

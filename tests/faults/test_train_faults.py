@@ -85,6 +85,10 @@ def hidden_files(folder: Path) -> list[Path]:
         ("--set", "train.iterations=0"),
         ("--set", "train.batch_size=0"),
         ("--set", "train.hr_patch=-16"),
+        ("--set", "train.lr=-1"),
+        ("--set", "train.gamma=0"),
+        ("--set", "train.betas=0.9,1.5"),
+        ("--subimages", "12"),
     ],
 )
 def test_a_zero_or_negative_option_is_refused_not_taken_as_the_default(
@@ -222,6 +226,23 @@ def crafted(good: Path, dst: Path, field: str, value: Any) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     torch.save(ckpt, dst)
     return dst
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "pickle"])
+def test_an_unreadable_init_checkpoint_is_one_line(
+    damage: str, good_checkpoint: Path, images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "init.pt"
+    if damage == "garbage":
+        bad.write_bytes(b"garbage")
+    elif damage == "truncated":
+        bad.write_bytes(good_checkpoint.read_bytes()[:200])
+    else:  # a pickle that would run code if loaded unsafely
+        torch.save({"format": ckpts.FORMAT, "evil": Path("/tmp")}, bad)
+    root = tmp_path / "ckpt"
+    rc, out = cli(capsys, args(images, root, "--init", str(bad)))
+    assert_one_line_error(rc, out, str(bad), "cannot read the checkpoint")
+    assert "weights_only" not in out and not pt_files(root)
 
 
 RESUME_CASES = [
