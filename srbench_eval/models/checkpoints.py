@@ -265,7 +265,11 @@ def check_label(label: object, where: str) -> str:
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`; one-line errors for anything else."""
+    """Read a checkpoint written by :func:`save_checkpoint`; one-line errors for anything else.
+
+    Only the file and its ``format`` are checked here (a reader may want one field of a partial
+    file); :func:`info`, :func:`load_generator`, :func:`export_generator` and resuming check every
+    field they read."""
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such checkpoint file")
@@ -279,7 +283,6 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             f"{path}: not a srbench-eval checkpoint (format {found!r}, expected {FORMAT!r}); "
             f"checkpoints come from 'srbench-eval train'"
         )
-    check_fields(ckpt, path)
     return ckpt
 
 
@@ -336,6 +339,9 @@ def display_label(label: str, preset: str) -> str:
 
 
 def info(ckpt: dict[str, Any], path: Path) -> CheckpointInfo:
+    """What the checkpoint ``ckpt`` read from ``path`` says about itself; its fields are checked first
+    (:func:`~srbench_eval.models.checkpoint_fields.check_fields`: one line naming file and field)."""
+    check_fields(ckpt, path)
     return CheckpointInfo(
         path=Path(path),
         recipe=ckpt["recipe"],

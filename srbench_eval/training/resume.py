@@ -25,7 +25,7 @@ from torch import nn
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
-from srbench_eval.models.checkpoint_fields import check_training_fields
+from srbench_eval.models.checkpoint_fields import check_fields, check_training_fields
 from srbench_eval.models.recipes import Recipe
 from srbench_eval.results import environment_provenance, utc_now
 from srbench_eval.training import distributed as dist_utils
@@ -98,6 +98,7 @@ def restore(path: Path, parts: Parts, recipe: Recipe, env: dist_utils.DistEnv) -
     ckpt = ckpts.load_checkpoint(path, map_location=env.device)
     if ckpt.get("kind") != "training":
         raise SrbenchError(f"{path}: a weights-only checkpoint cannot be resumed (no optimiser state)")
+    check_fields(ckpt, path)
     check_training_fields(ckpt, path, discriminator=parts.d is not None)
     if comparable(ckpt["recipe"]) != comparable(recipe.to_dict()):
         raise SrbenchError(
