@@ -140,7 +140,7 @@ def train(
     """
     import os
 
-    from srbench_eval.models.checkpoints import display_label, export_generator
+    from srbench_eval.models.checkpoints import check_writable, display_label, export_generator
     from srbench_eval.protocol import resolve as resolve_protocol
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
@@ -175,6 +175,8 @@ def train(
         progress=not quiet and sys.stderr.isatty(),
     )
     resolve_protocol(protocol, protocol_set)  # an unknown profile or field fails before training
+    if export is not None:  # before training: a run must not end on an unwritable --export
+        check_writable(export, "--export")
     result = run_training(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return

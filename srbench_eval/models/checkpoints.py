@@ -19,10 +19,15 @@ A checkpoint is a ``torch.save``'d dict of plain data and tensors (loadable with
     generator   generator state dict; generator_ema: the EMA weights (evaluated when present)
     discriminator, optimizers {"g", "d"}, schedulers {"g", "d"}, rng [one entry per rank]  (training)
     config, init (the checkpoint it started from), val (last validation), created, torch
+
+Reading checks these fields (:mod:`srbench_eval.models.checkpoint_fields`): a missing or mistyped
+one is a one-line error naming the file and the field. Writing is atomic, follows the umask, and a
+full disk is a one-line error that leaves the previous file as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -34,10 +39,11 @@ import torch
 
 from srbench_eval.data.images import sha256_file
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models.checkpoint_fields import PRESETS as PRESETS  # re-exported
+from srbench_eval.models.checkpoint_fields import check_fields, field_error
 
 CHECKPOINTS_ENV = "SRBENCH_CHECKPOINTS"
 FORMAT = "srbench-eval-checkpoint/1"
-PRESETS = ("paper", "smoke")
 _RUN = re.compile(r"^x(\d+)-([a-z]+)(?:-|$)")
 _PLAIN_RUN = re.compile(r"^x\d+-[a-z]+(?:-seed\d+)?$")
 
@@ -135,30 +141,142 @@ def find_in_zoo(recipe_name: str, scale: int) -> Path | None:
 
 def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
     """``torch.save`` to a hidden temporary file in the same folder, then rename: a kill at any moment
-    leaves either the old file or the new one, never a truncated one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    leaves either the old file or the new one, never a truncated one.
+
+    The file gets the permissions the umask gives (0644 under the usual 022). A checkpoint that
+    carries a ``label`` must have a safe one (:func:`check_label`). A full disk or any other write
+    failure is a one-line :class:`SrbenchError` naming ``path``; the temporary file is removed and
+    whatever ``path`` held before is untouched.
+    """
+    path = Path(path)
+    if "label" in obj:
+        check_label(obj["label"], f"checkpoint {path}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise _os_error(path, e, "write the checkpoint") from None
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; checkpoints are shared like any output
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600 files; checkpoints are shared like any output
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise _os_error(path, e, "write the checkpoint") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _os_error(path: Path, e: OSError, doing: str) -> SrbenchError:
+    """One line for an ``OSError`` while ``doing`` something to ``path``; a full disk says so.
+
+    (A private copy of h-run's ``errors.os_error``; the integrator points this at it.)
+    """
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return SrbenchError(f"{path}: the disk is full, cannot {doing} (no space left on device)")
+    return SrbenchError(f"{path}: cannot {doing} ({e.strerror or e})")
+
+
+def file_mode() -> int:
+    """The permissions of a new file under the process umask (0644 under the usual 022).
+
+    (h-run's ``data.images.umask`` reads the umask the same way; the integrator keeps one.)
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def check_writable(path: Path, what: str, *, folder: bool = False) -> None:
+    """Refuse, before any work, a ``path`` that cannot be written: a file (or with ``folder``, a
+    folder) under a file, in a read-only folder, or below a missing folder that cannot be created.
+
+    Nothing is created: a temporary file is made and removed in the nearest existing folder on the
+    way to ``path``. ``what`` names the option in the one-line error (``--export``).
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise SrbenchError(f"{what} {path}: is a file, not a folder")
+    if not folder and path.is_dir():
+        raise SrbenchError(f"{what} {path}: is a folder; give a file name such as {path / 'model.pt'}")
+    probe = path if folder else path.parent
+    while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():
+            raise SrbenchError(f"{what} {path}: {probe} is a dangling symbolic link")
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SrbenchError(f"{what} {path}: {probe} is a file, not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".srbench-write-test.", suffix=".tmp")
+    except OSError as e:
+        reason = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or str(e)
+        raise SrbenchError(f"{what} {path}: cannot write in {probe} ({reason})") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+#: What a checkpoint's label may hold: the recipe name and its overrides (``esrgan-dp[dp.mu=1]``).
+_LABEL_CHARS = frozenset(" -_.,+=@()[]#")
+
+
+def check_label(label: object, where: str) -> str:
+    """``label`` when it is safe as a folder name (it names the model's SR images), else a one-line
+    :class:`SrbenchError`: letters, digits and ``- _ . , + = @ ( ) [ ] #`` (the characters of the
+    labels the tool makes, ``srcnn[arch.num_feat=4]``), no ``..``, not starting with ``.``.
+
+    One exception, until :attr:`Recipe.label` stops writing list values with a slash
+    (``train.milestones=2,4`` is labelled ``...milestones=2/4``): a ``/`` is accepted inside the
+    brackets of the overrides, never in the recipe name before them.
+
+    (A private check until the integrator points it at h-run's ``srbench_eval/names.py``.)
+    """
+    problem = None
+    if not isinstance(label, str):
+        problem = f"not a string ({type(label).__name__})"
+    elif not label or len(label) > 128:
+        problem = "empty" if not label else "longer than 128 characters"
+    else:
+        name, bracket, rest = label.partition("[")
+        allowed = _LABEL_CHARS | {"/"} if bracket and rest.endswith("]") else _LABEL_CHARS
+        bad = sorted({c for c in name if not (c.isalnum() or c in _LABEL_CHARS)})
+        bad += sorted({c for c in bracket + rest if not (c.isalnum() or c in allowed)} - set(bad))
+        if bad:
+            shown_bad = ", ".join(repr(c) for c in bad[:3])
+            problem = f"contains {shown_bad}; use letters, digits and - _ . , + = @ ( ) [ ] #"
+        elif label.startswith(".") or ".." in label:
+            problem = "starts with '.' or contains '..'"
+        elif label != label.strip():
+            problem = "starts or ends with a space"
+    if problem is not None:
+        shown = repr(label) if isinstance(label, str) and len(label) <= 256 else "value"
+        raise SrbenchError(f"{where}: label {shown}: {problem}")
+    return label
+
+
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`; one-line errors for anything else."""
+    """Read a checkpoint written by :func:`save_checkpoint`; one-line errors for anything else.
+
+    Only the file and its ``format`` are checked here (a reader may want one field of a partial
+    file); :func:`info`, :func:`load_generator`, :func:`export_generator` and resuming check every
+    field they read."""
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such checkpoint file")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - unpickling raises many kinds
-        raise SrbenchError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e})") from None
+        raise SrbenchError(f"{path}: cannot read the checkpoint ({_load_problem(e)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise SrbenchError(
@@ -166,6 +284,17 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             f"checkpoints come from 'srbench-eval train'"
         )
     return ckpt
+
+
+def _load_problem(e: Exception) -> str:
+    """One line for why ``torch.load(weights_only=True)`` failed (its messages span many lines and
+    suggest ``weights_only=False``, which this tool never uses: a pickle could run code)."""
+    text = str(e).strip()
+    if "WeightsUnpickler error:" in text:
+        after = text.split("WeightsUnpickler error:", 1)[1].splitlines()
+        detail = next((x.strip() for x in after if x.strip() and not x.startswith("Check the")), "")
+        return f"not plain data, refused by the safe loader: {detail}"
+    return f"{type(e).__name__}: {(text.splitlines() or [''])[0]}"
 
 
 @dataclass(frozen=True)
@@ -210,6 +339,9 @@ def display_label(label: str, preset: str) -> str:
 
 
 def info(ckpt: dict[str, Any], path: Path) -> CheckpointInfo:
+    """What the checkpoint ``ckpt`` read from ``path`` says about itself; its fields are checked first
+    (:func:`~srbench_eval.models.checkpoint_fields.check_fields`: one line naming file and field)."""
+    check_fields(ckpt, path)
     return CheckpointInfo(
         path=Path(path),
         recipe=ckpt["recipe"],
@@ -262,8 +394,10 @@ def load_generator(
         raise SrbenchError(
             f"{path}: architecture {_describe(meta.arch)} does not match the expected {_describe(arch)}"
         )
-    recipe = Recipe.from_dict(meta.recipe)
-    net = build_generator(recipe, scale)
+    try:
+        net = build_generator(Recipe.from_dict(meta.recipe), scale)
+    except (KeyError, TypeError, ValueError, AttributeError, SrbenchError) as e:
+        raise field_error(path, "recipe", f"is not a valid recipe ({type(e).__name__}: {e})") from None
     try:
         net.load_state_dict(generator_state(ckpt))
     except RuntimeError as e:
@@ -280,8 +414,13 @@ def _describe(arch: dict[str, Any]) -> str:
 
 def export_generator(src: Path, dst: Path, *, half: bool = True) -> Path:
     """Write the evaluated generator weights of ``src`` with its metadata (no optimiser or RNG state),
-    in float16 when ``half`` (the shipped demo models): ``kind`` becomes ``generator``."""
+    in float16 when ``half`` (the shipped demo models): ``kind`` becomes ``generator``.
+
+    The source is first loaded as :func:`load_generator` would load it, so a checkpoint whose
+    recipe or weights do not build a generator is refused (one line) rather than exported.
+    """
     ckpt = load_checkpoint(src)
+    load_generator(src, info(ckpt, src).scale)
     state = generator_state(ckpt)
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}

@@ -69,7 +69,7 @@ def apply_preset(recipe: Recipe, preset: str, scale: int, iterations: int | None
     if disc is not None:
         disc = replace(disc, params={**disc.params, **SMOKE_SIZES.get(disc.name, {})})
     t = recipe.train
-    length = iterations or SMOKE_ITERATIONS
+    length = SMOKE_ITERATIONS if iterations is None else iterations
     milestones = tuple(sorted({max(1, round(m * length / t.iterations)) for m in t.milestones}))
     train = replace(
         t,
@@ -139,6 +139,55 @@ class TrainConfig:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def check(self) -> None:
+        """Refuse out-of-range numbers with a one-line error naming the option and the value.
+
+        ``None`` means "the default"; every number given, 0 included, is a value to check: ``--scale
+        0`` or ``--iterations 0`` is an error, never the default.
+        """
+        for name, (option, low, what) in _BOUNDS.items():
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SrbenchError(f"{option} {value!r}: {what} must be a whole number")
+            if value < low:
+                raise SrbenchError(f"{option} {value}: {what} must be {_at_least(low)}")
+        if self.seed >= 2**32:
+            raise SrbenchError(f"--seed {self.seed}: the seed must be below 2**32")
+
+
+#: Field -> (command-line option, smallest value, what it is). See :meth:`TrainConfig.check`.
+_BOUNDS: dict[str, tuple[str, int, str]] = {
+    "scale": ("--scale", 1, "the upscaling factor"),
+    "iterations": ("--iterations", 1, "the number of iterations"),
+    "batch_size": ("--batch-size", 1, "the batch size"),
+    "hr_patch": ("--patch", 1, "the HR patch size"),
+    "val_every": ("--val-every", 1, "the validation interval"),
+    "save_every": ("--save-every", 1, "the checkpoint interval"),
+    "log_every": ("--log-every", 1, "the logging interval"),
+    "keep": ("--keep", 1, "the number of periodic checkpoints kept"),
+    "workers": ("--workers", 0, "the number of data loader processes"),
+    "subimages": ("--subimages", 0, "the sub-image size (0: off)"),
+    "seed": ("--seed", 0, "the seed"),
+    "stop_after": ("stop_after", 1, "the step to stop after"),
+}
+#: Fields where ``None`` means "the recipe's, preset's or device's default".
+_OPTIONAL = {
+    "scale",
+    "iterations",
+    "batch_size",
+    "hr_patch",
+    "val_every",
+    "save_every",
+    "workers",
+    "stop_after",
+}
+
+
+def _at_least(low: int) -> str:
+    return "positive" if low == 1 else f"at least {low}"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -155,32 +204,37 @@ class Plan:
 
 def resolve(config: TrainConfig) -> Plan:
     """The effective recipe (preset, then overrides, then the command-line sizes) and schedule."""
+    config.check()
     base = get_recipe(config.model)
-    scale = config.scale or base.default_scale
+    scale = base.default_scale if config.scale is None else config.scale
     recipe = apply_preset(base, config.preset, scale, config.iterations)
     if config.overrides:
         recipe, _ = apply_overrides(recipe, list(config.overrides))
+        _check_overridden_sizes(recipe, config.overrides)
     if scale not in recipe.scales:
         raise SrbenchError(
             f"recipe {recipe.label} is defined for x{'/x'.join(map(str, recipe.scales))}, not x{scale}: "
             f"pass --scale {recipe.default_scale} or --set scales={scale}"
         )
     t = recipe.train
-    sizes = {
-        "iterations": config.iterations or t.iterations,
-        "batch_size": config.batch_size or t.batch_size,
-        "hr_patch": config.hr_patch or t.hr_patch,
-    }
+    given = {"iterations": config.iterations, "batch_size": config.batch_size, "hr_patch": config.hr_patch}
+    sizes = {key: getattr(t, key) if value is None else value for key, value in given.items()}
     for key, value in sizes.items():
-        if value <= 0:
-            raise SrbenchError(f"{key} must be positive, got {value}")
+        if value <= 0:  # a registered recipe's own value (the options and overrides are checked above)
+            raise SrbenchError(f"recipe {recipe.label}: train.{key} must be positive, got {value}")
     if sizes["hr_patch"] % scale:
         raise SrbenchError(f"HR patch {sizes['hr_patch']} is not a multiple of the scale x{scale}")
+    if config.subimages % (2 * scale):  # the sub-images and their step (half the size) cut at the scale
+        example = 480 if 480 % (2 * scale) == 0 else 80 * scale
+        raise SrbenchError(
+            f"--subimages {config.subimages}: the sub-image size must be a multiple of {2 * scale} "
+            f"(twice the scale x{scale}), e.g. {example}, or 0 for off"
+        )
     # The recorded recipe says what was trained; the discriminator's input size follows the patch.
     recipe = replace(recipe, train=replace(t, **sizes))
     iterations = sizes["iterations"]
-    val_every = config.val_every or max(1, iterations // 4)
-    save_every = config.save_every or max(1, iterations // 10)
+    val_every = max(1, iterations // 4) if config.val_every is None else config.val_every
+    save_every = max(1, iterations // 10) if config.save_every is None else config.save_every
     if config.ema and not 0.0 < config.ema < 1.0:
         raise SrbenchError(
             f"--ema {config.ema}: the decay must be between 0 and 1 (e.g. 0.999), or 0 for off"
@@ -188,3 +242,27 @@ def resolve(config: TrainConfig) -> Plan:
     if config.amp not in ("auto", "bf16", "off"):
         raise SrbenchError(f"--amp {config.amp}: use auto, bf16 or off")
     return Plan(recipe, scale, iterations, sizes["batch_size"], sizes["hr_patch"], val_every, save_every)
+
+
+def _check_overridden_sizes(recipe: Recipe, overrides: tuple[str, ...]) -> None:
+    """``--set train.iterations=0`` (or ``batch_size``, ``hr_patch``, or an optimiser setting out of
+    range: ``train.lr=-1``): the same kind of error as ``--iterations 0``, naming the override, even
+    when a command-line size replaces the value afterwards."""
+    t = recipe.train
+    checks: list[tuple[str, bool, str]] = [
+        ("iterations", t.iterations > 0, "positive"),
+        ("batch_size", t.batch_size > 0, "positive"),
+        ("hr_patch", t.hr_patch > 0, "positive"),
+        ("lr", t.lr > 0, "positive"),
+        ("d_lr", t.d_lr is None or t.d_lr > 0, "positive"),
+        ("gamma", t.gamma > 0, "positive"),
+        ("weight_decay", t.weight_decay >= 0, "at least 0"),
+        ("momentum", t.momentum >= 0, "at least 0"),
+        ("betas", len(t.betas) == 2 and all(0 <= b < 1 for b in t.betas), "two numbers in [0, 1)"),
+        ("milestones", all(m >= 1 for m in t.milestones), "iterations of at least 1"),
+    ]
+    for key, ok, bound in checks:
+        if not ok:
+            given = [o for o in overrides if o.partition("=")[0].strip() == f"train.{key}"]
+            shown = given[-1] if given else f"train.{key}={getattr(t, key)}"
+            raise SrbenchError(f"--set {shown}: train.{key} must be {bound}")

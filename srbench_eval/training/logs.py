@@ -15,13 +15,17 @@ interrupted-and-resumed run reads like that of an uninterrupted one.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from srbench_eval.data.images import write_bytes_atomic
+from srbench_eval.errors import SrbenchError
+from srbench_eval.models.checkpoints import file_mode
 
 
 def _number(v: Any) -> Any:
@@ -35,7 +39,10 @@ class TrainLog:
 
     def __init__(self, run_dir: Path, resume_step: int | None = None, tensorboard: bool = True) -> None:
         self.dir = run_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise _log_error(run_dir, e) from None
         self.jsonl = run_dir / "log.jsonl"
         self.csv = {"train": run_dir / "train.csv", "val": run_dir / "val.csv"}
         self.columns: dict[str, list[str]] = {}
@@ -61,7 +68,7 @@ class TrainLog:
                 for line in self.jsonl.read_text().splitlines()
                 if line.strip() and json.loads(line).get("step", 0) <= step
             ]
-            write_bytes_atomic(self.jsonl, ("\n".join(keep) + "\n" if keep else "").encode())
+            _rewrite(self.jsonl, ("\n".join(keep) + "\n" if keep else "").encode())
         for kind, path in self.csv.items():
             if not path.is_file():
                 continue
@@ -74,24 +81,23 @@ class TrainLog:
             w = csv.DictWriter(buf, columns, lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
-            write_bytes_atomic(path, buf.getvalue().encode())
+            _rewrite(path, buf.getvalue().encode())
 
     def write(self, kind: str, step: int, values: dict[str, Any]) -> None:
         """One record of ``kind`` (``train``, ``val`` or ``event``) at ``step``."""
         record = {"kind": kind, "step": step, **{k: _number(v) for k, v in values.items()}}
-        with open(self.jsonl, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        _append(self.jsonl, json.dumps(record) + "\n")
         if kind in self.csv:
             path = self.csv[kind]
             row = {"step": step, **values}
             if kind not in self.columns:
                 self.columns[kind] = list(row)
-            new = not path.is_file() or path.stat().st_size == 0
-            with open(path, "a", newline="") as f:
-                w = csv.DictWriter(f, self.columns[kind], extrasaction="ignore", lineterminator="\n")
-                if new:
-                    w.writeheader()
-                w.writerow(row)
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, self.columns[kind], extrasaction="ignore", lineterminator="\n")
+            if not path.is_file() or path.stat().st_size == 0:
+                w.writeheader()
+            w.writerow(row)
+            _append(path, buf.getvalue())
         if self.tb is not None and kind in self.csv:
             for k, v in values.items():
                 if isinstance(v, int | float):
@@ -100,6 +106,31 @@ class TrainLog:
     def close(self) -> None:
         if self.tb is not None:
             self.tb.close()
+
+
+def _append(path: Path, text: str) -> None:
+    try:
+        with open(path, "a", newline="") as f:
+            f.write(text)
+    except OSError as e:
+        raise _log_error(path, e) from None
+
+
+def _rewrite(path: Path, data: bytes) -> None:
+    """Replace a log file atomically, with the permissions the umask gives (as when appended to)."""
+    try:
+        write_bytes_atomic(path, data)
+        os.chmod(path, file_mode())  # mkstemp's 0600 (until write_bytes_atomic honours the umask)
+    except OSError as e:
+        raise _log_error(path, e) from None
+
+
+def _log_error(path: Path | str, e: OSError) -> SrbenchError:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return SrbenchError(
+            f"{path}: the disk is full, cannot write the training log (no space left on device)"
+        )
+    return SrbenchError(f"{path}: cannot write the training log ({e.strerror or e})")
 
 
 def read_log(run_dir: Path, kind: str | None = None) -> list[dict[str, Any]]:

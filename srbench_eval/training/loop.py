@@ -24,54 +24,34 @@ schedules, the step and every rank's RNG states, and the data stream is a pure f
 sample index (:mod:`srbench_eval.data.patches`), so a run resumed from step ``t`` computes the same
 iterations ``t+1, t+2, ...`` as an uninterrupted one: bitwise on CPU with the same number of
 threads (float sums in the kernels depend on it), whatever the number of data loader workers.
+:mod:`.stream` makes the data stream, :mod:`.resume` writes and restores the checkpoints; this
+module runs the iterations.
 """
 
 from __future__ import annotations
 
 import gc
-import json
-import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from srbench_eval.data.datasets import open_dataset
-from srbench_eval.data.patches import (
-    PatchDataset,
-    StreamSampler,
-    extract_subimages,
-    preload_pairs,
-    prepare_pairs,
-    worker_init,
-)
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes import Recipe, TrainSpec, build_discriminator, build_generator, build_losses
 from srbench_eval.protocol import resolve as resolve_protocol
-from srbench_eval.results import environment_provenance, utc_now
 from srbench_eval.training import distributed as dist_utils
+from srbench_eval.training import resume
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog
-from srbench_eval.training.state import (
-    EMA,
-    make_optimizer,
-    make_scheduler,
-    rng_state,
-    seed_everything,
-    set_rng_state,
-)
+from srbench_eval.training.state import EMA, make_optimizer, make_scheduler, seed_everything, set_rng_state
+from srbench_eval.training.stream import open_stream
 from srbench_eval.training.validation import Validator
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -128,14 +108,6 @@ def run_dir_of(config: TrainConfig, plan: Plan) -> Path:
     return ckpts.recipe_dir(plan.recipe.name, root) / name
 
 
-def _comparable(recipe: dict[str, Any]) -> dict[str, Any]:
-    """A recipe dict without the run length (a resumed run may be extended)."""
-    d = {**recipe, "train": dict(recipe["train"])}
-    d["train"].pop("iterations", None)
-    d["train"].pop("notes", None)
-    return d
-
-
 class Trainer:
     """One training run (see the module docstring); :meth:`run` does it."""
 
@@ -146,6 +118,9 @@ class Trainer:
         self.recipe: Recipe = plan.recipe
         self.device = env.device
         self.run_dir = run_dir_of(config, plan)
+        # Before any work: the label goes into every checkpoint, the run folder must take files.
+        ckpts.check_label(self.recipe.label, f"recipe {self.recipe.name}")
+        ckpts.check_writable(self.run_dir, "checkpoint folder", folder=True)
         if plan.batch_size % env.world:
             raise SrbenchError(
                 f"batch size {plan.batch_size} does not split evenly over {env.world} processes; "
@@ -170,61 +145,27 @@ class Trainer:
             self.opt_d = make_optimizer(self.d, replace_lr_scale(t), t.d_lr or t.lr)
             self.sched_d = make_scheduler(self.opt_d, t)
         self.ema = EMA(self.g, config.ema) if config.ema else None
+        self.parts = resume.Parts(
+            self.g, self.opt_g, self.sched_g, self.d, self.opt_d, self.sched_d, self.ema
+        )
 
         self.step = 0
         self.init_info: dict[str, Any] | None = None
         self.rng_to_restore: dict[str, Any] | None = None
         self.last_good: Path | None = None
         self.last_val: dict[str, float] | None = None
-        resume_from = self._existing_checkpoint()
+        self.data_info: dict[str, Any] = {}
+        resume_from = resume.existing_checkpoint(self.run_dir, config.resume)
+        if env.is_main:
+            resume.remove_leftovers(self.run_dir)
         if resume_from is not None:
-            self._restore(resume_from)
+            restored = resume.restore(resume_from, self.parts, self.recipe, env)
+            self.step, self.init_info, self.last_val = restored.step, restored.init, restored.val
+            self.last_good, self.rng_to_restore = restored.path, restored.rng
         else:
             self.init_info = self._initialise()
 
     # ------------------------------------------------------------------ setup
-
-    def _existing_checkpoint(self) -> Path | None:
-        latest = ckpts.newest_file(ckpts.checkpoint_files(self.run_dir))
-        if latest is None:
-            return None
-        if not self.config.resume:
-            raise SrbenchError(
-                f"{self.run_dir} already holds a run (up to {latest.name}): pass --resume to continue it, "
-                f"--seed N for another run, or --checkpoints DIR for another place"
-            )
-        return latest
-
-    def _restore(self, path: Path) -> None:
-        ckpt = ckpts.load_checkpoint(path, map_location=self.device)
-        if ckpt.get("kind") != "training":
-            raise SrbenchError(f"{path}: a weights-only checkpoint cannot be resumed (no optimiser state)")
-        if _comparable(ckpt["recipe"]) != _comparable(self.recipe.to_dict()):
-            raise SrbenchError(
-                f"{path}: was trained with other recipe settings than this command's "
-                f"(--set, --preset, --batch-size, --patch); resume with the same ones"
-            )
-        self.g.load_state_dict(ckpt["generator"])
-        self.opt_g.load_state_dict(ckpt["optimizers"]["g"])
-        self.sched_g.load_state_dict(ckpt["schedulers"]["g"])
-        if self.d is not None:
-            self.d.load_state_dict(ckpt["discriminator"])
-            assert self.opt_d is not None and self.sched_d is not None
-            self.opt_d.load_state_dict(ckpt["optimizers"]["d"])
-            self.sched_d.load_state_dict(ckpt["schedulers"]["d"])
-        if self.ema is not None:
-            if ckpt.get("generator_ema") is None:
-                raise SrbenchError(f"{path}: was trained without --ema; resume without it")
-            self.ema.net.load_state_dict(ckpt["generator_ema"])
-        elif ckpt.get("generator_ema") is not None:
-            raise SrbenchError(f"{path}: was trained with --ema; resume with the same --ema")
-        self.step = int(ckpt["step"])
-        self.init_info = ckpt.get("init")
-        self.last_val = ckpt.get("val")
-        self.last_good = path
-        states = ckpt.get("rng") or []
-        if len(states) == self.env.world:
-            self.rng_to_restore = states[self.env.rank]
 
     def _initialise(self) -> dict[str, Any] | None:
         """Load the first stage of a two-stage recipe into the generator; its provenance, or None."""
@@ -263,105 +204,31 @@ class Trainer:
             "step": meta.step,
         }
 
-    def _data(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        cfg, plan = self.config, self.plan
-        dataset = open_dataset(cfg.data, mirror=cfg.mirror)
-        if cfg.subimages:
-            if self.env.distributed:  # rank 0 cuts the sub-images; the others then read them
-                if self.env.is_main:
-                    extract_subimages(dataset.images, plan.scale, size=cfg.subimages, step=cfg.subimages // 2)
-                dist_utils.barrier(self.env)
-            pairs = extract_subimages(dataset.images, plan.scale, size=cfg.subimages, step=cfg.subimages // 2)
-            if cfg.preload:
-                pairs = preload_pairs(pairs, plan.scale)
-        else:
-            if self.env.distributed:  # rank 0 fills the LR cache; the others then read it
-                if self.env.is_main:
-                    prepare_pairs(dataset.images, plan.scale, preload=False, min_size=plan.hr_patch)
-                dist_utils.barrier(self.env)
-            pairs = prepare_pairs(dataset.images, plan.scale, preload=cfg.preload, min_size=plan.hr_patch)
-            if self.env.is_main and pairs and not isinstance(pairs[0].hr, np.ndarray):
-                logger.warning(
-                    "%s does not fit in memory: every patch decodes a whole image; --subimages 480 cuts "
-                    "the images once into sub-images that load much faster",
-                    dataset.name,
-                )
-        patches = PatchDataset(pairs, plan.scale, plan.hr_patch, augment=cfg.augment, seed=cfg.seed)
-        workers = cfg.workers if cfg.workers is not None else (0 if self.device.type == "cpu" else 4)
-        loader = DataLoader(
-            patches,
-            batch_size=self.batch_per_rank,
-            sampler=StreamSampler(self.batch_per_rank, self.step, self.env.rank, self.env.world),
-            num_workers=workers,
-            pin_memory=self.device.type == "cuda",
-            worker_init_fn=worker_init if workers else None,
-            persistent_workers=workers > 0,
-            prefetch_factor=4 if workers else None,
-            # Workers start from a clean process: a plain fork copies OpenMP / OpenCV thread pools
-            # that the parent already used, and the child can deadlock on them (seen in the tests).
-            multiprocessing_context="forkserver" if workers else None,
-        )
-        self.data_info = {
-            "dataset": dataset.name,
-            "location": dataset.location,
-            "images": len(dataset.images),
-            "pairs": len(pairs),
-            "manifest_digest": dataset.manifest_digest,
-            "workers": workers,
-        }
-        return iter(loader)
-
     # ------------------------------------------------------------------ checkpoints
 
-    def _state(self, finished: bool) -> dict[str, Any]:
-        rngs = dist_utils.gather_objects(self.env, rng_state(self.device))
-        arch = self.recipe.to_dict()["arch"]
-        name = arch.pop("name")
-        return {
-            "format": ckpts.FORMAT,
-            "kind": "training",
-            "recipe": self.recipe.to_dict(),
-            "label": self.recipe.label,
-            "preset": self.config.preset,
-            "scale": self.plan.scale,
-            "arch": {"name": name, "params": arch},
-            "step": self.step,
-            "iterations": self.plan.iterations,
-            "finished": finished,
-            "generator": self.g.state_dict(),
-            "generator_ema": None if self.ema is None else self.ema.net.state_dict(),
-            "discriminator": None if self.d is None else self.d.state_dict(),
-            "optimizers": {"g": self.opt_g.state_dict(), "d": self.opt_d and self.opt_d.state_dict()},
-            "schedulers": {"g": self.sched_g.state_dict(), "d": self.sched_d and self.sched_d.state_dict()},
-            "rng": rngs,
-            "config": self.config.to_json(),
-            "world_size": self.env.world,
-            "data": self.data_info,
-            "init": self.init_info,
-            "val": self.last_val,
-            "created": utc_now(),
-            # plain JSON types only: the file must load with torch.load(weights_only=True)
-            "environment": json.loads(json.dumps(environment_provenance(str(self.device)), default=str)),
-        }
-
     def _save(self, finished: bool) -> Path:
-        state = self._state(finished)
-        path = self.run_dir / ckpts.step_file(self.step)
-        if self.env.is_main:
-            ckpts.save_checkpoint(state, path)
-            self._prune(path)
-        dist_utils.barrier(self.env)
+        state = resume.training_state(
+            self.parts,
+            recipe=self.recipe,
+            config=self.config,
+            plan=self.plan,
+            env=self.env,
+            step=self.step,
+            finished=finished,
+            data=self.data_info,
+            init=self.init_info,
+            val=self.last_val,
+        )
+        path = resume.save(
+            state,
+            self.run_dir,
+            self.env,
+            last_good=self.last_good,
+            iterations=self.plan.iterations,
+            keep=self.config.keep,
+        )
         self.last_good = path
         return path
-
-    def _prune(self, newest: Path) -> None:
-        """Keep the newest ``keep`` periodic checkpoints (and the final one of the schedule)."""
-        files = sorted(
-            (p for p in ckpts.checkpoint_files(self.run_dir) if p.parent == self.run_dir), key=ckpts.step_of
-        )
-        periodic = [p for p in files if ckpts.step_of(p) != self.plan.iterations and p != newest]
-        for p in periodic[: max(0, len(periodic) - (self.config.keep - 1))]:
-            p.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ the loop
 
@@ -382,7 +249,7 @@ class Trainer:
         cfg, plan, env = self.config, self.plan, self.env
         main = env.is_main
         resumed = self.step > 0
-        batches = self._data()
+        batches, self.data_info = open_stream(cfg, plan, env, self.batch_per_rank, self.step)
         validator = None
         val_enabled = cfg.val.lower() != "none"
         error: SrbenchError | None = None
