@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import dir_mode
 
 DATA_ENV = "SRBENCH_DATA"
 STALE_S = 6 * 3600  # a temporary folder of another host (or a reused pid) this old is abandoned
@@ -45,28 +46,6 @@ def dataset_dir(name: str) -> Path:
 def stamp_dir() -> Path:
     """Where the pixel-hash stamps live (see :mod:`srbench_eval.data.manifest`)."""
     return data_dir() / ".stamps"
-
-
-def _umask() -> int:
-    try:  # Linux: read it without changing it (os.umask would, for a moment, in every thread)
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def file_mode() -> int:
-    """The mode a new file gets under the current umask (0644 for the usual 022)."""
-    return 0o666 & ~_umask()
-
-
-def dir_mode() -> int:
-    """The mode a new folder gets under the current umask (0755 for the usual 022)."""
-    return 0o777 & ~_umask()
 
 
 def disk_full(err: OSError) -> bool:

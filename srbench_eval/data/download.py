@@ -38,9 +38,10 @@ from urllib.parse import urlparse
 
 from srbench_eval.data.cache import DATA_ENV as DATA_ENV  # re-exported: the cache is named here too
 from srbench_eval.data.cache import data_dir as data_dir
-from srbench_eval.data.cache import file_mode, local_error
+from srbench_eval.data.cache import local_error
 from srbench_eval.data.images import is_image_file, sha256_file
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import file_mode
 
 MIRROR_ENV = "SRBENCH_MIRROR"
 OFFLINE_ENV = "SRBENCH_OFFLINE"

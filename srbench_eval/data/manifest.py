@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-from srbench_eval.data.cache import file_mode
 from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic
 
 CANONICAL = "modcrop12-sha256-v1"
@@ -194,7 +193,6 @@ def write_stamp(images: Sequence[Path], hashes: Mapping[str, ImageHash], stamp_d
     path = _stamp_path(stamp_dir, folder)
     with contextlib.suppress(OSError):  # a read-only cache only costs the next decode
         write_bytes_atomic(path, json.dumps(payload, indent=0).encode())
-        path.chmod(file_mode())  # the temporary file was 0600
 
 
 def hash_images(

@@ -39,8 +39,10 @@ import torch
 
 from srbench_eval.data.images import sha256_file
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import write_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS as PRESETS  # re-exported
 from srbench_eval.models.checkpoint_fields import check_fields, field_error
+from srbench_eval.names import safe_name
 
 CHECKPOINTS_ENV = "SRBENCH_CHECKPOINTS"
 FORMAT = "srbench-eval-checkpoint/1"
@@ -151,51 +153,7 @@ def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
     path = Path(path)
     if "label" in obj:
         check_label(obj["label"], f"checkpoint {path}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise _os_error(path, e, "write the checkpoint") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, file_mode())  # mkstemp makes 0600 files; checkpoints are shared like any output
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise _os_error(path, e, "write the checkpoint") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _os_error(path: Path, e: OSError, doing: str) -> SrbenchError:
-    """One line for an ``OSError`` while ``doing`` something to ``path``; a full disk says so.
-
-    (A private copy of h-run's ``errors.os_error``; the integrator points this at it.)
-    """
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return SrbenchError(f"{path}: the disk is full, cannot {doing} (no space left on device)")
-    return SrbenchError(f"{path}: cannot {doing} ({e.strerror or e})")
-
-
-def file_mode() -> int:
-    """The permissions of a new file under the process umask (0644 under the usual 022).
-
-    (h-run's ``data.images.umask`` reads the umask the same way; the integrator keeps one.)
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
+    write_atomic(path, lambda f: torch.save(obj, f), "write the checkpoint", fsync=True)
 
 
 def check_writable(path: Path, what: str, *, folder: bool = False) -> None:
@@ -226,42 +184,10 @@ def check_writable(path: Path, what: str, *, folder: bool = False) -> None:
     os.unlink(tmp)
 
 
-#: What a checkpoint's label may hold: the recipe name and its overrides (``esrgan-dp[dp.mu=1]``).
-_LABEL_CHARS = frozenset(" -_.,+=@()[]#")
-
-
 def check_label(label: object, where: str) -> str:
-    """``label`` when it is safe as a folder name (it names the model's SR images), else a one-line
-    :class:`SrbenchError`: letters, digits and ``- _ . , + = @ ( ) [ ] #`` (the characters of the
-    labels the tool makes, ``srcnn[arch.num_feat=4]``), no ``..``, not starting with ``.``.
-
-    One exception, until :attr:`Recipe.label` stops writing list values with a slash
-    (``train.milestones=2,4`` is labelled ``...milestones=2/4``): a ``/`` is accepted inside the
-    brackets of the overrides, never in the recipe name before them.
-
-    (A private check until the integrator points it at h-run's ``srbench_eval/names.py``.)
-    """
-    problem = None
-    if not isinstance(label, str):
-        problem = f"not a string ({type(label).__name__})"
-    elif not label or len(label) > 128:
-        problem = "empty" if not label else "longer than 128 characters"
-    else:
-        name, bracket, rest = label.partition("[")
-        allowed = _LABEL_CHARS | {"/"} if bracket and rest.endswith("]") else _LABEL_CHARS
-        bad = sorted({c for c in name if not (c.isalnum() or c in _LABEL_CHARS)})
-        bad += sorted({c for c in bracket + rest if not (c.isalnum() or c in allowed)} - set(bad))
-        if bad:
-            shown_bad = ", ".join(repr(c) for c in bad[:3])
-            problem = f"contains {shown_bad}; use letters, digits and - _ . , + = @ ( ) [ ] #"
-        elif label.startswith(".") or ".." in label:
-            problem = "starts with '.' or contains '..'"
-        elif label != label.strip():
-            problem = "starts or ends with a space"
-    if problem is not None:
-        shown = repr(label) if isinstance(label, str) and len(label) <= 256 else "value"
-        raise SrbenchError(f"{where}: label {shown}: {problem}")
-    return label
+    """``label`` when it is safe as a folder name (it names the model's SR images): the project's one
+    name rule, :func:`srbench_eval.names.safe_name`; else a one-line :class:`SrbenchError`."""
+    return safe_name("label", label, where)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

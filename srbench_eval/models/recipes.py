@@ -125,11 +125,12 @@ class Recipe:
 
     @property
     def label(self) -> str:
-        """The name, with the overrides in brackets: ``esrgan-dp[dp.mu=1,scales=2/4]``."""
+        """The name, with the overrides in brackets: ``esrgan-dp[dp.mu=1,scales=2+4]`` (list items
+        joined by ``+``: the label names folders, so it passes :func:`srbench_eval.names.safe_name`)."""
         if not self.overrides:
             return self.name
         short = [o[len("loss.") :] if o.startswith("loss.") else o for o in self.overrides]
-        return f"{self.name}[{','.join(s.replace(',', '/') for s in short)}]"
+        return f"{self.name}[{','.join(s.replace(',', '+') for s in short)}]"
 
     @property
     def default_scale(self) -> int:

@@ -15,17 +15,14 @@ interrupted-and-resumed run reads like that of an uninterrupted one.
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 from srbench_eval.data.images import write_bytes_atomic
-from srbench_eval.errors import SrbenchError
-from srbench_eval.models.checkpoints import file_mode
+from srbench_eval.errors import SrbenchError, os_error
 
 
 def _number(v: Any) -> Any:
@@ -120,17 +117,12 @@ def _rewrite(path: Path, data: bytes) -> None:
     """Replace a log file atomically, with the permissions the umask gives (as when appended to)."""
     try:
         write_bytes_atomic(path, data)
-        os.chmod(path, file_mode())  # mkstemp's 0600 (until write_bytes_atomic honours the umask)
     except OSError as e:
         raise _log_error(path, e) from None
 
 
 def _log_error(path: Path | str, e: OSError) -> SrbenchError:
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return SrbenchError(
-            f"{path}: the disk is full, cannot write the training log (no space left on device)"
-        )
-    return SrbenchError(f"{path}: cannot write the training log ({e.strerror or e})")
+    return os_error(path, e, "write the training log")
 
 
 def read_log(run_dir: Path, kind: str | None = None) -> list[dict[str, Any]]:
