@@ -414,14 +414,20 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             }
             for cls in metric_classes
         }
-        results_csv = csv_text(rows)
-        provenance["results_csv_sha256"] = sha256_text(results_csv)
         per_image = {name: bool(info["per_image"]) for name, info in metric_info.items()}
         statistics = stats.statistics_json(stats.describe(rows, per_image))
         summary = Summary(entries, metric_info, provenance, config.to_json(), statistics)
-        table = build_table([summary])
-        write_text_atomic(inside(staging, RESULTS_CSV), results_csv)
-        write_text_atomic(inside(staging, "summary.json"), summary.to_json())
-        write_text_atomic(inside(staging, "table.md"), to_markdown(table))
-        write_text_atomic(inside(staging, "table.tex"), to_latex(table))
+        write_run_files(staging, rows, summary)
     return summary
+
+
+def write_run_files(staging: Path, rows: list[ImageValue], summary: Summary) -> None:
+    """A run's files in its staging folder: ``results.csv`` (its SHA-256 recorded in the summary's
+    provenance, so ``table`` and ``check`` notice an edited copy), ``summary.json`` and the tables."""
+    results_csv = csv_text(rows)
+    summary.provenance["results_csv_sha256"] = sha256_text(results_csv)
+    table = build_table([summary])
+    write_text_atomic(inside(staging, RESULTS_CSV), results_csv)
+    write_text_atomic(inside(staging, "summary.json"), summary.to_json())
+    write_text_atomic(inside(staging, "table.md"), to_markdown(table))
+    write_text_atomic(inside(staging, "table.tex"), to_latex(table))

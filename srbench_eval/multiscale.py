@@ -17,12 +17,8 @@ from srbench_eval.errors import SrbenchError
 from srbench_eval.results import (
     RESULTS_CSV,
     Summary,
-    csv_text,
     finished_run_dir,
-    inside,
     read_csv,
-    sha256_text,
-    write_text_atomic,
 )
 
 
@@ -69,19 +65,12 @@ def merge_summaries(summaries: Sequence[Summary], scales: Sequence[int]) -> Summ
 
 def run_scales(config: Any, scales: Sequence[int], out: Path, progress: bool = True) -> Summary:
     """Evaluate ``config`` (a :class:`~srbench_eval.evaluation.RunConfig`) at every scale into ``out``."""
-    from srbench_eval.evaluation import run_evaluation
-    from srbench_eval.report import build_table, to_latex, to_markdown
+    from srbench_eval.evaluation import run_evaluation, write_run_files
 
     with finished_run_dir(out) as staging:
         summaries = [run_evaluation(replace(config, scale=s), staging / f"x{s}", progress) for s in scales]
         rows = [r for s in scales for r in read_csv(staging / f"x{s}" / RESULTS_CSV)]
-        results_csv = csv_text(rows)
         summary = merge_summaries(summaries, scales)
         summary.config["crop_border"] = config.crop_border  # None: each scale's own (crop = scale)
-        summary.provenance["results_csv_sha256"] = sha256_text(results_csv)
-        table = build_table([summary])
-        write_text_atomic(inside(staging, RESULTS_CSV), results_csv)
-        write_text_atomic(inside(staging, "summary.json"), summary.to_json())
-        write_text_atomic(inside(staging, "table.md"), to_markdown(table))
-        write_text_atomic(inside(staging, "table.tex"), to_latex(table))
+        write_run_files(staging, rows, summary)
     return summary

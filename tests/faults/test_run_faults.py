@@ -26,17 +26,9 @@ from srbench_eval.cli import main
 from srbench_eval.data.images import read_image, write_image
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.results import RESERVATION
+from tests.faults import cli_error
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _error(capsys: pytest.CaptureFixture[str], argv: list[str], code: int = 2) -> str:
-    assert main(argv) == code
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert "Traceback" not in captured.out + captured.err
-    assert err.startswith("error: ") and "\n" not in err, err
-    return err
 
 
 def _run_args(out: Path, *args: str) -> list[str]:
@@ -81,7 +73,7 @@ def test_checkpoint_label_cannot_write_outside_the_run(
     label = "../../victim" if relative else str(victim)
     ckpt = _relabelled_checkpoint(tmp_path, label)
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", str(ckpt), "--datasets", "demo", "--save-sr"))
+    err = cli_error(capsys, _run_args(out, "--models", str(ckpt), "--datasets", "demo", "--save-sr"))
     assert f"model label '{label}'" in err and str(ckpt) in err
     assert not victim.exists()
     _no_run_left(out)
@@ -93,7 +85,7 @@ def test_typed_model_label_is_checked_by_the_same_rule(
 ) -> None:
     sr = _hr_folder(tmp_path / "sr", ["a.png"])
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", f"{label}={sr}", "--datasets", "demo"))
+    err = cli_error(capsys, _run_args(out, "--models", f"{label}={sr}", "--datasets", "demo"))
     assert f"model label {label!r}" in err
     _no_run_left(out)
 
@@ -101,7 +93,7 @@ def test_typed_model_label_is_checked_by_the_same_rule(
 def test_image_name_with_a_newline_is_refused_by_name(tmp_path: Path, capsys) -> None:
     hr = _hr_folder(tmp_path / "hr", ["a.png", "b\nc.png"])
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr), "--save-sr"))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr), "--save-sr"))
     assert "image name 'b\\nc'" in err and str(hr) in err
     _no_run_left(out)
 
@@ -109,7 +101,7 @@ def test_image_name_with_a_newline_is_refused_by_name(tmp_path: Path, capsys) ->
 def test_two_images_with_one_name_are_refused(tmp_path: Path, capsys) -> None:
     hr = _hr_folder(tmp_path / "hr", ["a.png", "a.bmp", "b.png"])
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
     assert "two images named" in err and "a.bmp" in err and "a.png" in err
     _no_run_left(out)
 
@@ -118,7 +110,7 @@ def test_two_datasets_with_one_name_are_refused(tmp_path: Path, capsys) -> None:
     a = _hr_folder(tmp_path / "a" / "good", ["x.png"], seed=1)
     b = _hr_folder(tmp_path / "b" / "good", ["y.png"], seed=2)
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", f"{a},{b}"))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", f"{a},{b}"))
     assert "two datasets are named 'good'" in err and "--datasets mine=" in err and str(b) in err
     _no_run_left(out)
 
@@ -132,7 +124,7 @@ def test_exact_match_of_one_hr_image_never_serves_another(tmp_path: Path, capsys
     sr.mkdir()
     (sr / "x_2.png").write_bytes((hr / "x_2.png").read_bytes())
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", f"m={sr}", "--datasets", str(hr), "--scale", "2"))
+    err = cli_error(capsys, _run_args(out, "--models", f"m={sr}", "--datasets", str(hr), "--scale", "2"))
     assert "no SR image for 'x'" in err and str(sr) in err
     _no_run_left(out)
 
@@ -180,7 +172,7 @@ def test_header_bomb_png_is_refused_before_decoding(tmp_path: Path, capsys) -> N
     bomb.write_bytes(_png(100_000, 100_000, zlib.compress(b"\0" * 8)))
     assert bomb.stat().st_size < 80
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
     assert str(bomb) in err and "10000000000 pixels" in err and "--max-pixels" in err
     _no_run_left(out)
 
@@ -193,7 +185,7 @@ def test_valid_30000_square_png_is_refused_before_decoding(tmp_path: Path, capsy
     assert big.stat().st_size < 1_000_000
     assert zlib.decompressobj().decompress(big.read_bytes()[41:1041], 64)  # a real deflate stream
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
     assert str(big) in err and "900000000 pixels, over the budget" in err
     _no_run_left(out)
 
@@ -201,13 +193,13 @@ def test_valid_30000_square_png_is_refused_before_decoding(tmp_path: Path, capsy
 def test_pixel_budget_option_and_environment(tmp_path: Path, capsys, monkeypatch) -> None:
     out = tmp_path / "out"
     base = _run_args(out, "--models", "bicubic", "--datasets", "demo")
-    err = _error(capsys, [*base, "--max-pixels", "1000"])
+    err = cli_error(capsys, [*base, "--max-pixels", "1000"])
     assert "over the budget of 1000" in err and "astronaut.png" in err
     monkeypatch.setenv("SRBENCH_MAX_PIXELS", "1000")
-    assert "over the budget of 1000" in _error(capsys, base)
+    assert "over the budget of 1000" in cli_error(capsys, base)
     monkeypatch.setenv("SRBENCH_MAX_PIXELS", "lots")
-    assert "$SRBENCH_MAX_PIXELS 'lots'" in _error(capsys, base)
-    assert "--max-pixels 0" in _error(capsys, [*base, "--max-pixels", "0"])
+    assert "$SRBENCH_MAX_PIXELS 'lots'" in cli_error(capsys, base)
+    assert "--max-pixels 0" in cli_error(capsys, [*base, "--max-pixels", "0"])
     _no_run_left(out)
     monkeypatch.setenv("SRBENCH_MAX_PIXELS", "1000")
     assert main([*base, "--max-pixels", "262144"]) == 0  # the option wins over the variable
@@ -221,13 +213,13 @@ def test_image_too_small_for_ssim_after_the_crop_names_the_image(tmp_path: Path,
     hr = _hr_folder(tmp_path / "hr", ["ok.png"], size=64)
     write_image(hr / "tiny.png", np.zeros((16, 16, 3), np.uint8))
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(hr)))
     assert str(hr / "tiny.png") in err and "16x16 leaves 8x8" in err and "11x11" in err
     _no_run_left(out)
     (hr / "tiny.png").unlink()
     for border, expected in (("27", "64x64 leaves 10x10"), ("123", "with a 123-pixel border crop")):
         args = _run_args(out, "--models", "bicubic", "--datasets", str(hr), "--crop-border", border)
-        err = _error(capsys, args)
+        err = cli_error(capsys, args)
         assert str(hr / "ok.png") in err and expected in err
         _no_run_left(out)
 
@@ -243,7 +235,7 @@ def test_image_too_small_for_ssim_after_the_crop_names_the_image(tmp_path: Path,
 )
 def test_bad_metric_lists_and_options(tmp_path: Path, capsys, args: list[str], expected: str) -> None:
     out = tmp_path / "out"
-    err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", "demo", *args))
+    err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", "demo", *args))
     assert expected in err
     _no_run_left(out)
 
@@ -254,7 +246,7 @@ def test_bad_metric_lists_and_options(tmp_path: Path, capsys, args: list[str], e
 def test_out_under_a_file(tmp_path: Path, capsys) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("keep me")
-    err = _error(capsys, _run_args(blocker / "run", "--models", "bicubic", "--datasets", "demo"))
+    err = cli_error(capsys, _run_args(blocker / "run", "--models", "bicubic", "--datasets", "demo"))
     assert str(blocker) in err
     assert blocker.read_text() == "keep me"
 
@@ -273,7 +265,7 @@ def test_out_in_an_unwritable_folder(tmp_path: Path, capsys) -> None:
         else:
             (parent / "srbench-probe").rmdir()
             pytest.skip("running as root and /sys is writable: no unwritable folder to test")
-    err = _error(capsys, _run_args(parent / "run", "--models", "bicubic", "--datasets", "demo"))
+    err = cli_error(capsys, _run_args(parent / "run", "--models", "bicubic", "--datasets", "demo"))
     assert str(parent) in err and "cannot create the run folder" in err
     assert not (parent / "run").exists()
 
@@ -286,7 +278,7 @@ def test_out_taken_by_a_live_run_fails_at_once_and_a_killed_ones_is_cleared(tmp_
     try:
         (staging / RESERVATION).write_text(f"{holder.pid}\n{os.uname().nodename}\n")
         # Refused before any work: the dataset, which does not exist, is never opened.
-        err = _error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(tmp_path / "absent")))
+        err = cli_error(capsys, _run_args(out, "--models", "bicubic", "--datasets", str(tmp_path / "absent")))
         assert "another run is writing this folder" in err and f"pid {holder.pid}" in err
         assert staging.is_dir() and not out.exists()  # the other run's folder is left alone
     finally:
@@ -317,7 +309,7 @@ def test_disk_full_while_writing_results_or_sr_images(tmp_path: Path, capsys, mo
         monkeypatch.setattr(tempfile, "mkstemp", full_for(target))
         out = tmp_path / f"out-{target}"
         args = _run_args(out, "--models", "bicubic", "--datasets", "demo", "--metrics", "psnr", "--save-sr")
-        err = _error(capsys, args)
+        err = cli_error(capsys, args)
         assert target in err and "the disk is full" in err
         _no_run_left(out)
 

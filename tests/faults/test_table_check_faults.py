@@ -13,15 +13,7 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.cli import main
-
-
-def _error(capsys: pytest.CaptureFixture[str], argv: list[str], code: int = 2) -> str:
-    assert main(argv) == code
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert "Traceback" not in captured.out + captured.err
-    assert err.startswith("error: ") and "\n" not in err, err
-    return err
+from tests.faults import cli_error
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +50,7 @@ def _edit(path: Path, change) -> str:
 def test_baseline_without_results_fails(baseline: Path, run_dir: Path, capsys) -> None:
     before = _edit(baseline, lambda d: d.update(results=[]))
     for run in ([str(run_dir)], []):  # a finished run, and a fresh one
-        err = _error(capsys, ["check", "--baseline", str(baseline), *run])
+        err = cli_error(capsys, ["check", "--baseline", str(baseline), *run])
         assert str(baseline) in err and "field 'results' is empty" in err
     assert baseline.read_text() == before
 
@@ -85,17 +77,17 @@ def test_baseline_with_no_value_of_the_run_fails(baseline: Path, run_dir: Path, 
 )
 def test_baseline_field_missing_or_mistyped(baseline: Path, run_dir: Path, capsys, change, field) -> None:
     before = _edit(baseline, change)
-    err = _error(capsys, ["check", "--baseline", str(baseline), str(run_dir)])
+    err = cli_error(capsys, ["check", "--baseline", str(baseline), str(run_dir)])
     assert str(baseline) in err and field in err
     assert baseline.read_text() == before
 
 
 def test_baseline_run_settings_are_checked_for_a_fresh_run(baseline: Path, capsys) -> None:
     _edit(baseline, lambda d: d["run"].update(scale="four"))
-    err = _error(capsys, ["check", "--baseline", str(baseline)])
+    err = cli_error(capsys, ["check", "--baseline", str(baseline)])
     assert str(baseline) in err and "field 'run.scale' should be integer or list, not text" in err
     _edit(baseline, lambda d: d["run"].pop("models"))
-    assert "field 'run.models' is missing" in _error(capsys, ["check", "--baseline", str(baseline)])
+    assert "field 'run.models' is missing" in cli_error(capsys, ["check", "--baseline", str(baseline)])
 
 
 @pytest.mark.parametrize(
@@ -115,7 +107,7 @@ def test_summary_field_missing_or_mistyped(run_dir: Path, tmp_path: Path, capsys
     _edit(summary, change)
     update = ["check", "--baseline", str(tmp_path / "b.json"), "--update", str(copy)]
     for argv in (["table", str(copy)], update):
-        err = _error(capsys, argv)
+        err = cli_error(capsys, argv)
         assert str(summary) in err and field in err
     assert not (tmp_path / "b.json").exists()
 
@@ -123,7 +115,7 @@ def test_summary_field_missing_or_mistyped(run_dir: Path, tmp_path: Path, capsys
 def test_summary_that_is_not_an_object(run_dir: Path, tmp_path: Path, capsys) -> None:
     copy = _copy_run(run_dir, tmp_path)
     (copy / "summary.json").write_text("[1, 2]")
-    err = _error(capsys, ["table", str(copy)])
+    err = cli_error(capsys, ["table", str(copy)])
     assert str(copy / "summary.json") in err and "not an object" in err
 
 
@@ -146,6 +138,6 @@ def test_results_csv_that_no_longer_matches_its_summary(
         ["table", str(copy), "--out", str(table_out)],
         ["check", "--baseline", str(baseline), str(copy)],
     ):
-        err = _error(capsys, argv)
+        err = cli_error(capsys, argv)
         assert str(csv) in err and ("does not match" in err if damage == "edited" else "missing" in err)
     assert not table_out.exists()
