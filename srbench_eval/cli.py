@@ -26,13 +26,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("srbench_eval.commands.evaluation:run", "Evaluate models on datasets under an SR protocol."),
     "table": ("srbench_eval.commands.evaluation:table", "Rebuild the comparison table from finished runs."),
     "check": ("srbench_eval.commands.evaluation:check", "Compare a run (or a fresh one) with a baseline."),
-    "datasets": ("srbench_eval.commands.datasets:datasets", "List, download and verify the benchmark datasets."),
+    "datasets": ("srbench_eval.commands.datasets:datasets", "List, download and verify benchmark datasets."),
     "weights": ("srbench_eval.commands.weights:weights", "List, fetch and verify pretrained weights."),
     "models": ("srbench_eval.commands.models:models", "The model zoo: recipes, architectures, losses."),
     "train": ("srbench_eval.commands.train:train", "Train a recipe; checkpoints and logs to a folder."),
     "protocols": ("srbench_eval.commands.protocols:protocols", "List the protocol profiles (or show one)."),
-    "compare": ("srbench_eval.commands.compare:compare", "Paired per-image comparison with a reference model."),
-    "figures": ("srbench_eval.commands.figures:figures", "Perception-distortion plane, distributions, crops."),
+    "compare": ("srbench_eval.commands.compare:compare", "Paired per-image comparison with a reference."),
+    "figures": ("srbench_eval.commands.figures:figures", "Perception-distortion plane, distributions."),
     "report": ("srbench_eval.commands.report:report", "Tables, statistics, figures and provenance as HTML."),
 }
 

@@ -22,12 +22,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import cv2
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from srbench_eval.errors import SrbenchError, os_error
+
+if TYPE_CHECKING:  # NumPy, OpenCV and Pillow load on first use: commands that read no image skip them
+    import numpy as np
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
@@ -76,6 +76,8 @@ def limit_pixels(n: int | None) -> Iterator[None]:
 def image_size(path: Path) -> tuple[int, int] | int:
     """``(width, height)`` of an image file from its header only (nothing is decoded); only the
     pixel count when Pillow itself refuses to open an image that large (over 178 megapixels)."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as im:
             return im.size
@@ -107,6 +109,9 @@ def read_image(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise SrbenchError(f"{path}: no such image file")
     check_pixel_budget(path)
+    import cv2
+    import numpy as np
+
     data = np.fromfile(str(path), dtype=np.uint8)
     try:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
@@ -130,6 +135,9 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def write_image(path: str | Path, img: np.ndarray) -> None:
     """Write a ``uint8`` grey or RGB image atomically (temporary file, then rename)."""
+    import cv2
+    import numpy as np
+
     path = Path(path)
     if img.dtype != np.uint8:
         raise ValueError(f"write_image expects uint8, got {img.dtype}")
