@@ -28,7 +28,12 @@ print(json.dumps({"rc": rc, "heavy": sorted(m for m in HEAVY if m in sys.modules
 
 
 def _heavy_modules(args: list[str], tmp_path: Path) -> dict:
-    env = {**os.environ, "SRBENCH_DATA": str(tmp_path / "data"), "PYTHONPATH": str(Path.cwd())}
+    env = {
+        **os.environ,
+        "SRBENCH_DATA": str(tmp_path / "data"),
+        "TORCH_HOME": str(tmp_path / "torch"),
+        "PYTHONPATH": str(Path.cwd()),
+    }
     env.pop("SRBENCH_MIRROR", None)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120, check=True
@@ -43,6 +48,7 @@ def _heavy_modules(args: list[str], tmp_path: Path) -> dict:
         ["protocols"],
         ["protocols", "basicsr"],
         ["datasets", "list"],
+        ["weights", "list"],
         ["run", "--help"],
         ["table", "--help"],
     ],
@@ -73,3 +79,20 @@ def test_unknown_command_is_a_usage_error() -> None:
     from srbench_eval.cli import main
 
     assert main(["no-such-command"]) == 2
+
+
+@pytest.mark.parametrize("variables", [{}, {"TORCH_HOME": "th"}, {"XDG_CACHE_HOME": "xdg"}], ids=str)
+def test_weights_folder_without_torch_is_torch_hubs_own(variables: dict[str, str], tmp_path: Path) -> None:
+    """``weights list`` names the hub folder without importing torch: the same folder torch names."""
+    code = (
+        "import sys, srbench_eval.weights as w; before = w.checkpoint_dir(); "
+        "assert 'torch' not in sys.modules; "
+        "import torch; print(before == w.checkpoint_dir() == __import__('pathlib').Path(torch.hub.get_dir()) "
+        "/ 'checkpoints')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCH_HOME", "XDG_CACHE_HOME")}
+    env.update(
+        {k: str(tmp_path / v) for k, v in variables.items()}, HOME=str(tmp_path), PYTHONPATH=str(Path.cwd())
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip() == "True", out.stderr
