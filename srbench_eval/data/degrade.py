@@ -244,11 +244,20 @@ def imresize_uint8(x: torch.Tensor, scale: float, *, border: str = "symmetric") 
     return _resize(x, float(scale), rounding=True, border=border)
 
 
-def _resize(x: torch.Tensor, scale: float, *, rounding: bool, border: str = "symmetric") -> torch.Tensor:
+def _resize(
+    x: torch.Tensor,
+    scale: float,
+    *,
+    rounding: bool,
+    border: str = "symmetric",
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
     """Both 1-D passes of a ``(..., H, W)`` tensor, rows (H) then columns (W), MATLAB's order when
     both dimensions share one scale; ``rounding`` after each pass. The compiled kernels take CPU
     tensors that need no gradient, the sparse matrix products everything else; the result is in
-    ``x``'s dtype and layout."""
+    ``dtype`` (default ``x``'s) and ``x``'s layout. Both paths compute in float64 whatever ``x``'s
+    dtype (the kernels convert each float32 sample as they read it, exactly), so
+    ``_resize(x, dtype=float64)`` is ``imresize(x.to(float64))`` without the float64 copy of ``x``."""
     if takes_compiled_path(x):
         planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
         out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding, border))
@@ -258,7 +267,7 @@ def _resize(x: torch.Tensor, scale: float, *, rounding: bool, border: str = "sym
             out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_, border=border))
         else:
             out = _resize_planes(planes, scale, border=border)
-    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
+    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(dtype or x.dtype)
 
 
 def degrade_bicubic_tensor(hr: torch.Tensor, scale: int, *, uint8_passes: bool = True) -> torch.Tensor:
@@ -317,8 +326,8 @@ def degrade(hr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
         raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(hr, 1.0 / scale, border=protocol.border)
-    lr = imresize(hr.to(torch.float64), 1.0 / scale, border=protocol.border)
-    return _round(lr, protocol).to(hr.dtype) if protocol.degradation == "double-round" else lr
+    lr = _resize(hr, 1.0 / scale, rounding=False, border=protocol.border, dtype=torch.float64)
+    return _round(lr, protocol, inplace=True).to(hr.dtype) if protocol.degradation == "double-round" else lr
 
 
 def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
@@ -327,15 +336,21 @@ def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor
     (:func:`quantise_sr`)."""
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(lr, float(scale), border=protocol.border)
-    return quantise_sr(imresize(lr.to(torch.float64), float(scale), border=protocol.border), protocol)
+    sr = _resize(lr, float(scale), rounding=False, border=protocol.border, dtype=torch.float64)
+    return (
+        _round(sr, protocol, inplace=True)
+        if protocol.sr_quantisation == "round"
+        else quantise_sr(sr, protocol)
+    )
 
 
-def _round(x: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+def _round(x: torch.Tensor, protocol: Protocol, *, inplace: bool = False) -> torch.Tensor:
     """0..255 integers: :func:`round_uint8` (half away from zero) or, for ``rounding="half-even"``,
-    ``clip(round(x))`` with ties to even (NumPy's and torch's ``round``)."""
+    ``clip(round(x))`` with ties to even (NumPy's and torch's ``round``); ``inplace`` overwrites ``x``
+    (a float64 result nobody else holds)."""
     if protocol.rounding == "half-even":
-        return torch.round(x).clamp_(0.0, 255.0)
-    return round_uint8(x)
+        return (x.round_() if inplace else torch.round(x)).clamp_(0.0, 255.0)
+    return _round_uint8_(x) if inplace else round_uint8(x)
 
 
 def quantise_sr(sr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
