@@ -29,6 +29,8 @@ from srbench_eval.errors import SrbenchError, os_error
 if TYPE_CHECKING:  # NumPy, OpenCV and Pillow load on first use: commands that read no image skip them
     import numpy as np
 
+    from srbench_eval.data.prefetch import Prefetcher
+
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
 
@@ -102,12 +104,27 @@ def check_pixel_budget(path: Path) -> None:
         raise SrbenchError(f"{path}: {shown}, more than the image library opens")
 
 
+prefetched: Prefetcher | None = None
+"""Images being decoded ahead for this run (:func:`srbench_eval.data.prefetch.prefetching`)."""
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an 8-bit image as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8``; refuse one over the
-    pixel budget (:func:`max_pixels`) before decoding it."""
+    pixel budget (:func:`max_pixels`) before decoding it. A copy decoded ahead
+    (:data:`prefetched`) of an unchanged file is taken instead of decoding the file again."""
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such image file")
+    ahead = prefetched
+    if ahead is not None:
+        img = ahead.take(path)
+        if img is not None:
+            return img
+    return decode_image(path)
+
+
+def decode_image(path: Path) -> np.ndarray:
+    """:func:`read_image` of an existing file, always decoding it."""
     check_pixel_budget(path)
     import cv2
     import numpy as np
