@@ -68,18 +68,30 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def read_values(path: Path, ours: bool) -> dict[tuple[int, str], dict[str, float]]:
-    """``(dataset position, image) -> {metric: value}`` of our results.csv or the pipeline's CSV."""
-    values: dict[tuple[int, str], dict[str, float]] = {}
-    order: dict[str, int] = {}
+def read_values(path: Path, ours: bool) -> dict[str, dict[str, dict[str, float]]]:
+    """``dataset -> image -> {metric: value}`` of our results.csv or the pipeline's CSV."""
+    values: dict[str, dict[str, dict[str, float]]] = {}
     with open(path, newline="") as fh:
         for row in csv.DictReader(fh):
-            key = (order.setdefault(row["dataset"], len(order)), row["image"])
+            images = values.setdefault(row["dataset"], {})
             if ours:
-                values.setdefault(key, {})[row["metric"]] = float(row["value"])
+                images.setdefault(row["image"], {})[row["metric"]] = float(row["value"])
             else:
-                values[key] = {"psnr": float(row["psnr"]), "ssim": float(row["ssim"])}
+                images[row["image"]] = {"psnr": float(row["psnr"]), "ssim": float(row["ssim"])}
     return values
+
+
+def paired(got: dict, want: dict) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Per image (ours, pipeline's) values; the datasets are paired by their sets of image names
+    (our labels are the registry's or the folders' names, the pipeline's the folders')."""
+    by_images = {frozenset(images): images for images in got.values()}
+    pairs = []
+    for name, images in want.items():
+        ours = by_images.get(frozenset(images))
+        if ours is None:
+            raise SystemExit(f"{name}: no dataset of our results.csv has the same images")
+        pairs += [(ours[image], images[image]) for image in images]
+    return pairs
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -123,13 +135,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for i in range(args.repeat):
         ours.append(timed([*ours_cmd, "--out", str(work / f"run{i}")], env))
         ref.append(timed(ref_cmd, env))
-    got = read_values(work / f"run{args.repeat - 1}" / "results.csv", ours=True)
-    want = read_values(ref_csv, ours=False)
-    if got.keys() != want.keys():
-        raise SystemExit(f"the two runs scored different images: {sorted(got.keys() ^ want.keys())[:5]}")
-    diff = {m: max(abs(got[k][m] - want[k][m]) for k in want) for m in ("psnr", "ssim")}
+    pairs = paired(
+        read_values(work / f"run{args.repeat - 1}" / "results.csv", True), read_values(ref_csv, False)
+    )
+    diff = {m: max(abs(ours[m] - theirs[m]) for ours, theirs in pairs) for m in ("psnr", "ssim")}
     figures = {
-        "images": float(len(want)),
+        "images": float(len(pairs)),
         "ours_wall": statistics.median(w for w, _ in ours),
         "basicsr_wall": statistics.median(w for w, _ in ref),
         "ours_cpu": statistics.median(c for _, c in ours),
@@ -140,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     figures["ratio"] = figures["basicsr_wall"] / figures["ours_wall"]
     load = os.getloadavg()[0]
     print(
-        f"{len(want)} images of {', '.join(args.sets)} at x{args.scale}, {args.repeat} runs (medians), "
+        f"{len(pairs)} images of {', '.join(args.sets)} at x{args.scale}, {args.repeat} runs (medians), "
         f"{os.cpu_count()} CPUs, load average {load:.2f}"
     )
     print(f"srbench-eval run : {figures['ours_wall']:7.2f} s wall, {figures['ours_cpu']:7.2f} s user+sys")
