@@ -37,6 +37,7 @@ def main() -> None:
         writer = csv.writer(fh)
         writer.writerow(["dataset", "image", "psnr", "ssim"])
         for folder in args.folders:
+            label = folder.parent.name if folder.name == "HR" else folder.name  # Set5/HR -> Set5
             for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES):
                 hr = cv2.imread(str(path))
                 h, w = hr.shape[:2]
@@ -44,7 +45,7 @@ def main() -> None:
                 lr = ref.to_uint8(ref.imresize(hr, 1 / s))
                 sr = ref.to_uint8(ref.imresize(lr, s))
                 psnr, ssim = ref.calculate_psnr(sr, hr, s), ref.calculate_ssim(sr, hr, s)
-                writer.writerow([folder.name, path.stem, repr(psnr), repr(ssim)])
+                writer.writerow([label, path.stem, repr(psnr), repr(ssim)])
 
 
 if __name__ == "__main__":
