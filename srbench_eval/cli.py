@@ -8,6 +8,7 @@ with status 2; ``--debug`` shows the traceback instead. SIGTERM unwinds a comman
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 from collections.abc import Iterator
@@ -16,31 +17,65 @@ from contextlib import contextmanager
 import click
 
 from srbench_eval import __version__
-from srbench_eval.commands.compare import compare
-from srbench_eval.commands.datasets import datasets
-from srbench_eval.commands.evaluation import check, run, table
-from srbench_eval.commands.figures import figures
-from srbench_eval.commands.metrics import metrics
-from srbench_eval.commands.models import models
-from srbench_eval.commands.protocols import protocols
-from srbench_eval.commands.report import report
-from srbench_eval.commands.train import train
-from srbench_eval.commands.weights import weights
 from srbench_eval.errors import SrbenchError
 
+# Every command, as data: name -> ("module:attribute", short help for `--help`). The module is
+# imported only when the command runs (or shows its own help), so that `srbench-eval --help` and
+# the commands that compute nothing never import torch, NumPy or numba.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("srbench_eval.commands.evaluation:run", "Evaluate models on datasets under an SR protocol."),
+    "table": ("srbench_eval.commands.evaluation:table", "Rebuild the comparison table from finished runs."),
+    "check": ("srbench_eval.commands.evaluation:check", "Compare a run (or a fresh one) with a baseline."),
+    "datasets": ("srbench_eval.commands.datasets:datasets", "List, download and verify benchmark datasets."),
+    "weights": ("srbench_eval.commands.weights:weights", "List, fetch and verify pretrained weights."),
+    "models": ("srbench_eval.commands.models:models", "The model zoo: recipes, architectures, losses."),
+    "train": ("srbench_eval.commands.train:train", "Train a recipe; checkpoints and logs to a folder."),
+    "protocols": ("srbench_eval.commands.protocols:protocols", "List the protocol profiles (or show one)."),
+    "compare": ("srbench_eval.commands.compare:compare", "Paired per-image comparison with a reference."),
+    "figures": ("srbench_eval.commands.figures:figures", "Perception-distortion plane, distributions."),
+    "report": ("srbench_eval.commands.report:report", "Tables, statistics, figures and provenance as HTML."),
+    "metrics": (
+        "srbench_eval.commands.metrics:metrics",
+        "Every metric: direction, kind, inputs, weights.",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use, from :data:`COMMANDS`."""
+
+    def __init__(self, *args: object, lazy: dict[str, tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.lazy, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        target = self.lazy[cmd_name][0]
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help`` from the stored short help texts: no command imported."""
+        rows = [
+            (name, self.lazy[name][1] if name in self.lazy else self.commands[name].get_short_help_str())
+            for name in self.list_commands(ctx)
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="srbench-eval")
 def cli(debug: bool) -> None:
     """Benchmark and evaluation harness for single-image super-resolution."""
-
-
-for command in (run, table, check, datasets, weights, models, train, protocols, metrics):
-    cli.add_command(command)
-cli.add_command(compare)
-cli.add_command(figures)
-cli.add_command(report)
 
 
 class Terminated(KeyboardInterrupt):

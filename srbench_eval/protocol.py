@@ -49,11 +49,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
-
-import torch
+from typing import TYPE_CHECKING, Literal, get_args
 
 from srbench_eval.errors import SrbenchError, unknown_name
+
+if TYPE_CHECKING:  # torch loads with the numerics: `protocols` and the CLI's start-up never need it
+    import torch
 
 Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
 Border = Literal["symmetric", "clamp"]
@@ -132,6 +133,8 @@ class Protocol:
         ``lr / 255`` for ``network_input = rgb``; for ``y`` the Y channel, ``Y(lr) / 255`` (the LR
         plane itself under ``y-double``). ``pre_upsampled`` networks (SRCNN, VDSR) get
         ``imresize(x, scale)`` in double, unrounded, as their authors' code fed them."""
+        import torch
+
         from srbench_eval.data.degrade import imresize
         from srbench_eval.metrics.fidelity import luma
 
@@ -149,6 +152,8 @@ class Protocol:
         against RGB HR images (``lapsrn``) the colour comes back the way LapSRN's ``SR_LapSRN.m`` did
         it: ``ycbcr = imresize(rgb2ycbcr(LR), scale)`` in double, its Y replaced by the network's,
         ``ycbcr2rgb`` (:func:`~srbench_eval.metrics.fidelity.ycbcr_to_rgb`), then quantised."""
+        import torch
+
         from srbench_eval.data.degrade import imresize, quantise_sr
         from srbench_eval.metrics.fidelity import rgb_to_ycbcr, ycbcr_to_rgb
 

@@ -27,17 +27,19 @@ built once per (model, dataset) loads its network once per process and device.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import urllib.error
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
-
-import torch
+from typing import TYPE_CHECKING, TypeVar
 
 from srbench_eval.data.images import sha256_file
 from srbench_eval.errors import SrbenchError, unknown_name
+
+if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs it
+    import torch
 
 ALLOW_STAND_INS_ENV = "SRBENCH_ALLOW_STAND_IN_WEIGHTS"
 
@@ -107,8 +109,17 @@ _hash_memo: dict[tuple[str, int, int], str] = {}
 
 
 def checkpoint_dir() -> Path:
-    """The folder torchvision, lpips and pytorch-fid read weights from."""
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    """The folder torchvision, lpips and pytorch-fid read weights from: ``torch.hub.get_dir()``, or
+    without importing torch (it is not loaded yet, so no ``set_dir`` happened) the same rule:
+    ``$TORCH_HOME/hub``, ``$XDG_CACHE_HOME/torch/hub``, ``~/.cache/torch/hub``."""
+    if "torch" in sys.modules:
+        return Path(sys.modules["torch"].hub.get_dir()) / "checkpoints"
+    cache = os.getenv("XDG_CACHE_HOME", os.path.join("~", ".cache"))
+    return (
+        Path(os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(cache, "torch"))))
+        / "hub"
+        / "checkpoints"
+    )
 
 
 def get(key: str) -> WeightFile:
@@ -223,6 +234,8 @@ def fetch(key: str, progress: bool = True) -> WeightStatus:
         return current
     w = get(key)
     current.path.parent.mkdir(parents=True, exist_ok=True)
+    import torch
+
     try:
         torch.hub.download_url_to_file(
             w.url, str(current.path), hash_prefix=w.sha256_prefix, progress=progress
@@ -249,7 +262,7 @@ def file_identity(key: str) -> tuple[str, int, int]:
     return str(p), st.st_size, st.st_mtime_ns
 
 
-M = TypeVar("M", bound=torch.nn.Module)
+M = TypeVar("M", bound="torch.nn.Module")
 
 _networks: dict[tuple[object, ...], torch.nn.Module] = {}
 _networks_lock = threading.Lock()
@@ -264,6 +277,8 @@ def load_network(name: str, key: str, user: str, device: torch.device | str, bui
     loaded afresh. :func:`require` runs on every call, so a missing file is always a clear error
     and never reaches a library's download code.
     """
+    import torch
+
     require(key, user)
     cache_key = (name, str(torch.device(device)), *file_identity(key))
     with _networks_lock:

@@ -121,36 +121,43 @@ def run(
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
+    from srbench_eval.data.datasets import find_images
     from srbench_eval.data.images import limit_pixels
-    from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
-    from srbench_eval.multiscale import parse_scales, run_scales
-    from srbench_eval.report import build_table, to_markdown
+    from srbench_eval.data.prefetch import prefetching
 
-    scales = parse_scales(scale)
-    config = RunConfig(
-        models=_split(models),
-        scale=scales[0],
-        datasets=_split(datasets),
-        metrics=_split(metrics),
-        crop_border=crop_border,
-        device=device,
-        mirror=mirror,
-        strict=strict,
-        save_sr=save_sr,
-        weights=weights,
-        checkpoints=checkpoints,
-        metric_options=metric_options,
-        protocol=protocol,
-        protocol_set=protocol_set,
-    )
-    config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
-    out = out or default_out_dir()
-    progress = not quiet and sys.stderr.isatty()
-    with limit_pixels(max_pixels):
+    # The HR files are decoded in a background thread while torch and the kernels load
+    # (srbench_eval/data/prefetch.py); nothing is read here that the run would not read.
+    hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
+    with limit_pixels(max_pixels), prefetching(hr_files):
+        from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
+        from srbench_eval.multiscale import parse_scales, run_scales
+
+        scales = parse_scales(scale)
+        config = RunConfig(
+            models=_split(models),
+            scale=scales[0],
+            datasets=_split(datasets),
+            metrics=_split(metrics),
+            crop_border=crop_border,
+            device=device,
+            mirror=mirror,
+            strict=strict,
+            save_sr=save_sr,
+            weights=weights,
+            checkpoints=checkpoints,
+            metric_options=metric_options,
+            protocol=protocol,
+            protocol_set=protocol_set,
+        )
+        config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
+        out = out or default_out_dir()
+        progress = not quiet and sys.stderr.isatty()
         if len(scales) > 1:
             summary = run_scales(config, scales, out, progress)
         else:
             summary = run_evaluation(config, out, progress=progress)
+    from srbench_eval.report import build_table, to_markdown
+
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
 

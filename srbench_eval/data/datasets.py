@@ -338,6 +338,23 @@ def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: b
     return d if label is None else dataclasses.replace(d, name=label, title=label)
 
 
+def find_images(spec: str, mirror: str | None = None) -> list[Path]:
+    """The HR files :func:`open_dataset` would open for ``spec``, found without downloading,
+    decoding or writing anything; ``[]`` where it would download, fail or refuse (it then says why)."""
+    try:
+        label, spec = split_label(spec)
+        entry = find_entry(spec)
+        if entry is None:
+            folder = Path(spec).expanduser()
+            if not folder.is_dir():
+                return []
+            return folder_images(folder) or (folder_images(folder / "HR") if (folder / "HR").is_dir() else [])
+        found = locate(entry, dl.resolve_mirror(mirror))
+    except (SrbenchError, OSError):
+        return []
+    return found[0] if found else []
+
+
 def open_dataset(
     spec: str, *, mirror: str | None = None, download: bool = True, strict: bool = False
 ) -> Dataset:

@@ -176,26 +176,32 @@ def _width_plan(
     return resize_kernels.periodic_plan(weights.numpy(), taps.numpy(), in_length, scale)
 
 
+_ROUNDING_MODES = {None: 0, "half-away": 1, "half-even": 2}  # the kernels' rounding argument
+
+
 def _resize_planes_compiled(
-    planes: np.ndarray, scale: float, rounding: bool, border: str = "symmetric"
+    planes: np.ndarray, scale: float, rounding: bool, border: str = "symmetric", final: str | None = None
 ) -> np.ndarray:
     """:func:`_resize_planes` of a ``(P, H, W)`` float32/float64 CPU array by the compiled kernels of
     :mod:`srbench_eval.data.resize_kernels`: float64 sums, the same taps and order; ``rounding`` rounds
-    after each pass (``uint8`` arithmetic). Returns float64, or float32 when rounding (exact)."""
+    after each pass (``uint8`` arithmetic), ``final`` (``half-away`` or ``half-even``) rounds the result
+    of the last pass only (a double resize rounded once), both saturating to 0..255. Returns float64,
+    or float32 when rounded (exact)."""
     n, h, w = planes.shape
     out_h, out_w = output_length(h, scale), output_length(w, scale)
-    dtype = np.float32 if rounding else np.float64
+    first_mode = 1 if rounding else 0
+    last_mode = 1 if rounding else _ROUNDING_MODES[final]
     weights, taps = resize_taps(h, out_h, scale, border)
-    tall = np.empty((n, out_h, w), dtype)
-    resize_kernels.resize_rows(planes, weights.numpy(), taps.numpy(), tall, rounding)
-    out = np.empty((n, out_h, out_w), dtype)
+    tall = np.empty((n, out_h, w), np.float32 if rounding else np.float64)
+    resize_kernels.resize_rows(planes, weights.numpy(), taps.numpy(), tall, first_mode)
+    out = np.empty((n, out_h, out_w), np.float32 if last_mode else np.float64)
     plan = _width_plan(w, out_w, scale, border)
     if plan is None:
         weights, taps = resize_taps(w, out_w, scale, border)
-        resize_kernels.resize_cols_gather(tall, weights.numpy(), taps.numpy(), out, rounding)
+        resize_kernels.resize_cols_gather(tall, weights.numpy(), taps.numpy(), out, last_mode)
     else:
         resize_kernels.resize_cols(
-            tall, plan.phase_weights, plan.first, plan.r, plan.pad_lo, plan.pad_hi, out, rounding
+            tall, plan.phase_weights, plan.first, plan.r, plan.pad_lo, plan.pad_hi, out, last_mode
         )
     return out
 
@@ -244,21 +250,37 @@ def imresize_uint8(x: torch.Tensor, scale: float, *, border: str = "symmetric") 
     return _resize(x, float(scale), rounding=True, border=border)
 
 
-def _resize(x: torch.Tensor, scale: float, *, rounding: bool, border: str = "symmetric") -> torch.Tensor:
+def _resize(
+    x: torch.Tensor,
+    scale: float,
+    *,
+    rounding: bool,
+    border: str = "symmetric",
+    dtype: torch.dtype | None = None,
+    final: str | None = None,
+) -> torch.Tensor:
     """Both 1-D passes of a ``(..., H, W)`` tensor, rows (H) then columns (W), MATLAB's order when
     both dimensions share one scale; ``rounding`` after each pass. The compiled kernels take CPU
     tensors that need no gradient, the sparse matrix products everything else; the result is in
-    ``x``'s dtype and layout."""
+    ``dtype`` (default ``x``'s) and ``x``'s layout. Both paths compute in float64 whatever ``x``'s
+    dtype (the kernels convert each float32 sample as they read it, exactly), so
+    ``_resize(x, dtype=float64)`` is ``imresize(x.to(float64))`` without the float64 copy of ``x``.
+    ``final`` (``half-away`` or ``half-even``) rounds and saturates the float64 result once (in the
+    kernels' last pass on the compiled path), so that it holds 0..255 integers."""
     if takes_compiled_path(x):
         planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
-        out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding, border))
+        out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding, border, final))
     else:
         planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
         if rounding:
             out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_, border=border))
         else:
             out = _resize_planes(planes, scale, border=border)
-    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(x.dtype)
+            if final == "half-even":
+                out = out.round_().clamp_(0.0, 255.0)
+            elif final == "half-away":
+                out = _round_uint8_(out)
+    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(dtype or x.dtype)
 
 
 def degrade_bicubic_tensor(hr: torch.Tensor, scale: int, *, uint8_passes: bool = True) -> torch.Tensor:
@@ -317,8 +339,11 @@ def degrade(hr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
         raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(hr, 1.0 / scale, border=protocol.border)
-    lr = imresize(hr.to(torch.float64), 1.0 / scale, border=protocol.border)
-    return _round(lr, protocol).to(hr.dtype) if protocol.degradation == "double-round" else lr
+    if protocol.degradation == "double-round":
+        return _resize(
+            hr, 1.0 / scale, rounding=False, border=protocol.border, dtype=hr.dtype, final=protocol.rounding
+        )
+    return _resize(hr, 1.0 / scale, rounding=False, border=protocol.border, dtype=torch.float64)
 
 
 def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
@@ -327,7 +352,18 @@ def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor
     (:func:`quantise_sr`)."""
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(lr, float(scale), border=protocol.border)
-    return quantise_sr(imresize(lr.to(torch.float64), float(scale), border=protocol.border), protocol)
+    if protocol.sr_quantisation == "round":  # rounded once, in the last pass: 0..255 integers (float32)
+        return _resize(
+            lr,
+            float(scale),
+            rounding=False,
+            border=protocol.border,
+            dtype=torch.float32,
+            final=protocol.rounding,
+        )
+    return quantise_sr(
+        _resize(lr, float(scale), rounding=False, border=protocol.border, dtype=torch.float64), protocol
+    )
 
 
 def _round(x: torch.Tensor, protocol: Protocol) -> torch.Tensor:

@@ -21,13 +21,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import cv2
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_atomic
+
+if TYPE_CHECKING:  # NumPy, OpenCV and Pillow load on first use: commands that read no image skip them
+    import numpy as np
+
+    from srbench_eval.data.prefetch import Prefetcher
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
@@ -76,6 +78,8 @@ def limit_pixels(n: int | None) -> Iterator[None]:
 def image_size(path: Path) -> tuple[int, int] | int:
     """``(width, height)`` of an image file from its header only (nothing is decoded); only the
     pixel count when Pillow itself refuses to open an image that large (over 178 megapixels)."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as im:
             return im.size
@@ -100,13 +104,31 @@ def check_pixel_budget(path: Path) -> None:
         raise SrbenchError(f"{path}: {shown}, more than the image library opens")
 
 
+prefetched: Prefetcher | None = None
+"""Images being decoded ahead for this run (:func:`srbench_eval.data.prefetch.prefetching`)."""
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an 8-bit image as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8``; refuse one over the
-    pixel budget (:func:`max_pixels`) before decoding it."""
+    pixel budget (:func:`max_pixels`) before decoding it. A copy decoded ahead
+    (:data:`prefetched`) of an unchanged file is taken instead of decoding the file again."""
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such image file")
+    ahead = prefetched
+    if ahead is not None:
+        img = ahead.take(path)
+        if img is not None:
+            return img
+    return decode_image(path)
+
+
+def decode_image(path: Path) -> np.ndarray:
+    """:func:`read_image` of an existing file, always decoding it."""
     check_pixel_budget(path)
+    import cv2
+    import numpy as np
+
     data = np.fromfile(str(path), dtype=np.uint8)
     try:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
@@ -130,6 +152,9 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def write_image(path: str | Path, img: np.ndarray) -> None:
     """Write a ``uint8`` grey or RGB image atomically (temporary file, then rename)."""
+    import cv2
+    import numpy as np
+
     path = Path(path)
     if img.dtype != np.uint8:
         raise ValueError(f"write_image expects uint8, got {img.dtype}")

@@ -29,10 +29,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CANONICAL = "modcrop12-sha256-v1"
 CANONICAL_MODULO = 12
@@ -65,6 +67,8 @@ class ImageHash:
 
 def pixel_hash(img: np.ndarray) -> ImageHash:
     """Canonical hash of a decoded ``uint8`` image (see the module docstring)."""
+    import numpy as np
+
     if img.dtype != np.uint8 or img.ndim not in (2, 3):
         raise ValueError(f"pixel_hash expects a uint8 (H, W) or (H, W, 3) array, got {img.dtype} {img.shape}")
     c = 1 if img.ndim == 2 else img.shape[2]

@@ -41,17 +41,34 @@ def _round_saturate(values: np.ndarray) -> None:
 
 
 @njit(**_JIT)
+def _round_even_saturate(values: np.ndarray) -> None:
+    """In place: ``rint(v)`` (half to even, NumPy's and torch's ``round``) clamped to 0..255."""
+    for k in range(values.shape[0]):
+        v = np.rint(values[k])
+        values[k] = min(max(v, 0.0), 255.0)
+
+
+@njit(**_JIT)
+def _round_as(values, rounding):  # noqa: ANN001, ANN201 (numba signatures)
+    """``rounding``: 0 none, 1 half away from zero (MATLAB ``uint8``), 2 half to even; saturated."""
+    if rounding == 1:
+        _round_saturate(values)
+    elif rounding == 2:
+        _round_even_saturate(values)
+
+
+@njit(**_JIT)
 def _store_row(acc, dst, rounding):  # noqa: ANN001, ANN201 (numba signatures)
-    """``dst[:] = acc``, rounded and saturated first when ``rounding``."""
-    if rounding:
-        _round_saturate(acc)
+    """``dst[:] = acc``, rounded and saturated first as ``rounding`` says (:func:`_round_as`)."""
+    _round_as(acc, rounding)
     for j in range(dst.shape[0]):
         dst[j] = acc[j]
 
 
 @njit(**_JIT)
 def resize_rows(src, weights, taps, out, rounding):  # noqa: ANN001, ANN201
-    """``out[c, i, :] = sum_t weights[i, t] * src[c, taps[i, t], :]`` (then rounded if ``rounding``)."""
+    """``out[c, i, :] = sum_t weights[i, t] * src[c, taps[i, t], :]`` (then rounded as ``rounding`` says:
+    0 not, 1 half away from zero, 2 half to even; saturated to 0..255 when rounded)."""
     n_planes, _, width = src.shape
     n_out, n_taps = weights.shape
     acc = np.empty(width)
@@ -123,8 +140,7 @@ def resize_cols(src, phase_weights, first, r, pad_lo, pad_hi, out, rounding):  #
                     w = phase_weights[p, t]
                     for m in range(n_m):
                         a[m] += w[m] * samples[m]
-                if rounding:
-                    _round_saturate(a)
+                _round_as(a, rounding)
             dst = out[c, i]
             if q == 1:
                 a = acc[0]

@@ -84,6 +84,8 @@ def luma(x: torch.Tensor, variant: str = "float") -> torch.Tensor:
     if variant == "rounded":
         return rgb_to_y(x).add_(0.5).floor_()
     if variant == "float32":
+        if takes_compiled_path(x):  # the same arithmetic, one pass per image
+            return fidelity_compiled.luma_float32(x)
         v = (x.to(torch.float32) / 255.0).to(torch.float64)
         y = v[:, 2:3] * 24.966 + v[:, 1:2] * 128.553 + v[:, 0:1] * 65.481 + Y_OFFSET
         return ((y / DATA_RANGE).to(torch.float32) * 255.0).to(torch.float64)
@@ -294,10 +296,16 @@ class PSNR(PerImageMetric):
     decimals: ClassVar[int] = 2
     reference_impl: ClassVar[str] = "MATLAB, as RCAN/EDSR Evaluate_PSNR_SSIM.m and BasicSR"
 
+    def reference(self, hr: torch.Tensor) -> torch.Tensor | None:
+        """``Y(hr)`` under a protocol whose Y is not the plain float one, made once for every model."""
+        y = self.settings.protocol.y
+        return luma(hr, y) if y != "float" else None
+
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+        assert ref is None or isinstance(ref, torch.Tensor)
         y = self.settings.protocol.y
         if y != "float":
-            sr, hr = luma(sr, y), luma(hr, y)
+            sr, hr = luma(sr, y), (ref if ref is not None else luma(hr, y))
         return psnr(sr, hr, self.settings.crop_border)
 
 
@@ -322,7 +330,8 @@ class SSIM(PerImageMetric):
         assert ref is None or isinstance(ref, SSIMReference)
         protocol = self.settings.protocol
         if protocol.y != "float":
-            sr, hr = luma(sr, protocol.y), luma(hr, protocol.y)
+            # the HR's Y only where its moments are not in ``ref`` already (:meth:`reference`)
+            sr, hr = luma(sr, protocol.y), (luma(hr, protocol.y) if ref is None else hr)
         if protocol.ssim == "matlab":
             return ssim_matlab(sr, hr, self.settings.crop_border)
         return ssim(sr, hr, self.settings.crop_border, ref)

@@ -25,6 +25,15 @@ def y_weights(channels: int, weights: tuple[float, float, float], data_range: fl
     return np.array(weights if channels == 3 else (data_range,), dtype=np.float64) / data_range
 
 
+def luma_float32(x: torch.Tensor) -> torch.Tensor:
+    """BasicSR's float32 Y (:func:`srbench_eval.metrics.fidelity.luma` ``float32``) of an
+    ``(N, 3, H, W)`` batch: ``(N, 1, H, W)`` float64."""
+    out = np.empty((x.shape[0], 1, *x.shape[2:]))
+    for k, image in enumerate(_images(x)):
+        fidelity_kernels.luma_float32(image, out[k, 0])
+    return torch.from_numpy(out)
+
+
 def squared_y_error_sums(
     sr: torch.Tensor, hr: torch.Tensor, crop_border: int, weights: np.ndarray
 ) -> torch.Tensor:
@@ -72,4 +81,4 @@ def ssim_sums(
     return torch.tensor(sums, dtype=torch.float64)
 
 
-__all__ = ["squared_y_error_sums", "ssim_hr_moments", "ssim_sums", "y_weights"]
+__all__ = ["luma_float32", "squared_y_error_sums", "ssim_hr_moments", "ssim_sums", "y_weights"]

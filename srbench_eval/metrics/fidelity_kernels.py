@@ -45,6 +45,23 @@ def _y_row(img, i, j0, out, weights, offset):  # noqa: ANN001, ANN201 (numba sig
         out[j] = np.float64(r[j]) * wr + np.float64(g[j]) * wg + np.float64(b[j]) * wb + offset
 
 
+@njit(**_JIT)
+def luma_float32(img, out):  # noqa: ANN001, ANN201
+    """BasicSR's ``to_y_channel`` of one ``(3, H, W)`` RGB 0..255 image into ``out`` ``(H, W)`` float64:
+    ``v = float32(x) / 255`` in float32, ``Y = float32((((24.966 B + 128.553 G) + 65.481 R) + 16) / 255)``
+    (the sum in float64), then ``float32(Y * 255)`` (:func:`srbench_eval.metrics.fidelity.luma`)."""
+    _, height, width = img.shape
+    k = np.float32(255.0)
+    for i in range(height):
+        r, g, b = img[0, i], img[1, i], img[2, i]
+        for j in range(width):
+            vr = np.float64(np.float32(r[j]) / k)
+            vg = np.float64(np.float32(g[j]) / k)
+            vb = np.float64(np.float32(b[j]) / k)
+            y = vb * 24.966 + vg * 128.553 + vr * 65.481 + 16.0
+            out[i, j] = np.float64(np.float32(y / 255.0) * k)
+
+
 @njit(**_SUM)
 def squared_y_error(sr, hr, border, weights):  # noqa: ANN001, ANN201
     """``sum over the cropped pixels of (w . (sr - hr))^2``, ``w`` the Y weights (or ``(1,)`` for grey)."""

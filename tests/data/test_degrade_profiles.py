@@ -4,6 +4,7 @@ pixel (``../shared/oracles/lr``, ``../shared/oracles/selfexsr``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -176,3 +177,32 @@ def test_without_modcrop_a_size_off_the_scale_is_a_one_line_error(tmp_path: Path
     with pytest.raises(SrbenchError, match=r"odd.png: 41x30 is not a multiple of the scale 4 .*modcrop=true"):
         make_pair(tmp_path / "odd.png", 4, resolve("matlab", ["modcrop=false"]), CPU)
     assert make_pair(tmp_path / "odd.png", 4, resolve("matlab"), CPU).hr.shape == (1, 3, 28, 40)
+
+
+@pytest.mark.parametrize("profile", ["basicsr", "matlab-double", "lapsrn"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_once_rounded_profiles_compiled_equal_tensor_path(profile: str, scale: int) -> None:
+    """``double-round`` LR and the rounded bicubic SR are rounded in the kernels' last pass on the CPU
+    (half to even for ``basicsr``, half away for ``matlab-double``): the same values as the float64
+    tensor path rounded afterwards, ties included (x2 makes many), in both border rules."""
+    from srbench_eval.data.degrade import bicubic_sr, degrade, imresize
+    from srbench_eval.protocol import resolve
+
+    gen = torch.Generator().manual_seed(scale)
+    hr = torch.randint(0, 256, (1, 3, 12 * scale, 10 * scale), generator=gen).float()
+    hr[..., : 4 * scale, :] = 128.0  # flat areas: the weights' binary fractions make exact halves
+    for border in ("symmetric", "clamp"):
+        protocol = dataclasses.replace(resolve(profile), border=border)
+        lr = degrade(hr, scale, protocol)
+        lr_tensor = degrade(hr.clone().requires_grad_(), scale, protocol).detach()
+        assert lr.dtype == (torch.float32 if protocol.lr_rounded else torch.float64)
+        if protocol.lr_rounded:
+            assert torch.equal(lr, lr_tensor)
+        else:  # unrounded: the sparse products sum in another order (ulps)
+            torch.testing.assert_close(lr, lr_tensor, rtol=0, atol=1e-9)
+        sr = bicubic_sr(lr, scale, protocol)
+        sr_tensor = bicubic_sr(lr.clone().requires_grad_(), scale, protocol).detach()
+        assert torch.equal(sr.double(), sr_tensor.double())
+        expected = imresize(lr.double(), float(scale), border=border)
+        expected = expected.round() if protocol.rounding == "half-even" else (expected + 0.5).floor()
+        assert torch.equal(sr.double(), expected.clamp(0, 255))

@@ -11,7 +11,16 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from srbench_eval.metrics import METRICS, get_metric
 from srbench_eval.metrics.base import MetricSettings
-from srbench_eval.metrics.fidelity import PSNR, SSIM, gaussian_window, psnr, rgb_to_y, ssim, ssim_reference
+from srbench_eval.metrics.fidelity import (
+    PSNR,
+    SSIM,
+    gaussian_window,
+    luma,
+    psnr,
+    rgb_to_y,
+    ssim,
+    ssim_reference,
+)
 from tests import matlab_reference as ref
 
 
@@ -222,3 +231,33 @@ def test_inputs_are_not_modified() -> None:
         x0, y0 = x.clone(), y.clone()
         rgb_to_y(x), psnr(x, y, 2), ssim(x, y, 2)
         assert torch.equal(x, x0) and torch.equal(y, y0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_float32_luma_is_the_tensor_one(dtype: torch.dtype) -> None:
+    """BasicSR's float32 Y: the compiled pass gives the tensor code's values bit for bit, on 8-bit
+    values and on unrounded ones (an SR image kept in float), for RGB and grey batches."""
+    gen = torch.Generator().manual_seed(11)
+    rgb = torch.randint(0, 256, (2, 3, 37, 29), generator=gen).to(dtype)
+    for x in (rgb, rgb + torch.rand(rgb.shape, generator=gen).to(dtype) * 0.999, rgb[:, :1]):
+        fast = luma(x, "float32")
+        slow = luma(x.clone().requires_grad_(), "float32").detach()  # forces the tensor code
+        assert fast.dtype == slow.dtype == torch.float64 and fast.shape == slow.shape == (2, 1, 37, 29)
+        assert torch.equal(fast, slow)
+
+
+@pytest.mark.parametrize("y", ["float", "rounded", "float32"])
+def test_metrics_reuse_the_hr_y_of_their_reference(y: str) -> None:
+    """Under a protocol with its own Y rule the HR's Y is made once per image (the metric's
+    ``reference``, shared by every model); the values equal those computed without it."""
+    from srbench_eval.protocol import resolve
+
+    protocol = resolve("basicsr" if y == "float32" else "selfexsr" if y == "rounded" else "matlab")
+    assert protocol.y == y
+    sr, hr = pair((43, 39, 3), seed=12)
+    x, t = batch(sr, hr), batch(hr, sr)
+    for cls in (PSNR, SSIM):
+        metric = cls(MetricSettings(scale=4, protocol=protocol))
+        ref = metric.reference(t)
+        assert (ref is None) == (y == "float" and cls is PSNR)
+        assert torch.equal(metric.score(x, t, ref), metric.score(x, t))

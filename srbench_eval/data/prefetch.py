@@ -1,0 +1,112 @@
+"""Decoding a run's HR images while the numerics load.
+
+``srbench-eval run`` spends its first second or two importing torch and the compiled kernels, one
+core's worth of Python, while the other core has nothing to do; decoding the PNG files is the largest
+part of the work that follows, needs only OpenCV, and releases the GIL. :func:`prefetching` starts
+one thread that decodes the files the run will read, in order, before the evaluation exists, and
+:func:`srbench_eval.data.images.read_image` takes a decoded image from it instead of decoding the
+file again. It changes no value: the thread calls the same decoder, an image is handed over only if
+its file's size and modification time are unchanged, at most ``budget`` bytes of decoded images wait
+unclaimed, a file that fails to decode is left for the run to read (and report) itself, and a file
+the run asks for before the thread reached it is simply read by the run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from srbench_eval.data import images
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BUDGET = 192 * 2**20
+"""Decoded bytes held for the run at most (about 80 Urban100 images)."""
+
+
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+class Prefetcher:
+    """One thread decoding ``paths`` in order (see the module docstring); :meth:`take` hands them out."""
+
+    def __init__(self, paths: Sequence[Path], budget: int = BUDGET) -> None:
+        self._paths = [os.path.abspath(p) for p in paths]
+        self._budget = budget
+        self._cond = threading.Condition()
+        self._ready: dict[str, tuple[tuple[int, int], np.ndarray]] = {}
+        self._taken: set[str] = set()
+        self._current: str | None = None
+        self._held = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="srbench-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for path in self._paths:
+            with self._cond:
+                while self._held > self._budget and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                if path in self._taken:
+                    continue
+                self._current = path
+            try:
+                ident = _identity(path)
+                img = images.decode_image(Path(path))
+            except Exception:  # noqa: BLE001 (the run reads this file itself and reports its error)
+                img = None
+            with self._cond:
+                self._current = None
+                if img is not None and path not in self._taken:
+                    self._ready[path] = (ident, img)
+                    self._held += img.nbytes
+                self._cond.notify_all()
+
+    def take(self, path: Path) -> np.ndarray | None:
+        """The decoded image of ``path`` if the thread has it (waiting while it decodes that very
+        file), else ``None``; either way the thread will not decode ``path`` afterwards."""
+        key = os.path.abspath(path)
+        with self._cond:
+            while self._current == key:
+                self._cond.wait()
+            self._taken.add(key)
+            entry = self._ready.pop(key, None)
+            if entry is not None:
+                self._held -= entry[1].nbytes
+                self._cond.notify_all()
+        if entry is None:
+            return None
+        try:
+            return entry[1] if _identity(key) == entry[0] else None
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        """Stop the thread and drop every image not taken."""
+        with self._cond:
+            self._stop = True
+            self._ready.clear()
+            self._cond.notify_all()
+        self._thread.join()
+
+
+@contextmanager
+def prefetching(paths: Sequence[Path], budget: int = BUDGET) -> Iterator[Prefetcher]:
+    """Decode ``paths`` in a background thread for :func:`~srbench_eval.data.images.read_image`
+    within the ``with`` block (one prefetcher at a time)."""
+    prefetcher = Prefetcher(paths, budget)
+    previous, images.prefetched = images.prefetched, prefetcher
+    try:
+        yield prefetcher
+    finally:
+        images.prefetched = previous
+        prefetcher.close()
