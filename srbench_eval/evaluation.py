@@ -30,13 +30,13 @@ from tqdm import tqdm
 
 from srbench_eval import stats, weights
 from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import bicubic_sr, round_uint8
+from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
-from srbench_eval.data.pairs import hr_lr_pairs, image_tensor
+from srbench_eval.data.pairs import hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, get_metric
-from srbench_eval.metrics.fidelity import luma
-from srbench_eval.models.loading import BicubicModel, FolderModel, NetworkModel, parse_weights, resolve_model
+from srbench_eval.models.base import SRModel
+from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
 from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.report import build_table, to_latex, to_markdown
@@ -152,65 +152,13 @@ def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 
-def _protocol_sr(model: NetworkModel, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """A model's SR image under a non-default protocol: the bicubic baseline with the protocol's
-    arithmetic (:func:`~srbench_eval.data.degrade.bicubic_sr`); a network fed what the protocol says
-    it sees (:meth:`Protocol.model_input`), its output quantised as the protocol's SR images are.
-    A network declares its input with ``network_input`` (``rgb`` unless it says ``y``) and
-    ``pre_upsampled`` (it takes the bicubic-upscaled LR)."""
-    if isinstance(model, BicubicModel):
-        return bicubic_sr(lr, model.scale, protocol)
-    takes = getattr(model, "network_input", "rgb")
-    if takes != protocol.network_input:
-        raise ValueError(
-            f"the network takes {takes.upper()} input but protocol {protocol.label} feeds networks "
-            f"{protocol.network_input.upper()}; use a protocol with network_input={takes}"
-        )
-    if takes == "y":
-        x = protocol.model_input(lr, scale=model.scale, pre_upsampled=getattr(model, "pre_upsampled", False))
-        out = model.upscale(x.to(torch.float32))
-    else:
-        grey_in = lr.shape[1] == 1 and not model.accepts_grey
-        x = lr.to(torch.float32) / 255.0
-        out = model.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
-        out = out.mean(dim=1, keepdim=True) if grey_in else out
-    if not torch.isfinite(out).all():
-        raise ValueError("NaN or infinite values in the output")
-    return protocol.model_output(out, lr, model.scale)
-
-
 def _super_resolve(
-    model: NetworkModel | FolderModel,
-    dataset: Dataset,
-    image: str,
-    lr: torch.Tensor,
-    hr: torch.Tensor,
-    protocol: Protocol,
+    model: SRModel, dataset: Dataset, image: str, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol
 ) -> torch.Tensor:
     """SR image as a float tensor of 8-bit values (float64 when the protocol keeps SR in float), the
-    same shape as ``hr``."""
-    if isinstance(model, FolderModel):
-        img = model.image_for(dataset.name, image, dataset.names())
-        sr = image_tensor(img, hr.device)
-        if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
-            sr = luma(sr, "rounded").float()  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
-        elif sr.shape[1] == 3 and hr.shape[1] == 1:
-            sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
-        elif sr.shape[1] == 1 and hr.shape[1] == 3:
-            sr = sr.expand(-1, 3, -1, -1)
-        if sr.shape[-2:] != hr.shape[-2:]:
-            raise SrbenchError(
-                f"model '{model.name}', {dataset.name}/{image}: SR image is {sr.shape[-1]}x{sr.shape[-2]} "
-                f"but the HR image (mod-cropped to x{model.scale}) is {hr.shape[-1]}x{hr.shape[-2]}"
-            )
-        return sr
+    same shape as ``hr`` (:meth:`~srbench_eval.models.base.SRModel.sr_image`)."""
     try:
-        rgb_model = getattr(model, "network_input", "rgb") == "rgb"
-        sr = (
-            model.sr_values(lr)
-            if protocol.is_default and rgb_model
-            else _protocol_sr(model, lr, hr, protocol)
-        )
+        sr = model.sr_image(lr, hr, protocol, dataset.name, image)
     except ValueError as err:
         raise SrbenchError(f"model '{model.name}' on {dataset.name}/{image}: {err}") from None
     if sr.shape != hr.shape:
@@ -279,7 +227,7 @@ def _stand_ins(metrics: tuple[str, ...]) -> list[str]:
 
 def _score_dataset(
     ds: Dataset,
-    models: list[NetworkModel | FolderModel],
+    models: list[SRModel],
     metrics: dict[tuple[str, str], Metric],
     config: RunConfig,
     protocol: Protocol,
@@ -343,9 +291,8 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         if len(set(names)) != len(names):
             raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
         for model in models:  # every SR file is found before anything is computed
-            if isinstance(model, FolderModel):
-                for ds in datasets:
-                    model.match(ds.name, ds.names())
+            for ds in datasets:
+                model.prepare(ds.name, ds.names())
         settings = MetricSettings(config.scale, protocol, device)
         rows: list[ImageValue] = []
         entries: list[SummaryEntry] = []
