@@ -173,6 +173,11 @@ def run(
     help="Merge runs made under different protocols, crops, metric options or dataset copies, "
     "marking each group's columns with a footnote (refused otherwise).",
 )
+@click.option(
+    "--published",
+    is_flag=True,
+    help="NAME@pub cells: the paper's number, then ours (32.75 → 32.749).",
+)
 def table(
     run_dirs: tuple[Path, ...],
     fmt: str,
@@ -184,6 +189,7 @@ def table(
     reference: str | None,
     alpha: float,
     allow_mixed: bool,
+    published: bool,
 ) -> None:
     """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
 
@@ -193,7 +199,9 @@ def table(
     from srbench_eval.results import write_text_atomic
     from srbench_eval.runs import load_runs
 
-    options = TableOptions(layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed)
+    options = TableOptions(
+        layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
+    )
     text = table_text(load_runs(run_dirs), options)
     if out:
         write_text_atomic(out, text)

@@ -327,38 +327,13 @@ def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> Non
         )
 
 
-def reproduction_rows(summary: Any) -> list[dict[str, Any]]:
-    """Each measured (``NAME@pub``, dataset, scale, PSNR/SSIM) cell of a run next to the number its
-    paper printed: ``published``, ``measured``, ``difference`` (measured - published), and the
-    protocols (the run's, the authors'): a cell measured under another protocol than the authors'
-    is shown but is not a reproduction. Cells the paper did not print are left out."""
-    run_protocol = str((summary.config or {}).get("protocol") or "default")
-    rows = []
-    for e in summary.entries:
-        if not is_published(e.model) or e.metric not in ("psnr", "ssim"):
-            continue
-        try:
-            entry = get(e.model)
-        except SrbenchError:
-            continue
-        ref = entry.published_score(e.dataset, e.scale)
-        paper = None if ref is None else (ref.psnr if e.metric == "psnr" else ref.ssim)
-        if paper is None:
-            continue
-        rows.append(
-            {
-                "model": e.model,
-                "dataset": e.dataset,
-                "scale": f"x{e.scale}",
-                "metric": e.metric,
-                "published": paper,
-                "measured": e.value,
-                "difference": e.value - paper,
-                "protocol": run_protocol,
-                "authors' protocol": entry.protocol,
-            }
-        )
-    return rows
+def paper_value(model: str, dataset: str, scale: int, metric: str) -> float | None:
+    """The number the paper of published model ``model`` printed for ``dataset`` x``scale`` and
+    ``metric`` (``psnr``, ``ssim``); ``None`` for other models, metrics and cells it did not print."""
+    if not is_published(model) or metric not in ("psnr", "ssim") or model[: -len(SUFFIX)] not in registry():
+        return None
+    ref = get(model).published_score(dataset, scale)
+    return None if ref is None else (ref.psnr if metric == "psnr" else ref.ssim)
 
 
 __all__ = ["PublishedModel", "PublishedFile", "PublishedScore", "YChannelModel", "build", "get", "registry"]
