@@ -17,9 +17,10 @@ while the main thread runs the models and scores the current image.
 from __future__ import annotations
 
 import inspect
+import os
 import secrets
 import typing
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
 from srbench_eval.data.pairs import hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.metrics import Metric, MetricSettings, get_metric
+from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, get_metric
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
@@ -53,6 +54,8 @@ from srbench_eval.results import (
     utc_now,
     write_text_atomic,
 )
+from srbench_eval.training import distributed
+from srbench_eval.training.distributed import DistEnv, gather_objects
 
 DEFAULT_DATASETS = ("set5", "set14", "bsd100", "urban100")
 DEFAULT_METRICS = ("psnr", "ssim")
@@ -232,35 +235,118 @@ def _score_dataset(
     config: RunConfig,
     protocol: Protocol,
     device: torch.device,
-    staging: Path,
+    staging: Path | None,
     progress: bool,
+    env: DistEnv | None = None,
 ) -> list[ImageValue]:
-    """Run every model on every image of ``ds`` and update its metrics; the per-image values."""
+    """Run every model on every image of ``ds`` and update its metrics; the per-image values.
+
+    With ``env.world`` ranks (``torchrun``), rank ``r`` computes images ``r, r + world, ...``
+    (:func:`_shard`): it runs the models and the per-image metrics on them, and after every step
+    the ranks exchange what the set-level metrics (FID) and ``--save-sr`` need (the SR and HR
+    images as uint8), which rank 0 feeds to its metrics in image order; at the end rank 0 gathers
+    every rank's per-image values (:func:`_merge`). The result is that of one process."""
+    env = env or SINGLE
     names = list(dict.fromkeys(metric for _, metric in metrics))
+    per_image = {n for n in names if metrics[(models[0].name, n)].per_image}
     # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
     references = {name: metrics[(models[0].name, name)].reference for name in names}
-    rows: list[ImageValue] = []
-    with closing(hr_lr_pairs(ds.images, config.scale, protocol, device, references)) as pairs:
+    if env.distributed:  # rank 0 alone computes the set-level metrics, from the gathered images
+        references = {n: f for n, f in references.items() if n in per_image}
+    indices = _shard(len(ds.images), env)
+    paths = [ds.images[i] for i in indices]
+    image_names = ds.names()
+    steps = -(-len(ds.images) // env.world)
+    rows: list[tuple[int, ImageValue]] = []
+    with closing(hr_lr_pairs(paths, config.scale, protocol, device, references)) as pairs:
         bar = tqdm(
-            zip(ds.names(), pairs, strict=True),
-            total=len(ds.images),
+            range(steps),
+            total=steps,
             desc=f"{ds.name} x{config.scale}",
             unit="img",
-            disable=not progress,
+            disable=not progress or not env.is_main,
             leave=False,
         )
-        for image, pair in bar:
-            for model in models:
-                sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
-                if config.save_sr:
-                    target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
-                    write_image(target, _to_uint8_image(sr))
-                for name in names:
-                    values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
-                    if values is not None:
-                        value = float(values.reshape(-1)[0])
-                        rows.append(ImageValue(model.name, ds.name, config.scale, image, name, value))
-    return rows
+        for step in bar:
+            index = step * env.world + env.rank
+            shipped: list[tuple[int, str, torch.Tensor, torch.Tensor]] = []
+            error = ""
+            if index < len(ds.images):
+                image = image_names[index]
+                try:
+                    pair = next(pairs)
+                    for model in models:
+                        sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
+                        for name in names:
+                            if env.distributed and name not in per_image:
+                                continue
+                            values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
+                            if values is not None:
+                                value = float(values.reshape(-1)[0])
+                                row = ImageValue(model.name, ds.name, config.scale, image, name, value)
+                                rows.append((index, row))
+                        if env.distributed and (config.save_sr or len(per_image) < len(names)):
+                            shipped.append((index, model.name, sr.cpu(), pair.hr.cpu()))
+                        elif config.save_sr and staging is not None:
+                            target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
+                            write_image(target, _to_uint8_image(sr))
+                except SrbenchError as err:
+                    if not env.distributed:
+                        raise
+                    error = str(err)
+            if env.distributed:
+                _exchange(shipped, error, ds, models, metrics, names, per_image, config, staging, env)
+    return _merge(rows, env)
+
+
+SINGLE = DistEnv()
+
+
+def _shard(n: int, env: DistEnv) -> list[int]:
+    """The image indices rank ``env.rank`` of ``env.world`` computes: ``rank, rank + world, ...``."""
+    return list(range(env.rank, n, env.world))
+
+
+def _exchange(
+    shipped: list[tuple[int, str, torch.Tensor, torch.Tensor]],
+    error: str,
+    ds: Dataset,
+    models: list[SRModel],
+    metrics: dict[tuple[str, str], Metric],
+    names: list[str],
+    per_image: set[str],
+    config: RunConfig,
+    staging: Path | None,
+    env: DistEnv,
+) -> None:
+    """One lockstep of a sharded run: every rank's error (raised on all ranks, so none waits
+    forever) and images; rank 0 feeds the set-level metrics and writes ``--save-sr`` images, in
+    image order."""
+    gathered = gather_objects(env, (error, shipped))
+    errors = [e for e, _ in gathered if e]
+    if errors:
+        raise SrbenchError(errors[0])
+    if not env.is_main:
+        return
+    image_names = ds.names()
+    items = sorted((item for _, part in gathered for item in part), key=lambda t: t[0])  # stable
+    for index, model, sr_cpu, hr_cpu in items:
+        if config.save_sr and staging is not None:
+            target = inside(staging, "sr", model, ds.name, f"{image_names[index]}.png")
+            write_image(target, _to_uint8_image(sr_cpu))
+        sr, hr = sr_cpu.to(env.device), hr_cpu.to(env.device)
+        for name in names:
+            if name not in per_image:
+                metrics[(model, name)].update(sr, hr, None)
+
+
+def _merge(rows: list[tuple[int, ImageValue]], env: DistEnv) -> list[ImageValue]:
+    """Every rank's per-image values in the order of one process (image, then model and metric as
+    computed); on rank 0 only (the other ranks return theirs)."""
+    if not env.distributed:
+        return [row for _, row in rows]
+    everything = [item for part in gather_objects(env, rows) for item in part]
+    return [row for _, row in sorted(everything, key=lambda t: t[0])]  # stable: model/metric order kept
 
 
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
@@ -268,12 +354,34 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     _check_config(config)
     protocol = config.resolved_protocol()
     started = utc_now()
-    device = resolve_device(config.device)
+    for name in config.metrics:
+        get_metric(name)  # unknown names and options are refused before any process group is joined
+    parse_metric_options(config.metric_options, config.metrics)
+    parse_weights(config.weights, config.models)
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1  # torchrun
+    env = distributed.setup(config.device) if launched else SINGLE
+    device = env.device if env.distributed else resolve_device(config.device)
+    try:
+        summary = _evaluate(config, protocol, out, env, device, started, progress)
+    finally:
+        distributed.teardown(env)
+    return summary
+
+
+def _evaluate(
+    config: RunConfig,
+    protocol: Protocol,
+    out: Path,
+    env: DistEnv,
+    device: torch.device,
+    started: str,
+    progress: bool,
+) -> Summary:
+    """:func:`run_evaluation` on this rank; only rank 0 writes ``out``, the others return its summary."""
     metric_classes = [get_metric(m) for m in config.metrics]
     metric_options = parse_metric_options(config.metric_options, config.metrics)
     weights_map = parse_weights(config.weights, config.models)
-
-    with finished_run_dir(out) as staging:  # reserved before any work: a second run fails at once
+    with finished_run_dir(out) if env.is_main else nullcontext(None) as staging:  # reserved before any work
         datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
         _check_datasets(datasets)
         models = [
@@ -302,7 +410,13 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 for m in models
                 for cls in metric_classes
             }
-            rows += _score_dataset(ds, models, metrics, config, protocol, device, staging, progress)
+            ds_rows = _score_dataset(ds, models, metrics, config, protocol, device, staging, progress, env)
+            if env.distributed:  # the per-image metrics of every rank's images (math.fsum: order-free)
+                for (model_name, metric_name), metric in metrics.items():
+                    if isinstance(metric, PerImageMetric):
+                        key = (model_name, metric_name)
+                        metric.set_values([r.value for r in ds_rows if (r.model, r.metric) == key])
+            rows += ds_rows
             for (model_name, metric_name), metric in metrics.items():
                 mv = metric.compute()
                 entries.append(
@@ -320,6 +434,8 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 if not metric.per_image:
                     rows.append(ImageValue(model_name, ds.name, config.scale, "", metric_name, mv.value))
 
+        if not env.is_main:
+            return distributed.broadcast_object(env, None)
         provenance = environment_provenance(str(device))
         provenance.update(
             started=started,
@@ -342,6 +458,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             },
             models={m.name: m.provenance for m in models},
             stand_in_weights=_stand_ins(config.metrics),
+            ranks=env.world,  # processes that shared the images (torchrun)
         )
         options = {name: metric.options() for (_, name), metric in metrics.items()}
         metric_info = {
@@ -364,4 +481,4 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         write_text_atomic(inside(staging, "summary.json"), summary.to_json())
         write_text_atomic(inside(staging, "table.md"), to_markdown(table))
         write_text_atomic(inside(staging, "table.tex"), to_latex(table))
-    return summary
+    return distributed.broadcast_object(env, summary) if env.distributed else summary

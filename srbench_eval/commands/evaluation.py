@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -151,6 +152,8 @@ def run(
             summary = run_scales(config, scales, out, progress)
         else:
             summary = run_evaluation(config, out, progress=progress)
+    if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and alone wrote the run)
+        return
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
 
