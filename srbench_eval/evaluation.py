@@ -79,6 +79,8 @@ class RunConfig:
     metric_options: tuple[str, ...] = ()  # METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128
     protocol: str = "matlab"  # a profile of srbench_eval.protocol.PROFILES
     protocol_set: tuple[str, ...] = ()  # FIELD=VALUE overrides of the profile
+    tile: int = 0  # networks run on tile x tile LR tiles (0: whole images), models.base.tiled
+    tile_overlap: int = 0  # input pixels added on every side of a tile
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_protocol(self) -> Protocol:
@@ -121,6 +123,8 @@ def _check_config(config: RunConfig) -> None:
         raise SrbenchError(f"scale {config.scale} does not fit: use an integer from 2 to 8 (1 for identity)")
     if config.crop_border is not None and config.crop_border < 0:
         raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")
+    if config.tile < 0 or config.tile_overlap < 0:
+        raise SrbenchError(f"--tile {config.tile} --tile-overlap {config.tile_overlap}: both must be >= 0")
     if not config.models:
         raise SrbenchError("no models given: e.g. --models bicubic")
     if not config.datasets:
@@ -399,6 +403,8 @@ def _evaluate(
         if len(set(names)) != len(names):
             raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
         for model in models:  # every SR file is found before anything is computed
+            if config.tile:
+                model.tiling = (config.tile, config.tile_overlap)
             for ds in datasets:
                 model.prepare(ds.name, ds.names())
         settings = MetricSettings(config.scale, protocol, device)

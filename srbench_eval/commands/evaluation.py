@@ -101,6 +101,10 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
     "[default: $SRBENCH_MAX_PIXELS or 64000000].",
 )
 @protocol_options()
+@click.option(
+    "--tile", type=int, default=0, help="Run networks on TxT LR tiles (large images) [default: off]."
+)
+@click.option("--tile-overlap", type=int, default=0, help="Input pixels added around each tile.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -119,6 +123,8 @@ def run(
     max_pixels: int | None,
     protocol: str,
     protocol_set: tuple[str, ...],
+    tile: int,
+    tile_overlap: int,
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -143,6 +149,8 @@ def run(
         metric_options=metric_options,
         protocol=protocol,
         protocol_set=protocol_set,
+        tile=tile,
+        tile_overlap=tile_overlap,
     )
     config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
     out = out or default_out_dir()

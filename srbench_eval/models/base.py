@@ -44,6 +44,12 @@ class SRModel(ABC):
     network_input: ClassVar[str] = "rgb"
     pre_upsampled: ClassVar[bool] = False
     rgb_conversion: ClassVar[bool] = False
+    tiling: ClassVar[tuple[int, int]] = (0, 0)  # (tile, overlap) of --tile: see tiled()
+
+    def run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """``fn(x)`` (``upscale`` or ``upscale_y``), tile by tile when ``tiling`` says so (:func:`tiled`)."""
+        tile, overlap = self.tiling
+        return tiled(fn, x, tile, overlap) if tile > 0 else fn(x)
 
     @abstractmethod
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
@@ -55,7 +61,7 @@ class SRModel(ABC):
 
     def sr_values(self, lr: torch.Tensor) -> torch.Tensor:
         """The SR image as saved to an 8-bit file, float32 (see :func:`quantised_output`)."""
-        return quantised_output(self.upscale, lr, self.accepts_grey)
+        return quantised_output(lambda x: self.run(self.upscale, x), lr, self.accepts_grey)
 
     def prepare(self, dataset: str, names: Sequence[str]) -> None:
         """Check, before anything is computed, that every image ``names`` of ``dataset`` can be
@@ -92,15 +98,52 @@ def protocol_sr(model: SRModel, lr: torch.Tensor, protocol: Protocol) -> torch.T
     (:meth:`Protocol.model_output`: Cb/Cr from bicubic where the protocol scores RGB, quantised)."""
     if runs_as(model, protocol) == "y":
         x = protocol.model_input(lr, scale=model.scale, pre_upsampled=model.pre_upsampled)
-        out = model.upscale_y(x.to(torch.float32))
+        out = model.run(model.upscale_y, x.to(torch.float32))
     else:
         grey_in = lr.shape[1] == 1 and not model.accepts_grey
         x = lr.to(torch.float32) / 255.0
-        out = model.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
+        out = model.run(model.upscale, x.expand(-1, 3, -1, -1) if grey_in else x)
         out = out.mean(dim=1, keepdim=True) if grey_in else out
     if not torch.isfinite(out).all():
         raise ValueError("NaN or infinite values in the output")
     return protocol.model_output(out, lr, model.scale)
+
+
+def tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int, overlap: int
+) -> torch.Tensor:
+    """``fn(x)`` computed tile by tile, for large images on large networks.
+
+    The input is cut into ``tile x tile`` cores (the last ones smaller); each core goes through
+    ``fn`` with ``overlap`` extra input pixels on every side (fewer at the image border), and only
+    the core's part of the output is kept (cropped, not blended)::
+
+        out[s t : s b, s l : s r] = fn(x[t - o : b + o, l - o : r + o])[s o_t : s (o_t + b - t), ...]
+
+    where ``s`` is the output/input size ratio of ``fn`` (read from the first tile) and ``o_t`` the
+    overlap actually taken above the core. For a network whose output pixel depends on at most
+    ``R`` input pixels on each side (its receptive radius), ``overlap >= R`` gives the untiled
+    output (up to float rounding); a smaller overlap changes the pixels near the tile seams.
+    """
+    if tile < 1 or overlap < 0:
+        raise ValueError(f"tile {tile} and overlap {overlap}: tile must be >= 1 and overlap >= 0")
+    h, w = x.shape[-2:]
+    if h <= tile and w <= tile:
+        return fn(x)
+    out: torch.Tensor | None = None
+    s = 0
+    for top in range(0, h, tile):
+        for left in range(0, w, tile):
+            bottom, right = min(top + tile, h), min(left + tile, w)
+            t0, l0 = max(top - overlap, 0), max(left - overlap, 0)
+            y = fn(x[..., t0 : min(bottom + overlap, h), l0 : min(right + overlap, w)])
+            if out is None:
+                s = y.shape[-1] // (min(right + overlap, w) - l0)
+                out = y.new_empty((*y.shape[:-2], h * s, w * s))
+            core = y[..., (top - t0) * s : (bottom - t0) * s, (left - l0) * s : (right - l0) * s]
+            out[..., top * s : bottom * s, left * s : right * s] = core
+    assert out is not None
+    return out
 
 
 def quantised_output(
