@@ -52,7 +52,8 @@ def main() -> int:
         diff = max(float((a - b).abs().max()) for a, b in zip(srs, base, strict=True))
         changed = sum(int((a != b).sum()) for a, b in zip(srs, base, strict=True))
         total = sum(b.numel() for b in base)
-        print(f"| {tile} | {overlap} | {diff:.0f} | {changed} of {total} | {value - base_psnr:+.5f} |", flush=True)
+        row = f"| {tile} | {overlap} | {diff:.0f} | {changed} of {total} | {value - base_psnr:+.5f} |"
+        print(row, flush=True)
     return 0
 
 
