@@ -35,10 +35,6 @@ from srbench_eval.models.base import SRModel
 from srbench_eval.models.formats import LoadedNetwork
 
 SUFFIX = "@pub"
-_T = torch.tensor(
-    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=torch.float64
-)
-_OFF = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64)
 
 
 @dataclass(frozen=True)
@@ -178,16 +174,16 @@ def get(name: str) -> PublishedModel:
 
 def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
     """MATLAB ``rgb2ycbcr`` of ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr in [0, 1] (float64)."""
-    x = rgb.to(torch.float64)
-    return (
-        torch.einsum("ij,njhw->nihw", _T.to(x.device) / 255.0, x) + (_OFF.to(x.device) / 255.0)[:, None, None]
-    )
+    from srbench_eval.metrics.fidelity import rgb_to_ycbcr as ycbcr_255
+
+    return ycbcr_255(rgb.to(torch.float64) * 255.0) / 255.0
 
 
 def ycbcr_to_rgb(ycc: torch.Tensor) -> torch.Tensor:
     """MATLAB ``ycbcr2rgb`` of ``(N, 3, H, W)`` YCbCr in [0, 1] (float64)."""
-    tinv = torch.linalg.inv(_T).to(ycc.device) * 255.0
-    return torch.einsum("ij,njhw->nihw", tinv, ycc - (_OFF.to(ycc.device) / 255.0)[:, None, None])
+    from srbench_eval.metrics.fidelity import ycbcr_to_rgb as rgb_255
+
+    return rgb_255(ycc.to(torch.float64) * 255.0) / 255.0
 
 
 @dataclass
