@@ -183,3 +183,34 @@ def test_metric_options_reach_the_metric_and_the_summary(stand_in_weights, tmp_p
     assert "did you mean 'crop_border'" in _error(capsys, [*base, "lpips.crop_bordr=8"])
     assert "not in --metrics" in _error(capsys, [*base, "fid.batch_size=8"])
     assert "METRIC.OPTION=VALUE" in _error(capsys, [*base, "lpips=8"])
+
+
+def tiny_conv_x2() -> object:
+    """A seeded float64 network: two 3x3 convolutions (receptive radius 2 LR pixels), pixel shuffle."""
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 12, 3, padding=1),
+        torch.nn.PixelShuffle(2),
+    ).double()
+    return lambda x: net(x.double()).float()
+
+
+def test_run_tile_with_overlap_of_the_receptive_radius_scores_as_untiled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--models", f"net={__name__}:tiny_conv_x2", "--datasets", "demo", "--scale", "2", "--save-sr"]
+    whole = _run(tmp_path, "whole", *args)
+    tiled = _run(tmp_path, "tiled", *args, "--tile", "24", "--tile-overlap", "2")
+    assert (tiled / "results.csv").read_text() == (whole / "results.csv").read_text()
+    for sr in (whole / "sr").rglob("*.png"):
+        assert np.array_equal(read_image(sr), read_image(tiled / sr.relative_to(whole)))
+    seams = _run(tmp_path, "seams", *args, "--tile", "24")
+    assert (seams / "results.csv").read_text() != (whole / "results.csv").read_text()
+    config = json.loads((tiled / "summary.json").read_text())["config"]
+    assert (config["tile"], config["tile_overlap"]) == (24, 2)
+    err = _error(capsys, ["run", "--models", "bicubic", "--datasets", "demo", "--tile", "-1"])
+    assert "--tile -1" in err
