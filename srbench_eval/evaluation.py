@@ -248,7 +248,7 @@ def _score_dataset(
     With ``env.world`` ranks (``torchrun``), rank ``r`` computes images ``r, r + world, ...``
     (:func:`_shard`): it runs the models and the per-image metrics on them, and after every step
     the ranks exchange what the set-level metrics (FID) and ``--save-sr`` need (the SR and HR
-    images as uint8), which rank 0 feeds to its metrics in image order; at the end rank 0 gathers
+    tensors), which rank 0 feeds to its metrics in image order; at the end rank 0 gathers
     every rank's per-image values (:func:`_merge`). The result is that of one process."""
     env = env or SINGLE
     names = list(dict.fromkeys(metric for _, metric in metrics))
@@ -294,10 +294,10 @@ def _score_dataset(
                         elif config.save_sr and staging is not None:
                             target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
                             write_image(target, _to_uint8_image(sr))
-                except SrbenchError as err:
+                except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
                     if not env.distributed:
                         raise
-                    error = str(err)
+                    error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
             if env.distributed:
                 _exchange(shipped, error, ds, models, metrics, names, per_image, config, staging, env)
     return _merge(rows, env)
