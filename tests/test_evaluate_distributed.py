@@ -45,10 +45,13 @@ def _images(folder: Path, n: int = 5) -> Path:
     return folder
 
 
-def test_two_ranks_give_the_results_of_one_process(tmp_path: Path) -> None:
+def test_two_ranks_give_the_results_of_one_process(tmp_path: Path, stand_in_weights) -> None:
+    """PSNR/SSIM per image on each rank, FID (stand-in Inception weights) on rank 0 from the
+    gathered images, --save-sr written by rank 0: everything equal to one process."""
+    stand_in_weights("inception-fid")
     hr = _images(tmp_path / "hr")
     models = f"bicubic,net={__name__}:tiny_net"
-    args = ["run", "--models", models, "--scale", "2", "--datasets", str(hr), "--metrics", "psnr,ssim"]
+    args = ["run", "--models", models, "--scale", "2", "--datasets", str(hr), "--metrics", "psnr,ssim,fid"]
     args += ["--device", "cpu", "--quiet", "--save-sr"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
@@ -66,18 +69,25 @@ def test_two_ranks_give_the_results_of_one_process(tmp_path: Path) -> None:
         models=tuple(models.split(",")),
         scale=2,
         datasets=(str(hr),),
-        metrics=("psnr", "ssim"),
+        metrics=("psnr", "ssim", "fid"),
         device="cpu",
         save_sr=True,
     )
-    run_evaluation(cfg, tmp_path / "one", progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each rank (OMP_NUM_THREADS=1): Inception's sums in the same order
+    try:
+        run_evaluation(cfg, tmp_path / "one", progress=False)
+    finally:
+        torch.set_num_threads(threads)
     one, two = tmp_path / "one", tmp_path / "two"
     assert (two / "results.csv").read_text() == (one / "results.csv").read_text()
-    ranks = [json.loads((d / "summary.json").read_text())["provenance"]["ranks"] for d in (one, two)]
-    assert ranks == [1, 2]
+    summaries = [json.loads((d / "summary.json").read_text()) for d in (one, two)]
+    assert [s["provenance"]["ranks"] for s in summaries] == [1, 2]
+    assert summaries[0]["results"] == summaries[1]["results"]  # FID included
+    assert any(e["metric"] == "fid" and e["value"] == e["value"] for e in summaries[1]["results"])
     assert sorted(p.relative_to(two) for p in two.rglob("*")) == sorted(
         p.relative_to(one) for p in one.rglob("*")
     )
     for sr in (one / "sr").rglob("*.png"):
         assert sr.read_bytes() == (two / sr.relative_to(one)).read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hr", "one", "two"]  # nothing else written
+    assert {"hr", "one", "two"} <= {p.name for p in tmp_path.iterdir()}
