@@ -109,7 +109,9 @@ class FolderModel(SRModel):
     def sr_image(
         self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
     ) -> torch.Tensor:
-        sr = image_tensor(self.image_for(dataset, image, self._names.get(dataset, (image,))), hr.device)
+        if dataset not in self._names:  # the loop prepares every dataset before computing anything
+            raise SrbenchError(f"model '{self.name}': dataset {dataset} was not prepared (prepare)")
+        sr = image_tensor(self.image_for(dataset, image, self._names[dataset]), hr.device)
         if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
             sr = luma(sr, "rounded").float()  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
         elif sr.shape[1] == 3 and hr.shape[1] == 1:
