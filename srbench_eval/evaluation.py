@@ -403,6 +403,10 @@ def _evaluate(
         if len(set(names)) != len(names):
             raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
         for model in models:  # every SR file is found before anything is computed
+            try:
+                model.check(protocol)
+            except ValueError as err:
+                raise SrbenchError(f"model '{model.name}': {err}") from None
             if config.tile:
                 model.tiling = (config.tile, config.tile_overlap)
             for ds in datasets:

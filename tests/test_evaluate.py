@@ -214,3 +214,13 @@ def test_run_tile_with_overlap_of_the_receptive_radius_scores_as_untiled(
     assert (config["tile"], config["tile_overlap"]) == (24, 2)
     err = _error(capsys, ["run", "--models", "bicubic", "--datasets", "demo", "--tile", "-1"])
     assert "--tile -1" in err
+
+
+def test_an_rgb_network_under_a_y_protocol_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--models", "bicubic,srcnn", "--checkpoints", "zoo", "--protocol", "srcnn"]
+    err = _error(capsys, [*argv, "--datasets", "demo", "--scale", "4", "--out", str(out), "--quiet"])
+    assert "model 'srcnn (smoke)': the network takes RGB input but protocol srcnn feeds networks Y" in err
+    assert not out.exists()

@@ -68,6 +68,11 @@ class SRModel(ABC):
         served (networks: nothing to check; folders: each SR file found, one-line error)."""
         return None
 
+    def check(self, protocol: Protocol) -> None:
+        """``ValueError`` (one line) when the model cannot run under ``protocol`` (:func:`runs_as`),
+        before anything is computed."""
+        runs_as(self, protocol)
+
     def sr_image(
         self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
     ) -> torch.Tensor:

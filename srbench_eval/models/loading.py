@@ -82,6 +82,9 @@ class BicubicModel(NetworkModel):
     def sr_values(self, lr: torch.Tensor) -> torch.Tensor:
         return imresize_uint8(lr, self.scale)
 
+    def check(self, protocol: Protocol) -> None:
+        return None  # the bicubic column exists under every protocol
+
     def sr_image(
         self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
     ) -> torch.Tensor:
@@ -101,6 +104,9 @@ class FolderModel(SRModel):
 
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
         raise SrbenchError(f"model '{self.name}' is a folder of SR images ({self.folder}), not a network")
+
+    def check(self, protocol: Protocol) -> None:
+        return None  # images made elsewhere: whatever their input was
 
     def prepare(self, dataset: str, names: Sequence[str]) -> None:
         self._names[dataset] = tuple(names)
