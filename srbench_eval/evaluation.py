@@ -386,6 +386,8 @@ def _evaluate(
     metric_options = parse_metric_options(config.metric_options, config.metrics)
     weights_map = parse_weights(config.weights, config.models)
     with finished_run_dir(out) if env.is_main else nullcontext(None) as staging:  # reserved before any work
+        if env.distributed and not env.is_main:  # rank 0 downloads and verifies first, the others reuse
+            distributed.barrier(env)
         datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
         _check_datasets(datasets)
         models = [
@@ -399,6 +401,8 @@ def _evaluate(
             )
             for spec in config.models
         ]
+        if env.distributed and env.is_main:
+            distributed.barrier(env)
         names = [m.name for m in models]
         if len(set(names)) != len(names):
             raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
