@@ -17,9 +17,10 @@ while the main thread runs the models and scores the current image.
 from __future__ import annotations
 
 import inspect
+import os
 import secrets
 import typing
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -30,13 +31,13 @@ from tqdm import tqdm
 
 from srbench_eval import stats, weights
 from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import bicubic_sr, round_uint8
+from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
-from srbench_eval.data.pairs import hr_lr_pairs, image_tensor
+from srbench_eval.data.pairs import hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.metrics import Metric, MetricSettings, get_metric
-from srbench_eval.metrics.fidelity import luma
-from srbench_eval.models.loading import BicubicModel, FolderModel, NetworkModel, parse_weights, resolve_model
+from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, get_metric
+from srbench_eval.models.base import SRModel
+from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
 from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.report import build_table, to_latex, to_markdown
@@ -53,6 +54,8 @@ from srbench_eval.results import (
     utc_now,
     write_text_atomic,
 )
+from srbench_eval.training import distributed
+from srbench_eval.training.distributed import DistEnv, gather_objects
 
 DEFAULT_DATASETS = ("set5", "set14", "bsd100", "urban100")
 DEFAULT_METRICS = ("psnr", "ssim")
@@ -76,6 +79,8 @@ class RunConfig:
     metric_options: tuple[str, ...] = ()  # METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128
     protocol: str = "matlab"  # a profile of srbench_eval.protocol.PROFILES
     protocol_set: tuple[str, ...] = ()  # FIELD=VALUE overrides of the profile
+    tile: int = 0  # networks run on tile x tile LR tiles (0: whole images), models.base.tiled
+    tile_overlap: int = 0  # input pixels added on every side of a tile
     extra: dict[str, str] = field(default_factory=dict)
 
     def resolved_protocol(self) -> Protocol:
@@ -118,6 +123,8 @@ def _check_config(config: RunConfig) -> None:
         raise SrbenchError(f"scale {config.scale} does not fit: use an integer from 2 to 8 (1 for identity)")
     if config.crop_border is not None and config.crop_border < 0:
         raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")
+    if config.tile < 0 or config.tile_overlap < 0:
+        raise SrbenchError(f"--tile {config.tile} --tile-overlap {config.tile_overlap}: both must be >= 0")
     if not config.models:
         raise SrbenchError("no models given: e.g. --models bicubic")
     if not config.datasets:
@@ -153,65 +160,13 @@ def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 
-def _protocol_sr(model: NetworkModel, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """A model's SR image under a non-default protocol: the bicubic baseline with the protocol's
-    arithmetic (:func:`~srbench_eval.data.degrade.bicubic_sr`); a network fed what the protocol says
-    it sees (:meth:`Protocol.model_input`), its output quantised as the protocol's SR images are.
-    A network declares its input with ``network_input`` (``rgb`` unless it says ``y``) and
-    ``pre_upsampled`` (it takes the bicubic-upscaled LR)."""
-    if isinstance(model, BicubicModel):
-        return bicubic_sr(lr, model.scale, protocol)
-    takes = getattr(model, "network_input", "rgb")
-    if takes != protocol.network_input:
-        raise ValueError(
-            f"the network takes {takes.upper()} input but protocol {protocol.label} feeds networks "
-            f"{protocol.network_input.upper()}; use a protocol with network_input={takes}"
-        )
-    if takes == "y":
-        x = protocol.model_input(lr, scale=model.scale, pre_upsampled=getattr(model, "pre_upsampled", False))
-        out = model.upscale(x.to(torch.float32))
-    else:
-        grey_in = lr.shape[1] == 1 and not model.accepts_grey
-        x = lr.to(torch.float32) / 255.0
-        out = model.upscale(x.expand(-1, 3, -1, -1) if grey_in else x)
-        out = out.mean(dim=1, keepdim=True) if grey_in else out
-    if not torch.isfinite(out).all():
-        raise ValueError("NaN or infinite values in the output")
-    return protocol.model_output(out, lr, model.scale)
-
-
 def _super_resolve(
-    model: NetworkModel | FolderModel,
-    dataset: Dataset,
-    image: str,
-    lr: torch.Tensor,
-    hr: torch.Tensor,
-    protocol: Protocol,
+    model: SRModel, dataset: Dataset, image: str, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol
 ) -> torch.Tensor:
     """SR image as a float tensor of 8-bit values (float64 when the protocol keeps SR in float), the
-    same shape as ``hr``."""
-    if isinstance(model, FolderModel):
-        img = model.image_for(dataset.name, image, dataset.names())
-        sr = image_tensor(img, hr.device)
-        if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
-            sr = luma(sr, "rounded").float()  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
-        elif sr.shape[1] == 3 and hr.shape[1] == 1:
-            sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
-        elif sr.shape[1] == 1 and hr.shape[1] == 3:
-            sr = sr.expand(-1, 3, -1, -1)
-        if sr.shape[-2:] != hr.shape[-2:]:
-            raise SrbenchError(
-                f"model '{model.name}', {dataset.name}/{image}: SR image is {sr.shape[-1]}x{sr.shape[-2]} "
-                f"but the HR image (mod-cropped to x{model.scale}) is {hr.shape[-1]}x{hr.shape[-2]}"
-            )
-        return sr
+    same shape as ``hr`` (:meth:`~srbench_eval.models.base.SRModel.sr_image`)."""
     try:
-        rgb_model = getattr(model, "network_input", "rgb") == "rgb"
-        sr = (
-            model.sr_values(lr)
-            if protocol.is_default and rgb_model
-            else _protocol_sr(model, lr, hr, protocol)
-        )
+        sr = model.sr_image(lr, hr, protocol, dataset.name, image)
     except ValueError as err:
         raise SrbenchError(f"model '{model.name}' on {dataset.name}/{image}: {err}") from None
     if sr.shape != hr.shape:
@@ -281,43 +236,129 @@ def _stand_ins(metrics: tuple[str, ...]) -> list[str]:
 
 def _score_dataset(
     ds: Dataset,
-    models: list[NetworkModel | FolderModel],
+    models: list[SRModel],
     metrics: dict[tuple[str, str], Metric],
     config: RunConfig,
     protocol: Protocol,
     device: torch.device,
-    staging: Path,
+    staging: Path | None,
     progress: bool,
+    env: DistEnv | None = None,
 ) -> list[ImageValue]:
-    """Run every model on every image of ``ds`` and update its metrics; the per-image values."""
+    """Run every model on every image of ``ds`` and update its metrics; the per-image values.
+
+    With ``env.world`` ranks (``torchrun``), rank ``r`` computes images ``r, r + world, ...``
+    (:func:`_shard`): it runs the models and the per-image metrics on them, and after every step
+    the ranks exchange what the set-level metrics (FID) and ``--save-sr`` need (the SR and HR
+    tensors), which rank 0 feeds to its metrics in image order; at the end rank 0 gathers
+    every rank's per-image values (:func:`_merge`). The result is that of one process."""
+    env = env or SINGLE
     names = list(dict.fromkeys(metric for _, metric in metrics))
+    per_image = {n for n in names if metrics[(models[0].name, n)].per_image}
     # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
     references = {name: metrics[(models[0].name, name)].reference for name in names}
-    rows: list[ImageValue] = []
-    with closing(hr_lr_pairs(ds.images, config.scale, protocol, device, references)) as pairs:
+    if env.distributed:  # rank 0 alone computes the set-level metrics, from the gathered images
+        references = {n: f for n, f in references.items() if n in per_image}
+    indices = _shard(len(ds.images), env)
+    paths = [ds.images[i] for i in indices]
+    image_names = ds.names()
+    steps = -(-len(ds.images) // env.world)
+    rows: list[tuple[int, ImageValue]] = []
+    with closing(hr_lr_pairs(paths, config.scale, protocol, device, references)) as pairs:
         bar = tqdm(
-            zip(ds.names(), pairs, strict=True),
-            total=len(ds.images),
+            range(steps),
+            total=steps,
             desc=f"{ds.name} x{config.scale}",
             unit="img",
-            disable=not progress,
+            disable=not progress or not env.is_main,
             leave=False,
         )
-        for image, pair in bar:
-            for model in models:
-                sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
-                if config.save_sr:
-                    target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
-                    write_image(target, _to_uint8_image(sr))
-                for name in names:
-                    try:
-                        values = metrics[(model.name, name)].update(sr, pair.hr, pair.extra.get(name))
-                    except (SrbenchError, ValueError) as err:  # e.g. an image too small for the metric
-                        raise SrbenchError(f"{ds.name}/{image}, model '{model.name}': {err}") from None
-                    if values is not None:
-                        value = float(values.reshape(-1)[0])
-                        rows.append(ImageValue(model.name, ds.name, config.scale, image, name, value))
-    return rows
+        for step in bar:
+            index = step * env.world + env.rank
+            shipped: list[tuple[int, str, torch.Tensor, torch.Tensor]] = []
+            error = ""
+            if index < len(ds.images):
+                image = image_names[index]
+                try:
+                    pair = next(pairs)
+                    for model in models:
+                        sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
+                        for name in names:
+                            if env.distributed and name not in per_image:
+                                continue
+                            metric = metrics[(model.name, name)]
+                            try:
+                                values = metric.update(sr, pair.hr, pair.extra.get(name))
+                            except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
+                                raise SrbenchError(
+                                    f"{ds.name}/{image}, model '{model.name}': {err}"
+                                ) from None
+                            if values is not None:
+                                value = float(values.reshape(-1)[0])
+                                row = ImageValue(model.name, ds.name, config.scale, image, name, value)
+                                rows.append((index, row))
+                        if env.distributed and (config.save_sr or len(per_image) < len(names)):
+                            shipped.append((index, model.name, sr.cpu(), pair.hr.cpu()))
+                        elif config.save_sr and staging is not None:
+                            target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
+                            write_image(target, _to_uint8_image(sr))
+                except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
+                    if not env.distributed:
+                        raise
+                    error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
+            if env.distributed:
+                _exchange(shipped, error, ds, models, metrics, names, per_image, config, staging, env)
+    return _merge(rows, env)
+
+
+SINGLE = DistEnv()
+
+
+def _shard(n: int, env: DistEnv) -> list[int]:
+    """The image indices rank ``env.rank`` of ``env.world`` computes: ``rank, rank + world, ...``."""
+    return list(range(env.rank, n, env.world))
+
+
+def _exchange(
+    shipped: list[tuple[int, str, torch.Tensor, torch.Tensor]],
+    error: str,
+    ds: Dataset,
+    models: list[SRModel],
+    metrics: dict[tuple[str, str], Metric],
+    names: list[str],
+    per_image: set[str],
+    config: RunConfig,
+    staging: Path | None,
+    env: DistEnv,
+) -> None:
+    """One lockstep of a sharded run: every rank's error (raised on all ranks, so none waits
+    forever) and images; rank 0 feeds the set-level metrics and writes ``--save-sr`` images, in
+    image order."""
+    gathered = gather_objects(env, (error, shipped))
+    errors = [e for e, _ in gathered if e]
+    if errors:
+        raise SrbenchError(errors[0])
+    if not env.is_main:
+        return
+    image_names = ds.names()
+    items = sorted((item for _, part in gathered for item in part), key=lambda t: t[0])  # stable
+    for index, model, sr_cpu, hr_cpu in items:
+        if config.save_sr and staging is not None:
+            target = inside(staging, "sr", model, ds.name, f"{image_names[index]}.png")
+            write_image(target, _to_uint8_image(sr_cpu))
+        sr, hr = sr_cpu.to(env.device), hr_cpu.to(env.device)
+        for name in names:
+            if name not in per_image:
+                metrics[(model, name)].update(sr, hr, None)
+
+
+def _merge(rows: list[tuple[int, ImageValue]], env: DistEnv) -> list[ImageValue]:
+    """Every rank's per-image values in the order of one process (image, then model and metric as
+    computed); on rank 0 only (the other ranks return theirs)."""
+    if not env.distributed:
+        return [row for _, row in rows]
+    everything = [item for part in gather_objects(env, rows) for item in part]
+    return [row for _, row in sorted(everything, key=lambda t: t[0])]  # stable: model/metric order kept
 
 
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
@@ -325,14 +366,38 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     _check_config(config)
     protocol = config.resolved_protocol()
     started = utc_now()
-    device = resolve_device(config.device)
+    for name in config.metrics:
+        get_metric(name)  # unknown names and options are refused before any process group is joined
+    parse_metric_options(config.metric_options, config.metrics)
+    parse_weights(config.weights, config.models)
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1  # torchrun
+    env = distributed.setup(config.device) if launched else SINGLE
+    device = env.device if env.distributed else resolve_device(config.device)
+    try:
+        summary = _evaluate(config, protocol, out, env, device, started, progress)
+    finally:
+        distributed.teardown(env)
+    return summary
+
+
+def _evaluate(
+    config: RunConfig,
+    protocol: Protocol,
+    out: Path,
+    env: DistEnv,
+    device: torch.device,
+    started: str,
+    progress: bool,
+) -> Summary:
+    """:func:`run_evaluation` on this rank; only rank 0 writes ``out``, the others return its summary."""
     metric_classes = [get_metric(m) for m in config.metrics]
     # Metric names are case-insensitive: the run, its options and its files use the registered ones.
     config = replace(config, metrics=tuple(cls.name for cls in metric_classes))
     metric_options = parse_metric_options(config.metric_options, config.metrics)
     weights_map = parse_weights(config.weights, config.models)
-
-    with finished_run_dir(out) as staging:  # reserved before any work: a second run fails at once
+    with finished_run_dir(out) if env.is_main else nullcontext(None) as staging:  # reserved before any work
+        if env.distributed and not env.is_main:  # rank 0 downloads and verifies first, the others reuse
+            distributed.barrier(env)
         datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
         _check_datasets(datasets)
         models = [
@@ -346,13 +411,20 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             )
             for spec in config.models
         ]
+        if env.distributed and env.is_main:
+            distributed.barrier(env)
         names = [m.name for m in models]
         if len(set(names)) != len(names):
             raise SrbenchError(f"two models share a name in {', '.join(config.models)}")
         for model in models:  # every SR file is found before anything is computed
-            if isinstance(model, FolderModel):
-                for ds in datasets:
-                    model.match(ds.name, ds.names())
+            try:
+                model.check(protocol)
+            except ValueError as err:
+                raise SrbenchError(f"model '{model.name}': {err}") from None
+            if config.tile:
+                model.tiling = (config.tile, config.tile_overlap)
+            for ds in datasets:
+                model.prepare(ds.name, ds.names())
         settings = MetricSettings(config.scale, protocol, device)
         rows: list[ImageValue] = []
         entries: list[SummaryEntry] = []
@@ -362,7 +434,13 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 for m in models
                 for cls in metric_classes
             }
-            rows += _score_dataset(ds, models, metrics, config, protocol, device, staging, progress)
+            ds_rows = _score_dataset(ds, models, metrics, config, protocol, device, staging, progress, env)
+            if env.distributed:  # the per-image metrics of every rank's images (math.fsum: order-free)
+                for (model_name, metric_name), metric in metrics.items():
+                    if isinstance(metric, PerImageMetric):
+                        key = (model_name, metric_name)
+                        metric.set_values([r.value for r in ds_rows if (r.model, r.metric) == key])
+            rows += ds_rows
             for (model_name, metric_name), metric in metrics.items():
                 mv = metric.compute()
                 entries.append(
@@ -380,6 +458,8 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
                 if not metric.per_image:
                     rows.append(ImageValue(model_name, ds.name, config.scale, "", metric_name, mv.value))
 
+        if not env.is_main:
+            return distributed.broadcast_object(env, None)
         provenance = environment_provenance(str(device))
         provenance.update(
             started=started,
@@ -402,6 +482,7 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
             },
             models={m.name: m.provenance for m in models},
             stand_in_weights=_stand_ins(config.metrics),
+            ranks=env.world,  # processes that shared the images (torchrun)
         )
         options = {name: metric.options() for (_, name), metric in metrics.items()}
         metric_info = {
@@ -417,8 +498,9 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
         per_image = {name: bool(info["per_image"]) for name, info in metric_info.items()}
         statistics = stats.statistics_json(stats.describe(rows, per_image))
         summary = Summary(entries, metric_info, provenance, config.to_json(), statistics)
+        assert staging is not None  # rank 0 (non-zero ranks returned above)
         write_run_files(staging, rows, summary)
-    return summary
+    return distributed.broadcast_object(env, summary) if env.distributed else summary
 
 
 def write_run_files(staging: Path, rows: list[ImageValue], summary: Summary) -> None:

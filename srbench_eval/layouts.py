@@ -108,6 +108,49 @@ def mark_not_significant(table: Table, comparisons: Sequence[Comparison], alpha:
     return replace(table, rows=tuple(rows), notes=(*table.notes, note) if comparisons else table.notes)
 
 
+PUBLISHED_ARROW = "→"
+
+
+def mark_published(table: Table, summaries: Sequence[Summary]) -> Table:
+    """``table --published``: every cell of a published model (``NAME@pub``) whose paper printed a
+    number for that dataset, scale and metric becomes ``published → measured`` (``32.75 → 32.749``:
+    the paper's digits, then ours with one more), ranks unchanged. A note names the protocol of
+    each such model's paper when the runs used another one (then the cells compare conventions,
+    not networks)."""
+    from srbench_eval.models import published
+
+    runs_protocol = {str((s.config or {}).get("protocol") or "matlab") for s in summaries}
+    decimals = {k: v.get("decimals", 4) for s in summaries for k, v in s.metrics.items()}
+    rows, notes = [], []
+    for row in table.rows:
+        cells = []
+        for model, cell in zip(table.models, row.cells, strict=True):
+            paper = published.paper_value(model, row.dataset, row.scale, row.metric)
+            if paper is None or cell.text == "–":
+                cells.append(cell)
+                continue
+            digits = int(decimals.get(row.metric, 4))
+            measured = _measured(summaries, model, row)
+            text = f"{paper:.{digits}f} {PUBLISHED_ARROW} {measured:.{digits + 1}f}"
+            cells.append(replace(cell, text=text))
+            authors = published.get(model).protocol
+            if runs_protocol != {authors}:
+                used = ", ".join(sorted(runs_protocol))
+                notes.append(f"{model}: its paper used protocol {authors}; these runs: {used}")
+        rows.append(replace(row, cells=tuple(cells)))
+    note = f"published {PUBLISHED_ARROW} measured: the paper's number, then this run's (NAME@pub models)"
+    return replace(table, rows=tuple(rows), notes=(*table.notes, note, *dict.fromkeys(notes)))
+
+
+def _measured(summaries: Sequence[Summary], model: str, row: Any) -> float:
+    """The value of ``model`` in ``row`` (later runs win, as in the table)."""
+    for s in reversed(summaries):
+        for e in s.entries:
+            if (e.model, e.dataset, e.scale, e.metric) == (model, row.dataset, row.scale, row.metric):
+                return e.value
+    raise KeyError(model)  # pragma: no cover - the table was built from these entries
+
+
 # ----------------------------------------------------------------------------- models as rows
 
 
@@ -361,6 +404,7 @@ class TableOptions:
     reference: str | None = None  # mark cells not significantly different from this model
     alpha: float = 0.05
     allow_mixed: bool = False  # merge runs of different protocols (columns marked, one footnote each)
+    published: bool = False  # NAME@pub cells: the paper's number beside ours (mark_published)
 
 
 def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, list[Summary]]:
@@ -385,6 +429,8 @@ def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, lis
             raise unknown_name("reference model", options.reference, table.models)
         per_image = {k: bool(v.get("per_image", True)) for s in summaries for k, v in s.metrics.items()}
         table = mark_not_significant(table, stats.paired(values, options.reference, per_image), options.alpha)
+    if options.published:
+        table = mark_published(table, summaries)
     return table, summaries
 
 

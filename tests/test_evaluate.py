@@ -194,3 +194,44 @@ def test_perceptual_crop_is_a_protocol_field(stand_in_weights, tmp_path: Path) -
     docs = [json.loads((d / "summary.json").read_text()) for d in (whole, cropped)]
     assert [d["provenance"]["protocol"]["perceptual_crop"] for d in docs] == [False, True]
     assert docs[0]["results"][0]["value"] != docs[1]["results"][0]["value"]
+
+
+def tiny_conv_x2() -> object:
+    """A seeded float64 network: two 3x3 convolutions (receptive radius 2 LR pixels), pixel shuffle."""
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 12, 3, padding=1),
+        torch.nn.PixelShuffle(2),
+    ).double()
+    return lambda x: net(x.double()).float()
+
+
+def test_run_tile_with_overlap_of_the_receptive_radius_scores_as_untiled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--models", f"net={__name__}:tiny_conv_x2", "--datasets", "demo", "--scale", "2", "--save-sr"]
+    whole = _run(tmp_path, "whole", *args)
+    tiled = _run(tmp_path, "tiled", *args, "--tile", "24", "--tile-overlap", "2")
+    assert (tiled / "results.csv").read_text() == (whole / "results.csv").read_text()
+    for sr in (whole / "sr").rglob("*.png"):
+        assert np.array_equal(read_image(sr), read_image(tiled / sr.relative_to(whole)))
+    seams = _run(tmp_path, "seams", *args, "--tile", "24")
+    assert (seams / "results.csv").read_text() != (whole / "results.csv").read_text()
+    config = json.loads((tiled / "summary.json").read_text())["config"]
+    assert (config["tile"], config["tile_overlap"]) == (24, 2)
+    err = _error(capsys, ["run", "--models", "bicubic", "--datasets", "demo", "--tile", "-1"])
+    assert "--tile -1" in err
+
+
+def test_an_rgb_network_under_a_y_protocol_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--models", "bicubic,srcnn", "--checkpoints", "zoo", "--protocol", "srcnn"]
+    err = _error(capsys, [*argv, "--datasets", "demo", "--scale", "4", "--out", str(out), "--quiet"])
+    assert "model 'srcnn (smoke)': the network takes RGB input but protocol srcnn feeds networks Y" in err
+    assert not out.exists()

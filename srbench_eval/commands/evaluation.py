@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -100,6 +101,10 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
     "[default: $SRBENCH_MAX_PIXELS or 64000000].",
 )
 @protocol_options()
+@click.option(
+    "--tile", type=int, default=0, help="Run networks on TxT LR tiles (large images) [default: off]."
+)
+@click.option("--tile-overlap", type=int, default=0, help="Input pixels added around each tile.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -118,6 +123,8 @@ def run(
     max_pixels: int | None,
     protocol: str,
     protocol_set: tuple[str, ...],
+    tile: int,
+    tile_overlap: int,
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -148,6 +155,8 @@ def run(
             metric_options=metric_options,
             protocol=protocol,
             protocol_set=protocol_set,
+            tile=tile,
+            tile_overlap=tile_overlap,
         )
         config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
         out = out or default_out_dir()
@@ -156,6 +165,8 @@ def run(
             summary = run_scales(config, scales, out, progress)
         else:
             summary = run_evaluation(config, out, progress=progress)
+    if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and alone wrote the run)
+        return
     from srbench_eval.report import build_table, to_markdown
 
     click.echo(to_markdown(build_table([summary])))
@@ -180,6 +191,11 @@ def run(
     help="Merge runs made under different protocols, crops, metric options or dataset copies, "
     "marking each group's columns with a footnote (refused otherwise).",
 )
+@click.option(
+    "--published",
+    is_flag=True,
+    help="NAME@pub cells: the paper's number, then ours (32.75 → 32.749).",
+)
 def table(
     run_dirs: tuple[Path, ...],
     fmt: str,
@@ -191,6 +207,7 @@ def table(
     reference: str | None,
     alpha: float,
     allow_mixed: bool,
+    published: bool,
 ) -> None:
     """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
 
@@ -200,7 +217,9 @@ def table(
     from srbench_eval.results import write_text_atomic
     from srbench_eval.runs import load_runs
 
-    options = TableOptions(layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed)
+    options = TableOptions(
+        layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
+    )
     text = table_text(load_runs(run_dirs), options)
     if out:
         write_text_atomic(out, text)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from tabulate import tabulate
 
-from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints, published
 from srbench_eval.models.recipes import (
     Recipe,
@@ -18,7 +16,6 @@ from srbench_eval.models.recipes import (
     get_recipe,
     recipe_names,
 )
-from srbench_eval.results import load_summary
 
 
 def recipe_row(recipe: Recipe) -> dict[str, str]:
@@ -87,24 +84,3 @@ def show(name: str, overrides: tuple[str, ...]) -> None:
     recipe, label = apply_overrides(get_recipe(name), list(overrides))
     d = {"label": label, **recipe.to_dict(), "generator_parameters": generator_parameters(recipe)}
     click.echo(json.dumps(d, indent=2))
-
-
-@models.command("reproduce")
-@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
-def reproduce(runs: tuple[Path, ...]) -> None:
-    """Each NAME@pub cell of finished RUNS next to the number its paper printed (and the difference).
-
-    A cell counts as a reproduction only when the run used the authors' protocol (last columns).
-    """
-    rows = [r for run in runs for r in published.reproduction_rows(load_summary(run))]
-    if not rows:
-        raise SrbenchError(
-            f"{', '.join(map(str, runs))}: no NAME@pub result with a published number (run e.g. "
-            f"'srbench-eval run --models srcnn-955@pub --scale 3 --datasets set5')"
-        )
-    for r in rows:
-        digits = 2 if r["metric"] == "psnr" else 4
-        r["published"] = f"{r['published']:.{digits}f}"
-        r["difference"] = f"{r['difference']:+.{digits + 1}f}"
-        r["measured"] = f"{r['measured']:.{digits + 1}f}"
-    click.echo(tabulate(rows, headers="keys", tablefmt="simple", disable_numparse=True))

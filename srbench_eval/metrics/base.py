@@ -122,6 +122,10 @@ class PerImageMetric(Metric):
         self._values.extend(float(v) for v in values.detach().cpu().double())
         return values
 
+    def set_values(self, values: list[float]) -> None:
+        """The per-image values of the whole set (a sharded run: every rank's, gathered)."""
+        self._values = list(values)
+
     def compute(self) -> MetricValue:
         if not self._values:
             return MetricValue(math.nan, 0, reliable=False, note="no images")

@@ -35,21 +35,23 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from srbench_eval.api import FACTORY, from_factory
-from srbench_eval.data.degrade import imresize_uint8
+from srbench_eval.data.degrade import bicubic_sr, imresize_uint8, round_uint8
 from srbench_eval.data.images import is_image_file, read_image
+from srbench_eval.data.pairs import image_tensor
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.metrics.fidelity import luma
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models import published
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.recipes import recipe_names
 from srbench_eval.names import safe_name
+from srbench_eval.protocol import Protocol
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
 ZOO = "zoo"
@@ -80,15 +82,54 @@ class BicubicModel(NetworkModel):
     def sr_values(self, lr: torch.Tensor) -> torch.Tensor:
         return imresize_uint8(lr, self.scale)
 
+    def check(self, protocol: Protocol) -> None:
+        return None  # the bicubic column exists under every protocol
+
+    def sr_image(
+        self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
+    ) -> torch.Tensor:
+        """The "Bicubic" column: :func:`~srbench_eval.data.degrade.bicubic_sr`, the protocol's arithmetic."""
+        return self.sr_values(lr) if protocol.is_default else bicubic_sr(lr, self.scale, protocol)
+
 
 @dataclass
-class FolderModel:
-    """SR images read from a folder instead of computed."""
+class FolderModel(SRModel):
+    """SR images read from a folder instead of computed: :meth:`prepare` matches every HR image to
+    its file before anything is computed, :meth:`sr_image` reads it (grey/RGB brought to the HR's
+    channels: a colour SR image scored against a Y-only HR is ``uint8(rgb2ycbcr(SR))``, against a
+    grey HR the rounded mean of its channels)."""
 
-    name: str
-    folder: Path
-    scale: int
-    provenance: dict[str, Any] = field(default_factory=dict)
+    folder: Path = Path()
+    _names: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
+
+    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        raise SrbenchError(f"model '{self.name}' is a folder of SR images ({self.folder}), not a network")
+
+    def check(self, protocol: Protocol) -> None:
+        return None  # images made elsewhere: whatever their input was
+
+    def prepare(self, dataset: str, names: Sequence[str]) -> None:
+        self._names[dataset] = tuple(names)
+        self.match(dataset, names)
+
+    def sr_image(
+        self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
+    ) -> torch.Tensor:
+        if dataset not in self._names:  # the loop prepares every dataset before computing anything
+            raise SrbenchError(f"model '{self.name}': dataset {dataset} was not prepared (prepare)")
+        sr = image_tensor(self.image_for(dataset, image, self._names[dataset]), hr.device)
+        if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
+            sr = luma(sr, "rounded").float()  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
+        elif sr.shape[1] == 3 and hr.shape[1] == 1:
+            sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
+        elif sr.shape[1] == 1 and hr.shape[1] == 3:
+            sr = sr.expand(-1, 3, -1, -1)
+        if sr.shape[-2:] != hr.shape[-2:]:
+            raise SrbenchError(
+                f"model '{self.name}', {dataset}/{image}: SR image is {sr.shape[-1]}x{sr.shape[-2]} "
+                f"but the HR image (mod-cropped to x{self.scale}) is {hr.shape[-1]}x{hr.shape[-2]}"
+            )
+        return sr
 
     def folder_for(self, dataset: str) -> Path:
         for child in (self.folder / dataset, self.folder / dataset.lower()):
@@ -218,7 +259,7 @@ def resolve_model(
     weights: Mapping[str, str] | None = None,
     checkpoints: str | Path | None = None,
     mirror: str | None = None,
-) -> SRModel | FolderModel:
+) -> SRModel:
     """Build the model named by ``spec`` (see the module docstring) for ``scale`` on ``device``.
 
     ``weights``: recipe name -> checkpoint file or folder (``--weights``); ``checkpoints``: the
@@ -241,7 +282,7 @@ def resolve_model(
         if path.is_dir():
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
                 raise SrbenchError(f"{path}: empty folder of SR images for model '{label}'")
-            return FolderModel(label, path, scale, {"kind": "folder", "path": str(path.resolve())})
+            return FolderModel(label, scale, {"kind": "folder", "path": str(path.resolve())}, folder=path)
         if path.is_file() and published.is_foreign_file(path):  # released weights: loaded by format
             return published.from_file(label, path, scale, device)
         if path.is_file() and path.suffix in (".pt", ".pth"):

@@ -13,8 +13,9 @@ check), loads it by format (:mod:`srbench_eval.models.formats`) and wraps it as 
       Y_SR  = net(Y) or net(imresize(Y, s)) for pre-upsampled networks
       SR    = ycbcr2rgb([Y_SR, imresize(CbCr, s)])
 
-  Under their authors' protocols (``srcnn``, ``lapsrn``) the whole test pipeline differs (Y made
-  from the HR image, no RGB round trip): see :mod:`srbench_eval.models.published_eval`.
+  Under their authors' protocols (``srcnn``, ``lapsrn``) the evaluation loop runs them as those
+  protocols say (:meth:`srbench_eval.protocol.Protocol.model_input`; ``srcnn``: Y made from the HR
+  image, no RGB round trip), through :meth:`YChannelModel.upscale_y`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import importlib.resources
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import yaml
@@ -34,10 +35,6 @@ from srbench_eval.models.base import SRModel
 from srbench_eval.models.formats import LoadedNetwork
 
 SUFFIX = "@pub"
-_T = torch.tensor(
-    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=torch.float64
-)
-_OFF = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64)
 
 
 @dataclass(frozen=True)
@@ -177,43 +174,52 @@ def get(name: str) -> PublishedModel:
 
 def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
     """MATLAB ``rgb2ycbcr`` of ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr in [0, 1] (float64)."""
-    x = rgb.to(torch.float64)
-    return (
-        torch.einsum("ij,njhw->nihw", _T.to(x.device) / 255.0, x) + (_OFF.to(x.device) / 255.0)[:, None, None]
-    )
+    from srbench_eval.metrics.fidelity import rgb_to_ycbcr as ycbcr_255
+
+    return ycbcr_255(rgb.to(torch.float64) * 255.0) / 255.0
 
 
 def ycbcr_to_rgb(ycc: torch.Tensor) -> torch.Tensor:
     """MATLAB ``ycbcr2rgb`` of ``(N, 3, H, W)`` YCbCr in [0, 1] (float64)."""
-    tinv = torch.linalg.inv(_T).to(ycc.device) * 255.0
-    return torch.einsum("ij,njhw->nihw", tinv, ycc - (_OFF.to(ycc.device) / 255.0)[:, None, None])
+    from srbench_eval.metrics.fidelity import ycbcr_to_rgb as rgb_255
+
+    return rgb_255(ycc.to(torch.float64) * 255.0) / 255.0
 
 
 @dataclass
 class YChannelModel(SRModel):
-    """A Y-only network on RGB images: Y through the network, Cb/Cr bicubic (module docstring).
-
-    A grey LR image (``C = 1``) is its own Y and comes back grey.
+    """A Y-only network (module docstring). Under a Y protocol (``srcnn``, ``lapsrn``) the evaluation
+    loop feeds :meth:`upscale_y` the protocol's Y input, as its authors' code did
+    (:func:`~srbench_eval.models.base.protocol_sr`); under RGB protocols :meth:`upscale` is the
+    documented conversion: Y through the network, Cb/Cr bicubic. A grey LR image (``C = 1``) is its
+    own Y and comes back grey.
     """
 
     network: torch.nn.Module | None = None
-    upsampled_input: bool = False
+    pre_upsampled: bool = False
     accepts_grey: bool = True
+
+    network_input: ClassVar[str] = "y"
+    rgb_conversion: ClassVar[bool] = True
+
+    @torch.no_grad()
+    def upscale_y(self, y: torch.Tensor) -> torch.Tensor:
+        """The network on ``(N, 1, h, w)`` Y in [0, 1], in the network's dtype; float64 SR Y out."""
+        assert self.network is not None
+        p = next(self.network.parameters(), None)
+        dtype = p.dtype if p is not None else torch.float32
+        return self.network(y.to(dtype)).to(torch.float64)
 
     @torch.no_grad()
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
-        from srbench_eval.models.published_eval import run_y
-
-        assert self.network is not None
         if lr.shape[1] == 1:
             y = lr.to(torch.float64)
-            x = imresize(y, float(self.scale)) if self.upsampled_input else y
-            return run_y(self.network, x).to(lr.device, lr.dtype)
+            x = imresize(y, float(self.scale)) if self.pre_upsampled else y
+            return self.upscale_y(x).to(lr.dtype)
         ycc = rgb_to_ycbcr(lr)
         up = imresize(ycc, float(self.scale))
-        x = up[:, :1] if self.upsampled_input else ycc[:, :1]
-        y_sr = run_y(self.network, x).to(up.device)
-        return ycbcr_to_rgb(torch.cat([y_sr, up[:, 1:]], dim=1)).to(lr.dtype)
+        x = up[:, :1] if self.pre_upsampled else ycc[:, :1]
+        return ycbcr_to_rgb(torch.cat([self.upscale_y(x), up[:, 1:]], dim=1)).to(lr.dtype)
 
 
 def as_model(name: str, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:
@@ -222,7 +228,7 @@ def as_model(name: str, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SR
 
     if loaded.channels == "y":
         return YChannelModel(
-            name, loaded.scale, provenance, network=loaded.module, upsampled_input=loaded.upsampled_input
+            name, loaded.scale, provenance, network=loaded.module, pre_upsampled=loaded.upsampled_input
         )
     return NetworkModel(name, loaded.scale, provenance, network=loaded.module)
 
@@ -317,38 +323,13 @@ def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> Non
         )
 
 
-def reproduction_rows(summary: Any) -> list[dict[str, Any]]:
-    """Each measured (``NAME@pub``, dataset, scale, PSNR/SSIM) cell of a run next to the number its
-    paper printed: ``published``, ``measured``, ``difference`` (measured - published), and the
-    protocols (the run's, the authors'): a cell measured under another protocol than the authors'
-    is shown but is not a reproduction. Cells the paper did not print are left out."""
-    run_protocol = str((summary.config or {}).get("protocol") or "default")
-    rows = []
-    for e in summary.entries:
-        if not is_published(e.model) or e.metric not in ("psnr", "ssim"):
-            continue
-        try:
-            entry = get(e.model)
-        except SrbenchError:
-            continue
-        ref = entry.published_score(e.dataset, e.scale)
-        paper = None if ref is None else (ref.psnr if e.metric == "psnr" else ref.ssim)
-        if paper is None:
-            continue
-        rows.append(
-            {
-                "model": e.model,
-                "dataset": e.dataset,
-                "scale": f"x{e.scale}",
-                "metric": e.metric,
-                "published": paper,
-                "measured": e.value,
-                "difference": e.value - paper,
-                "protocol": run_protocol,
-                "authors' protocol": entry.protocol,
-            }
-        )
-    return rows
+def paper_value(model: str, dataset: str, scale: int, metric: str) -> float | None:
+    """The number the paper of published model ``model`` printed for ``dataset`` x``scale`` and
+    ``metric`` (``psnr``, ``ssim``); ``None`` for other models, metrics and cells it did not print."""
+    if not is_published(model) or metric not in ("psnr", "ssim") or model[: -len(SUFFIX)] not in registry():
+        return None
+    ref = get(model).published_score(dataset, scale)
+    return None if ref is None else (ref.psnr if metric == "psnr" else ref.ssim)
 
 
 __all__ = ["PublishedModel", "PublishedFile", "PublishedScore", "YChannelModel", "build", "get", "registry"]

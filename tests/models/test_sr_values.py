@@ -58,3 +58,26 @@ def test_generic_path_rounds_like_matlab_and_averages_grey_back() -> None:
 def test_nan_or_infinite_output_is_refused(bad: float) -> None:
     with pytest.raises(ValueError, match="NaN or infinite"):
         NetworkModel("bad", 2, network=_Const(bad)).sr_values(_lr(3))
+
+
+@pytest.mark.parametrize(("tile", "overlap"), [(8, 3), (7, 5), (16, 3)])
+def test_tiling_with_overlap_of_the_receptive_radius_gives_the_untiled_output(
+    tile: int, overlap: int
+) -> None:
+    """Two 3x3 convolutions and a x2 pixel shuffle: each output pixel sees 2 LR pixels on each
+    side, so any overlap >= 2 reproduces the whole-image output (zero padding falls on the true
+    image border in both); an overlap of 0 does not."""
+    from srbench_eval.models.base import tiled
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 12, 3, padding=1),
+        torch.nn.PixelShuffle(2),
+    ).double()
+    x = torch.rand(1, 3, 21, 30, dtype=torch.float64)
+    with torch.no_grad():
+        whole = net(x)
+        torch.testing.assert_close(tiled(net, x, tile, overlap), whole, rtol=0, atol=1e-12)
+        assert (tiled(net, x, tile, 0) - whole).abs().max() > 1e-3
