@@ -1,6 +1,7 @@
 """Published models (``NAME@pub``): the registry in ``published.yaml`` and the models built from it.
 
-:func:`registry` parses the YAML into :class:`PublishedModel` entries; :func:`build` gets the
+:func:`registry` (:mod:`srbench_eval.models.published_registry`, torch-free) parses the YAML into
+:class:`PublishedModel` entries; :func:`build` gets the
 file for one scale (:func:`srbench_eval.weights.published_path`: cache, mirror, download, hash
 check), loads it by format (:mod:`srbench_eval.models.formats`) and wraps it as an
 :class:`~srbench_eval.models.base.SRModel` for the evaluation loop:
@@ -20,156 +21,29 @@ check), loads it by format (:mod:`srbench_eval.models.formats`) and wraps it as 
 
 from __future__ import annotations
 
-import importlib.resources
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-import yaml
 
 from srbench_eval.data.degrade import imresize
-from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.errors import SrbenchError
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.formats import LoadedNetwork
-
-SUFFIX = "@pub"
-
-
-@dataclass(frozen=True)
-class PublishedFile:
-    """One weights file: the scale it serves (``None`` = all), relative path, hash, URLs."""
-
-    scale: int | None
-    path: str
-    sha256: str | None
-    sha256_prefix: str | None
-    urls: tuple[str, ...]
-    options: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def filename(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class PublishedScore:
-    dataset: str
-    scale: int
-    psnr: float
-    ssim: float | None
-
-
-@dataclass(frozen=True)
-class PublishedModel:
-    """One entry of ``published.yaml`` (see the file's header for the fields)."""
-
-    key: str
-    title: str
-    citation: str
-    format: str
-    architecture: str
-    channels: str
-    value_range: tuple[float, float]
-    upsampled_input: bool
-    protocol: str
-    scales: tuple[int, ...]
-    files: tuple[PublishedFile, ...]
-    scores: tuple[PublishedScore, ...] = ()
-    scores_source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.key + SUFFIX
-
-    def file_for(self, scale: int) -> PublishedFile:
-        if scale not in self.scales:
-            scales = ", ".join(f"x{s}" for s in self.scales)
-            raise SrbenchError(f"{self.name} has no x{scale} model; published scales: {scales}")
-        for f in self.files:
-            if f.scale in (None, scale):
-                return f
-        raise SrbenchError(
-            f"published.yaml: {self.name} lists x{scale} but no file for it"
-        )  # pragma: no cover
-
-    def published_score(self, dataset: str, scale: int) -> PublishedScore | None:
-        for s in self.scores:
-            if s.dataset == dataset.lower() and s.scale == scale:
-                return s
-        return None
-
-
-def _parse(key: str, raw: dict[str, Any]) -> PublishedModel:
-    inp = raw["input"]
-    files = []
-    for f in raw["files"]:
-        scale = None if f["scale"] == "all" else int(f["scale"])
-        files.append(
-            PublishedFile(
-                scale,
-                f["path"],
-                f.get("sha256"),
-                f.get("sha256_prefix"),
-                tuple(f.get("urls") or ()),
-                tuple(sorted((f.get("options") or {}).items())),
-            )
-        )
-    pub = raw.get("published") or {}
-    scores = tuple(
-        PublishedScore(str(d), int(s), float(p), None if q is None else float(q))
-        for d, s, p, q in pub.get("scores") or ()
-    )
-    return PublishedModel(
-        key=key,
-        title=raw["title"],
-        citation=" ".join(raw["citation"].split()),
-        format=raw["format"],
-        architecture=raw["architecture"],
-        channels=inp["channels"],
-        value_range=tuple(inp["range"]),  # type: ignore[arg-type]
-        upsampled_input=bool(inp["upsampled"]),
-        protocol=raw["protocol"],
-        scales=tuple(int(s) for s in raw["scales"]),
-        files=tuple(files),
-        scores=scores,
-        scores_source=pub.get("source", ""),
-    )
-
-
-def load_registry(text: str) -> dict[str, PublishedModel]:
-    """Parse the text of a ``published.yaml``."""
-    data = yaml.safe_load(text)
-    return {key: _parse(key, raw) for key, raw in data["models"].items()}
-
-
-@lru_cache(maxsize=1)
-def registry() -> dict[str, PublishedModel]:
-    """The published models of the packaged ``published.yaml``, by key (without ``@pub``)."""
-    text = importlib.resources.files("srbench_eval.models").joinpath("published.yaml").read_text()
-    return load_registry(text)
-
-
-def names() -> list[str]:
-    return [e.name for e in registry().values()]
-
-
-def is_published(spec: str) -> bool:
-    return spec.endswith(SUFFIX)
-
-
-def get(name: str) -> PublishedModel:
-    """The entry for ``name`` (``srcnn-955@pub``; the suffix may be left out)."""
-    key = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else name
-    try:
-        return registry()[key]
-    except KeyError:
-        raise unknown_name("published model", name, names()) from None
-
-
-# --------------------------------------------------------------------------- colour handling
+from srbench_eval.models.published_registry import (
+    SUFFIX,
+    PublishedFile,
+    PublishedModel,
+    PublishedScore,
+    get,
+    is_published,
+    load_registry,
+    names,
+    paper_value,
+    registry,
+    scores_text,
+)
 
 
 def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
@@ -303,15 +177,6 @@ def build(
     return as_model(entry.name, loaded, provenance)
 
 
-def scores_text(entry: PublishedModel) -> str:
-    """``set5 x3 32.75/.9090, ...``: the published numbers in one line."""
-    parts = []
-    for s in entry.scores:
-        ssim = f"/{s.ssim:.4f}".replace("0.", ".") if s.ssim is not None else ""
-        parts.append(f"{s.dataset} x{s.scale} {s.psnr:.2f}{ssim}")
-    return ", ".join(parts) or "-"
-
-
 def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> None:
     """Refuse (one line) a Y-only network under a protocol that scores ``channel`` = ``"rgb"``:
     its colour would be bicubic's, not the network's, so the score would not be the network's."""
@@ -323,13 +188,18 @@ def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> Non
         )
 
 
-def paper_value(model: str, dataset: str, scale: int, metric: str) -> float | None:
-    """The number the paper of published model ``model`` printed for ``dataset`` x``scale`` and
-    ``metric`` (``psnr``, ``ssim``); ``None`` for other models, metrics and cells it did not print."""
-    if not is_published(model) or metric not in ("psnr", "ssim") or model[: -len(SUFFIX)] not in registry():
-        return None
-    ref = get(model).published_score(dataset, scale)
-    return None if ref is None else (ref.psnr if metric == "psnr" else ref.ssim)
-
-
-__all__ = ["PublishedModel", "PublishedFile", "PublishedScore", "YChannelModel", "build", "get", "registry"]
+__all__ = [
+    "SUFFIX",
+    "PublishedFile",
+    "PublishedModel",
+    "PublishedScore",
+    "YChannelModel",
+    "build",
+    "get",
+    "is_published",
+    "load_registry",
+    "names",
+    "paper_value",
+    "registry",
+    "scores_text",
+]
