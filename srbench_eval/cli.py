@@ -24,6 +24,7 @@ from srbench_eval.commands.metrics import metrics
 from srbench_eval.commands.models import models
 from srbench_eval.commands.protocols import protocols
 from srbench_eval.commands.report import report
+from srbench_eval.commands.study import study
 from srbench_eval.commands.train import train
 from srbench_eval.commands.weights import weights
 from srbench_eval.errors import SrbenchError
@@ -41,6 +42,7 @@ for command in (run, table, check, datasets, weights, models, train, protocols, 
 cli.add_command(compare)
 cli.add_command(figures)
 cli.add_command(report)
+cli.add_command(study)
 
 
 class Terminated(KeyboardInterrupt):
