@@ -11,8 +11,14 @@ The study folder::
     STUDY/study.json                      the study (repeatable: ``srbench-eval study STUDY/study.json``)
     STUDY/members/<variant>/seed<S>/checkpoints/   the member's training run (``train --checkpoints``)
     STUDY/members/<variant>/seed<S>/run/           its evaluation (``run --out``)
+    STUDY/init/<recipe>/seed<S>/checkpoints/       first stage of two-stage recipes (esrgan: rrdb)
     STUDY/bicubic/                        bicubic on the same images, for context
     STUDY/table.md, STUDY/summary.json, STUDY/per_seed.csv   the study's own table
+
+Two-stage recipes (``esrgan*`` start from a trained ``rrdb``): the first stage is trained once
+per seed with the study's settings (of its ``--set`` only the unswept ``arch.*`` ones) and every
+member of that seed starts from its final checkpoint; ``init: none`` in the study starts them
+from scratch instead.
 
 Resumable: a member whose ``run/`` holds a finished evaluation is skipped; any other member is
 trained with ``--resume`` (a killed run continues from its newest checkpoint, a finished one returns
@@ -78,6 +84,7 @@ class Study:
     protocol: str = "matlab"
     protocol_set: tuple[str, ...] = ()
     bicubic: bool = True
+    init: str = "stage"  # two-stage recipes: "stage" (train the first stage per seed) or "none"
 
     def check(self) -> None:
         if not self.recipes:
@@ -88,6 +95,8 @@ class Study:
             raise SrbenchError(f"--recipes {','.join(self.recipes)}: a recipe is listed twice")
         if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
             raise SrbenchError(f"seeds {list(self.seeds)}: must be distinct and >= 0")
+        if self.init not in ("stage", "none"):
+            raise SrbenchError(f"study init '{self.init}': use 'stage' (train the first stage) or 'none'")
         if not self.datasets:
             raise SrbenchError("a study needs at least one dataset (--datasets set5)")
 
@@ -101,7 +110,9 @@ class Study:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known - {"format"})
         if unknown:
-            raise SrbenchError(f"{source}: unknown study field '{unknown[0]}' (known: {', '.join(sorted(known))})")
+            raise SrbenchError(
+                f"{source}: unknown study field '{unknown[0]}' (known: {', '.join(sorted(known))})"
+            )
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key == "format":
@@ -111,7 +122,9 @@ class Study:
             elif key in ("recipes", "overrides", "datasets", "metrics", "protocol_set"):
                 if isinstance(value, str):
                     value = split_list(value) if key != "overrides" else (value,)
-                if not isinstance(value, list | tuple) or not all(isinstance(v, str | int | float) for v in value):
+                if not isinstance(value, list | tuple) or not all(
+                    isinstance(v, str | int | float) for v in value
+                ):
                     raise SrbenchError(f"{source}: study field '{key}' must be a list of strings")
                 value = tuple(str(v) for v in value)
             values[key] = value
@@ -201,7 +214,51 @@ def variants(study: Study) -> list[str]:
 # --------------------------------------------------------------------------- one member
 
 
-def train_config(study: Study, member: Member, root: Path, progress: bool = False) -> Any:
+def init_recipe(study: Study, recipe: str) -> str | None:
+    """The first stage ``recipe`` starts from, when the study trains it (``init: stage``)."""
+    from srbench_eval.models.recipes import get_recipe
+
+    return get_recipe(recipe).init if study.init == "stage" else None
+
+
+def stages(study: Study) -> list[Member]:
+    """The first stages to train: one per (init recipe, seed) of the study's two-stage recipes."""
+    names = dict.fromkeys(r for r in (init_recipe(study, name) for name in study.recipes) if r)
+    return [Member(name, stage_overrides(study), seed, name) for name in names for seed in study.seeds]
+
+
+def stage_overrides(study: Study) -> tuple[str, ...]:
+    """The study's ``arch.*`` settings that are not swept: the first stage must match the members'
+    network (the other settings, and sweeps, belong to the second stage)."""
+    return tuple(o for o in study.overrides if o.startswith("arch.") and "," not in o)
+
+
+def stage_folder(root: Path, stage: Member) -> Path:
+    return root / "init" / stage.recipe / f"seed{stage.seed}"
+
+
+def final_checkpoint(study: Study, member: Member, checkpoints: Path) -> Path:
+    """Where the member's (or stage's) final checkpoint is written."""
+    from srbench_eval.models import checkpoints as ckpts
+    from srbench_eval.training.config import resolve
+    from srbench_eval.training.loop import run_dir_of
+
+    config = train_config(study, member, checkpoints, init="none")
+    plan = resolve(config)
+    return run_dir_of(config, plan) / ckpts.step_file(plan.iterations)
+
+
+def member_init(study: Study, member: Member, root: Path) -> str:
+    first = init_recipe(study, member.recipe)
+    if first is None:
+        return "none"
+    stage = Member(first, stage_overrides(study), member.seed, first)
+    return str(final_checkpoint(study, stage, stage_folder(root, stage) / "checkpoints"))
+
+
+def train_config(
+    study: Study, member: Member, checkpoints: Path, progress: bool = False, init: str = "none"
+) -> Any:
     from srbench_eval.training import TrainConfig
 
     return TrainConfig(
@@ -214,9 +271,9 @@ def train_config(study: Study, member: Member, root: Path, progress: bool = Fals
         iterations=study.iterations,
         batch_size=study.batch_size,
         hr_patch=study.hr_patch,
-        checkpoints=str(member.folder(root) / "checkpoints"),
+        checkpoints=str(checkpoints),
         resume=True,
-        init="none",
+        init=init,
         seed=member.seed,
         device=study.device,
         val=study.val,
@@ -254,7 +311,8 @@ def run_member(study: Study, member: Member, root: Path, progress: bool = False)
 
     if is_finished(study, member, root):
         return f"{member.variant} seed {member.seed}: finished before, skipped"
-    result = train(train_config(study, member, root, progress))
+    checkpoints = member.folder(root) / "checkpoints"
+    result = train(train_config(study, member, checkpoints, progress, member_init(study, member, root)))
     if not result.finished or result.checkpoint is None:
         raise SrbenchError(f"{member.variant} seed {member.seed}: training stopped at step {result.step}")
     # By --weights (a variant's label may hold '='); the table relabels the column (collect).
@@ -265,11 +323,25 @@ def run_member(study: Study, member: Member, root: Path, progress: bool = False)
     return f"{member.variant} seed {member.seed}: trained {result.step} iterations and evaluated"
 
 
-def _run_member_in_process(args: tuple[Study, Member, Path]) -> str:
+def run_stage(study: Study, stage: Member, root: Path, progress: bool = False) -> str:
+    """Train (resuming) the first stage of a two-stage recipe for one seed."""
+    from srbench_eval.training import train
+
+    final = final_checkpoint(study, stage, stage_folder(root, stage) / "checkpoints")
+    if final.is_file():
+        return f"first stage {stage.recipe} seed {stage.seed}: finished before, skipped"
+    result = train(train_config(study, stage, stage_folder(root, stage) / "checkpoints", progress))
+    if not result.finished:
+        raise SrbenchError(f"first stage {stage.recipe} seed {stage.seed}: stopped at step {result.step}")
+    return f"first stage {stage.recipe} seed {stage.seed}: trained {result.step} iterations"
+
+
+def _in_process(args: tuple[Callable[..., str], Study, Member, Path]) -> str:
     import torch
 
     torch.set_num_threads(1)  # N jobs on N cores: one thread each
-    return run_member(*args)
+    fn, *rest = args
+    return fn(*rest)
 
 
 def plan_commands(study: Study, root: Path, program: str = "srbench-eval") -> list[str]:
@@ -277,26 +349,15 @@ def plan_commands(study: Study, root: Path, program: str = "srbench-eval") -> li
     running ``study`` on the same folder afterwards skips them and writes the table."""
     scale = study.scale or 4
     lines = []
+    for stage in stages(study):
+        checkpoints = stage_folder(root, stage) / "checkpoints"
+        if not final_checkpoint(study, stage, checkpoints).is_file():
+            lines.append(shlex.join(_train_args(study, stage, checkpoints, "none", program)))
     for m in members(study):
         if is_finished(study, m, root):
             continue
         folder = m.folder(root)
-        train = [program, "train", "--model", m.recipe, "--preset", study.preset, "--scale", str(scale)]
-        train += ["--data", study.data, "--seed", str(m.seed), "--resume", "--init", "none"]
-        train += ["--checkpoints", str(folder / "checkpoints"), "--val", study.val, "--device", study.device]
-        for flag, value in (
-            ("--mirror", study.mirror),
-            ("--iterations", study.iterations),
-            ("--batch-size", study.batch_size),
-            ("--patch", study.hr_patch),
-            ("--save-every", study.save_every),
-            ("--workers", study.workers),
-        ):
-            if value is not None:
-                train += [flag, str(value)]
-        for o in m.overrides:
-            train += ["--set", o]
-        train += _protocol_args(study) + ["--quiet"]
+        train = _train_args(study, m, folder / "checkpoints", member_init(study, m, root), program)
         ckpt_dir = folder / "checkpoints" / m.recipe
         run = [program, "run", "--models", m.recipe, "--weights", f"{m.recipe}={ckpt_dir}"]
         run += ["--scale", str(scale), "--datasets", ",".join(study.datasets)]
@@ -306,6 +367,26 @@ def plan_commands(study: Study, root: Path, program: str = "srbench-eval") -> li
         run += _protocol_args(study) + ["--quiet"]
         lines.append(f"{shlex.join(train)} && {shlex.join(run)}")
     return lines
+
+
+def _train_args(study: Study, m: Member, checkpoints: Path, init: str, program: str) -> list[str]:
+    scale = study.scale or 4
+    train = [program, "train", "--model", m.recipe, "--preset", study.preset, "--scale", str(scale)]
+    train += ["--data", study.data, "--seed", str(m.seed), "--resume", "--init", init]
+    train += ["--checkpoints", str(checkpoints), "--val", study.val, "--device", study.device]
+    for flag, value in (
+        ("--mirror", study.mirror),
+        ("--iterations", study.iterations),
+        ("--batch-size", study.batch_size),
+        ("--patch", study.hr_patch),
+        ("--save-every", study.save_every),
+        ("--workers", study.workers),
+    ):
+        if value is not None:
+            train += [flag, str(value)]
+    for o in m.overrides:
+        train += ["--set", o]
+    return train + _protocol_args(study) + ["--quiet"]
 
 
 def _protocol_args(study: Study) -> list[str]:
@@ -347,17 +428,19 @@ def run_study(
     done = len(members(study)) - len(todo)
     if done:
         echo(f"{done} member(s) finished before: skipped")
-    if jobs > 1 and len(todo) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    first = [s for s in stages(study) if any(m.seed == s.seed for m in todo)]
+    for fn, items in ((run_stage, first), (run_member, todo)):  # every first stage before its members
+        if jobs > 1 and len(items) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for line in pool.map(_run_member_in_process, [(study, m, root) for m in todo]):
-                echo(line)
-    else:
-        for m in todo:
-            echo(run_member(study, m, root, progress))
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                for line in pool.map(_in_process, [(fn, study, m, root) for m in items]):
+                    echo(line)
+        else:
+            for m in items:
+                echo(fn(study, m, root, progress))
     if study.bicubic and not (root / "bicubic" / "summary.json").is_file():
         from srbench_eval.evaluation import run_evaluation
 
@@ -413,10 +496,14 @@ def seed_summaries(rows: dict[tuple[str, int], list[ImageValue]], order: Sequenc
         for (dataset, metric), xs in groups.items():
             means.setdefault((variant, dataset, metric), {})[seed] = float(np.mean(xs))
     out = []
-    for (variant, dataset, metric), per_seed in sorted(means.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1:])):
+    for (variant, dataset, metric), per_seed in sorted(
+        means.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1:])
+    ):
         x = np.array([per_seed[s] for s in sorted(per_seed)])
         std = float(x.std(ddof=1)) if len(x) > 1 else None
-        out.append(SeedSummary(variant, dataset, metric, dict(sorted(per_seed.items())), float(x.mean()), std))
+        out.append(
+            SeedSummary(variant, dataset, metric, dict(sorted(per_seed.items())), float(x.mean()), std)
+        )
     return out
 
 
@@ -442,8 +529,18 @@ def paired_comparisons(
             mean, lo, hi, p_w, p_b, note = stats.paired_differences(diffs)
             out.append(
                 stats.Comparison(
-                    variant, reference, dataset, scale_of[(dataset, metric)], metric,
-                    len(common), mean, lo, hi, p_w, p_b, note,
+                    variant,
+                    reference,
+                    dataset,
+                    scale_of[(dataset, metric)],
+                    metric,
+                    len(common),
+                    mean,
+                    lo,
+                    hi,
+                    p_w,
+                    p_b,
+                    note,
                 )
             )
     return out

@@ -30,6 +30,7 @@ _FIELDS = {
     "metrics": "metrics",
     "protocol": "protocol",
     "protocol_set": "protocol_set",
+    "init": "init",
 }
 
 
@@ -58,7 +59,9 @@ def _load_file(path: Path) -> dict:
 @click.option("--preset", type=click.Choice(["paper", "smoke"]), default="smoke", show_default=True)
 @click.option("--scale", type=int, default=None, help="Upscaling factor [default: x4].")
 @click.option("--data", default="div2k-train", show_default=True, help="Training HR images (name or folder).")
-@click.option("--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR].")
+@click.option(
+    "--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR]."
+)
 @click.option(
     "--set",
     "overrides",
@@ -71,22 +74,49 @@ def _load_file(path: Path) -> dict:
 @click.option("--batch-size", type=int, default=None)
 @click.option("--patch", "hr_patch", type=int, default=None, help="HR patch size.")
 @click.option("--device", default="auto", show_default=True)
-@click.option("--val", default="none", show_default=True, help="Validation during training (the study evaluates after).")
-@click.option("--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth].")
+@click.option(
+    "--val", default="none", show_default=True, help="Validation during training (the study evaluates after)."
+)
+@click.option(
+    "--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth]."
+)
 @click.option("--workers", type=int, default=None, help="Data loader processes per member.")
 @click.option("--datasets", default="set5,set14", show_default=True, help="Evaluation datasets.")
 @click.option("--metrics", default="psnr,ssim", show_default=True)
 @protocol_options()
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Study folder [default: results/studies/<recipes>].")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Study folder [default: results/studies/<recipes>].",
+)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Members trained at once (processes).")
-@click.option("--plan", is_flag=True, help="Print one train+run command per unfinished member instead of running.")
+@click.option(
+    "--plan", is_flag=True, help="Print one train+run command per unfinished member instead of running."
+)
+@click.option(
+    "--init",
+    type=click.Choice(["stage", "none"]),
+    default="stage",
+    show_default=True,
+    help="Two-stage recipes (esrgan*): train their first stage once per seed, or start from scratch.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def study(ctx: click.Context, study_file: Path | None, out: Path | None, jobs: int, plan: bool, quiet: bool, **options: object) -> None:
+def study(
+    ctx: click.Context,
+    study_file: Path | None,
+    out: Path | None,
+    jobs: int,
+    plan: bool,
+    quiet: bool,
+    **options: object,
+) -> None:
     """Train every (recipe, seed) of a study, evaluate each, and write the study's table.
 
-    Give the study by options or as STUDY_FILE (YAML or a study folder's study.json, with the
-    fields recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
+    Give the study by options or as STUDY_FILE (YAML, or a study folder or its study.json, which
+    continues that folder; fields
+    recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/study.py for the statistics."""
     from srbench_eval.study import Study, parse_seeds, plan_commands, run_study, split_list
@@ -111,6 +141,8 @@ def study(ctx: click.Context, study_file: Path | None, out: Path | None, jobs: i
     if jobs < 1:
         raise SrbenchError(f"--jobs {jobs}: must be positive")
     spec = Study.from_mapping(values, str(study_file or "the command line"))
+    if out is None and study_file is not None and study_file.name == "study.json":
+        out = study_file.parent  # a study folder continues in place
     root = out or Path("results/studies") / "-".join(spec.recipes)
     if plan:
         from srbench_eval.study import open_study
