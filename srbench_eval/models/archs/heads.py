@@ -8,9 +8,14 @@ The final value is regressed only inside a *dynamic anchor area* around the pred
     b     = argmax_k z_k                               (predicted bin, 0-based)
     p     = softmax(z)
     r     = min { r >= 0 : sum_{k=max(0,b-r)}^{min(K-1,b+r)} p_k >= tau }     (r = K-1 at worst)
-    lo    = v_min + max(0, b - r) * w
-    hi    = v_min + (min(K-1, b + r) + 1) * w
+    lo    = v_min + max(0, b - r) * w  - m * w
+    hi    = v_min + (min(K-1, b + r) + 1) * w  + m * w
     value = offset + lo + sigmoid(t) * (hi - lo)
+
+``m`` (``margin``, in bin widths, default 0) widens the anchor area on both sides: with ``m = 0``
+(the paper's area) a value on a bin edge needs a saturated sigmoid and a pixel classified one bin
+off can never be corrected; with ``m = 0.5`` the regression reaches half a bin into the
+neighbours (see :mod:`srbench_eval.losses.fine_grained` for the measured effect).
 
 ``b`` and ``r`` are computed without gradient: the classifier is trained by the cross-entropy term
 of :class:`~srbench_eval.losses.fine_grained.FineGrainedLoss`, the regressor by its L1 term through
@@ -94,6 +99,7 @@ def decode(
     v_min: float = 0.0,
     v_max: float = 1.0,
     offset: torch.Tensor | None = None,
+    margin: float = 0.0,
 ) -> FineGrainedOutput:
     """Turn bin logits ``(N, C, K, H, W)`` and regression ``(N, C, H, W)`` into the final value."""
     k = logits.shape[2]
@@ -102,8 +108,8 @@ def decode(
         b = probs.argmax(dim=2)
         r = anchor_radius(probs, b, tau)
         width = (v_max - v_min) / k
-        lo = v_min + (b - r).clamp(min=0).to(reg.dtype) * width
-        hi = v_min + ((b + r).clamp(max=k - 1) + 1).to(reg.dtype) * width
+        lo = v_min + ((b - r).clamp(min=0).to(reg.dtype) - margin) * width
+        hi = v_min + ((b + r).clamp(max=k - 1) + 1 + margin).to(reg.dtype) * width
     value = lo + torch.sigmoid(reg) * (hi - lo)
     if offset is not None:
         value = value + offset
@@ -126,8 +132,12 @@ class FineGrainedHead(nn.Module):
         kernel_size: int = 3,
         v_min: float = 0.0,
         v_max: float = 1.0,
+        margin: float = 0.0,
     ) -> None:
         super().__init__()
+        if margin < 0:
+            raise ValueError(f"margin must be >= 0, got {margin}")
+        self.margin = margin
         if not 1 <= bins_log2 <= 10:
             raise ValueError(f"bins_log2 must be in 1..10, got {bins_log2}")
         if not 0.0 < tau <= 1.0:
@@ -144,4 +154,6 @@ class FineGrainedHead(nn.Module):
         y = self.conv(features)
         n, _, h, w = y.shape
         y = y.view(n, self.out_channels, self.bins + 1, h, w)
-        return decode(y[:, :, : self.bins], y[:, :, self.bins], self.tau, self.v_min, self.v_max, offset)
+        return decode(
+            y[:, :, : self.bins], y[:, :, self.bins], self.tau, self.v_min, self.v_max, offset, self.margin
+        )
