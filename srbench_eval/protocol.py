@@ -54,6 +54,7 @@ from typing import Literal, get_args
 import torch
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.options import parse_assignment
 
 Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
 Border = Literal["symmetric", "clamp"]
@@ -280,9 +281,9 @@ def resolve(name: str | None = None, sets: Iterable[str] = ()) -> Protocol:
     protocol = PROFILES[name]
     applied: list[str] = []
     for item in sets:
-        key, sep, raw = item.partition("=")
-        key, raw = key.strip(), raw.strip()
-        if not sep or not key:
+        a = parse_assignment(item, dotted=False)
+        key, raw = (a.key, a.raw) if a is not None else ("", "")
+        if not key:
             raise SrbenchError(f"--protocol-set '{item}': use FIELD=VALUE, e.g. crop_border=0")
         if key not in FIELDS:
             raise unknown_name("protocol field", key, FIELDS)

@@ -55,6 +55,7 @@ import numpy as np
 from srbench_eval import stats
 from srbench_eval.errors import SrbenchError
 from srbench_eval.names import safe_name
+from srbench_eval.options import parse_assignment
 from srbench_eval.results import ImageValue, read_csv, write_text_atomic
 
 STUDY_FILE = "study.json"
@@ -164,11 +165,11 @@ def expand_overrides(overrides: Sequence[str]) -> list[tuple[str, ...]]:
     in the order given). A ``+`` between digits or words (not in ``1e+3``) separates list items."""
     choices: list[list[str]] = []
     for item in overrides:
-        path, sep, raw = item.partition("=")
-        values = [v.strip() for v in raw.split(",")]
-        if not sep or not path.strip() or not all(values):
+        a = parse_assignment(item)
+        values = [v.strip() for v in a.raw.split(",")] if a is not None else []
+        if a is None or not all(values):
             raise SrbenchError(f"--set '{item}': expected PATH=VALUE or PATH=V1,V2,... (a sweep)")
-        choices.append([f"{path.strip()}={_LIST_PLUS.sub(',', v)}" for v in values])
+        choices.append([f"{a.key}={_LIST_PLUS.sub(',', v)}" for v in values])
     return [tuple(combo) for combo in itertools.product(*choices)] if choices else [()]
 
 

@@ -46,6 +46,7 @@ from srbench_eval.losses.criterion import LEVELS, LOSS_KINDS, Criterion, Weighte
 from srbench_eval.losses.perceptual import SRGAN_FEATURE_SCALE
 from srbench_eval.models.archs.common import SRNet, check_scale, count_parameters
 from srbench_eval.models.registry import get_arch
+from srbench_eval.options import coerce, parse_assignment
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,12 @@ class Recipe:
 
     @property
     def label(self) -> str:
-        """The name, with the overrides in brackets: ``esrgan-dp[dp.mu=1,scales=2/4]``."""
+        """The name, with the overrides in brackets: ``esrgan-dp[dp.mu=1,scales=2+4]`` (a list
+        value's items joined by ``+``: a label names folders, so no ``/``)."""
         if not self.overrides:
             return self.name
         short = [o[len("loss.") :] if o.startswith("loss.") else o for o in self.overrides]
-        return f"{self.name}[{','.join(s.replace(',', '/') for s in short)}]"
+        return f"{self.name}[{','.join(s.replace(',', '+') for s in short)}]"
 
     @property
     def default_scale(self) -> int:
@@ -371,8 +373,6 @@ def validate(recipe: Recipe) -> None:
 # --------------------------------------------------------------------------- overrides
 
 _NOT_DATA = {"self", "scale", "extractor", "vgg", "resnet", "user"}
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
 
 
 def _defaults(cls: type) -> dict[str, Any]:
@@ -384,46 +384,6 @@ def _defaults(cls: type) -> dict[str, Any]:
     }
 
 
-def _literal(raw: str) -> Any:
-    low = raw.lower()
-    if low in ("none", "null"):
-        return None
-    if low in ("true", "false"):
-        return low == "true"
-    for conv in (int, float):
-        try:
-            return conv(raw)
-        except ValueError:
-            pass
-    return raw
-
-
-def _coerce(raw: str, like: Any) -> Any:
-    """Parse ``raw`` to the type of ``like`` (the value it replaces or the constructor default)."""
-    raw = raw.strip()
-    if raw.lower() in ("none", "null"):
-        return None
-    if isinstance(like, bool):
-        if raw.lower() in _TRUE | _FALSE:
-            return raw.lower() in _TRUE
-        raise ValueError(f"expected true or false, got {raw!r}")
-    if isinstance(like, int):
-        f = float(raw)
-        if not f.is_integer():
-            raise ValueError(f"expected an integer, got {raw!r}")
-        return int(f)
-    if isinstance(like, float):
-        return float(raw)
-    if isinstance(like, str):
-        return raw
-    if isinstance(like, tuple | list):
-        items = [r for r in raw.split(",") if r.strip()]
-        return [_coerce(r, like[0]) if like else _literal(r.strip()) for r in items]
-    if isinstance(like, dict):
-        raise ValueError("a group of settings: set one of its keys (path.key=value)")
-    return _literal(raw)
-
-
 def _set_in(group: dict[str, Any], keys: list[str], raw: str, known: dict[str, Any], what: str) -> None:
     """Set ``group[keys[0]]...[keys[-1]]`` to ``raw`` typed like the current value or ``known``'s default."""
     key = keys[0]
@@ -431,7 +391,7 @@ def _set_in(group: dict[str, Any], keys: list[str], raw: str, known: dict[str, A
         raise unknown_name(f"setting of {what}", key, {*group, *known})
     current = group.get(key, known.get(key))
     if len(keys) == 1:
-        group[key] = _coerce(raw, current)
+        group[key] = coerce(raw, current)
         return
     if current is None:
         current = {}
@@ -455,16 +415,14 @@ def apply_overrides(recipe: Recipe, overrides: Sequence[str]) -> tuple[Recipe, s
     d = recipe.to_dict()
     applied: list[str] = []
     for item in overrides:
-        path, sep, raw = item.partition("=")
-        path = path.strip()
-        keys = path.split(".")
+        a = parse_assignment(item)
         try:
-            if not sep or not all(keys):
+            if a is None:
                 raise SrbenchError("expected path=value, e.g. loss.dp.mu=1")
-            _apply_one(d, keys, raw)
+            _apply_one(d, list(a.path), a.raw)
         except (SrbenchError, ValueError) as e:
             raise SrbenchError(f"override '{item}' for recipe {recipe.name}: {e}") from None
-        applied.append(f"{path}={raw.strip()}")
+        applied.append(f"{a.key}={a.raw}")
     d["overrides"] = [*recipe.overrides, *applied]
     new = Recipe.from_dict(d)
     validate(new)
@@ -478,7 +436,7 @@ def _apply_one(d: dict[str, Any], keys: list[str], raw: str) -> None:
     if top in ("init", "scales"):
         if rest:
             raise SrbenchError(f"{top} takes no sub-key")
-        d[top] = _coerce(raw, "" if top == "init" else [4])
+        d[top] = coerce(raw, "" if top == "init" else [4])
     elif top == "train":
         if not rest:
             raise SrbenchError("train needs a key, e.g. train.lr=2e-4")
@@ -525,6 +483,9 @@ _DP = "Song et al., Dual Perceptual Loss for Single Image Super-Resolution Using
 _SOG = "Lin, Zhang, Yang, A pluggable SISR algorithm based on second-order gradient loss, TBench 2023"
 _FDL = "fine-grained dynamic loss (classification into 2^n bins, regression in a dynamic anchor area)"
 _FDL_HEAD = {"bins_log2": 4, "tau": 0.9}
+#: Residual heads: 0 is a bin's middle and the start, the area reaches half a bin further (see
+#: srbench_eval/losses/fine_grained.py for why).
+_FDL_RESIDUAL = {"margin": 0.5, "centre": 0.0}
 
 
 def _term(
@@ -572,7 +533,7 @@ def _srcnn_fdl() -> Recipe:
         name="srcnn-fdl",
         description="SRCNN whose reconstruction layer is a fine-grained head, trained with FDL",
         paper=f"{_SRCNN}; {_FDL}",
-        arch=ArchSpec("srcnn", {"fdl": dict(_FDL_HEAD)}),
+        arch=ArchSpec("srcnn", {"fdl": {**_FDL_HEAD, "residual": True, **_FDL_RESIDUAL}}),
         losses=(_term("fdl", l1_weight=1.0),),
         train=replace(base.train, lr_scale={"head": 0.1}),
     )
@@ -609,7 +570,7 @@ def _lapsrn_fdl() -> Recipe:
         name="lapsrn-fdl",
         description="LapSRN with fine-grained residual heads, FDL at every level",
         paper=f"{_LAPSRN}; {_FDL}",
-        arch=ArchSpec("lapsrn", {"fdl": dict(_FDL_HEAD)}),
+        arch=ArchSpec("lapsrn", {"fdl": {**_FDL_HEAD, **_FDL_RESIDUAL}}),
         losses=(_term("fdl", levels="all", l1_weight=1.0),),
     )
 

@@ -387,7 +387,7 @@ def test_labels_the_tool_makes_are_accepted() -> None:
         "srcnn",
         "esrgan-dp[dp.mu=1]",
         "srcnn (smoke)",
-        "rrdb[arch.num_feat=4,train.milestones=2/4]",
+        "rrdb[arch.num_feat=4,train.milestones=2+4]",
     ):
         assert ckpts.check_label(label, "test") == label
 

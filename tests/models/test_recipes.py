@@ -128,7 +128,7 @@ def test_overrides_are_typed_recorded_and_labelled() -> None:
 
     r, _ = apply_overrides(get_recipe("srcnn"), ["loss.sog.weight=0.1", "arch.num_feat=32", "scales=2,4"])
     assert r.loss("sog").weight == 0.1 and r.arch.params == {"num_feat": 32} and r.scales == (2, 4)
-    assert r.label == "srcnn[sog.weight=0.1,arch.num_feat=32,scales=2/4]"
+    assert r.label == "srcnn[sog.weight=0.1,arch.num_feat=32,scales=2+4]"
     r, _ = apply_overrides(get_recipe("lapsrn-fdl"), ["arch.fdl.tau=0.8", "train.lr=2e-4", "init=lapsrn"])
     assert r.arch.params["fdl"]["tau"] == 0.8 and r.train.lr == 2e-4 and r.init == "lapsrn"
     r, _ = apply_overrides(get_recipe("esrgan"), ["loss.vgg.weight=0"])

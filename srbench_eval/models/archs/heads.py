@@ -12,6 +12,10 @@ The final value is regressed only inside a *dynamic anchor area* around the pred
     hi    = v_min + (min(K-1, b + r) + 1) * w  + m * w
     value = offset + lo + sigmoid(t) * (hi - lo)
 
+``centre`` (optional, e.g. 0 for a residual head): the bins are shifted by less than one width so
+that this value is the middle of a bin rather than an edge, and the head is initialised to output
+it (that bin's logit biased to hold mass > tau, the regression weights zero).
+
 ``m`` (``margin``, in bin widths, default 0) widens the anchor area on both sides: with ``m = 0``
 (the paper's area) a value on a bin edge needs a saturated sigmoid and a pixel classified one bin
 off can never be corrected; with ``m = 0.5`` the regression reaches half a bin into the
@@ -34,6 +38,7 @@ These are this harness's choices (the issue fixes ``n = 4``); sweep them with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -133,6 +138,7 @@ class FineGrainedHead(nn.Module):
         v_min: float = 0.0,
         v_max: float = 1.0,
         margin: float = 0.0,
+        centre: float | None = None,
     ) -> None:
         super().__init__()
         if margin < 0:
@@ -149,6 +155,27 @@ class FineGrainedHead(nn.Module):
         self.conv = nn.Conv2d(
             in_channels, out_channels * (self.bins + 1), kernel_size, padding=kernel_size // 2
         )
+        if centre is not None:
+            self._centre_on(centre)
+
+    def _centre_on(self, centre: float) -> None:
+        """Shift the bins so that ``centre`` is the middle of one (not an edge), and start there:
+        that bin's logit biased so that it holds mass ``> tau`` (``r = 0``), the regression
+        weights zero (``sigmoid(0)``: the middle of the area). A residual head starts as the
+        identity on its ``offset`` (e.g. bicubic for SRCNN)."""
+        width = (self.v_max - self.v_min) / self.bins
+        shift = (((centre - self.v_min) / width) % 1.0 - 0.5) * width
+        self.v_min, self.v_max = self.v_min + shift, self.v_max + shift
+        k = min(self.bins - 1, max(0, int((centre - self.v_min) // width)))
+        tau = min(self.tau, 0.999)
+        bias = math.log(tau / (1 - tau) * (self.bins - 1)) + 1.0
+        with torch.no_grad():
+            w = self.conv.weight.view(self.out_channels, self.bins + 1, *self.conv.weight.shape[1:])
+            b = self.conv.bias.view(self.out_channels, self.bins + 1)
+            w[:, self.bins].zero_()
+            b[:, self.bins].zero_()
+            b[:, : self.bins].zero_()
+            b[:, k] = bias
 
     def forward(self, features: torch.Tensor, offset: torch.Tensor | None = None) -> FineGrainedOutput:
         y = self.conv(features)
