@@ -86,6 +86,7 @@ class Study:
     protocol_set: tuple[str, ...] = ()
     bicubic: bool = True
     init: str = "stage"  # two-stage recipes: "stage" (train the first stage per seed) or "none"
+    pairs: tuple[str, ...] = ()  # RECIPE:REFERENCE comparisons; none: every recipe against the first
 
     def check(self) -> None:
         if not self.recipes:
@@ -96,6 +97,11 @@ class Study:
             raise SrbenchError(f"--recipes {','.join(self.recipes)}: a recipe is listed twice")
         if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
             raise SrbenchError(f"seeds {list(self.seeds)}: must be distinct and >= 0")
+        for item in self.pairs:
+            name, sep, ref = item.partition(":")
+            if not sep or name not in self.recipes or ref not in self.recipes:
+                shown = ", ".join(self.recipes)
+                raise SrbenchError(f"--pairs '{item}': use RECIPE:REFERENCE with two of --recipes ({shown})")
         if self.init not in ("stage", "none"):
             raise SrbenchError(f"study init '{self.init}': use 'stage' (train the first stage) or 'none'")
         if not self.datasets:
@@ -120,7 +126,7 @@ class Study:
                 continue
             if key == "seeds":
                 value = parse_seeds(value)
-            elif key in ("recipes", "overrides", "datasets", "metrics", "protocol_set"):
+            elif key in ("recipes", "overrides", "datasets", "metrics", "protocol_set", "pairs"):
                 if isinstance(value, str):
                     value = split_list(value) if key != "overrides" else (value,)
                 if not isinstance(value, list | tuple) or not all(
@@ -409,6 +415,9 @@ def open_study(study: Study, root: Path) -> None:
             recorded = Study.from_mapping(json.loads(path.read_text(encoding="utf-8")), str(path))
         except json.JSONDecodeError as e:
             raise SrbenchError(f"{path}: not valid JSON ({e.msg})") from None
+        if replace(recorded, pairs=study.pairs) == study and recorded.pairs != study.pairs:
+            write_text_atomic(path, json.dumps(study.to_json(), indent=2) + "\n")  # the table only
+            return
         if recorded != study:
             diff = [f.name for f in fields(Study) if getattr(recorded, f.name) != getattr(study, f.name)]
             raise SrbenchError(
@@ -508,11 +517,29 @@ def seed_summaries(rows: dict[tuple[str, int], list[ImageValue]], order: Sequenc
     return out
 
 
+def comparison_pairs(study: Study, order: Sequence[str]) -> list[tuple[str, str]]:
+    """(variant, reference) pairs to compare: ``study.pairs`` (``recipe:reference`` by recipe name,
+    every variant of each) or else every variant against the first."""
+    if not study.pairs:
+        return [(v, order[0]) for v in order[1:]]
+    by_recipe = {m.variant: m.recipe for m in members(study)}
+    out = []
+    for item in study.pairs:  # checked by Study.check
+        name, _, ref = item.partition(":")
+        refs = [v for v in order if by_recipe[v] == ref]
+        out += [(v, refs[i % len(refs)]) for i, v in enumerate(x for x in order if by_recipe[x] == name)]
+    return out
+
+
 def paired_comparisons(
-    rows: dict[tuple[str, int], list[ImageValue]], order: Sequence[str]
+    rows: dict[tuple[str, int], list[ImageValue]],
+    order: Sequence[str],
+    pairs: Sequence[tuple[str, str]] | None = None,
 ) -> list[stats.Comparison]:
-    """Every variant against ``order[0]``, pooling (seed, image) pairs of the seeds both finished."""
-    reference = order[0]
+    """Each (variant, reference) of ``pairs`` (default: every variant against ``order[0]``),
+    pooling the (seed, image) pairs of the seeds both finished."""
+    if pairs is None:
+        pairs = [(v, order[0]) for v in order[1:]]
     by_key: dict[tuple[str, str, str], dict[tuple[int, str], float]] = {}
     scale_of: dict[tuple[str, str], int] = {}
     for (variant, seed), values in rows.items():
@@ -520,7 +547,7 @@ def paired_comparisons(
             by_key.setdefault((variant, r.dataset, r.metric), {})[(seed, r.image)] = r.value
             scale_of[(r.dataset, r.metric)] = r.scale
     out = []
-    for variant in order[1:]:
+    for variant, reference in pairs:
         for (v, dataset, metric), values in sorted(by_key.items()):
             ref = by_key.get((reference, dataset, metric))
             if v != variant or ref is None:
@@ -584,14 +611,14 @@ def render_table(study: Study, result: StudyResult, seeds: Sequence[int]) -> str
         cells = " | ".join(_fmt(s.per_seed.get(seed), d) for seed in seeds)
         lines.append(f"| {s.variant} | {s.dataset} | {s.metric} | {spread} | {cells} |")
     if result.comparisons:
-        ref = result.comparisons[0].reference
         lines += [
             "",
-            f"## Paired against {ref} (seeds x images; 95% percentile bootstrap CI, "
+            f"## Paired differences, variant - reference (seeds x images; 95% percentile bootstrap CI, "
             f"{stats.RESAMPLES} resamples, seed {stats.SEED})",
             "",
-            "| variant | dataset | metric | pairs | mean diff | 95% CI | p (Wilcoxon) | p (bootstrap) |",
-            "|---|---|---|---|---|---|---|---|",
+            "| variant | reference | dataset | metric | pairs | mean diff | 95% CI | p (Wilcoxon) "
+            "| p (bootstrap) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for c in result.comparisons:
             d = _digits(c.metric) + 1
@@ -599,7 +626,7 @@ def render_table(study: Study, result: StudyResult, seeds: Sequence[int]) -> str
             p_w = "-" if c.p_wilcoxon is None else f"{c.p_wilcoxon:.3g}"
             p_b = "-" if c.p_bootstrap is None else f"{c.p_bootstrap:.3g}"
             lines.append(
-                f"| {c.model} | {c.dataset} | {c.metric} | "
+                f"| {c.model} | {c.reference} | {c.dataset} | {c.metric} | "
                 f"{c.n} | {c.mean_diff:+.{d}f} | {ci} | {p_w} | {p_b} |"
             )
     return "\n".join(lines) + "\n"
@@ -619,7 +646,8 @@ def write_table(study: Study, root: Path) -> StudyResult:
     """Compute the study's statistics from its finished members and write its files."""
     order = variants(study)
     rows, missing = collect(study, root)
-    result = StudyResult(seed_summaries(rows, order), paired_comparisons(rows, order), missing)
+    pairs = comparison_pairs(study, order)
+    result = StudyResult(seed_summaries(rows, order), paired_comparisons(rows, order, pairs), missing)
     result.bicubic = _bicubic_means(root)
     result.table = render_table(study, result, study.seeds)
     write_text_atomic(root / "table.md", result.table)

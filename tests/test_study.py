@@ -224,3 +224,20 @@ def test_esrgan_trio_end_to_end(images: Path, tmp_path: Path, stand_in_weights: 
 
     ckpt = ckpts.load_checkpoint(next((member.folder(tmp_path / "study") / "checkpoints").rglob("*.pt")))
     assert ckpt["init"]["recipe"] == "rrdb"
+
+
+def test_rrdb_vs_rrdb_sog(images: Path, tmp_path: Path) -> None:
+    study = tiny_study(images, recipes=("rrdb", "rrdb-sog"), seeds=(0,), iterations=1, overrides=TINY_RRDB)
+    result = run_study(study, tmp_path / "study", echo=lambda line: None)
+    assert not result.missing
+    assert [c.model for c in result.comparisons] == ["rrdb-sog[" + ",".join(TINY_RRDB) + "]"] * 2
+
+
+def test_pairs_choose_the_references() -> None:
+    rows = {(v, 0): _rows(v, 0, [1.0, 2.0, 3.0]) for v in ("a", "b", "c", "d")}
+    rows[("d", 0)] = _rows("d", 0, [2.0, 3.0, 4.5])
+    got = paired_comparisons(rows, ["a", "b", "c", "d"], [("b", "a"), ("d", "c")])
+    assert [(c.model, c.reference) for c in got] == [("b", "a"), ("d", "c")]
+    assert got[1].mean_diff == pytest.approx(7 / 6)
+    with pytest.raises(SrbenchError, match="use RECIPE:REFERENCE"):
+        Study(recipes=("srcnn", "lapsrn"), pairs=("srcnn:rrdb",)).check()

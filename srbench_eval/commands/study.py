@@ -31,6 +31,7 @@ _FIELDS = {
     "protocol": "protocol",
     "protocol_set": "protocol_set",
     "init": "init",
+    "pairs": "pairs",
 }
 
 
@@ -101,6 +102,12 @@ def _load_file(path: Path) -> dict:
     show_default=True,
     help="Two-stage recipes (esrgan*): train their first stage once per seed, or start from scratch.",
 )
+@click.option(
+    "--pairs",
+    default="",
+    help="Comma list of RECIPE:REFERENCE comparisons, e.g. srcnn-fdl:srcnn,lapsrn-fdl:lapsrn "
+    "[default: every recipe against the first].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def study(
@@ -134,7 +141,7 @@ def study(
             values[name] = options[option]
     if not values.get("recipes"):
         raise SrbenchError("a study needs --recipes a,b (or a STUDY_FILE naming them)")
-    for name in ("recipes", "datasets", "metrics"):
+    for name in ("recipes", "datasets", "metrics", "pairs"):
         if isinstance(values[name], str):
             values[name] = split_list(values[name])
     values["seeds"] = parse_seeds(values["seeds"])
