@@ -319,15 +319,19 @@ def run_member(study: Study, member: Member, root: Path, progress: bool = False)
     if is_finished(study, member, root):
         return f"{member.variant} seed {member.seed}: finished before, skipped"
     checkpoints = member.folder(root) / "checkpoints"
-    result = train(train_config(study, member, checkpoints, progress, member_init(study, member, root)))
-    if not result.finished or result.checkpoint is None:
-        raise SrbenchError(f"{member.variant} seed {member.seed}: training stopped at step {result.step}")
+    final = final_checkpoint(study, member, checkpoints)
+    if final.is_file():  # trained before (e.g. by a --plan line), not evaluated yet
+        checkpoint, scale, done = final, study.scale or 4, "trained before"
+    else:
+        config = train_config(study, member, checkpoints, progress, member_init(study, member, root))
+        result = train(config)
+        if not result.finished or result.checkpoint is None:
+            raise SrbenchError(f"{member.variant} seed {member.seed}: training stopped at step {result.step}")
+        checkpoint, scale, done = result.checkpoint, result.scale, f"trained {result.step} iterations"
     # By --weights (a variant's label may hold '='); the table relabels the column (collect).
-    config = replace(
-        run_config(study, (member.recipe,), result.scale), weights=(f"{member.recipe}={result.checkpoint}",)
-    )
+    config = replace(run_config(study, (member.recipe,), scale), weights=(f"{member.recipe}={checkpoint}",))
     run_evaluation(config, member.folder(root) / "run", progress=False)
-    return f"{member.variant} seed {member.seed}: trained {result.step} iterations and evaluated"
+    return f"{member.variant} seed {member.seed}: {done} and evaluated"
 
 
 def run_stage(study: Study, stage: Member, root: Path, progress: bool = False) -> str:
