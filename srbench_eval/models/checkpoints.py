@@ -235,9 +235,9 @@ def check_label(label: object, where: str) -> str:
     :class:`SrbenchError`: letters, digits and ``- _ . , + = @ ( ) [ ] #`` (the characters of the
     labels the tool makes, ``srcnn[arch.num_feat=4]``), no ``..``, not starting with ``.``.
 
-    One exception, until :attr:`Recipe.label` stops writing list values with a slash
-    (``train.milestones=2,4`` is labelled ``...milestones=2/4``): a ``/`` is accepted inside the
-    brackets of the overrides, never in the recipe name before them.
+    One exception, for checkpoints written before :attr:`Recipe.label` joined list values with
+    ``+`` (``train.milestones=2,4`` was labelled ``...milestones=2/4``, now ``...milestones=2+4``):
+    a ``/`` is accepted inside the brackets of the overrides, never in the recipe name before them.
 
     (A private check until the integrator points it at h-run's ``srbench_eval/names.py``.)
     """
