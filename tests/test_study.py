@@ -188,7 +188,10 @@ def test_plan_commands_run_through_the_cli(images: Path, tmp_path: Path) -> None
     done = CliRunner().invoke(cli, ["study", str(root / "study.json"), "--quiet"])
     assert done.exit_code == 0, done.output
     assert "4 member(s) finished before: skipped" in done.output
-    assert "Paired against srcnn[arch.num_feat=4,arch.num_feat2=4]" in done.output
+    assert (
+        "| srcnn-fdl[arch.num_feat=4,arch.num_feat2=4] | srcnn[arch.num_feat=4,arch.num_feat2=4] |"
+        in done.output
+    )
     assert CliRunner().invoke(cli, [*args, "--plan"]).output.startswith("# afterwards")
 
 
