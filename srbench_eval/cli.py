@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "srbench_eval.commands.metrics:metrics",
         "Every metric: direction, kind, inputs, weights.",
     ),
+    "study": ("srbench_eval.commands.study:study", "Train and evaluate recipes over seeds; paired stats."),
 }
 
 

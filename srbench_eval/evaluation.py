@@ -39,6 +39,7 @@ from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, get_met
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
+from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.report import build_table, to_latex, to_markdown
 from srbench_eval.results import (
@@ -182,13 +183,13 @@ def parse_metric_options(items: tuple[str, ...], metrics: tuple[str, ...]) -> di
     keyword-only options of each metric's constructor; numbers are converted."""
     out: dict[str, dict[str, object]] = {}
     for item in items:
-        key, sep, raw = item.partition("=")
-        metric, dot, option = key.partition(".")
-        metric = metric.lower()
-        if not sep or not dot or not option:
+        a = parse_assignment(item, parts=2)
+        if a is None:
             raise SrbenchError(
                 f"metric option '{item}': use METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128"
             )
+        (metric, option), raw = a.path, a.raw
+        metric = metric.lower()
         if metric not in metrics:
             raise SrbenchError(f"metric option '{item}': metric '{metric}' is not in --metrics")
         params = inspect.signature(get_metric(metric).__init__).parameters

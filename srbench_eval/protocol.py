@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.options import parse_assignment
 
 if TYPE_CHECKING:  # torch loads with the numerics: `protocols` and the CLI's start-up never need it
     import torch
@@ -285,9 +286,9 @@ def resolve(name: str | None = None, sets: Iterable[str] = ()) -> Protocol:
     protocol = PROFILES[name]
     applied: list[str] = []
     for item in sets:
-        key, sep, raw = item.partition("=")
-        key, raw = key.strip(), raw.strip()
-        if not sep or not key:
+        a = parse_assignment(item, dotted=False)
+        key, raw = (a.key, a.raw) if a is not None else ("", "")
+        if not key:
             raise SrbenchError(f"--protocol-set '{item}': use FIELD=VALUE, e.g. crop_border=0")
         if key not in FIELDS:
             raise unknown_name("protocol field", key, FIELDS)

@@ -51,6 +51,7 @@ from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.recipes import recipe_names
 from srbench_eval.names import safe_name
+from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
@@ -185,9 +186,9 @@ def parse_weights(items: Sequence[str], models: Sequence[str] = ()) -> dict[str,
     """``["esrgan=ckpt.pt", ...]`` -> ``{"esrgan": "ckpt.pt"}``; each NAME must be one of ``models``."""
     out: dict[str, str] = {}
     for item in items:
-        name, sep, path = item.partition("=")
-        name, path = name.strip(), path.strip()
-        if not sep or not name or not path:
+        a = parse_assignment(item, dotted=False)
+        name, path = (a.key, a.raw) if a is not None else ("", "")
+        if not name or not path:
             raise SrbenchError(f"--weights '{item}': expected NAME=PATH, e.g. --weights esrgan=ckpt.pt")
         if models and name not in models:
             raise SrbenchError(f"--weights '{item}': {name} is not one of --models ({', '.join(models)})")

@@ -1,8 +1,10 @@
 """The architectures of the zoo, by name: one entry per network, with a small variant for tests.
 
 Recipes name an architecture here (``ArchSpec.name``); :func:`build_arch` builds it. Each entry
-records its paper, whether it is a generator or a discriminator, and ``small``: constructor
-arguments for a tiny variant (a few thousand parameters) that tests and CPU smoke runs use; the
+records its paper, whether it is a generator or a discriminator, and the facts about it that other
+modules need: ``small``, constructor arguments for a tiny variant (a few thousand parameters) that
+tests use; ``smoke``, the sizes of the ``smoke`` training preset (minutes on a CPU); and
+``input_multiple``, what a discriminator's input size must be a multiple of (1: any). The
 constructors' defaults are the paper sizes. The ``bicubic`` baseline has no parameters and is not
 trained, so it is not listed here.
 """
@@ -31,36 +33,62 @@ class ArchEntry:
     role: str
     paper: str
     small: dict[str, Any] = field(default_factory=dict)
+    smoke: dict[str, Any] = field(default_factory=dict)
+    input_multiple: int = 1
 
 
 ARCHITECTURES: dict[str, ArchEntry] = {
     e.name: e
     for e in [
-        ArchEntry("srcnn", SRCNN, "generator", "Dong et al., TPAMI 2016", {"num_feat": 8, "num_feat2": 4}),
-        ArchEntry("lapsrn", LapSRN, "generator", "Lai et al., CVPR 2017", {"num_feat": 8, "depth": 2}),
         ArchEntry(
-            "srresnet", SRResNet, "generator", "Ledig et al., CVPR 2017", {"num_feat": 8, "num_block": 2}
+            "srcnn",
+            SRCNN,
+            "generator",
+            "Dong et al., TPAMI 2016",
+            small={"num_feat": 8, "num_feat2": 4},
+            smoke={"num_feat": 32, "num_feat2": 16},
+        ),
+        ArchEntry(
+            "lapsrn",
+            LapSRN,
+            "generator",
+            "Lai et al., CVPR 2017",
+            small={"num_feat": 8, "depth": 2},
+            smoke={"num_feat": 16, "depth": 3},
+        ),
+        ArchEntry(
+            "srresnet",
+            SRResNet,
+            "generator",
+            "Ledig et al., CVPR 2017",
+            small={"num_feat": 8, "num_block": 2},
+            smoke={"num_feat": 16, "num_block": 4},
         ),
         ArchEntry(
             "rrdbnet",
             RRDBNet,
             "generator",
             "Wang et al., ECCV Workshops 2018",
-            {"num_feat": 8, "num_block": 1, "num_grow_ch": 4},
+            small={"num_feat": 8, "num_block": 1, "num_grow_ch": 4},
+            smoke={"num_feat": 16, "num_block": 2, "num_grow_ch": 8},
         ),
         ArchEntry(
             "vgg128_d",
             VGGStyleDiscriminator,
             "discriminator",
             "Wang et al., ECCV Workshops 2018",
-            {"num_feat": 4, "input_size": 32},
+            small={"num_feat": 4, "input_size": 32},
+            smoke={"num_feat": 8},
+            input_multiple=32,
         ),
         ArchEntry(
             "srgan_d",
             SRGANDiscriminator,
             "discriminator",
             "Ledig et al., CVPR 2017",
-            {"num_feat": 4, "input_size": 32, "dense": 16},
+            small={"num_feat": 4, "input_size": 32, "dense": 16},
+            smoke={"num_feat": 8, "dense": 64},
+            input_multiple=16,
         ),
     ]
 }

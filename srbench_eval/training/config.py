@@ -3,10 +3,10 @@
 Presets:
 
 * ``paper``: the recipe as registered (its paper's network size and full schedule).
-* ``smoke``: minutes on a CPU. The networks shrink to :data:`SMOKE_SIZES` (width/depth; the
-  discriminators too), the schedule to :data:`SMOKE_ITERATIONS` iterations (or ``--iterations``) of
-  batch :data:`SMOKE_BATCH` with the recipe's learning-rate milestones compressed in proportion
-  to the run length, and the
+* ``smoke``: minutes on a CPU. The networks shrink to their architecture's ``smoke`` sizes
+  (:class:`~srbench_eval.models.registry.ArchEntry`; the discriminators too), the schedule to
+  :data:`SMOKE_ITERATIONS` iterations (or ``--iterations``) of batch :data:`SMOKE_BATCH` with the
+  recipe's learning-rate milestones compressed in proportion to the run length, and the
   HR patch to :func:`smoke_patch` (48 to 64 pixels). Recipes trained by SGD in their paper (SRCNN,
   LapSRN, with learning rates of 1e-4 and 1e-5 tuned for 10^6 iterations) use Adam at
   :data:`SMOKE_SGD_TO_ADAM_LR` instead, so that a few thousand iterations learn something; the
@@ -26,31 +26,21 @@ from typing import Any
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.checkpoints import PRESETS
 from srbench_eval.models.recipes import Recipe, apply_overrides, get_recipe
+from srbench_eval.models.registry import get_arch
 
 DEFAULT_DATA = "div2k-train"
 DEFAULT_VAL = "set5"
 
-#: Constructor arguments of the smoke-size networks, by architecture.
-SMOKE_SIZES: dict[str, dict[str, Any]] = {
-    "srcnn": {"num_feat": 32, "num_feat2": 16},
-    "lapsrn": {"num_feat": 16, "depth": 3},
-    "srresnet": {"num_feat": 16, "num_block": 4},
-    "rrdbnet": {"num_feat": 16, "num_block": 2, "num_grow_ch": 8},
-    "vgg128_d": {"num_feat": 8},
-    "srgan_d": {"num_feat": 8, "dense": 64},
-}
 SMOKE_ITERATIONS = 2000
 SMOKE_BATCH = 16
 SMOKE_SGD_TO_ADAM_LR = 1e-3
-#: Input sizes the discriminators accept are multiples of these.
-_DISC_MULTIPLE = {"vgg128_d": 32, "srgan_d": 16}
 
 
 def smoke_patch(recipe: Recipe, scale: int) -> int:
     """The smallest HR patch of at least 48 pixels that ``scale`` and the discriminator accept."""
     step = scale
     if recipe.disc is not None:
-        step = math.lcm(step, _DISC_MULTIPLE.get(recipe.disc.name, 1))
+        step = math.lcm(step, get_arch(recipe.disc.name).input_multiple)
     return step * max(1, math.ceil(48 / step))
 
 
@@ -64,10 +54,10 @@ def apply_preset(recipe: Recipe, preset: str, scale: int, iterations: int | None
         raise SrbenchError(f"unknown preset '{preset}': use one of {', '.join(PRESETS)}")
     if preset == "paper":
         return recipe
-    arch = replace(recipe.arch, params={**recipe.arch.params, **SMOKE_SIZES.get(recipe.arch.name, {})})
+    arch = replace(recipe.arch, params={**recipe.arch.params, **get_arch(recipe.arch.name).smoke})
     disc = recipe.disc
     if disc is not None:
-        disc = replace(disc, params={**disc.params, **SMOKE_SIZES.get(disc.name, {})})
+        disc = replace(disc, params={**disc.params, **get_arch(disc.name).smoke})
     t = recipe.train
     length = SMOKE_ITERATIONS if iterations is None else iterations
     milestones = tuple(sorted({max(1, round(m * length / t.iterations)) for m in t.milestones}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from srbench_eval.models.archs.heads import FineGrainedHead, anchor_radius, decode
@@ -64,3 +65,42 @@ def test_value_gradient_reaches_the_regression_only() -> None:
     assert logits_grad is None
     reg_grad = torch.autograd.grad(out.value.sum(), out.reg)[0]
     assert (reg_grad > 0).all()
+
+
+def test_margin_widens_the_anchor_area_by_a_fraction_of_a_bin() -> None:
+    """m = 0.5: a confident bin b regresses over [b - 1/2, b + 3/2) bins, so its edges (and half of
+    each neighbour) are reached without a saturated sigmoid."""
+    logits = _peaked_logits(50.0, center=5.0)  # r = 0, b = 5
+    w = 1 / K
+    for reg, m, want in (
+        (-40.0, 0.0, 5 * w),
+        (40.0, 0.0, 6 * w),
+        (-40.0, 0.5, 4.5 * w),
+        (40.0, 0.5, 6.5 * w),
+    ):
+        out = decode(logits, torch.full((1, 1, 1, 1), reg), tau=0.9, margin=m)
+        assert int(out.bin) == 5 and int(out.radius) == 0
+        assert float(out.value) == pytest.approx(want, abs=1e-6)
+
+
+def test_centred_residual_head_starts_as_the_identity_on_its_offset() -> None:
+    """centre=0: 0 is the middle of a bin (not the edge between bins 7 and 8) and the initial
+    output is exactly the offset (SRCNN-FDL starts as bicubic)."""
+    torch.manual_seed(0)
+    head = FineGrainedHead(8, 3, v_min=-0.5, v_max=0.5, centre=0.0, margin=0.5)
+    w = 1 / K
+    assert head.v_min == pytest.approx(-0.5 - w / 2) and head.v_max == pytest.approx(0.5 - w / 2)
+    offset = torch.rand(2, 3, 5, 6)
+    out = head(torch.rand(2, 8, 5, 6) * 0.1, offset=offset)  # small features, as after ReLU at start
+    assert torch.all(out.radius == 0) and torch.all(out.bin == 8)
+    assert torch.allclose(out.value, offset, atol=1e-6)
+    assert FineGrainedHead(8, 3).v_min == 0.0  # no centre: the bins as before
+
+
+def test_srcnn_fdl_residual_starts_at_bicubic() -> None:
+    from srbench_eval.data.degrade import upscale_bicubic
+    from srbench_eval.models.recipes import build_generator, get_recipe
+
+    net = build_generator(get_recipe("srcnn-fdl"), 4, num_feat=8, num_feat2=4)
+    lr = torch.rand(1, 3, 6, 7)
+    assert torch.allclose(net(lr), upscale_bicubic(lr, 4), atol=1e-6)

@@ -8,9 +8,18 @@ The final value is regressed only inside a *dynamic anchor area* around the pred
     b     = argmax_k z_k                               (predicted bin, 0-based)
     p     = softmax(z)
     r     = min { r >= 0 : sum_{k=max(0,b-r)}^{min(K-1,b+r)} p_k >= tau }     (r = K-1 at worst)
-    lo    = v_min + max(0, b - r) * w
-    hi    = v_min + (min(K-1, b + r) + 1) * w
+    lo    = v_min + max(0, b - r) * w  - m * w
+    hi    = v_min + (min(K-1, b + r) + 1) * w  + m * w
     value = offset + lo + sigmoid(t) * (hi - lo)
+
+``centre`` (optional, e.g. 0 for a residual head): the bins are shifted by less than one width so
+that this value is the middle of a bin rather than an edge, and the head is initialised to output
+it (that bin's logit biased to hold mass > tau, the regression weights zero).
+
+``m`` (``margin``, in bin widths, default 0) widens the anchor area on both sides: with ``m = 0``
+(the paper's area) a value on a bin edge needs a saturated sigmoid and a pixel classified one bin
+off can never be corrected; with ``m = 0.5`` the regression reaches half a bin into the
+neighbours (see :mod:`srbench_eval.losses.fine_grained` for the measured effect).
 
 ``b`` and ``r`` are computed without gradient: the classifier is trained by the cross-entropy term
 of :class:`~srbench_eval.losses.fine_grained.FineGrainedLoss`, the regressor by its L1 term through
@@ -29,6 +38,7 @@ These are this harness's choices (the issue fixes ``n = 4``); sweep them with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -94,6 +104,7 @@ def decode(
     v_min: float = 0.0,
     v_max: float = 1.0,
     offset: torch.Tensor | None = None,
+    margin: float = 0.0,
 ) -> FineGrainedOutput:
     """Turn bin logits ``(N, C, K, H, W)`` and regression ``(N, C, H, W)`` into the final value."""
     k = logits.shape[2]
@@ -102,8 +113,8 @@ def decode(
         b = probs.argmax(dim=2)
         r = anchor_radius(probs, b, tau)
         width = (v_max - v_min) / k
-        lo = v_min + (b - r).clamp(min=0).to(reg.dtype) * width
-        hi = v_min + ((b + r).clamp(max=k - 1) + 1).to(reg.dtype) * width
+        lo = v_min + ((b - r).clamp(min=0).to(reg.dtype) - margin) * width
+        hi = v_min + ((b + r).clamp(max=k - 1) + 1 + margin).to(reg.dtype) * width
     value = lo + torch.sigmoid(reg) * (hi - lo)
     if offset is not None:
         value = value + offset
@@ -126,8 +137,13 @@ class FineGrainedHead(nn.Module):
         kernel_size: int = 3,
         v_min: float = 0.0,
         v_max: float = 1.0,
+        margin: float = 0.0,
+        centre: float | None = None,
     ) -> None:
         super().__init__()
+        if margin < 0:
+            raise ValueError(f"margin must be >= 0, got {margin}")
+        self.margin = margin
         if not 1 <= bins_log2 <= 10:
             raise ValueError(f"bins_log2 must be in 1..10, got {bins_log2}")
         if not 0.0 < tau <= 1.0:
@@ -139,9 +155,32 @@ class FineGrainedHead(nn.Module):
         self.conv = nn.Conv2d(
             in_channels, out_channels * (self.bins + 1), kernel_size, padding=kernel_size // 2
         )
+        if centre is not None:
+            self._centre_on(centre)
+
+    def _centre_on(self, centre: float) -> None:
+        """Shift the bins so that ``centre`` is the middle of one (not an edge), and start there:
+        that bin's logit biased so that it holds mass ``> tau`` (``r = 0``), the regression
+        weights zero (``sigmoid(0)``: the middle of the area). A residual head starts as the
+        identity on its ``offset`` (e.g. bicubic for SRCNN)."""
+        width = (self.v_max - self.v_min) / self.bins
+        shift = (((centre - self.v_min) / width) % 1.0 - 0.5) * width
+        self.v_min, self.v_max = self.v_min + shift, self.v_max + shift
+        k = min(self.bins - 1, max(0, int((centre - self.v_min) // width)))
+        tau = min(self.tau, 0.999)
+        bias = math.log(tau / (1 - tau) * (self.bins - 1)) + 1.0
+        with torch.no_grad():
+            w = self.conv.weight.view(self.out_channels, self.bins + 1, *self.conv.weight.shape[1:])
+            b = self.conv.bias.view(self.out_channels, self.bins + 1)
+            w[:, self.bins].zero_()
+            b[:, self.bins].zero_()
+            b[:, : self.bins].zero_()
+            b[:, k] = bias
 
     def forward(self, features: torch.Tensor, offset: torch.Tensor | None = None) -> FineGrainedOutput:
         y = self.conv(features)
         n, _, h, w = y.shape
         y = y.view(n, self.out_channels, self.bins + 1, h, w)
-        return decode(y[:, :, : self.bins], y[:, :, self.bins], self.tau, self.v_min, self.v_max, offset)
+        return decode(
+            y[:, :, : self.bins], y[:, :, self.bins], self.tau, self.v_min, self.v_max, offset, self.margin
+        )

@@ -71,7 +71,7 @@ class LapSRN(SRNet):
             if fdl is None:
                 self.residual.append(nn.Conv2d(num_feat, 3, 3, padding=1))
             else:
-                self.residual.append(FineGrainedHead(num_feat, 3, v_min=-1.0, v_max=1.0, **fdl))
+                self.residual.append(FineGrainedHead(num_feat, 3, **{"v_min": -1.0, "v_max": 1.0, **fdl}))
             up = nn.ConvTranspose2d(3, 3, 4, stride=2, padding=1, groups=3, bias=False)
             with torch.no_grad():
                 up.weight.copy_(bilinear_kernel(4).expand(3, 1, 4, 4))

@@ -15,7 +15,8 @@ full target size (the paper uses valid convolutions and loses 6 pixels on each s
 
 With ``fdl`` set (``{"bins_log2": 4, "tau": 0.9}``) the reconstruction layer is replaced by a
 :class:`~srbench_eval.models.archs.heads.FineGrainedHead` with the same 5x5 kernel, predicting the
-image over the range [0, 1].
+image over the range [0, 1]; with ``fdl.residual`` true it predicts the residual over the bicubic
+input instead (bins over ``[-0.5, 0.5]``, ``offset`` = the bicubic image), as LapSRN's heads do.
 """
 
 from __future__ import annotations
@@ -50,26 +51,31 @@ class SRCNN(SRNet):
         self.conv2 = nn.Conv2d(num_feat, num_feat2, k2, padding=k2 // 2)
         self.relu = nn.ReLU(inplace=True)
         self.head: FineGrainedHead | None = None
+        self.residual = False
         if fdl is None:
             self.conv3: nn.Conv2d | None = nn.Conv2d(num_feat2, 3, k3, padding=k3 // 2)
         else:
             self.conv3 = None
+            fdl = dict(fdl)
+            self.residual = bool(fdl.pop("residual", False))
+            if self.residual:
+                fdl.setdefault("v_min", -0.5)
+                fdl.setdefault("v_max", 0.5)
             self.head = FineGrainedHead(num_feat2, 3, kernel_size=k3, **fdl)
 
-    def _features(self, lr: torch.Tensor) -> torch.Tensor:
+    def _features(self, lr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         from srbench_eval.data.degrade import upscale_bicubic
 
         with torch.no_grad():
             x = upscale_bicubic(lr, self.scale)
-        return self.relu(self.conv2(self.relu(self.conv1(x))))
+        return self.relu(self.conv2(self.relu(self.conv1(x)))), x
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
-        f = self._features(lr)
-        return self.conv3(f) if self.head is None else self.head(f).value
+        return self.forward_train(lr).sr
 
     def forward_train(self, lr: torch.Tensor) -> GeneratorOutput:
-        f = self._features(lr)
+        f, x = self._features(lr)
         if self.head is None:
             return GeneratorOutput(sr=self.conv3(f))
-        out = self.head(f)
+        out = self.head(f, offset=x if self.residual else None)
         return GeneratorOutput(sr=out.value, heads=(out,))

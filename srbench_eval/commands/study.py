@@ -1,0 +1,164 @@
+"""`srbench-eval study`: train every (recipe, seed) of a loss study, evaluate each, compare them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.errors import SrbenchError
+
+# Option name -> Study field, for the options a YAML file may also give.
+_FIELDS = {
+    "recipes": "recipes",
+    "seeds": "seeds",
+    "preset": "preset",
+    "scale": "scale",
+    "data": "data",
+    "mirror": "mirror",
+    "overrides": "overrides",
+    "iterations": "iterations",
+    "batch_size": "batch_size",
+    "hr_patch": "hr_patch",
+    "device": "device",
+    "val": "val",
+    "save_every": "save_every",
+    "workers": "workers",
+    "datasets": "datasets",
+    "metrics": "metrics",
+    "protocol": "protocol",
+    "protocol_set": "protocol_set",
+    "init": "init",
+    "pairs": "pairs",
+}
+
+
+def _load_file(path: Path) -> dict:
+    import json
+
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SrbenchError(f"{path}: cannot read the study file ({e})") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as e:
+        raise SrbenchError(f"{path}: not a valid study file ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise SrbenchError(f"{path}: a study file is a mapping of study fields (recipes:, seeds:, ...)")
+    return data
+
+
+@click.command()
+@click.argument("study_file", required=False, type=click.Path(path_type=Path))
+@click.option("--recipes", default=None, help="Comma list of recipes; the first is the reference.")
+@click.option("--seeds", default="3", show_default=True, help="Number of seeds (0..N-1) or a comma list.")
+@click.option("--preset", type=click.Choice(["paper", "smoke"]), default="smoke", show_default=True)
+@click.option("--scale", type=int, default=None, help="Upscaling factor [default: x4].")
+@click.option("--data", default="div2k-train", show_default=True, help="Training HR images (name or folder).")
+@click.option(
+    "--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR]."
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE[,VALUE...]",
+    help="Recipe setting for every member; a comma list sweeps (one variant per value), e.g. "
+    "--set loss.dp.mu=0.5,1,5 (list values inside a sweep: items joined by +).",
+)
+@click.option("--iterations", type=int, default=None, help="Training iterations [default: recipe/preset].")
+@click.option("--batch-size", type=int, default=None)
+@click.option("--patch", "hr_patch", type=int, default=None, help="HR patch size.")
+@click.option("--device", default="auto", show_default=True)
+@click.option(
+    "--val", default="none", show_default=True, help="Validation during training (the study evaluates after)."
+)
+@click.option(
+    "--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth]."
+)
+@click.option("--workers", type=int, default=None, help="Data loader processes per member.")
+@click.option("--datasets", default="set5,set14", show_default=True, help="Evaluation datasets.")
+@click.option("--metrics", default="psnr,ssim", show_default=True)
+@protocol_options()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Study folder [default: results/studies/<recipes>].",
+)
+@click.option("--jobs", type=int, default=1, show_default=True, help="Members trained at once (processes).")
+@click.option(
+    "--plan", is_flag=True, help="Print one train+run command per unfinished member instead of running."
+)
+@click.option(
+    "--init",
+    type=click.Choice(["stage", "none"]),
+    default="stage",
+    show_default=True,
+    help="Two-stage recipes (esrgan*): train their first stage once per seed, or start from scratch.",
+)
+@click.option(
+    "--pairs",
+    default="",
+    help="Comma list of RECIPE:REFERENCE comparisons, e.g. srcnn-fdl:srcnn,lapsrn-fdl:lapsrn "
+    "[default: every recipe against the first].",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def study(
+    ctx: click.Context,
+    study_file: Path | None,
+    out: Path | None,
+    jobs: int,
+    plan: bool,
+    quiet: bool,
+    **options: object,
+) -> None:
+    """Train every (recipe, seed) of a study, evaluate each, and write the study's table.
+
+    Give the study by options or as STUDY_FILE (YAML, or a study folder or its study.json, which
+    continues that folder; fields
+    recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
+    the command line replace the file's. Finished members are skipped and killed ones resume, so
+    the same command continues a study. See srbench_eval/study.py for the statistics."""
+    from srbench_eval.study import Study, parse_seeds, plan_commands, run_study, split_list
+
+    values: dict = {}
+    if study_file is not None:
+        if study_file.is_dir():
+            study_file = study_file / "study.json"
+        values.update(_load_file(study_file))
+        values.pop("format", None)
+    for option, name in _FIELDS.items():
+        source = ctx.get_parameter_source(option)
+        given = source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+        if given or name not in values:
+            values[name] = options[option]
+    if not values.get("recipes"):
+        raise SrbenchError("a study needs --recipes a,b (or a STUDY_FILE naming them)")
+    for name in ("recipes", "datasets", "metrics", "pairs"):
+        if isinstance(values[name], str):
+            values[name] = split_list(values[name])
+    values["seeds"] = parse_seeds(values["seeds"])
+    if jobs < 1:
+        raise SrbenchError(f"--jobs {jobs}: must be positive")
+    spec = Study.from_mapping(values, str(study_file or "the command line"))
+    if out is None and study_file is not None and study_file.name == "study.json":
+        out = study_file.parent  # a study folder continues in place
+    root = out or Path("results/studies") / "-".join(spec.recipes)
+    if plan:
+        from srbench_eval.study import open_study
+
+        open_study(spec, root)
+        for line in plan_commands(spec, root):
+            click.echo(line)
+        click.echo(f"# afterwards: srbench-eval study {root / 'study.json'}  (writes the table)")
+        return
+    result = run_study(spec, root, jobs=jobs, echo=click.echo, progress=not quiet and sys.stderr.isatty())
+    click.echo(result.table, nl=False)
+    click.echo(f"study: {root}")

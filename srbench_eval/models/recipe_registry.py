@@ -1,0 +1,167 @@
+"""The recipe registry (:func:`get_recipe`, :func:`recipe_names`) and what is built from a recipe:
+:func:`build_generator`, :func:`build_discriminator`, :func:`build_losses`, parameter counts and
+:func:`validate`. The registry holds :data:`srbench_eval.models.recipe_zoo.RECIPES`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import torch
+from torch import nn
+
+from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.losses.criterion import LEVELS, LOSS_KINDS, Criterion, WeightedTerm, make_term
+from srbench_eval.models.archs.common import SRNet, check_scale, count_parameters
+from srbench_eval.models.recipe_spec import ArchSpec, Recipe, _frozen, _plain
+from srbench_eval.models.registry import get_arch
+
+# --------------------------------------------------------------------------- registry
+
+_RECIPES: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    """Register ``recipe`` under its name (once)."""
+    if recipe.name in _RECIPES:
+        raise ValueError(f"recipe {recipe.name} is registered twice")
+    _RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def get_recipe(name: str) -> Recipe:
+    """The registered recipe ``name``; an unknown name is a one-line user error with a suggestion."""
+    try:
+        return _RECIPES[name]
+    except KeyError:
+        raise unknown_name("recipe", name, _RECIPES) from None
+
+
+def recipe_names() -> list[str]:
+    """Registered recipe names, in registration order."""
+    return list(_RECIPES)
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _fail(recipe: Recipe, what: str, err: Exception) -> SrbenchError:
+    return SrbenchError(f"recipe {recipe.label}: cannot build {what}: {err}")
+
+
+def build_generator(recipe: Recipe, scale: int, **size_overrides: Any) -> SRNet:
+    """The recipe's generator at ``scale``; ``size_overrides`` replace constructor arguments
+    (``num_feat=8, num_block=1`` for a tiny variant)."""
+    entry = get_arch(recipe.arch.name)
+    kwargs = {**recipe.arch.params, **size_overrides}
+    try:
+        net = entry.cls(scale=scale, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise _fail(recipe, f"{entry.name} x{scale}", e) from e
+    assert isinstance(net, SRNet)
+    return net
+
+
+def build_discriminator(recipe: Recipe, **size_overrides: Any) -> nn.Module | None:
+    """The recipe's discriminator for ``train.hr_patch`` inputs, or ``None`` without one."""
+    if recipe.disc is None:
+        return None
+    entry = get_arch(recipe.disc.name)
+    kwargs = {"input_size": recipe.train.hr_patch, **recipe.disc.params, **size_overrides}
+    try:
+        return entry.cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise _fail(recipe, entry.name, e) from e
+
+
+def build_losses(recipe: Recipe) -> Criterion:
+    """The recipe's generator criterion; terms of weight 0 are left out.
+
+    Perceptual terms load VGG19 / ResNet-50 ImageNet weights (one-line error when missing).
+    """
+    terms = []
+    for spec in recipe.losses:
+        if spec.weight == 0:
+            continue
+        try:
+            terms.append(
+                WeightedTerm(spec.name, spec.weight, make_term(spec.kind, **spec.params), spec.levels)
+            )
+        except (TypeError, ValueError) as e:
+            raise _fail(recipe, f"loss term {spec.name}", e) from e
+    return Criterion(terms)
+
+
+@lru_cache(maxsize=64)
+def _count_on_meta(arch_json: str) -> int:
+    """Parameters of ``{"name": arch, **kwargs}`` built on the meta device (no memory), cached."""
+    kwargs = _frozen(json.loads(arch_json))
+    entry = get_arch(kwargs.pop("name"))
+    with torch.device("meta"):
+        return count_parameters(entry.cls(**kwargs))
+
+
+def _count(recipe: Recipe, spec: ArchSpec, **kwargs: Any) -> int:
+    arch_json = json.dumps({"name": spec.name, **kwargs, **_plain(spec.params)}, sort_keys=True)
+    try:
+        return _count_on_meta(arch_json)
+    except (TypeError, ValueError) as e:
+        raise _fail(recipe, spec.name, e) from e
+
+
+def generator_parameters(recipe: Recipe, scale: int | None = None) -> int:
+    """Parameter count of the recipe's generator at ``scale`` (default: :attr:`Recipe.default_scale`)."""
+    return _count(recipe, recipe.arch, scale=scale or recipe.default_scale)
+
+
+def discriminator_parameters(recipe: Recipe) -> int | None:
+    """Parameter count of the recipe's discriminator, or ``None`` without one."""
+    if recipe.disc is None:
+        return None
+    return _count(recipe, recipe.disc, input_size=recipe.train.hr_patch)
+
+
+def validate(recipe: Recipe) -> None:
+    """Cheap consistency checks (names, roles, scales, levels); raises :class:`SrbenchError`."""
+    where = f"recipe {recipe.label}"
+    entry = get_arch(recipe.arch.name)
+    if entry.role != "generator":
+        raise SrbenchError(f"{where}: {entry.name} is not a generator")
+    if not recipe.scales:
+        raise SrbenchError(f"{where}: no scales")
+    for s in recipe.scales:
+        try:
+            check_scale(entry.cls, s)
+        except ValueError as e:
+            raise SrbenchError(f"{where}: {e}") from None
+    if recipe.disc is not None and get_arch(recipe.disc.name).role != "discriminator":
+        raise SrbenchError(f"{where}: {recipe.disc.name} is not a discriminator")
+    names = [s.name for s in recipe.losses]
+    if len(set(names)) != len(names) or not names:
+        raise SrbenchError(f"{where}: loss term names must be unique and non-empty, got {names}")
+    for spec in recipe.losses:
+        if spec.kind not in LOSS_KINDS:
+            raise unknown_name(f"loss kind in {where}", spec.kind, LOSS_KINDS)
+        if spec.levels not in LEVELS:
+            raise SrbenchError(f"{where}: loss.{spec.name}.levels must be one of {LEVELS}")
+        try:
+            LOSS_KINDS[spec.kind].check(**spec.params)
+        except (TypeError, ValueError) as e:
+            raise SrbenchError(f"{where}: loss term {spec.name}: {e}") from None
+    adversarial = [s for s in recipe.losses if LOSS_KINDS[s.kind].needs == "adversarial" and s.weight]
+    if adversarial and recipe.disc is None:
+        raise SrbenchError(f"{where}: adversarial term {adversarial[0].name} without a discriminator")
+    if recipe.init is not None and recipe.init not in _RECIPES:
+        raise unknown_name(f"init recipe in {where}", recipe.init, _RECIPES)
+
+
+def _register_zoo() -> None:
+    from srbench_eval.models.recipe_zoo import RECIPES
+
+    for recipe in RECIPES:
+        register(recipe)
+
+
+_register_zoo()
