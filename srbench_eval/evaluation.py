@@ -10,8 +10,8 @@ channel.
 
 Two read-ahead threads (:func:`srbench_eval.data.pairs.hr_lr_pairs`) decode and degrade the next
 images, and compute each metric's HR-only work (:meth:`~srbench_eval.metrics.base.Metric.reference`:
-Y(HR) and its local moments for SSIM, the trunk features for LPIPS) once per image for every model,
-while the main thread runs the models and scores the current image.
+Y(HR) and its local moments for SSIM, the trunk features for LPIPS, the Inception features for FID)
+once per image for every model, while the main thread runs the models and scores the current image.
 """
 
 from __future__ import annotations
