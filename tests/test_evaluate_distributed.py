@@ -50,6 +50,24 @@ METRICS = "psnr,ssim,fid,fid-patch"
 PATCH = "fid-patch.patch_size=24"  # 2 or 3 patches an image
 
 
+def _torchrun(tmp_path: Path, args: list[str], **env: str) -> subprocess.CompletedProcess:
+    """``torchrun --nproc_per_node 2 tests/torchrun_probe.py ARGS``, the probe's records in
+    ``tmp_path/probe``."""
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(root), "PROBE_DIR": str(probe), **env}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    return subprocess.run(
+        [*cmd, str(root / "tests" / "torchrun_probe.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+
+
 def test_two_ranks_give_the_results_of_one_process(tmp_path: Path, stand_in_weights) -> None:
     """PSNR/SSIM per image on each rank; FID and FID-patch (stand-in Inception weights) from the
     features each rank computes for its own images, added on rank 0 in image order; --save-sr
@@ -60,19 +78,8 @@ def test_two_ranks_give_the_results_of_one_process(tmp_path: Path, stand_in_weig
     models = f"bicubic,net={__name__}:tiny_net"
     args = ["run", "--models", models, "--scale", "2", "--datasets", str(hr), "--metrics", METRICS]
     args += ["--metric-option", PATCH, "--device", "cpu", "--quiet", "--save-sr"]
+    proc = _torchrun(tmp_path, [*args, "--out", str(tmp_path / "two")])
     probe = tmp_path / "probe"
-    probe.mkdir()
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(root), "PROBE_DIR": str(probe)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    proc = subprocess.run(
-        [*cmd, str(root / "tests" / "torchrun_probe.py"), *args, "--out", str(tmp_path / "two")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.count("results:") == 1  # rank 0 reports
     cfg = RunConfig(
@@ -113,3 +120,15 @@ def test_two_ranks_give_the_results_of_one_process(tmp_path: Path, stand_in_weig
     )
     shapes = [shape for r in ranks for shape in r["shipped"]]
     assert shapes and all(len(s) == 2 and s[1] == 2048 for s in shapes), shapes  # feature rows only
+
+
+def test_ranks_that_find_other_images_stop_before_any_work(tmp_path: Path) -> None:
+    hr = _images(tmp_path / "hr", n=3)
+    out = tmp_path / "out"
+    args = ["run", "--models", "bicubic", "--datasets", str(hr), "--device", "cpu", "--quiet"]
+    proc = _torchrun(tmp_path, [*args, "--out", str(out)], PROBE_RANK_MISSES_AN_IMAGE="1")
+    assert proc.returncode != 0
+    assert "error: rank 1 finds other images in --datasets than rank 0" in proc.stderr, proc.stderr[-3000:]
+    assert {p.name for p in tmp_path.iterdir()} == {"hr", "probe"}  # no run folder, no staging left
+    records = [json.loads((tmp_path / "probe" / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert records[1]["decoded"] == [] and sorted(records[0]["decoded"]) == ["im0.png", "im1.png", "im2.png"]

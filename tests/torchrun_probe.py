@@ -3,10 +3,12 @@
 Run as ``torchrun ... tests/torchrun_probe.py run ...`` with ``PROBE_DIR`` set: each rank runs the
 real CLI and writes ``PROBE_DIR/rank<R>.json`` with the image files it decoded (in order) and the
 shape of every tensor in the objects it gathered or broadcast (:mod:`srbench_eval.training.distributed`).
+With ``PROBE_RANK_MISSES_AN_IMAGE=R``, rank R finds one image less in each dataset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -48,10 +50,20 @@ def _recorded(fn):
     return wrapper
 
 
+def _one_image_less(open_dataset):
+    def wrapper(*args, **kwargs):
+        d = open_dataset(*args, **kwargs)
+        return dataclasses.replace(d, images=d.images[:-1])
+
+    return wrapper
+
+
 pairs.read_image = _read_image
 manifest.read_image = _read_image
 evaluation.gather_objects = _recorded(distributed.gather_objects)
 distributed.broadcast_object = _recorded(distributed.broadcast_object)
+if os.environ.get("PROBE_RANK_MISSES_AN_IMAGE") == os.environ["RANK"]:
+    evaluation.open_dataset = _one_image_less(evaluation.open_dataset)
 
 if __name__ == "__main__":
     try:
