@@ -10,8 +10,8 @@ channel.
 
 Two read-ahead threads (:func:`srbench_eval.data.pairs.hr_lr_pairs`) decode and degrade the next
 images, and compute each metric's HR-only work (:meth:`~srbench_eval.metrics.base.Metric.reference`:
-Y(HR) and its local moments for SSIM, the trunk features for LPIPS) once per image for every model,
-while the main thread runs the models and scores the current image.
+Y(HR) and its local moments for SSIM, the trunk features for LPIPS, the Inception features for FID)
+once per image for every model, while the main thread runs the models and scores the current image.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
 from srbench_eval.data.pairs import hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, get_metric
+from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, SetMetric, get_metric
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
@@ -43,6 +43,7 @@ from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.report import build_table, to_latex, to_markdown
 from srbench_eval.results import (
+    RESERVATION,
     RESULTS_CSV,
     ImageValue,
     Summary,
@@ -248,18 +249,19 @@ def _score_dataset(
 ) -> list[ImageValue]:
     """Run every model on every image of ``ds`` and update its metrics; the per-image values.
 
-    With ``env.world`` ranks (``torchrun``), rank ``r`` computes images ``r, r + world, ...``
-    (:func:`_shard`): it runs the models and the per-image metrics on them, and after every step
-    the ranks exchange what the set-level metrics (FID) and ``--save-sr`` need (the SR and HR
-    tensors), which rank 0 feeds to its metrics in image order; at the end rank 0 gathers
-    every rank's per-image values (:func:`_merge`). The result is that of one process."""
+    A set-level metric (:class:`~srbench_eval.metrics.base.SetMetric`, FID) gets each image's
+    :meth:`~srbench_eval.metrics.base.SetMetric.features` added in image order.
+
+    With ``env.world`` ranks (``torchrun``), rank ``r`` reads and computes images ``r, r + world,
+    ...`` (:func:`_shard`): it runs the models, the per-image metrics and the set-level metrics'
+    features on them and writes their ``--save-sr`` images; after every step the ranks exchange
+    their errors and those features, which rank 0 adds to its set-level metrics in image order
+    (:func:`_exchange`); at the end rank 0 gathers every rank's per-image values (:func:`_merge`).
+    No image travels between ranks, and the result is that of one process."""
     env = env or SINGLE
     names = list(dict.fromkeys(metric for _, metric in metrics))
-    per_image = {n for n in names if metrics[(models[0].name, n)].per_image}
     # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
     references = {name: metrics[(models[0].name, name)].reference for name in names}
-    if env.distributed:  # rank 0 alone computes the set-level metrics, from the gathered images
-        references = {n: f for n, f in references.items() if n in per_image}
     indices = _shard(len(ds.images), env)
     paths = [ds.images[i] for i in indices]
     image_names = ds.names()
@@ -276,7 +278,7 @@ def _score_dataset(
         )
         for step in bar:
             index = step * env.world + env.rank
-            shipped: list[tuple[int, str, torch.Tensor, torch.Tensor]] = []
+            shipped: list[tuple[int, str, str, list[object]]] = []  # (image, model, metric, features)
             error = ""
             if index < len(ds.images):
                 image = image_names[index]
@@ -285,11 +287,17 @@ def _score_dataset(
                     for model in models:
                         sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
                         for name in names:
-                            if env.distributed and name not in per_image:
-                                continue
                             metric = metrics[(model.name, name)]
+                            ref = pair.extra.get(name)
                             try:
-                                values = metric.update(sr, pair.hr, pair.extra.get(name))
+                                if isinstance(metric, SetMetric):
+                                    features = metric.features(sr, pair.hr, ref)
+                                    if env.distributed:
+                                        shipped.append((index, model.name, name, features))
+                                    else:
+                                        metric.add_features(features)
+                                    continue
+                                values = metric.update(sr, pair.hr, ref)
                             except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
                                 raise SrbenchError(
                                     f"{ds.name}/{image}, model '{model.name}': {err}"
@@ -298,9 +306,7 @@ def _score_dataset(
                                 value = float(values.reshape(-1)[0])
                                 row = ImageValue(model.name, ds.name, config.scale, image, name, value)
                                 rows.append((index, row))
-                        if env.distributed and (config.save_sr or len(per_image) < len(names)):
-                            shipped.append((index, model.name, sr.cpu(), pair.hr.cpu()))
-                        elif config.save_sr and staging is not None:
+                        if config.save_sr and staging is not None:  # every rank writes its own images
                             target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
                             write_image(target, _to_uint8_image(sr))
                 except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
@@ -308,7 +314,7 @@ def _score_dataset(
                         raise
                     error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
             if env.distributed:
-                _exchange(shipped, error, ds, models, metrics, names, per_image, config, staging, env)
+                _exchange(shipped, error, metrics, env)
     return _merge(rows, env)
 
 
@@ -321,36 +327,47 @@ def _shard(n: int, env: DistEnv) -> list[int]:
 
 
 def _exchange(
-    shipped: list[tuple[int, str, torch.Tensor, torch.Tensor]],
+    shipped: list[tuple[int, str, str, list[object]]],
     error: str,
-    ds: Dataset,
-    models: list[SRModel],
     metrics: dict[tuple[str, str], Metric],
-    names: list[str],
-    per_image: set[str],
-    config: RunConfig,
-    staging: Path | None,
     env: DistEnv,
 ) -> None:
     """One lockstep of a sharded run: every rank's error (raised on all ranks, so none waits
-    forever) and images; rank 0 feeds the set-level metrics and writes ``--save-sr`` images, in
-    image order."""
+    forever) and the set-level metrics' features of its image, which rank 0 adds in image order."""
     gathered = gather_objects(env, (error, shipped))
     errors = [e for e, _ in gathered if e]
     if errors:
         raise SrbenchError(errors[0])
     if not env.is_main:
         return
-    image_names = ds.names()
     items = sorted((item for _, part in gathered for item in part), key=lambda t: t[0])  # stable
-    for index, model, sr_cpu, hr_cpu in items:
-        if config.save_sr and staging is not None:
-            target = inside(staging, "sr", model, ds.name, f"{image_names[index]}.png")
-            write_image(target, _to_uint8_image(sr_cpu))
-        sr, hr = sr_cpu.to(env.device), hr_cpu.to(env.device)
-        for name in names:
-            if name not in per_image:
-                metrics[(model, name)].update(sr, hr, None)
+    for _, model, name, features in items:
+        metric = metrics[(model, name)]
+        assert isinstance(metric, SetMetric)
+        metric.add_features(features)
+
+
+def _agree(env: DistEnv, datasets: list[Dataset], staging: Path | None, save_sr: bool) -> Path | None:
+    """Rank 0's staging folder on every rank, once every rank has found the same image names in
+    each dataset as rank 0 (the shards are positions in that list) and, with ``--save-sr``, sees
+    rank 0's staging folder (each rank writes its own SR images there: a shared filesystem)."""
+    staging = distributed.broadcast_object(env, staging)
+    names = [(ds.name, ds.names()) for ds in datasets]
+    problem = ""
+    if names != distributed.broadcast_object(env, names):
+        problem = (
+            f"rank {env.rank} finds other images in --datasets than rank 0: every rank must read the "
+            f"same files"
+        )
+    elif save_sr and staging is not None and not (staging / RESERVATION).is_file():
+        problem = (
+            f"--save-sr: rank {env.rank} cannot see the run folder {staging} of rank 0; each rank writes "
+            f"its own SR images there: give --out on a filesystem that every rank shares"
+        )
+    problems = [p for p in gather_objects(env, problem) if p]
+    if problems:
+        raise SrbenchError(problems[0])
+    return staging
 
 
 def _merge(rows: list[tuple[int, ImageValue]], env: DistEnv) -> list[ImageValue]:
@@ -392,6 +409,11 @@ def _evaluate(
 ) -> Summary:
     """:func:`run_evaluation` on this rank; only rank 0 writes ``out``, the others return its summary."""
     metric_classes = [get_metric(m) for m in config.metrics]
+    for cls in metric_classes:
+        if env.distributed and not cls.per_image and not issubclass(cls, SetMetric):
+            raise SrbenchError(
+                f"metric {cls.name} is set-level without per-image features: run it in one process"
+            )
     # Metric names are case-insensitive: the run, its options and its files use the registered ones.
     config = replace(config, metrics=tuple(cls.name for cls in metric_classes))
     metric_options = parse_metric_options(config.metric_options, config.metrics)
@@ -399,7 +421,10 @@ def _evaluate(
     with finished_run_dir(out) if env.is_main else nullcontext(None) as staging:  # reserved before any work
         if env.distributed and not env.is_main:  # rank 0 downloads and verifies first, the others reuse
             distributed.barrier(env)
-        datasets = [open_dataset(d, mirror=config.mirror, strict=config.strict) for d in config.datasets]
+        datasets = [  # the other ranks read only their own images: rank 0 checks the pixels
+            open_dataset(d, mirror=config.mirror, strict=config.strict, check_pixels=env.is_main)
+            for d in config.datasets
+        ]
         _check_datasets(datasets)
         models = [
             resolve_model(
@@ -414,6 +439,8 @@ def _evaluate(
         ]
         if env.distributed and env.is_main:
             distributed.barrier(env)
+        if env.distributed:
+            staging = _agree(env, datasets, staging, config.save_sr)
         names = [m.name for m in models]
         if len(set(names)) != len(names):
             raise SrbenchError(f"two models share a name in {', '.join(config.models)}")

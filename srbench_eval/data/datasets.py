@@ -193,9 +193,17 @@ def _hashes(images: Sequence[Path], rehash: bool) -> dict[str, ImageHash]:
     return hashes
 
 
+UNCHECKED = "pixels not checked here"
+"""``Dataset.verified`` of a copy opened with ``check_pixels=False``."""
+
+
 def _finish(
-    entry: Entry | None, name: str, images: list[Path], location: str, strict: bool, rehash: bool
+    entry: Entry | None, name: str, images: list[Path], location: str, strict: bool, rehash: bool | None
 ) -> Dataset:
+    """The :class:`Dataset` of ``images``; ``rehash=None``: without decoding (nor verifying) them."""
+    title = entry.title if entry is not None else name
+    if rehash is None:
+        return Dataset(name, tuple(images), "", UNCHECKED, location, True, title)
     hashes = _hashes(images, rehash)
     if entry is None:
         result = Verification("no manifest", ok=True)
@@ -212,11 +220,10 @@ def _finish(
         log.warning(message)
     elif result.notes:
         log.warning(f"dataset {name} ({location}): {'; '.join(result.notes)}")
-    title = entry.title if entry is not None else name
     return Dataset(name, tuple(images), manifest_digest(hashes), result.status, location, result.ok, title)
 
 
-def _open_folder(spec: str, label: str | None, strict: bool, rehash: bool) -> Dataset:
+def _open_folder(spec: str, label: str | None, strict: bool, rehash: bool | None) -> Dataset:
     folder = Path(spec).expanduser()
     if not _exists(folder):
         if _looks_like_name(spec):
@@ -311,7 +318,7 @@ def _install(entry: Entry, mirror: str | None, strict: bool, force: bool) -> Non
     install_dataset(entry, mirror, force=force, strict=strict, shared_archives=shared)
 
 
-def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: bool) -> Dataset:
+def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: bool | None) -> Dataset:
     label, spec = split_label(spec)
     entry = find_entry(spec)
     if label is not None:
@@ -356,7 +363,12 @@ def find_images(spec: str, mirror: str | None = None) -> list[Path]:
 
 
 def open_dataset(
-    spec: str, *, mirror: str | None = None, download: bool = True, strict: bool = False
+    spec: str,
+    *,
+    mirror: str | None = None,
+    download: bool = True,
+    strict: bool = False,
+    check_pixels: bool = True,
 ) -> Dataset:
     """Open a registry dataset or a folder of HR images (see the module docstring).
 
@@ -365,8 +377,12 @@ def open_dataset(
     :class:`SrbenchError` for an unknown name, a bad label, an empty folder, an unreadable image, a
     dataset that cannot be found or downloaded, and (with ``strict``) a copy that differs from the
     manifest.
+
+    ``check_pixels=False`` lists the image files without decoding any (no pixel hashes, no
+    manifest check: ``manifest_digest`` is empty and ``verified`` is :data:`UNCHECKED`), for the
+    other ranks of a sharded run, which read only their own images while rank 0 checks the set.
     """
-    return _open(spec, mirror, download, strict, rehash=False)
+    return _open(spec, mirror, download, strict, rehash=False if check_pixels else None)
 
 
 def verify_dataset(spec: str, *, mirror: str | None = None, strict: bool = False) -> Dataset:

@@ -105,6 +105,8 @@ def make_pair(
                 f"{path}: {w}x{h} leaves {max(w - 2 * border, 0)}x{max(h - 2 * border, 0)} pixels after "
                 f"the {border}-pixel border crop; {name}: {e}"
             ) from None
+        except SrbenchError as e:  # the metric's own refusal, e.g. an image smaller than fid-patch's patches
+            raise SrbenchError(f"{path}: {e}") from None
     return Pair(path, hr, lr, extra)
 
 

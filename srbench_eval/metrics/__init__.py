@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.metrics.base import Metric, MetricSettings, MetricValue, PerImageMetric
+from srbench_eval.metrics.base import Metric, MetricSettings, MetricValue, PerImageMetric, SetMetric
 
 METRICS: dict[str, type[Metric]] = {}
 
@@ -53,6 +53,7 @@ __all__ = [
     "MetricSettings",
     "MetricValue",
     "PerImageMetric",
+    "SetMetric",
     "get_metric",
     "metric_names",
     "register",

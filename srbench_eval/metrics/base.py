@@ -8,6 +8,10 @@ Every metric is a small stateful object built for one (model, dataset) pair:
   way the published tables were computed from PNG files). ``C`` is 3 (RGB) or 1 (a grey image,
   which fidelity metrics use directly as the Y channel). ``sr`` and ``hr`` have the same size.
   A per-image metric returns its ``N`` per-image values; a set-level metric returns ``None``.
+* A set-level metric (:class:`SetMetric`, FID) splits ``update`` in two: ``features(sr, hr)`` is
+  each image's share of the work (network features, on the CPU, picklable), computed by whichever
+  process holds the image, and ``add_features`` accumulates them in image order; a sharded run
+  (``torchrun``) sends only those features to rank 0.
 * ``compute()`` returns the :class:`MetricValue` for everything seen since construction: the mean
   of the per-image values, or the set-level statistic.
 
@@ -130,6 +134,35 @@ class PerImageMetric(Metric):
         if not self._values:
             return MetricValue(math.nan, 0, reliable=False, note="no images")
         return MetricValue(math.fsum(self._values) / len(self._values), len(self._values))
+
+
+class SetMetric(Metric):
+    """A metric of a whole set computed from per-image features (FID).
+
+    ``update(sr, hr, ref) = add_features(features(sr, hr, ref))``: :meth:`features` does the heavy
+    work of one batch of images without touching the metric's state, so any process can compute it
+    for its own images; :meth:`add_features` accumulates the result; :meth:`compute` gives the
+    statistic. Adding the same features in the same order gives the same value, wherever they were
+    computed: a sharded run computes the features of each image on the rank that holds it and
+    gathers them, in image order, on rank 0 (:mod:`srbench_eval.evaluation`).
+    """
+
+    per_image: ClassVar[bool] = False
+
+    @abstractmethod
+    def features(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> list[object]:
+        """One entry per image of the batch: what :meth:`add_features` needs of it, as CPU tensors
+        (they may travel between processes). ``ref`` as for :meth:`Metric.update`. Must not touch
+        the metric's state, and an image's entry must not depend on the other images of the batch."""
+
+    @abstractmethod
+    def add_features(self, features: list[object]) -> None:
+        """Accumulate the entries of :meth:`features`, in image order."""
+
+    def update(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> None:
+        check_pair(sr, hr)
+        self.add_features(self.features(sr, hr, ref))
+        return None
 
 
 def check_pair(sr: torch.Tensor, hr: torch.Tensor) -> None:

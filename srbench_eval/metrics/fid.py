@@ -33,13 +33,18 @@ side: on Set14 pytorch-fid's value differs from the exact formula on its own act
 3e-5 relative, and the harness from that exact value by 4e-7. (pytorch-fid 0.3.0's function also
 fails on SciPy >= 1.18, which removed the ``disp`` argument it passes; the harness does not call it.)
 
-Speed and memory: samples are queued and sent through the network in batches of ``batch_size``
-(patches are kept at their own size until their batch is resized), in channels-last layout, with
-full-fp32 convolutions on CUDA (no TF32); statistics are accumulated as running mean and scatter
-matrices (Chan et al.), never as a list of every feature. HR features are identical for every model
-of a dataset: they are cached per image (keyed by a hash of its values, the variant and the weights
-file) in :data:`HR_FEATURES`, so each HR image goes through the network once per process. No image
-is written to disk.
+Speed and memory: each image's samples go through the network in batches of ``batch_size`` (patches
+are kept at their own size until their batch is resized), in channels-last layout, with full-fp32
+convolutions on CUDA (no TF32). A batch never mixes images, so an image's features are the same
+whichever other images share the set and whichever process computes them: the metric is a
+:class:`~srbench_eval.metrics.base.SetMetric`, whose per-image :meth:`~_FIDBase.features` (SR and HR
+pool3 rows, CPU float32) a sharded run computes on the rank that holds the image and sends to rank 0,
+which adds them in image order (:meth:`~_FIDBase.add_features`). Statistics are accumulated as
+running mean and scatter matrices (Chan et al.), image by image, never as a list of every feature.
+HR features are identical for every model of a dataset: the evaluation loop computes them once per
+image in its read-ahead threads (:meth:`~_FIDBase.reference`), and they are cached per image (keyed
+by a hash of its values, the variant and the weights file) in :data:`HR_FEATURES`, so each HR image
+goes through the network once per process. No image is written to disk.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ import torch.nn.functional as F
 from srbench_eval import weights
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import register
-from srbench_eval.metrics.base import Metric, MetricSettings, MetricValue, check_pair
+from srbench_eval.metrics.base import MetricSettings, MetricValue, SetMetric, check_pair
 from srbench_eval.metrics.lpips_metric import FeatureCache, checked_rgb, exact_fp32, image_digest
 
 FEATURE_DIM = 2048
@@ -169,15 +174,11 @@ def grid_patches(x: torch.Tensor, p: int) -> torch.Tensor:
     return torch.cat(out)
 
 
-_SR, _HR = "sr", "hr"  # queue tags; HR images not yet in the cache are tagged with their cache key
-
-
-class _FIDBase(Metric):
-    """Shared machinery of ``fid`` and ``fid-patch``: queue, batched features, HR cache."""
+class _FIDBase(SetMetric):
+    """Shared machinery of ``fid`` and ``fid-patch``: per-image features, HR cache, statistics."""
 
     label = "FID"
     higher_is_better = False
-    per_image = False
     decimals = 2
     inputs = "RGB"
     reference_impl = "pytorch-fid (TF FID Inception port), calculate_frechet_distance"
@@ -193,10 +194,6 @@ class _FIDBase(Metric):
         self._scope = (self.variant(), str(settings.device), *weights.file_identity("inception-fid"))
         self.sr_stats = FeatureStats()
         self.hr_stats = FeatureStats()
-        self._queue: list[tuple[object, torch.Tensor]] = []  # (_SR, _HR or an HR cache key, samples)
-        self._queued = 0
-        self._hr_parts: dict[object, list[torch.Tensor]] = {}
-        self._hr_pending: dict[object, int] = {}
 
     # -- subclass hooks
     def variant(self) -> str:
@@ -211,30 +208,30 @@ class _FIDBase(Metric):
         return to_inception_size(x)
 
     # -- protocol
-    def update(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> None:
+    def reference(self, hr: torch.Tensor) -> list[torch.Tensor]:
+        """The pool3 features of every HR image (the HR half of the work, the same for every model),
+        ``(k, 2048)`` float32 CPU tensors; computed by the evaluation loop's read-ahead threads."""
+        hr_rgb = checked_rgb(hr.to(self.settings.device, torch.float32), self.name, "HR") / 255
+        return [self._hr_features(hr_rgb[i : i + 1]) for i in range(hr_rgb.shape[0])]
+
+    def features(
+        self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``(SR features, HR features)`` of every image, ``(k, 2048)`` float32 CPU tensors."""
         check_pair(sr, hr)
+        sr_rgb = checked_rgb(sr.to(self.settings.device, torch.float32), self.name, "SR") / 255
+        hr_feats = self.reference(hr) if ref is None else ref
+        assert isinstance(hr_feats, list) and len(hr_feats) == sr.shape[0]
+        return [(self._network(self.samples(sr_rgb[i : i + 1])), hr_feats[i]) for i in range(sr.shape[0])]
+
+    def add_features(self, features: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Add each image's SR and HR feature rows to the running statistics, on the metric's device."""
         device = self.settings.device
-        sr = checked_rgb(sr.to(device, torch.float32), self.name, "SR") / 255
-        hr_rgb = checked_rgb(hr.to(device, torch.float32), self.name, "HR") / 255
-        for i in range(sr.shape[0]):
-            self._enqueue(_SR, self.samples(sr[i : i + 1]))
-            key = (*self._scope, image_digest(hr_rgb[i]))
-            cached = HR_FEATURES.get(key)
-            if cached is not None:
-                self.hr_stats.add(cached[0])
-            elif key in self._hr_pending:  # the same HR image twice in one set: count it twice
-                self._enqueue(_HR, self.samples(hr_rgb[i : i + 1]))
-            else:
-                hr_samples = self.samples(hr_rgb[i : i + 1])
-                self._hr_pending[key] = hr_samples.shape[0]
-                self._hr_parts[key] = []
-                self._enqueue(key, hr_samples)
-            if self._queued >= self.batch_size:
-                self._flush()
-        return None
+        for sr_feats, hr_feats in features:
+            self.sr_stats.add(sr_feats.to(device))
+            self.hr_stats.add(hr_feats.to(device))
 
     def compute(self) -> MetricValue:
-        self._flush()
         n = self.sr_stats.n
         if n < 2:
             return MetricValue(
@@ -249,45 +246,30 @@ class _FIDBase(Metric):
             return MetricValue(value, n, reliable=False, note=note)
         return MetricValue(value, n)
 
-    # -- batching
-    def _enqueue(self, tag: object, samples: torch.Tensor) -> None:
-        self._queue.append((tag, samples))
-        self._queued += samples.shape[0]
+    # -- the network
+    def _hr_features(self, hr_rgb: torch.Tensor) -> torch.Tensor:
+        """Features of one HR image in ``[0, 1]``, from :data:`HR_FEATURES` when it was seen before."""
+        key = (*self._scope, image_digest(hr_rgb[0]))
+        cached = HR_FEATURES.get(key)
+        if cached is not None:
+            return cached[0]
+        feats = self._network(self.samples(hr_rgb))
+        HR_FEATURES.put(key, [feats])
+        return feats
 
-    def _flush(self) -> None:
-        """Send every queued sample through the network, ``batch_size`` at a time."""
-        pieces = [(tag, chunk) for tag, s in self._queue for chunk in s.split(self.batch_size)]
-        self._queue, self._queued = [], 0
-        batch: list[tuple[object, torch.Tensor]] = []
-        count = 0
-        for tag, chunk in pieces:
-            batch.append((tag, to_inception_size(chunk)))
-            count += chunk.shape[0]
-            if count >= self.batch_size:
-                self._run(batch)
-                batch, count = [], 0
-        if batch:
-            self._run(batch)
-
-    def _run(self, batch: list[tuple[object, torch.Tensor]]) -> None:
-        x = torch.cat([x for _, x in batch]).contiguous(memory_format=torch.channels_last)
+    def _network(self, samples: torch.Tensor) -> torch.Tensor:
+        """pool3 features of one image's ``(k, 3, h, w)`` samples, ``batch_size`` per network call,
+        as a ``(k, 2048)`` float32 CPU tensor. Batches never mix images, so an image's features do
+        not depend on the other images of the set, nor on the process that computes them."""
+        out = []
         with torch.inference_mode(), exact_fp32(self.settings.device):
-            feats = self.model(x)[0].flatten(1)
+            for chunk in samples.split(self.batch_size):
+                x = to_inception_size(chunk).contiguous(memory_format=torch.channels_last)
+                out.append(self.model(x)[0].flatten(1))
+        feats = torch.cat(out)
         if not torch.isfinite(feats).all():
             raise SrbenchError(f"{self.name}: the Inception network returned non-finite features")
-        for (tag, _), f in zip(batch, feats.split([x.shape[0] for _, x in batch]), strict=True):
-            if tag == _SR:
-                self.sr_stats.add(f)
-            elif tag == _HR:
-                self.hr_stats.add(f)
-            else:
-                self._hr_parts[tag].append(f)
-                self._hr_pending[tag] -= f.shape[0]
-                if self._hr_pending[tag] == 0:
-                    done = torch.cat(self._hr_parts.pop(tag))
-                    del self._hr_pending[tag]
-                    HR_FEATURES.put(tag, [done])
-                    self.hr_stats.add(done)
+        return feats.float().cpu()
 
 
 @register

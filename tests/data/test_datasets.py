@@ -115,6 +115,25 @@ def test_folder_dataset(tmp_path: Path) -> None:
     assert ds.open_dataset(str(folder)).manifest_digest == d.manifest_digest
 
 
+def test_open_without_checking_pixels_decodes_nothing(
+    toy: Toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sharded run's other ranks: the same files and names, no decode, nothing verified."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    write_image(bad / "ok.png", np.zeros((4, 4), np.uint8))
+    (bad / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    mirror = tmp_path / "mirror"
+    toy.write_folder(mirror / "Toy" / "HR")
+    checked = ds.open_dataset("toy", mirror=str(mirror))
+    monkeypatch.setattr(mf, "read_image", lambda path: pytest.fail(f"decoded {path}"))
+    d = ds.open_dataset(str(bad), check_pixels=False)
+    assert d.names() == ["broken", "ok"] and d.verified == ds.UNCHECKED and d.manifest_digest == ""
+    (mirror / "Toy" / "HR" / "alpha.png").touch()  # a changed file: its stamp no longer holds
+    listed = ds.open_dataset("mine=toy", mirror=str(mirror), check_pixels=False)
+    assert listed.images == checked.images and listed.name == "mine" and listed.verified == ds.UNCHECKED
+
+
 @requires_shared
 def test_folder_copy_of_a_benchmark_is_recognised() -> None:
     d = ds.open_dataset(str(SHARED_BENCHMARKS / "Set5" / "HR"))

@@ -224,6 +224,16 @@ def test_image_too_small_for_ssim_after_the_crop_names_the_image(tmp_path: Path,
         _no_run_left(out)
 
 
+def test_image_smaller_than_fid_patches_names_the_image(tmp_path: Path, capsys, stand_in_weights) -> None:
+    stand_in_weights("inception-fid")  # fid-patch's HR features are made as the image is read
+    hr = _hr_folder(tmp_path / "hr", ["a.png", "b.png"], size=48)
+    out = tmp_path / "out"
+    args = _run_args(out, "--models", "bicubic", "--datasets", str(hr), "--metrics", "fid-patch")
+    err = cli_error(capsys, args)
+    assert str(hr / "a.png") in err and "smaller than the patch size 64" in err
+    _no_run_left(out)
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

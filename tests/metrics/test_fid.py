@@ -138,7 +138,7 @@ def test_fid_equals_pytorch_fid_pipeline(inception) -> None:
 
 def test_patch_fid_is_fid_of_the_patches(inception) -> None:
     sr, hr = image_pair(40, 64, seed=4)
-    metric = get_metric("fid-patch")(SETTINGS, patch_size=32, batch_size=3)  # SR and HR in one batch
+    metric = get_metric("fid-patch")(SETTINGS, patch_size=32, batch_size=3)  # SR, HR: a call each
     metric.update(sr, hr)
     got = metric.compute()
     sr_p, hr_p = grid_patches(sr, 32), grid_patches(hr, 32)
@@ -147,6 +147,31 @@ def test_patch_fid_is_fid_of_the_patches(inception) -> None:
     act_hr = reference_activations(list(hr_p.split(1)))
     assert frechet_distance(stats_of(act_sr, 1), stats_of(act_hr, 1)) == pytest.approx(got.value, rel=1e-5)
     assert metric.options() == {"patch_size": 32, "batch_size": 3}
+
+
+def test_features_computed_anywhere_give_the_same_value(inception) -> None:
+    """The SetMetric split: features of alternate images computed by two other metric objects (as
+    two ranks would), added in image order, give bitwise the value of one object's updates; an
+    image's features do not depend on the batch it came in (fid-patch: 2 patches an image, 3 a
+    network call; fid shares the code)."""
+    pairs = [image_pair(36, 44, seed=11), image_pair(36, 44, seed=12), image_pair(40, 40, c=1, seed=14)]
+    name, options = "fid-patch", {"patch_size": 24, "batch_size": 3}
+    one = get_metric(name)(SETTINGS, **options)
+    for sr, hr in pairs:
+        one.update(sr, hr)
+    ranks = [get_metric(name)(SETTINGS, **options) for _ in range(2)]
+    shares = [ranks[i % 2].features(sr, hr) for i, (sr, hr) in enumerate(pairs)]
+    assert all(f.device.type == "cpu" for share in shares for pair in share for f in pair)
+    assert ranks[0].sr_stats.n == ranks[1].sr_stats.n == 0  # features() leaves the state alone
+    gathered = get_metric(name)(SETTINGS, **options)
+    for share in shares:
+        gathered.add_features(share)
+    assert gathered.compute() == one.compute()
+    batch = get_metric(name)(SETTINGS, **options).features(
+        torch.cat([pairs[0][0], pairs[1][0]]), torch.cat([pairs[0][1], pairs[1][1]])
+    )
+    for (sr_f, hr_f), share in zip(batch, shares[:2], strict=True):
+        assert torch.equal(sr_f, share[0][0]) and torch.equal(hr_f, share[0][1])
 
 
 def test_too_few_samples(inception) -> None:
