@@ -45,7 +45,9 @@ is I03 -0.0200..+0.0365, I04 0 (no flat pixel: every model gives the same value)
 -0.0013..+0.0012, I08 -0.0078..+0.0549, I19 -0.0126..+0.4979, covering the MATLAB value on every
 image; no model matches all four flat images to 0.005, and which ``delta(c)`` MATLAB got cannot be
 had without MATLAB. Our exact zero is the one roundoff-free choice and among the closest (largest
-gap 0.0297, on I19; the best of the 49 models: 0.0283).
+gap 0.0297, on I19; the best of the 49 models: 0.0283). The grey plane is not the cause: with
+``rgb2gray``'s own weights (0.2989, 0.5870, 0.1140, rounded) I04 is exact, while YIQ's 0.299, 0.587,
+0.114 move I03 to -0.091 and an unrounded grey moves I04 by 0.013.
 
 The issue's ``niqe_matlab`` row (7.20, 2.99, 3.17, 3.71, 7.69) is not the authors' release: it is
 MATLAB's Image Processing Toolbox ``niqe`` with MathWorks' own default model. pyiqa's
