@@ -1,20 +1,26 @@
 """Time the metrics of issue 15 (MS-SSIM, IFC, VIF, NIQE, DISTS) per megapixel on the CPU, against the
 reference implementations installable from the registries, and compare their values.
 
-Every metric sees the same planes: the Y channel (MATLAB ``rgb2ycbcr``, float) of HR images and
-of their bicubic x``scale`` down-/up-scalings (a stand-in SR model; timings do not depend on the
-values), border-cropped by the scale, passed as 1-channel images (``crop_border=0`` inside), so a
-reference that takes a grey plane computes the same quantity. DISTS takes the RGB images.
+Every metric sees the same planes: the Y channel of HR images and of their bicubic x``scale``
+down-/up-scalings (a stand-in SR model; timings do not depend on the values), MATLAB ``rgb2ycbcr``
+of the uint8 images, rounded (so the planes hold integers and pyiqa's own rounding of its grey
+plane changes nothing), border-cropped by the scale, passed as 1-channel images (``crop_border=0``
+inside); a reference that takes RGB gets the plane in all three channels, whose grey (YIQ ``Y``,
+weights summing to 1) is the plane again. DISTS takes the RGB images.
 
-References (each one optional: "n/a" when its package is not installed):
+References (each one optional: left out when its package does not import):
 
 * ``piq``: ``multi_scale_ssim``, against ``ms-ssim`` with ``method=product`` (piq's form; its
-  downsampling pads odd sizes with zeros, a documented difference). piq's ``vif_p`` is the
-  pixel-domain VIF, a different index, so it is not compared.
-* VIF and NIQE: pyiqa has ports of both, but it is not installed here (it pulls transformers,
-  timm, opencv-python and CUDA wheels) and is not wired in; they are timed alone.
+  downsampling pads odd sizes, a documented difference). piq's ``vif_p`` is the pixel-domain VIF,
+  a different index, so it is not compared.
+* ``pyiqa`` (install it in a separate environment that also sees this project's packages; it is
+  not a dependency): its ``VIF`` (the wavelet-domain VIF), ``MS_SSIM`` (product form, the same
+  odd-size padding as piq) and ``NIQE`` (the MATLAB release's algorithm; its pristine model is
+  NIQE's registry file written as the ``.mat`` it loads, so nothing is downloaded). pyiqa's DISTS
+  downloads its weights at run time and is not used: the DISTS reference is the authors' package.
 * ``dists-pytorch``: the package's ``DISTS`` module, called per pair as its README does.
-* IFC: no implementation outside MATLAB is published on the registries; timed alone.
+* IFC: no implementation outside MATLAB is published on the registries (pyiqa, piq: none); timed
+  alone.
 
     python benchmarks/bench_metrics.py --hr-dir ../shared/benchmarks/Set14/HR --stand-in
     python benchmarks/bench_metrics.py --hr-dir DIR --limit 2 --repeat 1 --stand-in   # (the test)
@@ -60,7 +66,7 @@ def load_pairs(hr_dir: str, scale: int, limit: int | None) -> tuple[list[Pair], 
             hr = hr.expand(-1, 3, -1, -1).contiguous()
         sr = imresize_uint8(imresize_uint8(hr, 1 / scale), scale)
         rgb.append((sr, hr))
-        planes.append(tuple(luma_planes(t, scale)[:, None].float() for t in (sr, hr)))  # type: ignore[misc]
+        planes.append(tuple(luma_planes(t, scale, "rounded")[:, None].float() for t in (sr, hr)))  # type: ignore[misc]
     return rgb, planes
 
 
@@ -98,18 +104,55 @@ def ours_further_model(name: str, pairs: list[Pair]) -> Callable[[Pair], float] 
     return lambda p: float(metric.update(p[0], p[1], refs[id(p)])[0])
 
 
-def references(args: argparse.Namespace) -> dict[str, tuple[str, Callable[[Pair], float]]]:
-    """metric -> (label, function of a pair) for the reference packages that import."""
-    refs: dict[str, tuple[str, Callable[[Pair], float]]] = {}
+Reference = tuple[str, Callable[[Pair], float]]
+
+
+def _rgb(x: torch.Tensor) -> torch.Tensor:
+    """A 1-channel plane of 0..255 values as pyiqa's input: RGB in 0..1, the plane in each channel."""
+    return x.expand(-1, 3, -1, -1) / 255
+
+
+def pyiqa_references(tmp: str) -> dict[str, list[Reference]]:
+    """pyiqa's VIF, MS-SSIM and NIQE (module docstring), or nothing when pyiqa does not import."""
+    try:
+        from pyiqa.archs.niqe_arch import NIQE
+        from pyiqa.archs.ssim_arch import MS_SSIM
+        from pyiqa.archs.vif_arch import VIF
+    except ImportError:
+        return {}
+    from scipy.io import savemat
+
+    from srbench_eval import weights
+
+    refs: dict[str, list[Reference]] = {}
+    vif, ms_ssim = VIF(), MS_SSIM(is_prod=True)
+    refs["vif"] = [("pyiqa VIF", lambda p: float(vif(_rgb(p[0]), _rgb(p[1]))))]
+    refs["ms-ssim"] = [("pyiqa MS_SSIM", lambda p: float(ms_ssim(_rgb(p[0]), _rgb(p[1]))))]
+    if weights.is_genuine("niqe-pris"):
+        params = np.load(weights.require("niqe-pris", "bench_metrics"))
+        mat = os.path.join(tmp, "niqe_modelparameters.mat")
+        savemat(mat, {"mu_prisparam": params["mu_pris_param"], "cov_prisparam": params["cov_pris_param"]})
+        niqe = NIQE(pretrained_model_path=mat)
+        refs["niqe"] = [("pyiqa NIQE", lambda p: float(niqe(_rgb(p[0]))))]
+    return refs
+
+
+def references(args: argparse.Namespace) -> dict[str, list[Reference]]:
+    """metric -> [(label, function of a pair)] for the reference packages that import."""
+    refs: dict[str, list[Reference]] = {}
     try:
         import piq
 
-        refs["ms-ssim"] = (
-            "piq.multi_scale_ssim",
-            lambda p: float(piq.multi_scale_ssim(p[0] / 255, p[1] / 255, data_range=1.0)),
-        )
+        refs["ms-ssim"] = [
+            (
+                "piq.multi_scale_ssim",
+                lambda p: float(piq.multi_scale_ssim(p[0] / 255, p[1] / 255, data_range=1.0)),
+            )
+        ]
     except ImportError:
         pass
+    for name, more in pyiqa_references(tempfile.mkdtemp(prefix="bench_metrics_pyiqa_")).items():
+        refs.setdefault(name, []).extend(more)
     try:
         from srbench_eval.metrics.dists import _build_dists
 
@@ -119,7 +162,7 @@ def references(args: argparse.Namespace) -> dict[str, tuple[str, Callable[[Pair]
             with torch.no_grad():
                 return float(model(p[0] / 255, p[1] / 255))
 
-        refs["dists"] = ("DISTS_pytorch.DISTS", package_dists)
+        refs["dists"] = [("DISTS_pytorch.DISTS", package_dists)]
     except Exception as e:  # missing package or weights
         print(f"dists reference unavailable: {e}")
     return refs
@@ -158,24 +201,32 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         except Exception as e:  # e.g. NIQE without its model file
             print(f"{name}: skipped ({e})")
             continue
-        row: dict[str, object] = {"metric": name, "ours_s_per_mpix": t_ours / mpix, "reference": "n/a"}
+        row: dict[str, object] = {"metric": name, "ours_s_per_mpix": t_ours / mpix}
         further = ours_further_model(name, pairs)
         if further is not None:
             row["further_model_s_per_mpix"] = timed(further, pairs, args.repeat)[0] / mpix
-        if name in refs:
-            label, fn = refs[name]
+        row["references"] = []
+        for label, fn in refs.get(name, []):
             t_ref, v_ref = timed(fn, pairs, args.repeat)
             diff = np.abs(np.array(v_ours) - np.array(v_ref))
-            row.update(
-                reference=label,
-                ref_s_per_mpix=t_ref / mpix,
-                speedup=t_ref / t_ours,
-                max_abs_diff=float(diff.max()),
-                max_rel_diff=float((diff / np.maximum(np.abs(v_ref), 1e-12)).max()),
+            row["references"].append(  # type: ignore[attr-defined]
+                {
+                    "reference": label,
+                    "ref_s_per_mpix": t_ref / mpix,
+                    "speedup": t_ref / t_ours,
+                    "max_abs_diff": float(diff.max()),
+                    "max_rel_diff": float((diff / np.maximum(np.abs(v_ref), 1e-12)).max()),
+                }
             )
         rows.append(row)
-        print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        print(_fmt({k: v for k, v in row.items() if k != "references"}))
+        for ref in row["references"] or [{"reference": "none"}]:  # type: ignore[attr-defined]
+            print("    " + _fmt(ref))
     return rows
+
+
+def _fmt(d: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.items())
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -106,13 +106,16 @@ class DISTS(PerImageMetric):
         return checked_rgb(x.to(self.settings.device, torch.float32), self.name, what, self.min_side) / 255
 
     def reference(self, hr: torch.Tensor) -> list[list[torch.Tensor]]:
-        y = self._prepared(hr, "HR")
+        try:
+            y = self._prepared(hr, "HR")
+        except SrbenchError as e:  # the read-ahead (data/pairs.make_pair) names the image of a ValueError
+            raise ValueError(str(e).removeprefix(f"{self.name}: ")) from None
         with torch.inference_mode(), exact_fp32(self.settings.device):
             return [self.model.forward_once(y[i : i + 1]) for i in range(y.shape[0])]
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
-        refs = ref if ref is not None else self.reference(hr)
         x = self._prepared(sr, "SR")
+        refs = ref if ref is not None else self.reference(hr)
         with torch.inference_mode(), exact_fp32(self.settings.device):
             values = torch.cat(
                 [

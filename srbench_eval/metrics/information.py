@@ -173,15 +173,18 @@ class _GSMMetric(LumaMetric):
     min_side: ClassVar[int] = MIN_SIDE
 
     def reference(self, hr: torch.Tensor) -> list[list[Subband]]:
-        planes = self._y(hr, "HR").cpu().numpy()
+        try:
+            planes = self._y(hr, "HR").cpu().numpy()
+        except SrbenchError as e:  # the read-ahead (data/pairs.make_pair) names the image of a ValueError
+            raise ValueError(str(e).removeprefix(f"{self.name}: ")) from None
         return [reference_subbands(p) for p in planes]
 
     def _value(self, ref: list[Subband], d: np.ndarray) -> float:
         raise NotImplementedError
 
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
-        refs = ref if ref is not None else self.reference(hr)
         planes = self._y(sr, "SR").cpu().numpy()
+        refs = ref if ref is not None else self.reference(hr)
         values = [self._value(r, p) for r, p in zip(refs, planes, strict=True)]  # type: ignore[arg-type]
         return torch.tensor(values, dtype=torch.float64)
 

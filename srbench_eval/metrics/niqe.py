@@ -26,14 +26,36 @@ of 0..255 values:
 
        NIQE = sqrt((nu_p - nu) pinv((S_p + S) / 2) (nu_p - nu)^T)
 
-Exactness: ``I - mu`` is exactly 0 wherever the 7x7 neighbourhood is constant (saturated or flat
-areas); floating-point filtering leaves +-1e-14 there instead, which the AGGD fit's sign split counts
-as negative or positive samples and which moves the score by up to 0.4 on images with large flat
-areas. Such positions are set to their exact value 0. Against pyiqa's MATLAB-release values
-(``iqa/results_official.csv`` row ``niqe``, rgb2gray input) the five pairs agree to 0.03 (one, with
-no flat area, to 1e-5); the remaining differences come from flat areas, where MATLAB's own
-floating-point filtering decides. The ``niqe_matlab`` row of that file is MATLAB's Image Processing
-Toolbox ``niqe`` (MathWorks' own default model), not the authors' release, and is not reproduced.
+Exactness, a documented, measured difference. ``I - mu`` is exactly 0 wherever the 7x7
+neighbourhood is constant (saturated or flat areas); here such positions are set to that exact 0
+(SciPy's filtering would leave +-1e-14 there, in its own summation order). MATLAB's ``imfilter``
+leaves ``delta(c) = c - fl(sum of w_k c)``, 0 or a few 1e-14 of either sign depending on the grey
+level ``c``, on its summation order and on whether it separates the kernel (``svd`` factors from
+its LAPACK, for double images once the kernel has ``getSeparableFilterThreshold`` elements); the
+AGGD fits count those samples as negative or positive, which changes ``beta_l``/``beta_r`` and the
+score. Against the MATLAB release's values (pyiqa's ``iqa/results_official.csv`` row ``niqe``,
+``rgb2gray`` input, to 15 digits), ours - MATLAB on the five pairs is:
+
+    I03 -0.0098 (2728 flat pixels), I04 +2e-13 (none), I06 -0.0013 (1242), I08 +0.0180 (4056),
+    I19 +0.0297 (55640)
+
+``benchmarks/niqe_roundoff.py`` recomputes NIQE with ``delta(c)`` from 49 MATLAB-like arithmetic
+models (signs per scale; random summation orders; separable factors a few ulps apart): the spread
+is I03 -0.0200..+0.0365, I04 0 (no flat pixel: every model gives the same value), I06
+-0.0013..+0.0012, I08 -0.0078..+0.0549, I19 -0.0126..+0.4979, covering the MATLAB value on every
+image; no model matches all four flat images to 0.005, and which ``delta(c)`` MATLAB got cannot be
+had without MATLAB. Our exact zero is the one roundoff-free choice and among the closest (largest
+gap 0.0297, on I19; the best of the 49 models: 0.0283). The grey plane is not the cause: with
+``rgb2gray``'s own weights (0.2989, 0.5870, 0.1140, rounded) I04 is exact, while YIQ's 0.299, 0.587,
+0.114 move I03 to -0.091 and an unrounded grey moves I04 by 0.013.
+
+The issue's ``niqe_matlab`` row (7.20, 2.99, 3.17, 3.71, 7.69) is not the authors' release: it is
+MATLAB's Image Processing Toolbox ``niqe`` with MathWorks' own default model. pyiqa's
+``niqe_matlab`` metric, calibrated against that row, runs the same algorithm as its ``niqe`` with
+another model file (``version='matlab'``: ``niqe_matlab_params.mat`` from pyiqa's weight hub instead
+of the release's ``niqe_modelparameters.mat``; pyiqa 0.1.16, ``archs/niqe_arch.py``). That model is
+not published by the authors, not in ``../shared`` and cannot be fetched here, so that row is not
+reproduced (ours, with the release's model: 15.74, 3.65, 3.23, 3.20, 8.66).
 
 Under the SR protocol the plane is the border-cropped Y channel (PIRM 2018's ``calc_NIQE``: Y of
 ``rgb2ycbcr``, shaved by the scale). Images need at least 96x96 pixels after the crop (one block);
@@ -145,7 +167,9 @@ class NIQE(LumaMetric):
     decimals: ClassVar[int] = 2
     full_reference: ClassVar[bool] = False
     min_side: ClassVar[int] = BLOCK
-    reference_impl: ClassVar[str] = "Mittal et al.'s MATLAB release niqe.m/computequality.m (2013)"
+    reference_impl: ClassVar[str] = (
+        "Mittal et al.'s MATLAB release niqe.m/computequality.m (2013); flat areas: within 0.03 (measured)"
+    )
 
     def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,7 @@ from srbench_eval.metrics.fidelity import rgb_to_y
 from srbench_eval.metrics.information import distortion_channel
 from srbench_eval.metrics.luma import rgb2gray_uint8
 from srbench_eval.protocol import resolve
+from tests.conftest import SHARED_BENCHMARKS, requires_shared
 from tests.metrics.oracles import (
     IQA_IMAGES,
     NO_CROP,
@@ -93,3 +96,24 @@ def test_identity_and_too_small(name: str) -> None:
     small = torch.zeros(1, 3, 75, 90)
     with pytest.raises(SrbenchError, match=rf"{name}: the (SR|HR) image is 71x86 pixels .* at least 72x72"):
         metric.update(small, small)
+
+
+@requires_selfexsr
+@requires_shared
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_run_selfexsr_protocol_ifc_from_hr_equals_matlab(tmp_path, capsys, scale: int) -> None:
+    """End to end: `run --protocol selfexsr` degrades Set5's HR images itself (clamp-border uint8
+    passes) and scores the bicubic model's output; every image's IFC equals SelfExSR's MATLAB value."""
+    from srbench_eval.cli import main
+
+    out = tmp_path / "out"
+    argv = ["run", "--quiet", "--models", "bicubic", "--datasets", "Set5", "--scale", str(scale)]
+    argv += ["--protocol", "selfexsr", "--metrics", "IFC", "--mirror", str(SHARED_BENCHMARKS)]
+    argv += ["--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    with open(out / "results.csv", newline="") as f:
+        got = {r["image"]: float(r["value"]) for r in csv.DictReader(f) if r["metric"] == "ifc"}
+    names = ("baby", "bird", "butterfly", "head", "woman")  # img_001 .. img_005
+    want = selfexsr_scores()[f"Set5/x{scale}"]
+    assert got == pytest.approx({n: want[f"img_00{k}"]["ifc"] for k, n in enumerate(names, 1)}, rel=1e-4)

@@ -3,7 +3,9 @@ pristine model, installed as the registry's genuine file from the oracle copy.""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from srbench_eval.metrics.niqe import aggd, gaussian_window, mscn
 from tests.metrics.oracles import IQA, IQA_IMAGES, NO_CROP, iqa_pair, official, requires_iqa
 
 PRISTINE = IQA / "niqe_pris_params.npz"
+ROUNDOFF = Path(__file__).resolve().parents[2] / "benchmarks" / "niqe_roundoff.py"
 requires_pristine = pytest.mark.skipif(not PRISTINE.is_file(), reason=f"{PRISTINE} is absent")
 
 
@@ -38,19 +41,34 @@ def test_missing_model_is_a_one_line_error(tmp_path, monkeypatch) -> None:
         get_metric("niqe")(MetricSettings(scale=4))
 
 
+# ours - MATLAB release, as measured (module docstring): the flat areas' roundoff, I04 has none.
+MEASURED = {"I03": -0.00979, "I04": 0.0, "I06": -0.00127, "I08": +0.01798, "I19": +0.02970}
+
+
 @requires_iqa
 @requires_pristine
-def test_release_values_on_rgb2gray(pristine) -> None:
-    """Measured: |ours - MATLAB| = 0.0097, 1e-5, 0.0013, 0.018, 0.030 (flat areas; module doc)."""
+@pytest.mark.parametrize("stem", IQA_IMAGES)
+def test_release_values_on_rgb2gray(pristine, stem: str) -> None:
     metric = get_metric("NIQE")(NO_CROP)
-    diffs = []
-    for stem in IQA_IMAGES:
-        dist, ref = (rgb2gray_uint8(t).float() for t in iqa_pair(stem))
-        got = float(metric.update(dist, ref)[0])
-        diffs.append(abs(got - official("niqe")[stem]))
-        assert got == pytest.approx(float(metric.update(dist, dist * 0)[0]))  # no-reference
-    assert max(diffs) < 0.035
-    assert diffs[1] < 1e-4  # I04: no flat area, equal to the release
+    dist, ref = (rgb2gray_uint8(t).float() for t in iqa_pair(stem))
+    got = float(metric.update(dist, ref)[0])
+    assert got - official("niqe")[stem] == pytest.approx(MEASURED[stem], abs=1e-9 if stem == "I04" else 1e-5)
+    assert got == float(metric.update(dist, dist * 0)[0])  # no-reference
+
+
+@requires_iqa
+@requires_pristine
+def test_roundoff_spread_covers_matlab_where_there_are_flat_areas() -> None:
+    """benchmarks/niqe_roundoff.py: with no flat pixel (I04) every arithmetic model gives our value;
+    on I06 the flat pixels' signs move NIQE across the MATLAB value."""
+    spec = importlib.util.spec_from_file_location("niqe_roundoff", ROUNDOFF)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    table = script.main(["--images", "I04,I06", "--random", "2"])
+    assert table["exact"] == pytest.approx([0.0, MEASURED["I06"]], abs=1e-5)
+    assert all(row[0] == pytest.approx(0.0, abs=1e-9) for row in table.values())
+    i06 = [row[1] for row in table.values()]
+    assert min(i06) < -0.001 and max(i06) > 0.001
 
 
 @requires_pristine
