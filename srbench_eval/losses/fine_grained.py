@@ -55,9 +55,13 @@ The deciding study (``srcnn`` vs ``srcnn-fdl``, ``lapsrn`` vs ``lapsrn-fdl``, 3 
 iterations each, Set5/Set14 x4; table and exact command in benchmarks/README.md, "Loss studies"):
 srcnn-fdl is at least srcnn in PSNR (+0.11 dB on Set14, CI [0.07, 0.16]; +0.09 dB on Set5, CI
 [-0.01, 0.20]) but only because it starts as bicubic and stays there; lapsrn-fdl is 1.0 to 1.5 dB
-below lapsrn (a negative result with CIs far from 0). The shipped ``lapsrn-fdl`` demo model in
-``srbench_eval/zoo`` was trained with the first head (its checkpoint records ``margin`` 0 and no
-``centre``, which is how it is rebuilt).
+below lapsrn (a negative result with CIs far from 0). Trained on past the study's budget (seed 0,
+SRCNN's constant rate), srcnn-fdl moves *below* bicubic: Set5 28.35 dB at step 1,000, 28.02 at
+1,500; demo set 29.96 at 1,000, 29.60 at 1,800 (bicubic 28.43 / 29.95; srbench_eval/zoo/README.md),
+so no srcnn-fdl demo model is shipped. ``lapsrn-fdl`` with ``l1_weight=16`` is in
+benchmarks/README.md. The shipped ``lapsrn-fdl`` demo model in ``srbench_eval/zoo`` was trained
+with the first head (its checkpoint records ``margin`` 0 and no ``centre``, which is how it is
+rebuilt).
 """
 
 from __future__ import annotations
