@@ -49,6 +49,8 @@ def _heavy_modules(args: list[str], tmp_path: Path) -> dict:
         ["protocols", "basicsr"],
         ["datasets", "list"],
         ["weights", "list"],
+        ["metrics"],
+        ["metrics", "psnr", "LPIPS"],
         ["run", "--help"],
         ["table", "--help"],
     ],
