@@ -50,6 +50,8 @@ def _heavy_modules(args: list[str], tmp_path: Path) -> dict:
         ["datasets", "list"],
         ["weights", "list"],
         ["metrics"],
+        ["models", "list"],
+        ["models", "show", "esrgan-dp"],
         ["metrics", "psnr", "LPIPS"],
         ["run", "--help"],
         ["table", "--help"],
