@@ -33,11 +33,11 @@ COMMANDS = (
 )
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """(wall seconds, user+sys CPU seconds of the child) of one run; fails loudly on an error."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> dict[str, tuple[float, float]]:
     figures = {}
     print(f"{args.repeat} runs each (medians), load average {os.getloadavg()[0]:.2f}")
     for command in COMMANDS:
-        runs = [timed([sys.executable, "-m", "srbench_eval.cli", *command], env) for _ in range(args.repeat)]
+        cmd = [sys.executable, "-m", "srbench_eval.cli", *command]
+        runs = [timed(cmd, env, args.source) for _ in range(args.repeat)]  # -m imports from the cwd
         wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
         figures[" ".join(command)] = (wall, cpu)
         print(f"{' '.join(command):28s} {wall:6.2f} s wall {cpu:6.2f} s user+sys")
