@@ -1,4 +1,8 @@
-"""`srbench-eval models`: list the recipes of the model zoo, show one with overrides applied."""
+"""`srbench-eval models`: list the recipes of the model zoo, show one with overrides applied.
+
+Both read data only (recipes, the architectures' parameter counts, the published registry, the
+checkpoint folders), so they import no torch; ``show --set`` builds the overridden networks on
+the meta device to count and check them."""
 
 from __future__ import annotations
 
@@ -7,15 +11,15 @@ import json
 import click
 from tabulate import tabulate
 
-from srbench_eval.models import checkpoints, published
-from srbench_eval.models.recipes import (
-    Recipe,
-    apply_overrides,
+from srbench_eval.models import checkpoints
+from srbench_eval.models import published_registry as published
+from srbench_eval.models.recipe_registry import (
     discriminator_parameters,
     generator_parameters,
     get_recipe,
     recipe_names,
 )
+from srbench_eval.models.recipe_spec import Recipe
 
 
 def recipe_row(recipe: Recipe) -> dict[str, str]:
@@ -81,6 +85,10 @@ def list_models() -> None:
 )
 def show(name: str, overrides: tuple[str, ...]) -> None:
     """Print recipe NAME as JSON, with --set overrides applied (its label names table columns)."""
-    recipe, label = apply_overrides(get_recipe(name), list(overrides))
+    recipe, label = get_recipe(name), get_recipe(name).label
+    if overrides:
+        from srbench_eval.models.recipe_overrides import apply_overrides
+
+        recipe, label = apply_overrides(recipe, list(overrides))
     d = {"label": label, **recipe.to_dict(), "generator_parameters": generator_parameters(recipe)}
     click.echo(json.dumps(d, indent=2))

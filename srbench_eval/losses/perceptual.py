@@ -34,9 +34,6 @@ import torch
 from srbench_eval.losses.base import LossTerm, distance
 from srbench_eval.losses.features import VGG19_LAYERS, ResNetFeatures, VGGFeatures, parse_beta
 
-#: The SRGAN feature scale 1/12.75.
-SRGAN_FEATURE_SCALE = 1.0 / 12.75
-
 
 def _bind(cls: type, params: dict[str, Any]) -> dict[str, Any]:
     """``params`` completed with the constructor defaults (``TypeError`` on unknown names)."""

@@ -1,15 +1,33 @@
-"""Metric registry: name -> metric class. Adding a metric means adding one entry here."""
+"""Metric registry: name -> metric class. A metric is one entry of
+:data:`srbench_eval.metrics.facts.METRIC_FACTS` (its facts and the class that computes it) and that
+class, decorated with :func:`register`.
+
+Importing this package imports no torch: the facts are data, and a metric's module (with torch,
+SciPy or a network) is imported when the metric is first asked for (:func:`get_metric`). The base
+classes (``Metric``, ``MetricSettings``, ...) are importable from here as before; they load
+:mod:`srbench_eval.metrics.base` on first use.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.metrics.base import Metric, MetricSettings, MetricValue, PerImageMetric, SetMetric
+from srbench_eval.metrics.facts import METRIC_FACTS, MetricFacts
+
+if TYPE_CHECKING:
+    from srbench_eval.metrics.base import Metric, MetricSettings, MetricValue, PerImageMetric, SetMetric
 
 METRICS: dict[str, type[Metric]] = {}
+"""The metric classes imported so far, by name (:func:`get_metric` imports the one it needs)."""
 
 
 def register(cls: type[Metric]) -> type[Metric]:
-    """Class decorator adding a metric to :data:`METRICS` under ``cls.name``."""
+    """Class decorator adding a metric to :data:`METRICS` under ``cls.name`` (a name of
+    :data:`~srbench_eval.metrics.facts.METRIC_FACTS`)."""
+    if getattr(cls, "name", None) not in METRIC_FACTS:
+        raise ValueError(f"{cls.__qualname__}: a metric takes its facts from METRIC_FACTS (facts=NAME)")
     METRICS[cls.name] = cls
     return cls
 
@@ -24,37 +42,54 @@ NOT_PROVIDED: dict[str, str] = {
 prints them; asking for one gives the reason instead of an unknown-name error)."""
 
 
-def get_metric(name: str) -> type[Metric]:
-    """The metric class registered as ``name``, case-insensitively (``MS-SSIM`` is ``ms-ssim``)."""
-    _load_builtin()
+def metric_facts(name: str) -> MetricFacts:
+    """The facts of metric ``name``, case-insensitively (``MS-SSIM`` is ``ms-ssim``), without
+    importing it; a metric of :data:`NOT_PROVIDED` or an unknown name is a one-line user error."""
     key = name.lower()
     if key in NOT_PROVIDED:
         raise SrbenchError(f"metric '{name}' is not provided: {NOT_PROVIDED[key]}")
     try:
-        return METRICS[key]
+        return METRIC_FACTS[key]
     except KeyError:
-        raise unknown_name("metric", name, METRICS) from None
+        raise unknown_name("metric", name, METRIC_FACTS) from None
+
+
+def get_metric(name: str) -> type[Metric]:
+    """The metric class registered as ``name``, case-insensitively; imports its module."""
+    facts = metric_facts(name)
+    if facts.name not in METRICS:
+        module = facts.implementation.split(":")[0]
+        importlib.import_module(f"{__name__}.{module}")
+    return METRICS[facts.name]
 
 
 def metric_names() -> list[str]:
-    _load_builtin()
-    return list(METRICS)
+    """Every metric's name, in the order of :data:`~srbench_eval.metrics.facts.METRIC_FACTS`."""
+    return list(METRIC_FACTS)
 
 
-def _load_builtin() -> None:
-    # The modules that define the built-in metrics, listed once (no folder scanning).
-    from srbench_eval.metrics import dists, fid, fidelity, information, lpips_metric, ms_ssim, niqe  # noqa: F401
+_BASE = ("Metric", "MetricSettings", "MetricValue", "PerImageMetric", "SetMetric")
+
+
+def __getattr__(name: str) -> object:
+    if name in _BASE:  # the base classes import torch: loaded when first used
+        from srbench_eval.metrics import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "METRICS",
     "NOT_PROVIDED",
     "Metric",
+    "MetricFacts",
     "MetricSettings",
     "MetricValue",
     "PerImageMetric",
     "SetMetric",
     "get_metric",
+    "metric_facts",
     "metric_names",
     "register",
 ]

@@ -16,7 +16,10 @@ Every metric is a small stateful object built for one (model, dataset) pair:
   of the per-image values, or the set-level statistic.
 
 Facts about a metric (label, direction, per-image or per-set, display precision) live on its class
-so that tables, regression checks and the CLI never special-case metric names.
+so that tables, regression checks and the CLI never special-case metric names; a class takes them
+by name from the torch-free table :data:`srbench_eval.metrics.facts.METRIC_FACTS`
+(``class PSNR(PerImageMetric, facts="psnr")``), which ``srbench-eval metrics`` reads without
+importing any metric.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import ClassVar
 
 import torch
 
+from srbench_eval.metrics.facts import CLASS_FACTS, METRIC_FACTS
 from srbench_eval.protocol import DEFAULT as DEFAULT_PROTOCOL
 from srbench_eval.protocol import Protocol
 
@@ -70,14 +74,23 @@ class MetricValue:
 class Metric(ABC):
     """Base class of every metric; see the module docstring for the protocol."""
 
+    # The facts (:class:`~srbench_eval.metrics.facts.MetricFacts`), set by ``facts=NAME``.
     name: ClassVar[str]
     label: ClassVar[str]
     higher_is_better: ClassVar[bool]
     per_image: ClassVar[bool]
     decimals: ClassVar[int]
-    inputs: ClassVar[str] = "Y"  # what it reads: "Y" (the protocol's luma plane) or "RGB"
-    full_reference: ClassVar[bool] = True  # False: the HR image is not used (NIQE)
-    reference_impl: ClassVar[str] = ""  # the published code its values are checked against
+    inputs: ClassVar[str]  # what it reads: "Y" (the protocol's luma plane) or "RGB"
+    full_reference: ClassVar[bool]  # False: the HR image is not used (NIQE)
+    reference_impl: ClassVar[str]  # the published code its values are checked against
+
+    def __init_subclass__(cls, facts: str | None = None, **kwargs: object) -> None:
+        """``class M(Metric, facts="name")`` sets the class's facts from ``METRIC_FACTS["name"]``."""
+        super().__init_subclass__(**kwargs)
+        if facts is not None:
+            entry = METRIC_FACTS[facts]
+            for attribute in CLASS_FACTS:
+                setattr(cls, attribute, getattr(entry, attribute))
 
     def __init__(self, settings: MetricSettings) -> None:
         self.settings = settings
@@ -109,8 +122,6 @@ class Metric(ABC):
 
 class PerImageMetric(Metric):
     """A metric defined per image; the set value is the mean of the per-image values."""
-
-    per_image: ClassVar[bool] = True
 
     def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)

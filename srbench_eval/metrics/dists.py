@@ -81,16 +81,10 @@ def dists_from_features(
 
 
 @register
-class DISTS(PerImageMetric):
+class DISTS(PerImageMetric, facts="dists"):
     """DISTS on the whole RGB image, or without the protocol's border under ``perceptual_crop``."""
 
-    name: ClassVar[str] = "dists"
-    label: ClassVar[str] = "DISTS"
-    higher_is_better: ClassVar[bool] = False
-    decimals: ClassVar[int] = 4
-    inputs: ClassVar[str] = "RGB"
     min_side: ClassVar[int] = 31
-    reference_impl: ClassVar[str] = "dists-pytorch (DISTS_pytorch.DISTS, the authors' package)"
 
     def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)

@@ -177,12 +177,6 @@ def grid_patches(x: torch.Tensor, p: int) -> torch.Tensor:
 class _FIDBase(SetMetric):
     """Shared machinery of ``fid`` and ``fid-patch``: per-image features, HR cache, statistics."""
 
-    label = "FID"
-    higher_is_better = False
-    decimals = 2
-    inputs = "RGB"
-    reference_impl = "pytorch-fid (TF FID Inception port), calculate_frechet_distance"
-
     def __init__(self, settings: MetricSettings, *, batch_size: int = 16) -> None:
         super().__init__(settings)
         if batch_size < 1:
@@ -273,25 +267,21 @@ class _FIDBase(SetMetric):
 
 
 @register
-class FID(_FIDBase):
+class FID(_FIDBase, facts="fid"):
     """FID over whole images (one 2048-d sample per image).
 
     Option (keyword argument): ``batch_size``, samples per network call (default 16; it bounds the
     memory, about 0.5 GB of activations).
     """
 
-    name = "fid"
-
 
 @register
-class PatchFID(_FIDBase):
+class PatchFID(_FIDBase, facts="fid-patch"):
     """FID over ``P x P`` patches on two grids (one shifted by ``P/2``); see the module doc.
 
     Options (keyword arguments): ``patch_size`` P (default :attr:`patch_size`, 64), ``batch_size``.
     """
 
-    name = "fid-patch"
-    label = "FID-patch"
     patch_size: ClassVar[int] = 64
 
     def __init__(

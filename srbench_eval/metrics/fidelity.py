@@ -35,7 +35,6 @@ takes exactly the code path above.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -287,14 +286,8 @@ def ssim_matlab(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.T
 
 
 @register
-class PSNR(PerImageMetric):
+class PSNR(PerImageMetric, facts="psnr"):
     """Y-channel PSNR with a border crop (see the module docstring)."""
-
-    name: ClassVar[str] = "psnr"
-    label: ClassVar[str] = "PSNR"
-    higher_is_better: ClassVar[bool] = True
-    decimals: ClassVar[int] = 2
-    reference_impl: ClassVar[str] = "MATLAB, as RCAN/EDSR Evaluate_PSNR_SSIM.m and BasicSR"
 
     def reference(self, hr: torch.Tensor) -> torch.Tensor | None:
         """``Y(hr)`` under a protocol whose Y is not the plain float one, made once for every model."""
@@ -310,14 +303,8 @@ class PSNR(PerImageMetric):
 
 
 @register
-class SSIM(PerImageMetric):
+class SSIM(PerImageMetric, facts="ssim"):
     """Y-channel SSIM of Wang et al. (2004) with a border crop (see the module docstring)."""
-
-    name: ClassVar[str] = "ssim"
-    label: ClassVar[str] = "SSIM"
-    higher_is_better: ClassVar[bool] = True
-    decimals: ClassVar[int] = 4
-    reference_impl: ClassVar[str] = "Wang et al.'s MATLAB ssim_index.m (2004)"
 
     def reference(self, hr: torch.Tensor) -> SSIMReference | None:
         protocol = self.settings.protocol

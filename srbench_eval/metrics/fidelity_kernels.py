@@ -13,9 +13,12 @@ arrays of 0..255 values, in float64, without materialising the intermediate imag
 
 The separable filter is the 'valid' correlation with ``g (x) g``: vertical sums first, then
 horizontal, taps in order. Only the final sums over an image are reassociated (vectorised
-reductions), which moves them by about 1e-16 relative. The kernels release the GIL and are cached
-on disk by numba; every index is a non-negative loop counter or a slice, so numba's negative-index
-wraparound stays out of the loops it would keep from vectorising.
+reductions), which moves them by about 1e-16 relative. For the 11-tap window of SSIM both passes
+have a form with the taps written out (:func:`_vertical11`, :func:`_horizontal11`): each output
+sample is the same sum ``((0 + g0 x0) + g1 x1) + ...`` in the same order, kept in a register
+instead of being read and written back once per tap (about 40% less time for SSIM). The kernels
+release the GIL and are cached on disk by numba; every index is a non-negative loop counter or a
+slice, so numba's negative-index wraparound stays out of the loops it would keep from vectorising.
 """
 
 from __future__ import annotations
@@ -98,8 +101,49 @@ def squared_y_error(sr, hr, border, weights):  # noqa: ANN001, ANN201
 
 
 @njit(**_JIT)
+def _horizontal11(src, g, out):  # noqa: ANN001, ANN201
+    """:func:`_horizontal` for 11 taps: the same sums, in the same order, in a register."""
+    g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10 = (
+        g[0],
+        g[1],
+        g[2],
+        g[3],
+        g[4],
+        g[5],
+        g[6],
+        g[7],
+        g[8],
+        g[9],
+        g[10],
+    )
+    for j in range(out.shape[0]):
+        s = 0.0
+        s += g0 * src[j]
+        s += g1 * src[j + 1]
+        s += g2 * src[j + 2]
+        s += g3 * src[j + 3]
+        s += g4 * src[j + 4]
+        s += g5 * src[j + 5]
+        s += g6 * src[j + 6]
+        s += g7 * src[j + 7]
+        s += g8 * src[j + 8]
+        s += g9 * src[j + 9]
+        s += g10 * src[j + 10]
+        out[j] = s
+
+
+@njit(**_JIT)
 def _horizontal(src, g, out):  # noqa: ANN001, ANN201
     """``out[j] = sum_k g[k] src[j + k]`` ('valid' correlation of one row)."""
+    if g.shape[0] == 11:
+        _horizontal11(src, g, out)
+    else:
+        _horizontal_taps(src, g, out)
+
+
+@njit(**_JIT)
+def _horizontal_taps(src, g, out):  # noqa: ANN001, ANN201
+    """:func:`_horizontal` for any number of taps, one tap at a time over the row."""
     n = out.shape[0]
     out[:] = 0.0
     for k in range(g.shape[0]):
@@ -107,6 +151,129 @@ def _horizontal(src, g, out):  # noqa: ANN001, ANN201
         w = g[k]
         for j in range(n):
             out[j] += w * s[j]
+
+
+@njit(**_JIT)
+def _vertical11(y, i, g, v1, v2):  # noqa: ANN001, ANN201
+    """The vertical pass of output row ``i`` for 11 taps: ``v1 = sum_k g[k] a_k`` and
+    ``v2 = sum_k g[k] (a_k a_k)`` with ``a_k = y[i + k]``, every sum from 0 in the order
+    k = 0, 1, ... (as the loop over the taps does it), kept in a register."""
+    g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10 = (
+        g[0],
+        g[1],
+        g[2],
+        g[3],
+        g[4],
+        g[5],
+        g[6],
+        g[7],
+        g[8],
+        g[9],
+        g[10],
+    )
+    for j in range(v1.shape[0]):
+        a0, a1, a2, a3, a4 = y[i, j], y[i + 1, j], y[i + 2, j], y[i + 3, j], y[i + 4, j]
+        a5, a6, a7, a8, a9, a10 = (
+            y[i + 5, j],
+            y[i + 6, j],
+            y[i + 7, j],
+            y[i + 8, j],
+            y[i + 9, j],
+            y[i + 10, j],
+        )
+        s = 0.0
+        s += g0 * a0
+        s += g1 * a1
+        s += g2 * a2
+        s += g3 * a3
+        s += g4 * a4
+        s += g5 * a5
+        s += g6 * a6
+        s += g7 * a7
+        s += g8 * a8
+        s += g9 * a9
+        s += g10 * a10
+        v1[j] = s
+        s = 0.0
+        s += g0 * (a0 * a0)
+        s += g1 * (a1 * a1)
+        s += g2 * (a2 * a2)
+        s += g3 * (a3 * a3)
+        s += g4 * (a4 * a4)
+        s += g5 * (a5 * a5)
+        s += g6 * (a6 * a6)
+        s += g7 * (a7 * a7)
+        s += g8 * (a8 * a8)
+        s += g9 * (a9 * a9)
+        s += g10 * (a10 * a10)
+        v2[j] = s
+
+
+@njit(**_JIT)
+def _vertical11_cross(y, y_hr, i, g, v1, v2, v3):  # noqa: ANN001, ANN201
+    """:func:`_vertical11` and ``v3 = sum_k g[k] (a_k b_k)`` with ``b_k = y_hr[i + k]``."""
+    g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10 = (
+        g[0],
+        g[1],
+        g[2],
+        g[3],
+        g[4],
+        g[5],
+        g[6],
+        g[7],
+        g[8],
+        g[9],
+        g[10],
+    )
+    for j in range(v1.shape[0]):
+        a0, a1, a2, a3, a4 = y[i, j], y[i + 1, j], y[i + 2, j], y[i + 3, j], y[i + 4, j]
+        a5, a6, a7, a8, a9, a10 = (
+            y[i + 5, j],
+            y[i + 6, j],
+            y[i + 7, j],
+            y[i + 8, j],
+            y[i + 9, j],
+            y[i + 10, j],
+        )
+        s = 0.0
+        s += g0 * a0
+        s += g1 * a1
+        s += g2 * a2
+        s += g3 * a3
+        s += g4 * a4
+        s += g5 * a5
+        s += g6 * a6
+        s += g7 * a7
+        s += g8 * a8
+        s += g9 * a9
+        s += g10 * a10
+        v1[j] = s
+        s = 0.0
+        s += g0 * (a0 * a0)
+        s += g1 * (a1 * a1)
+        s += g2 * (a2 * a2)
+        s += g3 * (a3 * a3)
+        s += g4 * (a4 * a4)
+        s += g5 * (a5 * a5)
+        s += g6 * (a6 * a6)
+        s += g7 * (a7 * a7)
+        s += g8 * (a8 * a8)
+        s += g9 * (a9 * a9)
+        s += g10 * (a10 * a10)
+        v2[j] = s
+        s = 0.0
+        s += g0 * (a0 * y_hr[i, j])
+        s += g1 * (a1 * y_hr[i + 1, j])
+        s += g2 * (a2 * y_hr[i + 2, j])
+        s += g3 * (a3 * y_hr[i + 3, j])
+        s += g4 * (a4 * y_hr[i + 4, j])
+        s += g5 * (a5 * y_hr[i + 5, j])
+        s += g6 * (a6 * y_hr[i + 6, j])
+        s += g7 * (a7 * y_hr[i + 7, j])
+        s += g8 * (a8 * y_hr[i + 8, j])
+        s += g9 * (a9 * y_hr[i + 9, j])
+        s += g10 * (a10 * y_hr[i + 10, j])
+        v3[j] = s
 
 
 @njit(**_JIT)
@@ -120,17 +287,43 @@ def ssim_hr_moments(hr, border, weights, offset, g, y, mu, sq):  # noqa: ANN001,
     v1 = np.empty(width)
     v2 = np.empty(width)
     for i in range(n_v):
-        v1[:] = 0.0
-        v2[:] = 0.0
-        for k in range(size):
-            row = y[i + k]
-            w = g[k]
-            for j in range(width):
-                b = row[j]
-                v1[j] += w * b
-                v2[j] += w * (b * b)
+        if size == 11:
+            _vertical11(y, i, g, v1, v2)
+        else:
+            _vertical_taps(y, i, g, v1, v2)
         _horizontal(v1, g, mu[i])
         _horizontal(v2, g, sq[i])
+
+
+@njit(**_JIT)
+def _vertical_taps(y, i, g, v1, v2):  # noqa: ANN001, ANN201
+    """:func:`_vertical11` for any number of taps, one tap (row) at a time."""
+    v1[:] = 0.0
+    v2[:] = 0.0
+    for k in range(g.shape[0]):
+        row = y[i + k]
+        w = g[k]
+        for j in range(v1.shape[0]):
+            b = row[j]
+            v1[j] += w * b
+            v2[j] += w * (b * b)
+
+
+@njit(**_JIT)
+def _vertical_cross_taps(y, y_hr, i, g, v1, v2, v3):  # noqa: ANN001, ANN201
+    """:func:`_vertical11_cross` for any number of taps, one tap (row) at a time."""
+    v1[:] = 0.0
+    v2[:] = 0.0
+    v3[:] = 0.0
+    for k in range(g.shape[0]):
+        ra = y[i + k]
+        rb = y_hr[i + k]
+        w = g[k]
+        for j in range(v1.shape[0]):
+            a = ra[j]
+            v1[j] += w * a
+            v2[j] += w * (a * a)
+            v3[j] += w * (a * rb[j])
 
 
 @njit(**_SUM)
@@ -163,18 +356,10 @@ def ssim_sum(sr, border, weights, offset, g, y_hr, mu_hr, sq_hr, c1, c2):  # noq
     mab = np.empty(n_h)
     total = 0.0
     for i in range(n_v):
-        v1[:] = 0.0
-        v2[:] = 0.0
-        v3[:] = 0.0
-        for k in range(size):
-            ra = y[i + k]
-            rb = y_hr[i + k]
-            w = g[k]
-            for j in range(width):
-                a = ra[j]
-                v1[j] += w * a
-                v2[j] += w * (a * a)
-                v3[j] += w * (a * rb[j])
+        if size == 11:
+            _vertical11_cross(y, y_hr, i, g, v1, v2, v3)
+        else:
+            _vertical_cross_taps(y, y_hr, i, g, v1, v2, v3)
         _horizontal(v1, g, ma)
         _horizontal(v2, g, maa)
         _horizontal(v3, g, mab)

@@ -169,7 +169,6 @@ def vif(reference: np.ndarray, distorted: np.ndarray) -> float:
 class _GSMMetric(LumaMetric):
     """IFC and VIF: the HR pyramid and GSM parameters are the per-image reference."""
 
-    higher_is_better: ClassVar[bool] = True
     min_side: ClassVar[int] = MIN_SIDE
 
     def reference(self, hr: torch.Tensor) -> list[list[Subband]]:
@@ -190,13 +189,8 @@ class _GSMMetric(LumaMetric):
 
 
 @register
-class IFC(_GSMMetric):
+class IFC(_GSMMetric, facts="ifc"):
     """Information fidelity criterion (``ifcvec.m``), on the cropped Y plane; see the module doc."""
-
-    name: ClassVar[str] = "ifc"
-    label: ClassVar[str] = "IFC"
-    decimals: ClassVar[int] = 3
-    reference_impl: ClassVar[str] = "Sheikh's MATLAB ifcvec.m (as in SelfExSR quant_eval) + matlabPyrTools"
 
     def _value(self, ref: list[Subband], d: np.ndarray) -> float:
         num, _ = information_sums(ref, d, IFC_EPS)
@@ -204,13 +198,8 @@ class IFC(_GSMMetric):
 
 
 @register
-class VIF(_GSMMetric):
+class VIF(_GSMMetric, facts="vif"):
     """Visual information fidelity, wavelet domain (``vifvec.m``), on the cropped Y plane."""
-
-    name: ClassVar[str] = "vif"
-    label: ClassVar[str] = "VIF"
-    decimals: ClassVar[int] = 4
-    reference_impl: ClassVar[str] = "Sheikh's MATLAB vifvec.m (LIVE release) + matlabPyrTools"
 
     def _value(self, ref: list[Subband], d: np.ndarray) -> float:
         num, den = information_sums(ref, d, VIF_SIGMA_NSQ)

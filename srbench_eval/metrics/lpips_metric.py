@@ -190,16 +190,10 @@ def lpips_distance(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
 
 
 @register
-class LPIPS(PerImageMetric):
+class LPIPS(PerImageMetric, facts="lpips"):
     """LPIPS with the AlexNet trunk (``lpips``), per image on the full image (or without the
     protocol's border when its ``perceptual_crop`` is on); see the module doc."""
 
-    name = "lpips"
-    label = "LPIPS"
-    higher_is_better = False
-    decimals = 4
-    inputs = "RGB"
-    reference_impl = "lpips package (Zhang et al.), v0.1 linear layers"
     trunk: ClassVar[str] = "alex"
     weights_key: ClassVar[str] = "alexnet"
     min_side: ClassVar[int] = 31  # AlexNet's conv1 (11x11/4) and two 3x3/2 max-pools before relu5
@@ -263,11 +257,9 @@ class LPIPS(PerImageMetric):
 
 
 @register
-class LPIPSVGG(LPIPS):
+class LPIPSVGG(LPIPS, facts="lpips-vgg"):
     """LPIPS with the VGG16 trunk (``lpips-vgg``); same option as :class:`LPIPS`."""
 
-    name = "lpips-vgg"
-    label = "LPIPS-VGG"
     trunk = "vgg"
     weights_key = "vgg16"
     min_side = 16  # four 2x2 max-pools before relu5_3

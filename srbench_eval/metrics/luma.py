@@ -47,7 +47,6 @@ def luma_planes(x: torch.Tensor, crop_border: int, variant: str = "float") -> to
 class LumaMetric(PerImageMetric):
     """A per-image metric on the (cropped) Y plane; ``min_side`` is the smallest side it accepts."""
 
-    inputs: ClassVar[str] = "Y"
     min_side: ClassVar[int] = 1
 
     def _y(self, x: torch.Tensor, what: str = "SR") -> torch.Tensor:

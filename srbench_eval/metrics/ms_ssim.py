@@ -96,18 +96,13 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, method: str = "wtd_sum") -> torch.
 
 
 @register
-class MSSSIM(LumaMetric):
+class MSSSIM(LumaMetric, facts="ms-ssim"):
     """MS-SSIM on the cropped Y plane (see the module docstring).
 
     Option: ``method`` = ``wtd_sum`` (default: the official MATLAB values) or ``product`` (the paper's).
     """
 
-    name: ClassVar[str] = "ms-ssim"
-    label: ClassVar[str] = "MS-SSIM"
-    higher_is_better: ClassVar[bool] = True
-    decimals: ClassVar[int] = 4
     min_side: ClassVar[int] = smallest_side()
-    reference_impl: ClassVar[str] = "Wang's MATLAB msssim.m + ssim_index_new.m (2003)"
 
     def __init__(self, settings: MetricSettings, *, method: str = "wtd_sum") -> None:
         super().__init__(settings)

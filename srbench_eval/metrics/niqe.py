@@ -158,18 +158,10 @@ def niqe(img: np.ndarray, mu_pris: np.ndarray, cov_pris: np.ndarray) -> float:
 
 
 @register
-class NIQE(LumaMetric):
+class NIQE(LumaMetric, facts="niqe"):
     """NIQE of the SR image's cropped Y plane (no reference); see the module docstring."""
 
-    name: ClassVar[str] = "niqe"
-    label: ClassVar[str] = "NIQE"
-    higher_is_better: ClassVar[bool] = False
-    decimals: ClassVar[int] = 2
-    full_reference: ClassVar[bool] = False
     min_side: ClassVar[int] = BLOCK
-    reference_impl: ClassVar[str] = (
-        "Mittal et al.'s MATLAB release niqe.m/computequality.m (2013); flat areas: within 0.03 (measured)"
-    )
 
     def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from srbench_eval.errors import SrbenchError
 
 PRESETS = ("paper", "smoke")
@@ -67,6 +65,8 @@ def _check_state(ckpt: dict[str, Any], path: Path, name: str) -> None:
     state = ckpt.get(name)
     if state is None:
         return
+    import torch  # loaded already: the checkpoint was read with torch.load
+
     for key, value in state.items():
         if not isinstance(key, str) or not isinstance(value, torch.Tensor):
             raise field_error(path, name, f"holds {type(value).__name__} at {key!r}, expected tensors")

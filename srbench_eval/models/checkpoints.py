@@ -33,9 +33,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from srbench_eval.data.images import sha256_file
 from srbench_eval.errors import SrbenchError
@@ -43,6 +41,9 @@ from srbench_eval.files import write_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS as PRESETS  # re-exported
 from srbench_eval.models.checkpoint_fields import check_fields, field_error
 from srbench_eval.names import safe_name
+
+if TYPE_CHECKING:  # torch is imported by the functions that read or write checkpoints
+    import torch
 
 CHECKPOINTS_ENV = "SRBENCH_CHECKPOINTS"
 FORMAT = "srbench-eval-checkpoint/1"
@@ -153,6 +154,8 @@ def save_checkpoint(obj: dict[str, Any], path: Path) -> None:
     path = Path(path)
     if "label" in obj:
         check_label(obj["label"], f"checkpoint {path}")
+    import torch
+
     write_atomic(path, lambda f: torch.save(obj, f), "write the checkpoint", fsync=True)
 
 
@@ -199,6 +202,8 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such checkpoint file")
+    import torch
+
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - unpickling raises many kinds

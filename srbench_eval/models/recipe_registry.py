@@ -1,22 +1,34 @@
 """The recipe registry (:func:`get_recipe`, :func:`recipe_names`) and what is built from a recipe:
 :func:`build_generator`, :func:`build_discriminator`, :func:`build_losses`, parameter counts and
 :func:`validate`. The registry holds :data:`srbench_eval.models.recipe_zoo.RECIPES`.
+
+The registry and the parameter counts of the zoo's recipes import no torch (``models list``
+answers at once): the builders import the networks and losses when they run, and a parameter
+count is read from :data:`PARAMETER_COUNTS` (``parameter_counts.json``: every zoo recipe's
+generator at each of its scales and its discriminator, counted on the meta device) when the
+architecture settings are there, else counted by building the network on the meta device.
+``tests/models/test_recipes.py`` holds the file equal to the networks; after changing an
+architecture, :func:`write_parameter_counts` rewrites it.
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
-
-import torch
-from torch import nn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.losses.criterion import LEVELS, LOSS_KINDS, Criterion, WeightedTerm, make_term
-from srbench_eval.models.archs.common import SRNet, check_scale, count_parameters
 from srbench_eval.models.recipe_spec import ArchSpec, Recipe, _frozen, _plain
 from srbench_eval.models.registry import get_arch
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from srbench_eval.losses.criterion import Criterion
+    from srbench_eval.models.archs.common import SRNet
+
+PARAMETER_COUNTS = Path(__file__).with_name("parameter_counts.json")
 
 # --------------------------------------------------------------------------- registry
 
@@ -54,6 +66,8 @@ def _fail(recipe: Recipe, what: str, err: Exception) -> SrbenchError:
 def build_generator(recipe: Recipe, scale: int, **size_overrides: Any) -> SRNet:
     """The recipe's generator at ``scale``; ``size_overrides`` replace constructor arguments
     (``num_feat=8, num_block=1`` for a tiny variant)."""
+    from srbench_eval.models.archs.common import SRNet
+
     entry = get_arch(recipe.arch.name)
     kwargs = {**recipe.arch.params, **size_overrides}
     try:
@@ -81,6 +95,8 @@ def build_losses(recipe: Recipe) -> Criterion:
 
     Perceptual terms load VGG19 / ResNet-50 ImageNet weights (one-line error when missing).
     """
+    from srbench_eval.losses.criterion import Criterion, WeightedTerm, make_term
+
     terms = []
     for spec in recipe.losses:
         if spec.weight == 0:
@@ -97,14 +113,30 @@ def build_losses(recipe: Recipe) -> Criterion:
 @lru_cache(maxsize=64)
 def _count_on_meta(arch_json: str) -> int:
     """Parameters of ``{"name": arch, **kwargs}`` built on the meta device (no memory), cached."""
+    import torch
+
+    from srbench_eval.models.archs.common import count_parameters
+
     kwargs = _frozen(json.loads(arch_json))
     entry = get_arch(kwargs.pop("name"))
     with torch.device("meta"):
         return count_parameters(entry.cls(**kwargs))
 
 
+@lru_cache(maxsize=1)
+def _counted() -> dict[str, int]:
+    """:data:`PARAMETER_COUNTS`: architecture settings (``_arch_key``) -> parameter count."""
+    return json.loads(PARAMETER_COUNTS.read_text(encoding="utf-8")) if PARAMETER_COUNTS.is_file() else {}
+
+
+def _arch_key(spec: ArchSpec, **kwargs: Any) -> str:
+    return json.dumps({"name": spec.name, **kwargs, **_plain(spec.params)}, sort_keys=True)
+
+
 def _count(recipe: Recipe, spec: ArchSpec, **kwargs: Any) -> int:
-    arch_json = json.dumps({"name": spec.name, **kwargs, **_plain(spec.params)}, sort_keys=True)
+    arch_json = _arch_key(spec, **kwargs)
+    if arch_json in _counted():
+        return _counted()[arch_json]
     try:
         return _count_on_meta(arch_json)
     except (TypeError, ValueError) as e:
@@ -123,8 +155,31 @@ def discriminator_parameters(recipe: Recipe) -> int | None:
     return _count(recipe, recipe.disc, input_size=recipe.train.hr_patch)
 
 
+def parameter_counts() -> dict[str, int]:
+    """Every zoo recipe's generator (at each of its scales) and discriminator, counted on the meta
+    device: what :data:`PARAMETER_COUNTS` must hold."""
+    counts = {}
+    for recipe in _RECIPES.values():
+        for scale in recipe.scales:
+            key = _arch_key(recipe.arch, scale=scale)
+            counts[key] = _count_on_meta(key)
+        if recipe.disc is not None:
+            key = _arch_key(recipe.disc, input_size=recipe.train.hr_patch)
+            counts[key] = _count_on_meta(key)
+    return dict(sorted(counts.items()))
+
+
+def write_parameter_counts() -> None:
+    """Rewrite :data:`PARAMETER_COUNTS` from the networks (after an architecture changed)."""
+    PARAMETER_COUNTS.write_text(json.dumps(parameter_counts(), indent=1) + "\n", encoding="utf-8")
+    _counted.cache_clear()
+
+
 def validate(recipe: Recipe) -> None:
     """Cheap consistency checks (names, roles, scales, levels); raises :class:`SrbenchError`."""
+    from srbench_eval.losses.criterion import LEVELS, LOSS_KINDS
+    from srbench_eval.models.archs.common import check_scale
+
     where = f"recipe {recipe.label}"
     entry = get_arch(recipe.arch.name)
     if entry.role != "generator":

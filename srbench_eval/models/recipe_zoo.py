@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from srbench_eval.losses.perceptual import SRGAN_FEATURE_SCALE
 from srbench_eval.models.recipe_spec import ArchSpec, LossSpec, Recipe, TrainSpec
+
+#: SRGAN's VGG feature scale 1/12.75 (the paper's rescaling of the VGG54 loss, about 0.006).
+SRGAN_FEATURE_SCALE = 1.0 / 12.75
 
 _SRCNN = "Dong et al., Image Super-Resolution Using Deep Convolutional Networks, TPAMI 2016"
 _LAPSRN = "Lai et al., Deep Laplacian Pyramid Networks for Fast and Accurate Super-Resolution, CVPR 2017"

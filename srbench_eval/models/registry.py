@@ -7,34 +7,41 @@ tests use; ``smoke``, the sizes of the ``smoke`` training preset (minutes on a C
 ``input_multiple``, what a discriminator's input size must be a multiple of (1: any). The
 constructors' defaults are the paper sizes. The ``bicubic`` baseline has no parameters and is not
 trained, so it is not listed here.
+
+An entry names its class (``module:Class`` under :mod:`srbench_eval.models.archs`), imported on
+first use of :attr:`ArchEntry.cls`: the registry is data that ``models list`` reads without torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from srbench_eval.errors import unknown_name
-from srbench_eval.models.archs.discriminators import SRGANDiscriminator, VGGStyleDiscriminator
-from srbench_eval.models.archs.lapsrn import LapSRN
-from srbench_eval.models.archs.rrdbnet import RRDBNet
-from srbench_eval.models.archs.srcnn import SRCNN
-from srbench_eval.models.archs.srresnet import SRResNet
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
 class ArchEntry:
-    """One architecture: its class, role (``generator``/``discriminator``), paper and small variant."""
+    """One architecture: its class (``module:Class`` under ``srbench_eval.models.archs``), role
+    (``generator``/``discriminator``), paper and small variant."""
 
     name: str
-    cls: type[nn.Module]
+    implementation: str
     role: str
     paper: str
     small: dict[str, Any] = field(default_factory=dict)
     smoke: dict[str, Any] = field(default_factory=dict)
     input_multiple: int = 1
+
+    @property
+    def cls(self) -> type[nn.Module]:
+        """The architecture's class (its module imported now)."""
+        module, attribute = self.implementation.split(":")
+        return getattr(importlib.import_module(f"srbench_eval.models.archs.{module}"), attribute)
 
 
 ARCHITECTURES: dict[str, ArchEntry] = {
@@ -42,7 +49,7 @@ ARCHITECTURES: dict[str, ArchEntry] = {
     for e in [
         ArchEntry(
             "srcnn",
-            SRCNN,
+            "srcnn:SRCNN",
             "generator",
             "Dong et al., TPAMI 2016",
             small={"num_feat": 8, "num_feat2": 4},
@@ -50,7 +57,7 @@ ARCHITECTURES: dict[str, ArchEntry] = {
         ),
         ArchEntry(
             "lapsrn",
-            LapSRN,
+            "lapsrn:LapSRN",
             "generator",
             "Lai et al., CVPR 2017",
             small={"num_feat": 8, "depth": 2},
@@ -58,7 +65,7 @@ ARCHITECTURES: dict[str, ArchEntry] = {
         ),
         ArchEntry(
             "srresnet",
-            SRResNet,
+            "srresnet:SRResNet",
             "generator",
             "Ledig et al., CVPR 2017",
             small={"num_feat": 8, "num_block": 2},
@@ -66,7 +73,7 @@ ARCHITECTURES: dict[str, ArchEntry] = {
         ),
         ArchEntry(
             "rrdbnet",
-            RRDBNet,
+            "rrdbnet:RRDBNet",
             "generator",
             "Wang et al., ECCV Workshops 2018",
             small={"num_feat": 8, "num_block": 1, "num_grow_ch": 4},
@@ -74,7 +81,7 @@ ARCHITECTURES: dict[str, ArchEntry] = {
         ),
         ArchEntry(
             "vgg128_d",
-            VGGStyleDiscriminator,
+            "discriminators:VGGStyleDiscriminator",
             "discriminator",
             "Wang et al., ECCV Workshops 2018",
             small={"num_feat": 4, "input_size": 32},
@@ -83,7 +90,7 @@ ARCHITECTURES: dict[str, ArchEntry] = {
         ),
         ArchEntry(
             "srgan_d",
-            SRGANDiscriminator,
+            "discriminators:SRGANDiscriminator",
             "discriminator",
             "Ledig et al., CVPR 2017",
             small={"num_feat": 4, "input_size": 32, "dense": 16},

@@ -327,7 +327,7 @@ def _full_disk_after(calls: int, monkeypatch: pytest.MonkeyPatch, only: Path | N
             raise OSError(errno.ENOSPC, "No space left on device")
         real(obj, f, *a, **k)
 
-    monkeypatch.setattr(ckpts.torch, "save", save)
+    monkeypatch.setattr(torch, "save", save)  # checkpoints imports torch where it writes
     return seen
 
 

@@ -13,13 +13,13 @@ from srbench_eval.errors import SrbenchError
 from srbench_eval.losses import features
 from srbench_eval.losses.features import VGG19_LAYERS, ResNetFeatures, VGGFeatures, parse_beta
 from srbench_eval.losses.perceptual import (
-    SRGAN_FEATURE_SCALE,
     DualPerceptualLoss,
     GramTextureLoss,
     ResNetPerceptualLoss,
     VGGPerceptualLoss,
     gram_matrix,
 )
+from srbench_eval.models.recipe_zoo import SRGAN_FEATURE_SCALE
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)

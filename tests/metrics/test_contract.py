@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from srbench_eval import weights
-from srbench_eval.metrics import MetricSettings, get_metric, metric_names
+from srbench_eval.metrics import METRICS, MetricSettings, PerImageMetric, get_metric, metric_names, register
+from srbench_eval.metrics.facts import CLASS_FACTS, METRIC_FACTS
 from srbench_eval.metrics.fid import HR_FEATURES as FID_FEATURES
 from srbench_eval.metrics.lpips_metric import HR_FEATURES as LPIPS_FEATURES
 from tests.metrics.oracles import IQA
@@ -73,6 +74,31 @@ def test_facts(name: str) -> None:
     assert cls is get_metric(name) and cls.name == name
     assert cls.inputs in ("Y", "RGB") and isinstance(cls.full_reference, bool) and cls.reference_impl
     assert isinstance(cls.decimals, int) and cls.arrow() in ("↑", "↓")
+    # The class carries the facts of its table entry (the one place they are written) and is the
+    # class the entry names; a per-image entry is a PerImageMetric.
+    facts = METRIC_FACTS[name]
+    assert {a: getattr(cls, a) for a in CLASS_FACTS} == {a: getattr(facts, a) for a in CLASS_FACTS}
+    module = cls.__module__.removeprefix("srbench_eval.metrics.")
+    assert f"{module}:{cls.__qualname__}" == facts.implementation
+    assert issubclass(cls, PerImageMetric) == facts.per_image
+
+
+def test_registry_is_the_facts_table() -> None:
+    for name in NAMES:
+        get_metric(name)
+    assert sorted(METRICS) == sorted(NAMES)
+    assert list(METRIC_FACTS) == NAMES
+
+
+def test_a_metric_without_facts_is_refused() -> None:
+    class Unlisted(PerImageMetric):
+        name = "unlisted"
+
+        def score(self, sr, hr, ref=None):
+            return sr.mean((1, 2, 3))
+
+    with pytest.raises(ValueError, match="METRIC_FACTS"):
+        register(Unlisted)
 
 
 @pytest.mark.parametrize("channels", [3, 1])

@@ -9,7 +9,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from srbench_eval.metrics import METRICS, get_metric
+from srbench_eval.metrics import METRICS, fidelity_kernels, get_metric
 from srbench_eval.metrics.base import MetricSettings
 from srbench_eval.metrics.fidelity import (
     PSNR,
@@ -261,3 +261,24 @@ def test_metrics_reuse_the_hr_y_of_their_reference(y: str) -> None:
         ref = metric.reference(t)
         assert (ref is None) == (y == "float" and cls is PSNR)
         assert torch.equal(metric.score(x, t, ref), metric.score(x, t))
+
+
+def test_the_11_tap_filter_passes_are_the_tap_loops_bit_for_bit() -> None:
+    """SSIM's window has 11 taps: its written-out passes keep each sum in a register but add the
+    same products in the same order as the loop over the taps, so the bits are the same."""
+    rng = np.random.default_rng(11)
+    y = rng.random((25, 203)) * 255
+    y_hr = np.round(rng.random((25, 203)) * 255)
+    g = gaussian_window().numpy()
+    fast, loop = [np.empty(203) for _ in range(3)], [np.empty(203) for _ in range(3)]
+    for i in (0, 7, 14):
+        fidelity_kernels._vertical11_cross(y, y_hr, i, g, *fast)
+        fidelity_kernels._vertical_cross_taps(y, y_hr, i, g, *loop)
+        assert all(np.array_equal(a, b) for a, b in zip(fast, loop, strict=True))
+        fidelity_kernels._vertical11(y_hr, i, g, *fast[:2])
+        fidelity_kernels._vertical_taps(y_hr, i, g, *loop[:2])
+        assert all(np.array_equal(a, b) for a, b in zip(fast[:2], loop[:2], strict=True))
+        out_fast, out_loop = np.empty(193), np.empty(193)
+        fidelity_kernels._horizontal11(fast[2], g, out_fast)
+        fidelity_kernels._horizontal_taps(loop[2], g, out_loop)
+        assert np.array_equal(out_fast, out_loop)

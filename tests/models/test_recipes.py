@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models import recipe_registry
 from srbench_eval.models.recipes import (
     Recipe,
     apply_overrides,
@@ -33,6 +35,18 @@ def test_required_recipes_are_registered_and_valid() -> None:
     assert set(recipe_names()) >= REQUIRED
     for name in recipe_names():
         validate(get_recipe(name))
+
+
+def test_stored_parameter_counts_are_the_networks() -> None:
+    """``models list`` reads the counts from parameter_counts.json (no torch): it must hold exactly
+    what the networks count on the meta device (after changing an architecture, run
+    ``python -c "from srbench_eval.models.recipe_registry import write_parameter_counts as w; w()"``)."""
+    stored = json.loads(recipe_registry.PARAMETER_COUNTS.read_text(encoding="utf-8"))
+    assert stored == recipe_registry.parameter_counts()
+    # An architecture not in the file (an override) is counted by building it.
+    recipe = get_recipe("srcnn")
+    small = replace(recipe, arch=replace(recipe.arch, params={"num_feat": 8, "num_feat2": 4}))
+    assert generator_parameters(small, 4) == sum(p.numel() for p in build_generator(small, 4).parameters())
 
 
 def test_unknown_recipe_is_a_user_error_with_a_suggestion() -> None:
