@@ -133,10 +133,14 @@ def mark_published(table: Table, summaries: Sequence[Summary]) -> Table:
             measured = _measured(summaries, model, row)
             text = f"{paper:.{digits}f} {PUBLISHED_ARROW} {measured:.{digits + 1}f}"
             cells.append(replace(cell, text=text))
-            authors = published.get(model).protocol
+            ref = published.paper_score(model, row.dataset, row.scale)
+            authors = ref.protocol if ref is not None and ref.protocol else published.get(model).protocol
+            whose = f"{row.dataset} x{row.scale} as printed by {ref.by}" if ref and ref.by else "its paper"
             if runs_protocol != {authors}:
                 used = ", ".join(sorted(runs_protocol))
-                notes.append(f"{model}: its paper used protocol {authors}; these runs: {used}")
+                notes.append(f"{model}: {whose} used protocol {authors}; these runs: {used}")
+            elif ref is not None and ref.by:
+                notes.append(f"{model}: {row.dataset} x{row.scale} is the number printed by {ref.by}")
         rows.append(replace(row, cells=tuple(cells)))
     note = f"published {PUBLISHED_ARROW} measured: the paper's number, then this run's (NAME@pub models)"
     return replace(table, rows=tuple(rows), notes=(*table.notes, note, *dict.fromkeys(notes)))
