@@ -69,7 +69,9 @@ def test_every_printed_number_is_well_formed_sourced_and_on_a_known_protocol() -
             assert s.by or s.source == e.scores_source
     srcnn = published.get("srcnn-955@pub")
     own, borrowed = srcnn.published_score("Set14", 2), srcnn.published_score("BSD100", 2)
-    assert (own.by, own.psnr) == ("", 32.42)
+    assert (own.by, own.psnr, own.ssim) == ("", 32.45, 0.9067)  # SRCNN's own table, compared first
+    vdsr_eval = [r for r in srcnn.scores if (r.dataset, r.scale, r.by[:4]) == ("set14", 2, "VDSR")]
+    assert [(r.psnr, r.ssim) for r in vdsr_eval] == [(32.42, 0.9063)]  # the VDSR paper's evaluation
     assert borrowed.by.startswith("VDSR") and (borrowed.psnr, borrowed.ssim, borrowed.protocol) == (
         31.36,
         0.8879,
@@ -79,7 +81,8 @@ def test_every_printed_number_is_well_formed_sourced_and_on_a_known_protocol() -
     assert published.paper_value("fsrcnn@pub", "BSD100", 2, "psnr") is None  # its paper printed none
     text = published.scores_text(srcnn)
     assert text.startswith("set5 x2 36.66/.9542")
-    assert "; by VDSR (Kim et al., CVPR 2016), protocol srcnn: bsd100 x2 31.36/.8879" in text
+    assert "; by VDSR (Kim et al., CVPR 2016), protocol srcnn: set5 x2 36.66/.9542" in text
+    assert "set14 x4 27.49/.7503, bsd100 x2 31.36/.8879" in text
 
 
 _ENTRY = """
@@ -524,7 +527,7 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
     entries = [
         SummaryEntry("srcnn-955@pub", "Set5", 3, "psnr", 32.7488, 5),
         SummaryEntry("srcnn-955@pub", "Set5", 3, "ssim", 0.90901, 5),
-        SummaryEntry("srcnn-955@pub", "Urban100", 3, "psnr", 29.0, 100),  # not printed by the paper
+        SummaryEntry("srcnn-955@pub", "SunHays80", 3, "psnr", 29.0, 80),  # printed by nobody
         SummaryEntry("bicubic", "Set5", 3, "psnr", 30.39, 5),
     ]
     info = {"psnr": {"label": "PSNR", "higher_is_better": True, "decimals": 2}}
@@ -535,7 +538,7 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
     assert table.models == ("srcnn-955@pub", "bicubic")
     assert cells[("Set5", "psnr")] == ["32.75 → 32.749", "30.39"]
     assert cells[("Set5", "ssim")] == ["0.9090 → 0.90901", "–"]
-    assert cells[("Urban100", "psnr")] == ["29.00", "–"]
+    assert cells[("SunHays80", "psnr")] == ["29.00", "–"]
     assert not any("its paper used" in n for n in table.notes)
     (tmp_path / "run").mkdir()
     other = Summary(entries, info, {}, {"protocol": "matlab"})
