@@ -580,16 +580,19 @@ def test_table_published_says_whose_number_a_borrowed_cell_is() -> None:
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("arch", ["RCAN", "HAT"])
-def test_rcan_and_hat_official_layouts_load_through_label_file(tmp_path: Path, arch: str) -> None:
+def test_rcan_and_hat_official_layouts_load_through_label_file_and_a_mirror(
+    tmp_path: Path, arch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Stand-ins under the official key names (RCAN: the bare state dict its code saves; HAT: the
     BasicSR ``params_ema`` dict), built with spandrel's own classes at a tiny size: detected, scale
-    read from the file, refused at another scale, output of the right shape; the registry lists
-    both as mirror-only files (Google Drive / Dropbox releases) that need a pinned hash."""
+    read from the file, refused at another scale, output of the right shape. The registry lists
+    both as mirror-only files (Google Drive / Dropbox releases): served from a mirror folder once
+    their hash is pinned."""
     torch.manual_seed(0)
     if arch == "RCAN":
         from spandrel.architectures.RCAN import RCAN
 
-        net, ckpt = RCAN(scale=2, n_resgroups=1, n_resblocks=1, n_feats=16, reduction=4), None
+        net = RCAN(scale=2, n_resgroups=1, n_resblocks=1, n_feats=16, reduction=4)
         path = tmp_path / "RCAN_BIX2.pt"
         torch.save(net.state_dict(), path)
     else:
@@ -599,8 +602,7 @@ def test_rcan_and_hat_official_layouts_load_through_label_file(tmp_path: Path, a
             upscale=2, embed_dim=12, depths=(1,), num_heads=(2,), window_size=4, squeeze_factor=3, num_feat=16
         )
         path = tmp_path / "HAT_SRx2.pth"
-        ckpt = {"params_ema": net.state_dict()}
-        torch.save(ckpt, path)
+        torch.save({"params_ema": net.state_dict()}, path)
     model = resolve_model(f"standin={path}", 2, torch.device("cpu"))
     assert (model.provenance["architecture"], model.provenance["scale"]) == (arch, 2)
     assert model.upscale(torch.rand(1, 3, 9, 11)).shape == (1, 3, 18, 22)
@@ -608,6 +610,14 @@ def test_rcan_and_hat_official_layouts_load_through_label_file(tmp_path: Path, a
         resolve_model(f"standin={path}", 4, torch.device("cpu"))
     entry = published.get(f"{arch.lower()}@pub")
     assert all(not f.urls and f.sha256 is None for f in entry.files) and entry.scales == (2, 3, 4)
+    mirrored = tmp_path / "mirror" / "weights" / entry.file_for(2).path
+    mirrored.parent.mkdir(parents=True)
+    shutil.copy(path, mirrored)
+    monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+    monkeypatch.setenv(f"SRBENCH_PIN_{arch}_X2", sha256_file(path))
+    built = published.build(entry.name, 2, mirror=str(tmp_path / "mirror"))
+    assert (built.provenance["architecture"], built.provenance["sha256"]) == (arch, sha256_file(path))
 
 
 def _write_dagnn(path: Path, blocks: list[tuple[str, str, list[str], str, list[str]]], params: dict) -> None:
