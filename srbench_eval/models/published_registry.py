@@ -84,6 +84,8 @@ class PublishedModel:
         )  # pragma: no cover
 
     def published_score(self, dataset: str, scale: int) -> PublishedScore | None:
+        """The number printed for ``dataset`` x``scale``: the entry's own paper's if it printed one,
+        else the first other paper's (``also`` blocks, in order); ``None`` if nobody printed it."""
         for s in self.scores:
             if s.dataset == dataset.lower() and s.scale == scale:
                 return s
