@@ -125,18 +125,21 @@ def mark_published(table: Table, summaries: Sequence[Summary]) -> Table:
     for row in table.rows:
         cells = []
         for model, cell in zip(table.models, row.cells, strict=True):
-            paper = published.paper_value(model, row.dataset, row.scale, row.metric)
-            if paper is None or cell.text == "–":
+            ref = published.paper_score(model, row.dataset, row.scale)
+            paper = None if ref is None else {"psnr": ref.psnr, "ssim": ref.ssim}.get(row.metric)
+            if ref is None or paper is None or cell.text == "–":
                 cells.append(cell)
                 continue
             digits = int(decimals.get(row.metric, 4))
             measured = _measured(summaries, model, row)
             text = f"{paper:.{digits}f} {PUBLISHED_ARROW} {measured:.{digits + 1}f}"
             cells.append(replace(cell, text=text))
-            authors = published.get(model).protocol
-            if runs_protocol != {authors}:
+            whose = f"{row.dataset} x{row.scale} as printed by {ref.by}" if ref.by else "its paper"
+            if runs_protocol != {ref.protocol}:
                 used = ", ".join(sorted(runs_protocol))
-                notes.append(f"{model}: its paper used protocol {authors}; these runs: {used}")
+                notes.append(f"{model}: {whose} used protocol {ref.protocol}; these runs: {used}")
+            elif ref.by:
+                notes.append(f"{model}: {row.dataset} x{row.scale} is the number printed by {ref.by}")
         rows.append(replace(row, cells=tuple(cells)))
     note = f"published {PUBLISHED_ARROW} measured: the paper's number, then this run's (NAME@pub models)"
     return replace(table, rows=tuple(rows), notes=(*table.notes, note, *dict.fromkeys(notes)))

@@ -53,6 +53,80 @@ def test_registry_entries_are_complete() -> None:
     assert published.get("srcnn-955@pub").published_score("Set5", 3).psnr == 32.75
 
 
+def test_every_printed_number_is_well_formed_sourced_and_on_a_known_protocol() -> None:
+    """Every score row of the packaged registry: a dataset of datasets.yaml, one of the entry's
+    scales, PSNR in dB and SSIM in (0, 1], a source saying where it was read, the protocol it was
+    measured with; rows printed by another paper name that paper; entries without numbers say why."""
+    from srbench_eval.data.datasets import registry as dataset_registry
+    from srbench_eval.protocol import PROFILES
+
+    for e in published.registry().values():
+        assert e.scores or e.scores_source, f"{e.name}: no numbers and no word on why"
+        for s in e.scores:
+            assert s.dataset in dataset_registry(), (e.name, s)
+            assert s.scale in e.scales and 10 < s.psnr < 60 and (s.ssim is None or 0 < s.ssim <= 1)
+            assert s.protocol in PROFILES and len(s.source) > 20, (e.name, s)
+            assert s.by or s.source == e.scores_source
+    srcnn = published.get("srcnn-955@pub")
+    own, borrowed = srcnn.published_score("Set14", 2), srcnn.published_score("BSD100", 2)
+    assert (own.by, own.psnr, own.ssim) == ("", 32.45, 0.9067)  # SRCNN's own table, compared first
+    vdsr_eval = [r for r in srcnn.scores if (r.dataset, r.scale, r.by[:4]) == ("set14", 2, "VDSR")]
+    assert [(r.psnr, r.ssim) for r in vdsr_eval] == [(32.42, 0.9063)]  # the VDSR paper's evaluation
+    assert borrowed.by.startswith("VDSR") and (borrowed.psnr, borrowed.ssim, borrowed.protocol) == (
+        31.36,
+        0.8879,
+        "srcnn",
+    )
+    assert published.paper_value("vdsr@pub", "Urban100", 4, "ssim") == 0.7524
+    assert published.paper_value("fsrcnn@pub", "BSD100", 2, "psnr") is None  # its paper printed none
+    text = published.scores_text(srcnn)
+    assert text.startswith("set5 x2 36.66/.9542")
+    assert "; by VDSR (Kim et al., CVPR 2016), protocol srcnn: set5 x2 36.66/.9542" in text
+    assert "set14 x4 27.49/.7503, bsd100 x2 31.36/.8879" in text
+
+
+_ENTRY = """
+models:
+  m:
+    title: t
+    citation: c
+    format: pytorch
+    architecture: a
+    input: {channels: rgb, range: [0, 1], upsampled: false}
+    protocol: matlab
+    scales: [2, 4]
+    files: [{scale: all, path: m/m.pth, sha256: null, urls: []}]
+    published:
+PUBLISHED
+"""
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("      source: s\n      scores: [[set5, 2, 36.6]]", r"score row \['set5', 2, 36.6\]: use \[dataset"),
+        ("      source: s\n      scores: [[set5, 2, 36.6, 1.5]]", "ssim in \\(0, 1\\] or null"),
+        ("      source: s\n      scores: [[set5, 2, 366, 0.9]]", "psnr dB"),
+        ("      source: s\n      scores: [[set5, 3, 36.6, 0.9]]", r"x3 is not among its scales \[2, 4\]"),
+        ("      scores: [[set5, 2, 36.6, 0.9]]", "m: scores without a source"),
+        ("      source: s\n      protocol: srccn\n      scores: []", "did you mean 'srcnn'"),
+        (
+            "      source: s\n      scores: [[set5, 2, 36.6, 0.9], [Set5, 2, 36.7, 0.9]]",
+            "listed twice",
+        ),
+        ("      source: s\n      also: [{source: s2, scores: [[set5, 2, 36.6, 0.9]]}]", "needs 'by'"),
+        (
+            "      source: s\n      also: [{by: P, protocol: nope, scores: []}]",
+            r"protocol of published.yaml: m \(by P\)",
+        ),
+    ],
+)
+def test_malformed_printed_numbers_are_one_line_errors(block: str, message: str) -> None:
+    with pytest.raises(SrbenchError, match=message) as info:
+        published.load_registry(_ENTRY.replace("PUBLISHED", block))
+    assert "\n" not in str(info.value) and "published.yaml: m" in str(info.value)
+
+
 def test_unknown_published_name_and_scale_are_one_line_errors() -> None:
     with pytest.raises(SrbenchError, match="did you mean 'srcnn-955@pub'"):
         published.get("srcnn-995@pub")
@@ -453,7 +527,7 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
     entries = [
         SummaryEntry("srcnn-955@pub", "Set5", 3, "psnr", 32.7488, 5),
         SummaryEntry("srcnn-955@pub", "Set5", 3, "ssim", 0.90901, 5),
-        SummaryEntry("srcnn-955@pub", "Urban100", 3, "psnr", 29.0, 100),  # not printed by the paper
+        SummaryEntry("srcnn-955@pub", "SunHays80", 3, "psnr", 29.0, 80),  # printed by nobody
         SummaryEntry("bicubic", "Set5", 3, "psnr", 30.39, 5),
     ]
     info = {"psnr": {"label": "PSNR", "higher_is_better": True, "decimals": 2}}
@@ -464,7 +538,7 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
     assert table.models == ("srcnn-955@pub", "bicubic")
     assert cells[("Set5", "psnr")] == ["32.75 → 32.749", "30.39"]
     assert cells[("Set5", "ssim")] == ["0.9090 → 0.90901", "–"]
-    assert cells[("Urban100", "psnr")] == ["29.00", "–"]
+    assert cells[("SunHays80", "psnr")] == ["29.00", "–"]
     assert not any("its paper used" in n for n in table.notes)
     (tmp_path / "run").mkdir()
     other = Summary(entries, info, {}, {"protocol": "matlab"})
@@ -476,6 +550,74 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
     )
     assert main(["table", str(tmp_path / "run")]) == 0
     assert "→" not in capsys.readouterr().out
+
+
+def test_table_published_says_whose_number_a_borrowed_cell_is() -> None:
+    """SRCNN on BSD100 was printed by the VDSR paper, not SRCNN's: the cell still shows it, and the
+    note names that paper (and its protocol when the runs used another one)."""
+    from srbench_eval.layouts import mark_published
+    from srbench_eval.report import build_table
+    from srbench_eval.results import Summary, SummaryEntry
+
+    entries = [
+        SummaryEntry("srcnn-955@pub", "BSD100", 2, "psnr", 31.3712, 100),
+        SummaryEntry("srcnn-955@pub", "Set5", 2, "psnr", 36.656, 5),
+    ]
+    info = {"psnr": {"label": "PSNR", "higher_is_better": True, "decimals": 2}}
+    same = Summary(entries, info, {}, {"protocol": "srcnn"})
+    table = mark_published(build_table([same]), [same])
+    cells = {r.dataset: r.cells[0].text for r in table.rows}
+    assert cells == {"BSD100": "31.36 → 31.371", "Set5": "36.66 → 36.656"}
+    assert "srcnn-955@pub: BSD100 x2 is the number printed by VDSR (Kim et al., CVPR 2016)" in table.notes
+    other = Summary(entries, info, {}, {"protocol": "matlab"})
+    notes = mark_published(build_table([other]), [other]).notes
+    assert (
+        "srcnn-955@pub: BSD100 x2 as printed by VDSR (Kim et al., CVPR 2016) used protocol srcnn; "
+        "these runs: matlab" in notes
+    )
+    assert "srcnn-955@pub: its paper used protocol srcnn; these runs: matlab" in notes
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("arch", ["RCAN", "HAT"])
+def test_rcan_and_hat_official_layouts_load_through_label_file_and_a_mirror(
+    tmp_path: Path, arch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stand-ins under the official key names (RCAN: the bare state dict its code saves; HAT: the
+    BasicSR ``params_ema`` dict), built with spandrel's own classes at a tiny size: detected, scale
+    read from the file, refused at another scale, output of the right shape. The registry lists
+    both as mirror-only files (Google Drive / Dropbox releases): served from a mirror folder once
+    their hash is pinned."""
+    torch.manual_seed(0)
+    if arch == "RCAN":
+        from spandrel.architectures.RCAN import RCAN
+
+        net = RCAN(scale=2, n_resgroups=1, n_resblocks=1, n_feats=16, reduction=4)
+        path = tmp_path / "RCAN_BIX2.pt"
+        torch.save(net.state_dict(), path)
+    else:
+        from spandrel.architectures.HAT import HAT
+
+        net = HAT(
+            upscale=2, embed_dim=12, depths=(1,), num_heads=(2,), window_size=4, squeeze_factor=3, num_feat=16
+        )
+        path = tmp_path / "HAT_SRx2.pth"
+        torch.save({"params_ema": net.state_dict()}, path)
+    model = resolve_model(f"standin={path}", 2, torch.device("cpu"))
+    assert (model.provenance["architecture"], model.provenance["scale"]) == (arch, 2)
+    assert model.upscale(torch.rand(1, 3, 9, 11)).shape == (1, 3, 18, 22)
+    with pytest.raises(SrbenchError, match="scale"):
+        resolve_model(f"standin={path}", 4, torch.device("cpu"))
+    entry = published.get(f"{arch.lower()}@pub")
+    assert all(not f.urls and f.sha256 is None for f in entry.files) and entry.scales == (2, 3, 4)
+    mirrored = tmp_path / "mirror" / "weights" / entry.file_for(2).path
+    mirrored.parent.mkdir(parents=True)
+    shutil.copy(path, mirrored)
+    monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+    monkeypatch.setenv(f"SRBENCH_PIN_{arch}_X2", sha256_file(path))
+    built = published.build(entry.name, 2, mirror=str(tmp_path / "mirror"))
+    assert (built.provenance["architecture"], built.provenance["sha256"]) == (arch, sha256_file(path))
 
 
 def _write_dagnn(path: Path, blocks: list[tuple[str, str, list[str], str, list[str]]], params: dict) -> None:

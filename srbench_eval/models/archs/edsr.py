@@ -59,8 +59,11 @@ class EDSR(nn.Module):
 
 
 def is_edsr_state_dict(sd: dict[str, torch.Tensor]) -> bool:
-    """The EDSR-PyTorch key layout: mean shifts, ``head.0``, ``body.N.body.0``, ``tail.1``."""
-    return all(k in sd for k in ("sub_mean.weight", "add_mean.weight", "head.0.weight", "tail.1.weight"))
+    """The EDSR-PyTorch key layout: mean shifts, ``head.0``, plain residual blocks ``body.N.body.0``,
+    ``tail.1``. RCAN shares the frame (same code base) but nests groups of channel-attention blocks
+    (``body.0.body.0.body.0``, ``conv_du``): that one is spandrel's."""
+    keys = ("sub_mean.weight", "add_mean.weight", "head.0.weight", "body.0.body.0.weight", "tail.1.weight")
+    return all(k in sd for k in keys) and not any(".conv_du." in k for k in sd)
 
 
 def from_state_dict(sd: dict[str, torch.Tensor]) -> EDSR:
