@@ -38,6 +38,38 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
     return decorate
 
 
+def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
+    """The options `train` and `study` share, with one help text each: the training images
+    (``--data``, ``--mirror``) and the schedule (``--iterations``, ``--batch-size``, ``--patch``,
+    ``--save-every``)."""
+    options = (
+        click.option(
+            "--data",
+            default="div2k-train",
+            show_default=True,
+            help="Training HR images: a dataset name (see `datasets list`) or a folder of images.",
+        ),
+        click.option(
+            "--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR]."
+        ),
+        click.option(
+            "--iterations", type=int, default=None, help="Training iterations [default: recipe/preset]."
+        ),
+        click.option(
+            "--batch-size", type=int, default=None, help="Global batch size [default: recipe/preset]."
+        ),
+        click.option(
+            "--patch", "hr_patch", type=int, default=None, help="HR patch size [default: recipe/preset]."
+        ),
+        click.option(
+            "--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth]."
+        ),
+    )
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @click.command()
 @click.option(
     "--models",

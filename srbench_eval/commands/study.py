@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.evaluation import protocol_options, training_options
 from srbench_eval.errors import SrbenchError
 
 # Option name -> Study field, for the options a YAML file may also give.
@@ -59,10 +59,6 @@ def _load_file(path: Path) -> dict:
 @click.option("--seeds", default="3", show_default=True, help="Number of seeds (0..N-1) or a comma list.")
 @click.option("--preset", type=click.Choice(["paper", "smoke"]), default="smoke", show_default=True)
 @click.option("--scale", type=int, default=None, help="Upscaling factor [default: x4].")
-@click.option("--data", default="div2k-train", show_default=True, help="Training HR images (name or folder).")
-@click.option(
-    "--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR]."
-)
 @click.option(
     "--set",
     "overrides",
@@ -71,19 +67,14 @@ def _load_file(path: Path) -> dict:
     help="Recipe setting for every member; a comma list sweeps (one variant per value), e.g. "
     "--set loss.dp.mu=0.5,1,5 (list values inside a sweep: items joined by +).",
 )
-@click.option("--iterations", type=int, default=None, help="Training iterations [default: recipe/preset].")
-@click.option("--batch-size", type=int, default=None)
-@click.option("--patch", "hr_patch", type=int, default=None, help="HR patch size.")
 @click.option("--device", default="auto", show_default=True)
 @click.option(
     "--val", default="none", show_default=True, help="Validation during training (the study evaluates after)."
 )
-@click.option(
-    "--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth]."
-)
 @click.option("--workers", type=int, default=None, help="Data loader processes per member.")
 @click.option("--datasets", default="set5,set14", show_default=True, help="Evaluation datasets.")
 @click.option("--metrics", default="psnr,ssim", show_default=True)
+@training_options
 @protocol_options()
 @click.option(
     "--out",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.evaluation import protocol_options, training_options
 
 
 @click.command()
@@ -23,24 +23,12 @@ from srbench_eval.commands.evaluation import protocol_options
     "--scale", type=int, default=None, help="Upscaling factor [default: x4, or the recipe's first]."
 )
 @click.option(
-    "--data",
-    default="div2k-train",
-    show_default=True,
-    help="Training HR images: a dataset name (see `datasets list`) or a folder of images.",
-)
-@click.option(
-    "--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR]."
-)
-@click.option(
     "--set",
     "overrides",
     multiple=True,
     metavar="PATH=VALUE",
     help="Override a recipe setting, e.g. --set loss.dp.mu=1 (repeatable; shown in the table label).",
 )
-@click.option("--iterations", type=int, default=None, help="Training iterations [default: recipe/preset].")
-@click.option("--batch-size", type=int, default=None, help="Global batch size [default: recipe/preset].")
-@click.option("--patch", "hr_patch", type=int, default=None, help="HR patch size [default: recipe/preset].")
 @click.option(
     "--checkpoints",
     "--out",
@@ -64,9 +52,6 @@ from srbench_eval.commands.evaluation import protocol_options
     help="Validation dataset (name or folder) at the same scale, or 'none'.",
 )
 @click.option("--val-every", type=int, default=None, help="Validate every N iterations [default: a quarter].")
-@click.option(
-    "--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth]."
-)
 @click.option(
     "--log-every", type=int, default=20, show_default=True, help="Log the losses every N iterations."
 )
@@ -102,6 +87,7 @@ from srbench_eval.commands.evaluation import protocol_options
     default=None,
     help="At the end, also write the generator alone (float16, with its recipe) to this .pt file.",
 )
+@training_options
 @protocol_options()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
