@@ -198,15 +198,9 @@ def test_perceptual_crop_is_a_protocol_field(stand_in_weights, tmp_path: Path) -
 
 def tiny_conv_x2() -> object:
     """A seeded float64 network: two 3x3 convolutions (receptive radius 2 LR pixels), pixel shuffle."""
-    import torch
+    from tests.tiny_networks import conv_x2
 
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 3, padding=1),
-        torch.nn.ReLU(),
-        torch.nn.Conv2d(8, 12, 3, padding=1),
-        torch.nn.PixelShuffle(2),
-    ).double()
+    net = conv_x2()
     return lambda x: net(x.double()).float()
 
 

@@ -68,14 +68,9 @@ def test_tiling_with_overlap_of_the_receptive_radius_gives_the_untiled_output(
     side, so any overlap >= 2 reproduces the whole-image output (zero padding falls on the true
     image border in both); an overlap of 0 does not."""
     from srbench_eval.models.base import tiled
+    from tests.tiny_networks import conv_x2
 
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 3, padding=1),
-        torch.nn.ReLU(),
-        torch.nn.Conv2d(8, 12, 3, padding=1),
-        torch.nn.PixelShuffle(2),
-    ).double()
+    net = conv_x2()
     x = torch.rand(1, 3, 21, 30, dtype=torch.float64)
     with torch.no_grad():
         whole = net(x)
