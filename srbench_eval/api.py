@@ -24,7 +24,6 @@ import hashlib
 import importlib
 import inspect
 import itertools
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +33,8 @@ import torch
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.base import SRModel
+from srbench_eval.names import FACTORY as FACTORY  # re-exported
 
-FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _registered: dict[str, object] = {}
 _counter = itertools.count(1)
 

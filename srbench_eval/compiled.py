@@ -1,23 +1,68 @@
-"""What the compiled (numba) CPU kernels share: their compile options and the test of which tensors
+"""What the compiled (numba) CPU kernels share: their compile options and the test of which images
 they take (:mod:`srbench_eval.data.resize_kernels`, :mod:`srbench_eval.metrics.fidelity_kernels`).
 
+On the CPU the evaluation loop's images are NumPy arrays (:mod:`srbench_eval.data.pairs`), and the
+kernels take them as they are; CPU tensors that need no gradient are viewed as arrays without a copy.
 Everything else (GPU tensors, other dtypes, tensors that need gradients) goes through the tensor
-code, which the tests hold equal to the kernels.
+code, which the tests hold equal to the kernels. Importing this module imports no torch.
 """
 
 from __future__ import annotations
 
-import torch
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 JIT_OPTIONS = {"nogil": True, "cache": True, "error_model": "numpy"}
 """Release the GIL (the evaluation loop's read-ahead threads run kernels in parallel), cache the
 machine code on disk (compiled once per machine), NumPy's floating-point error model."""
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-def takes_compiled_path(*tensors: torch.Tensor) -> bool:
-    """Whether the compiled kernels can take these tensors: all on the CPU, float32 or float64, and
-    none needing a gradient."""
-    return all(
-        t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64) and not t.requires_grad
-        for t in tensors
-    )
+
+def is_tensor(x: object) -> bool:
+    """Whether ``x`` is a torch tensor, asked without importing torch: no tensor exists before it (nor
+    while another thread is still importing it, before ``torch.Tensor`` is bound)."""
+    tensor = getattr(sys.modules.get("torch"), "Tensor", None)
+    return tensor is not None and isinstance(x, tensor)
+
+
+def takes_compiled_path(*images: Any) -> bool:
+    """Whether the compiled kernels can take these images: NumPy arrays, or CPU tensors that need no
+    gradient, all float32 or float64."""
+    for x in images:
+        if is_tensor(x):
+            float_dtype = str(x.dtype) in ("torch.float32", "torch.float64")
+            if x.device.type != "cpu" or x.requires_grad or not float_dtype:
+                return False
+        elif not isinstance(x, np.ndarray) or x.dtype not in _FLOATS:
+            return False
+    return True
+
+
+def as_array(x: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A C-contiguous NumPy array of ``x`` (a CPU tensor is viewed without a copy where it is contiguous)."""
+    return np.ascontiguousarray(x.detach().numpy() if is_tensor(x) else x)
+
+
+def like(values: np.ndarray, x: object) -> Any:
+    """``values`` as ``x`` is held: a CPU tensor when ``x`` is a tensor (its twin in the tensor API),
+    else the NumPy array itself."""
+    if is_tensor(x):
+        import torch
+
+        return torch.from_numpy(values)
+    return values
+
+
+def as_tensor(x: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+    """A tensor of ``x`` (a NumPy array shares its memory), on ``device`` when given: where the CPU
+    path's arrays meet code that needs tensors (networks, learned metrics). Imports torch."""
+    import torch
+
+    t = x if is_tensor(x) else torch.from_numpy(x)  # strides kept (channels-last RGB stays so)
+    return t if device is None else t.to(device)

@@ -12,6 +12,11 @@ Two read-ahead threads (:func:`srbench_eval.data.pairs.hr_lr_pairs`) decode and 
 images, and compute each metric's HR-only work (:meth:`~srbench_eval.metrics.base.Metric.reference`:
 Y(HR) and its local moments for SSIM, the trunk features for LPIPS, the Inception features for FID)
 once per image for every model, while the main thread runs the models and scores the current image.
+
+On the CPU the images are NumPy arrays and torch is imported only by what needs it: a network, a
+metric without a NumPy path (LPIPS, FID, ...), a protocol step the compiled kernels do not cover, or
+a GPU (``--device auto`` asks torch only where a GPU driver is present, :func:`resolve_device`).
+The bicubic and folder columns with PSNR and SSIM never load it.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from srbench_eval import stats, weights
+from srbench_eval.compiled import as_tensor, is_tensor
 from srbench_eval.data.datasets import Dataset, open_dataset
 from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
@@ -41,6 +46,7 @@ from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
+from srbench_eval.ranks import DistEnv
 from srbench_eval.report import build_table, to_latex, to_markdown
 from srbench_eval.results import (
     RESERVATION,
@@ -56,8 +62,11 @@ from srbench_eval.results import (
     utc_now,
     write_text_atomic,
 )
-from srbench_eval.training import distributed
-from srbench_eval.training.distributed import DistEnv, gather_objects
+
+if typing.TYPE_CHECKING:
+    import torch
+
+    from srbench_eval.data.degrade import Image
 
 DEFAULT_DATASETS = ("set5", "set14", "bsd100", "urban100")
 DEFAULT_METRICS = ("psnr", "ssim")
@@ -108,16 +117,35 @@ def default_out_dir(root: Path = Path("results/runs")) -> Path:
     return root / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def resolve_device(name: str) -> torch.device:
+GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd")
+"""Linux files of the NVIDIA and AMD (ROCm) kernel drivers: without any of them torch finds no GPU."""
+
+
+def _gpu_driver_present() -> bool:
+    """Whether a GPU driver might be there (always True off Linux, where torch is asked)."""
+    import sys
+
+    return not sys.platform.startswith("linux") or any(os.path.exists(f) for f in GPU_DRIVER_FILES)
+
+
+def resolve_device(name: str) -> str:
+    """The evaluation device's name (``cpu``, ``cuda``, ``cuda:1``): ``auto`` is ``cuda`` when torch
+    finds a GPU, asked only where a GPU driver is present, else ``cpu`` (torch not imported)."""
+    if name == "auto" and not _gpu_driver_present():
+        return "cpu"
+    if name == "cpu":
+        return name
+    import torch
+
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
     except RuntimeError:
         raise SrbenchError(f"unknown device '{name}': use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SrbenchError(f"device '{name}' requested but no CUDA GPU is available; use --device cpu")
-    return device
+    return str(device)
 
 
 def _check_config(config: RunConfig) -> None:
@@ -157,16 +185,22 @@ def _check_datasets(datasets: list[Dataset]) -> None:
             safe_name("image name", path.stem, str(path))
 
 
-def _to_uint8_image(t: torch.Tensor) -> np.ndarray:
-    arr = round_uint8(t[0].double()).to(torch.uint8).cpu().numpy()  # float SR (sr_quantisation=none)
+def _to_uint8_image(t: Image) -> np.ndarray:
+    """The ``(H, W)`` or ``(H, W, 3)`` uint8 image of a ``(1, C, H, W)`` SR batch (rounded: a float SR,
+    ``sr_quantisation=none``, is saved rounded)."""
+    values = t[0].double().cpu().numpy() if is_tensor(t) else np.asarray(t[0], np.float64)
+    arr = round_uint8(values).astype(np.uint8)
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 
 def _super_resolve(
-    model: SRModel, dataset: Dataset, image: str, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol
-) -> torch.Tensor:
-    """SR image as a float tensor of 8-bit values (float64 when the protocol keeps SR in float), the
-    same shape as ``hr`` (:meth:`~srbench_eval.models.base.SRModel.sr_image`)."""
+    model: SRModel, dataset: Dataset, image: str, lr: Image, hr: Image, protocol: Protocol
+) -> Image:
+    """SR image as a float batch of 8-bit values (float64 when the protocol keeps SR in float), the
+    same shape as ``hr`` (:meth:`~srbench_eval.models.base.SRModel.sr_image`): a tensor, or a NumPy
+    array where the model takes the CPU path's arrays (:attr:`SRModel.takes_arrays`)."""
+    if not model.takes_arrays:
+        lr, hr = as_tensor(lr), as_tensor(hr)
     try:
         sr = model.sr_image(lr, hr, protocol, dataset.name, image)
     except ValueError as err:
@@ -261,13 +295,14 @@ def _score_dataset(
     env = env or SINGLE
     names = list(dict.fromkeys(metric for _, metric in metrics))
     # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
-    references = {name: metrics[(models[0].name, name)].reference for name in names}
+    references = {name: _reference(metrics[(models[0].name, name)]) for name in names}
     indices = _shard(len(ds.images), env)
     paths = [ds.images[i] for i in indices]
     image_names = ds.names()
     steps = -(-len(ds.images) // env.world)
     rows: list[tuple[int, ImageValue]] = []
-    with closing(hr_lr_pairs(paths, config.scale, protocol, device, references)) as pairs:
+    pairs_of = hr_lr_pairs(paths, config.scale, protocol, device, references, host_arrays=True)
+    with closing(pairs_of) as pairs:
         bar = tqdm(
             range(steps),
             total=steps,
@@ -289,15 +324,16 @@ def _score_dataset(
                         for name in names:
                             metric = metrics[(model.name, name)]
                             ref = pair.extra.get(name)
+                            sr_in, hr_in = _inputs(metric, sr, pair.hr)
                             try:
                                 if isinstance(metric, SetMetric):
-                                    features = metric.features(sr, pair.hr, ref)
+                                    features = metric.features(sr_in, hr_in, ref)
                                     if env.distributed:
                                         shipped.append((index, model.name, name, features))
                                     else:
                                         metric.add_features(features)
                                     continue
-                                values = metric.update(sr, pair.hr, ref)
+                                values = metric.update(sr_in, hr_in, ref)
                             except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
                                 raise SrbenchError(
                                     f"{ds.name}/{image}, model '{model.name}': {err}"
@@ -318,7 +354,25 @@ def _score_dataset(
     return _merge(rows, env)
 
 
-SINGLE = DistEnv()
+def _inputs(metric: Metric, sr: Image, hr: Image) -> tuple[Image, Image]:
+    """``sr`` and ``hr`` as ``metric`` takes them: tensors unless it takes the CPU path's arrays."""
+    return (sr, hr) if metric.takes_arrays else (as_tensor(sr), as_tensor(hr))
+
+
+def _reference(metric: Metric) -> typing.Callable[[Image], object]:
+    """``metric.reference``, handed a tensor of the HR image unless it takes the CPU path's arrays."""
+    if metric.takes_arrays:
+        return metric.reference
+    return lambda hr: metric.reference(as_tensor(hr))
+
+
+SINGLE = DistEnv(device="cpu")  # one process (its device is the run's own, resolve_device)
+
+
+def _dist():  # noqa: ANN202 - the module; torch loads with it, so only a torchrun run imports it
+    from srbench_eval.training import distributed
+
+    return distributed
 
 
 def _shard(n: int, env: DistEnv) -> list[int]:
@@ -334,7 +388,7 @@ def _exchange(
 ) -> None:
     """One lockstep of a sharded run: every rank's error (raised on all ranks, so none waits
     forever) and the set-level metrics' features of its image, which rank 0 adds in image order."""
-    gathered = gather_objects(env, (error, shipped))
+    gathered = _dist().gather_objects(env, (error, shipped))
     errors = [e for e, _ in gathered if e]
     if errors:
         raise SrbenchError(errors[0])
@@ -351,10 +405,10 @@ def _agree(env: DistEnv, datasets: list[Dataset], staging: Path | None, save_sr:
     """Rank 0's staging folder on every rank, once every rank has found the same image names in
     each dataset as rank 0 (the shards are positions in that list) and, with ``--save-sr``, sees
     rank 0's staging folder (each rank writes its own SR images there: a shared filesystem)."""
-    staging = distributed.broadcast_object(env, staging)
+    staging = _dist().broadcast_object(env, staging)
     names = [(ds.name, ds.names()) for ds in datasets]
     problem = ""
-    if names != distributed.broadcast_object(env, names):
+    if names != _dist().broadcast_object(env, names):
         problem = (
             f"rank {env.rank} finds other images in --datasets than rank 0: every rank must read the "
             f"same files"
@@ -364,7 +418,7 @@ def _agree(env: DistEnv, datasets: list[Dataset], staging: Path | None, save_sr:
             f"--save-sr: rank {env.rank} cannot see the run folder {staging} of rank 0; each rank writes "
             f"its own SR images there: give --out on a filesystem that every rank shares"
         )
-    problems = [p for p in gather_objects(env, problem) if p]
+    problems = [p for p in _dist().gather_objects(env, problem) if p]
     if problems:
         raise SrbenchError(problems[0])
     return staging
@@ -375,7 +429,7 @@ def _merge(rows: list[tuple[int, ImageValue]], env: DistEnv) -> list[ImageValue]
     computed); on rank 0 only (the other ranks return theirs)."""
     if not env.distributed:
         return [row for _, row in rows]
-    everything = [item for part in gather_objects(env, rows) for item in part]
+    everything = [item for part in _dist().gather_objects(env, rows) for item in part]
     return [row for _, row in sorted(everything, key=lambda t: t[0])]  # stable: model/metric order kept
 
 
@@ -389,12 +443,13 @@ def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summa
     parse_metric_options(config.metric_options, config.metrics)
     parse_weights(config.weights, config.models)
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1  # torchrun
-    env = distributed.setup(config.device) if launched else SINGLE
+    env = _dist().setup(config.device) if launched else SINGLE
     device = env.device if env.distributed else resolve_device(config.device)
     try:
         summary = _evaluate(config, protocol, out, env, device, started, progress)
     finally:
-        distributed.teardown(env)
+        if launched:
+            _dist().teardown(env)
     return summary
 
 
@@ -420,7 +475,7 @@ def _evaluate(
     weights_map = parse_weights(config.weights, config.models)
     with finished_run_dir(out) if env.is_main else nullcontext(None) as staging:  # reserved before any work
         if env.distributed and not env.is_main:  # rank 0 downloads and verifies first, the others reuse
-            distributed.barrier(env)
+            _dist().barrier(env)
         datasets = [  # the other ranks read only their own images: rank 0 checks the pixels
             open_dataset(d, mirror=config.mirror, strict=config.strict, check_pixels=env.is_main)
             for d in config.datasets
@@ -438,7 +493,7 @@ def _evaluate(
             for spec in config.models
         ]
         if env.distributed and env.is_main:
-            distributed.barrier(env)
+            _dist().barrier(env)
         if env.distributed:
             staging = _agree(env, datasets, staging, config.save_sr)
         names = [m.name for m in models]
@@ -487,7 +542,7 @@ def _evaluate(
                     rows.append(ImageValue(model_name, ds.name, config.scale, "", metric_name, mv.value))
 
         if not env.is_main:
-            return distributed.broadcast_object(env, None)
+            return _dist().broadcast_object(env, None)
         provenance = environment_provenance(str(device))
         provenance.update(
             started=started,
@@ -528,7 +583,7 @@ def _evaluate(
         summary = Summary(entries, metric_info, provenance, config.to_json(), statistics)
         assert staging is not None  # rank 0 (non-zero ranks returned above)
         write_run_files(staging, rows, summary)
-    return distributed.broadcast_object(env, summary) if env.distributed else summary
+    return _dist().broadcast_object(env, summary) if env.distributed else summary
 
 
 def write_run_files(staging: Path, rows: list[ImageValue], summary: Summary) -> None:

@@ -16,7 +16,13 @@ The allowed punctuation covers the labels the tool makes itself: ``esrgan-dp[dp.
 
 from __future__ import annotations
 
+import re
+
 from srbench_eval.errors import SrbenchError
+
+FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+"""How a model from the user's code is named in ``--models LABEL=package.module:factory``
+(:mod:`srbench_eval.api`); here so that reading a spec imports no torch."""
 
 MAX_LENGTH = 128
 MAX_BYTES = 200

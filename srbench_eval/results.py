@@ -394,23 +394,42 @@ def git_commit() -> str:
     return head + ("-dirty" if dirty else "")
 
 
+def torch_version() -> str:
+    """``torch.__version__`` (``2.14.1+cu130``, the build included) without importing torch: read from
+    the installed ``torch/version.py``, else the distribution's version."""
+    import importlib.metadata
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("torch")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        try:
+            text = Path(folder, "version.py").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+        if found:
+            return found.group(1)
+    return importlib.metadata.version("torch")
+
+
 def environment_provenance(device: str) -> dict[str, Any]:
     """Versions and machine facts that a published number must carry."""
     import numpy
-    import torch
 
+    torch = sys.modules.get("torch")  # not imported for this: a CPU run of the bicubic column never loads it
     info: dict[str, Any] = {
         "tool": "srbench-eval",
         "tool_version": __version__,
         "git_commit": git_commit(),
         "python": platform.python_version(),
-        "torch": torch.__version__,
+        "torch": torch.__version__ if torch is not None else torch_version(),
         "numpy": numpy.__version__,
         "platform": platform.platform(),
         "device": device,
         "command": " ".join(["srbench-eval", *sys.argv[1:]]) if sys.argv else "",
     }
-    if device.startswith("cuda") and torch.cuda.is_available():
+    if device.startswith("cuda") and torch is not None and torch.cuda.is_available():
         info["device_name"] = torch.cuda.get_device_name(torch.device(device))
         info["cuda"] = torch.version.cuda
     return info

@@ -100,3 +100,31 @@ def test_weights_folder_without_torch_is_torch_hubs_own(variables: dict[str, str
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.strip() == "True", out.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--models", "bicubic", "--scale", "4"],
+        ["--models", "bicubic", "--scale", "3", "--device", "cpu", "--protocol", "basicsr"],
+        ["--models", "bicubic", "--scale", "2", "--protocol", "matlab-double", "--save-sr"],
+    ],
+    ids=" ".join,
+)
+def test_a_cpu_run_of_the_bicubic_column_imports_no_torch(args: list[str], tmp_path: Path) -> None:
+    """On the CPU the images are NumPy arrays and PSNR/SSIM and the bicubic column are compiled
+    kernels: torch is never imported (``--device auto`` finds no GPU driver here, or asks torch)."""
+    out = ["--out", str(tmp_path / "out"), "--quiet"]
+    found = _heavy_modules(["run", "--datasets", "demo", "--metrics", "psnr,ssim", *args, *out], tmp_path)
+    assert found["rc"] == 0
+    from srbench_eval.evaluation import _gpu_driver_present
+
+    expect_torch = "--device" not in args and _gpu_driver_present()  # auto asks torch where a driver is
+    assert ("torch" in found["heavy"]) == expect_torch, found
+    assert (tmp_path / "out" / "results.csv").is_file()
+
+
+def test_a_run_with_a_network_imports_torch_for_it(tmp_path: Path) -> None:
+    args = ["run", "--models", "srcnn", "--checkpoints", "zoo", "--datasets", "demo", "--device", "cpu"]
+    found = _heavy_modules([*args, "--scale", "4", "--quiet", "--out", str(tmp_path / "out")], tmp_path)
+    assert found["rc"] == 0 and "torch" in found["heavy"]

@@ -46,23 +46,28 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import torch
 
-from srbench_eval.compiled import takes_compiled_path
+from srbench_eval.compiled import as_array, is_tensor, takes_compiled_path
 from srbench_eval.data import resize_kernels
 from srbench_eval.data.images import modcrop
 
 if TYPE_CHECKING:
+    import torch
+
     from srbench_eval.protocol import Protocol
+
+    Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch: a NumPy array on the CPU, or a tensor
 
 KERNEL_WIDTH = 4.0
 BORDERS = ("symmetric", "clamp")
-IndexArray = TypeVar("IndexArray", np.ndarray, torch.Tensor)
+IndexArray = TypeVar("IndexArray")  # np.ndarray or torch.Tensor: integer arithmetic only
 _WARNINGS_LOCK = threading.Lock()
 
 
 def cubic_kernel(x: torch.Tensor) -> torch.Tensor:
     """Keys' cubic convolution kernel with ``a = -0.5`` (MATLAB's ``cubic``)."""
+    import torch
+
     ax = x.abs()
     near = (1.5 * ax - 2.5) * ax * ax + 1.0
     far = ((-0.5 * ax + 2.5) * ax - 4.0) * ax + 2.0
@@ -84,6 +89,8 @@ def resize_taps(
     remain when upscaling by an integer, ``4 / s`` when downscaling by ``s = 1 / integer``. Indices
     outside the input are mirrored (``border="symmetric"``) or clamped to the edge (``"clamp"``).
     """
+    import torch
+
     if border not in BORDERS:
         raise ValueError(f"border must be one of {BORDERS}, got {border!r}")
     if scale < 1:
@@ -126,6 +133,8 @@ def resize_matrices(
     Duplicate indices (two taps mirrored onto one border sample) are summed. CSR where the device
     supports it (CPU, CUDA), dense elsewhere.
     """
+    import torch
+
     weights, taps = resize_taps(in_length, out_length, scale, border)
     rows = torch.arange(out_length).repeat_interleave(taps.shape[1])
     # catch_warnings swaps the process-wide filter list; the lock keeps two threads (the evaluation
@@ -155,6 +164,8 @@ def _resize_planes(
 
     ``between`` is applied to the intermediate result of the first pass (MATLAB's ``uint8`` rounding).
     """
+    import torch
+
     n, h, w = planes.shape
     out_h, out_w = output_length(h, scale), output_length(w, scale)
     rows_mat, _ = resize_matrices(h, out_h, scale, planes.device, border)
@@ -206,28 +217,31 @@ def _resize_planes_compiled(
     return out
 
 
-def imresize(x: torch.Tensor, scale: float, *, border: str = "symmetric") -> torch.Tensor:
-    """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``(C, H, W)`` or ``(N, C, H, W)`` float tensor.
+def imresize(x: Image, scale: float, *, border: str = "symmetric") -> Image:
+    """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``(C, H, W)`` or ``(N, C, H, W)`` float tensor
+    (or NumPy array).
 
-    Computed in float64 on ``x``'s device and returned in ``x``'s dtype and layout, unclipped and
+    Computed in float64 on ``x``'s device and returned in ``x``'s dtype, kind and layout, unclipped and
     unrounded. The output is ``ceil(H * scale) x ceil(W * scale)``; see the module docstring for the
     kernel and the border conventions.
     """
     if x.ndim not in (3, 4):
         raise ValueError(f"imresize takes (C, H, W) or (N, C, H, W) tensors, got {tuple(x.shape)}")
-    if not x.is_floating_point():
+    if not (x.is_floating_point() if is_tensor(x) else np.issubdtype(x.dtype, np.floating)):
         raise TypeError(f"imresize takes a float tensor, got {x.dtype}")
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     return _resize(x, float(scale), rounding=False, border=border)
 
 
-def round_uint8(x: torch.Tensor) -> torch.Tensor:
+def round_uint8(x: Image) -> Image:
     """MATLAB's conversion to ``uint8`` values: round half away from zero, saturate to 0..255.
 
-    Keeps ``x``'s float dtype (torch's own ``round`` rounds half to even, which differs on the
-    exact halves that bicubic weights of the form k/128 produce).
+    Keeps ``x``'s float dtype and kind (tensor or array; torch's own ``round`` rounds half to even,
+    which differs on the exact halves that bicubic weights of the form k/128 produce).
     """
+    if not is_tensor(x):
+        return np.clip(np.floor(x + 0.5), 0.0, 255.0)
     return (x + 0.5).floor_().clamp_(0.0, 255.0)
 
 
@@ -236,7 +250,7 @@ def _round_uint8_(x: torch.Tensor) -> torch.Tensor:
     return x.add_(0.5).floor_().clamp_(0.0, 255.0)
 
 
-def imresize_uint8(x: torch.Tensor, scale: float, *, border: str = "symmetric") -> torch.Tensor:
+def imresize_uint8(x: Image, scale: float, *, border: str = "symmetric") -> Image:
     """MATLAB ``imresize(x, scale, 'bicubic')`` of a ``uint8`` image, on float tensors of 0..255 values.
 
     MATLAB resizes one dimension at a time and its resize kernel returns the class of its input, so
@@ -251,39 +265,47 @@ def imresize_uint8(x: torch.Tensor, scale: float, *, border: str = "symmetric") 
 
 
 def _resize(
-    x: torch.Tensor,
+    x: Image,
     scale: float,
     *,
     rounding: bool,
     border: str = "symmetric",
-    dtype: torch.dtype | None = None,
+    dtype: str | None = None,
     final: str | None = None,
-) -> torch.Tensor:
-    """Both 1-D passes of a ``(..., H, W)`` tensor, rows (H) then columns (W), MATLAB's order when
-    both dimensions share one scale; ``rounding`` after each pass. The compiled kernels take CPU
-    tensors that need no gradient, the sparse matrix products everything else; the result is in
-    ``dtype`` (default ``x``'s) and ``x``'s layout. Both paths compute in float64 whatever ``x``'s
-    dtype (the kernels convert each float32 sample as they read it, exactly), so
-    ``_resize(x, dtype=float64)`` is ``imresize(x.to(float64))`` without the float64 copy of ``x``.
-    ``final`` (``half-away`` or ``half-even``) rounds and saturates the float64 result once (in the
-    kernels' last pass on the compiled path), so that it holds 0..255 integers."""
+) -> Image:
+    """Both 1-D passes of a ``(..., H, W)`` tensor or array, rows (H) then columns (W), MATLAB's order
+    when both dimensions share one scale; ``rounding`` after each pass. The compiled kernels take
+    NumPy arrays and CPU tensors that need no gradient, the sparse matrix products everything else;
+    the result is in ``dtype`` (``"float32"``/``"float64"``; default ``x``'s), ``x``'s kind (array or
+    tensor) and layout. Both paths compute in float64 whatever ``x``'s dtype (the kernels convert each
+    float32 sample as they read it, exactly), so ``_resize(x, dtype="float64")`` is
+    ``imresize(x.to(float64))`` without the float64 copy of ``x``. ``final`` (``half-away`` or
+    ``half-even``) rounds and saturates the float64 result once (in the kernels' last pass on the
+    compiled path), so that it holds 0..255 integers."""
     if takes_compiled_path(x):
-        planes = x.detach().reshape(-1, *x.shape[-2:]).contiguous().numpy()
-        out = torch.from_numpy(_resize_planes_compiled(planes, scale, rounding, border, final))
+        planes = as_array(x).reshape(-1, *x.shape[-2:])
+        out = _resize_planes_compiled(planes, scale, rounding, border, final)
+        out = out.reshape(*x.shape[:-2], *out.shape[-2:])
+        if not is_tensor(x):
+            return out.astype(dtype or x.dtype, copy=False)
+        import torch
+
+        return torch.from_numpy(out).to(getattr(torch, dtype) if dtype else x.dtype)
+    import torch
+
+    planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
+    if rounding:
+        out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_, border=border))
     else:
-        planes = x.to(torch.float64).reshape(-1, *x.shape[-2:]).contiguous()
-        if rounding:
-            out = _round_uint8_(_resize_planes(planes, scale, between=_round_uint8_, border=border))
-        else:
-            out = _resize_planes(planes, scale, border=border)
-            if final == "half-even":
-                out = out.round_().clamp_(0.0, 255.0)
-            elif final == "half-away":
-                out = _round_uint8_(out)
-    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(dtype or x.dtype)
+        out = _resize_planes(planes, scale, border=border)
+        if final == "half-even":
+            out = out.round_().clamp_(0.0, 255.0)
+        elif final == "half-away":
+            out = _round_uint8_(out)
+    return out.reshape(*x.shape[:-2], *out.shape[-2:]).to(getattr(torch, dtype) if dtype else x.dtype)
 
 
-def degrade_bicubic_tensor(hr: torch.Tensor, scale: int, *, uint8_passes: bool = True) -> torch.Tensor:
+def degrade_bicubic_tensor(hr: Image, scale: int, *, uint8_passes: bool = True) -> Image:
     """Batched bicubic degradation of mod-cropped HR images holding 0..255 values.
 
     ``hr`` is ``(N, C, H, W)`` float with ``H`` and ``W`` multiples of ``scale``; returns the LR batch
@@ -298,7 +320,7 @@ def degrade_bicubic_tensor(hr: torch.Tensor, scale: int, *, uint8_passes: bool =
         raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
     if uint8_passes:
         return imresize_uint8(hr, 1.0 / scale)
-    return round_uint8(imresize(hr.to(torch.float64), 1.0 / scale)).to(hr.dtype)
+    return _resize(hr, 1.0 / scale, rounding=False, final="half-away")  # round_uint8(imresize(hr, 1/s))
 
 
 def degrade_bicubic(hr: np.ndarray, scale: int, *, uint8_passes: bool = True) -> np.ndarray:
@@ -310,20 +332,19 @@ def degrade_bicubic(hr: np.ndarray, scale: int, *, uint8_passes: bool = True) ->
     if hr.dtype != np.uint8 or hr.ndim not in (2, 3):
         raise ValueError(f"degrade_bicubic takes (H, W) or (H, W, C) uint8 arrays, got {hr.dtype} {hr.shape}")
     hr = modcrop(hr, scale)
-    t = torch.from_numpy(np.ascontiguousarray(hr)).to(torch.float64)
-    t = t[None] if hr.ndim == 2 else t.permute(2, 0, 1)
-    lr = degrade_bicubic_tensor(t[None], scale, uint8_passes=uint8_passes)[0]
-    lr = lr[0] if hr.ndim == 2 else lr.permute(1, 2, 0)
-    return np.ascontiguousarray(lr.numpy().astype(np.uint8))
+    planes = (hr[None] if hr.ndim == 2 else hr.transpose(2, 0, 1)).astype(np.float64)
+    lr = degrade_bicubic_tensor(planes[None], scale, uint8_passes=uint8_passes)[0]
+    lr = lr[0] if hr.ndim == 2 else lr.transpose(1, 2, 0)
+    return np.ascontiguousarray(lr.astype(np.uint8))
 
 
-def upscale_bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
+def upscale_bicubic(lr: Image, scale: int) -> Image:
     """MATLAB ``imresize(lr, scale, 'bicubic')`` in float, unrounded (the input of SRCNN, LapSRN's
     coarse levels). The ``bicubic`` baseline of the tables is :func:`imresize_uint8` of the LR image."""
     return imresize(lr, float(scale))
 
 
-def degrade(hr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
+def degrade(hr: Image, scale: int, protocol: Protocol) -> Image:
     """The LR batch of a protocol from a mod-cropped ``(N, C, H, W)`` HR batch of 0..255 values
     (:func:`srbench_eval.data.pairs.protocol_hr` made it the protocol's HR: RGB, grey or Y):
 
@@ -340,13 +361,11 @@ def degrade(hr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(hr, 1.0 / scale, border=protocol.border)
     if protocol.degradation == "double-round":
-        return _resize(
-            hr, 1.0 / scale, rounding=False, border=protocol.border, dtype=hr.dtype, final=protocol.rounding
-        )
-    return _resize(hr, 1.0 / scale, rounding=False, border=protocol.border, dtype=torch.float64)
+        return _resize(hr, 1.0 / scale, rounding=False, border=protocol.border, final=protocol.rounding)
+    return _resize(hr, 1.0 / scale, rounding=False, border=protocol.border, dtype="float64")
 
 
-def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor:
+def bicubic_sr(lr: Image, scale: int, protocol: Protocol) -> Image:
     """The "Bicubic" column under a protocol: ``imresize(lr, s)`` with the protocol's arithmetic and
     borders (uint8 passes for ``uint8-passes``, else double), then quantised as its SR images are
     (:func:`quantise_sr`)."""
@@ -358,28 +377,34 @@ def bicubic_sr(lr: torch.Tensor, scale: int, protocol: Protocol) -> torch.Tensor
             float(scale),
             rounding=False,
             border=protocol.border,
-            dtype=torch.float32,
+            dtype="float32",
             final=protocol.rounding,
         )
     return quantise_sr(
-        _resize(lr, float(scale), rounding=False, border=protocol.border, dtype=torch.float64), protocol
+        _resize(lr, float(scale), rounding=False, border=protocol.border, dtype="float64"), protocol
     )
 
 
-def _round(x: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+def _round(x: Image, protocol: Protocol) -> Image:
     """0..255 integers: :func:`round_uint8` (half away from zero) or, for ``rounding="half-even"``,
     ``clip(round(x))`` with ties to even (NumPy's and torch's ``round``)."""
     if protocol.rounding == "half-even":
-        return torch.round(x).clamp_(0.0, 255.0)
+        return x.round().clamp_(0.0, 255.0) if is_tensor(x) else np.clip(np.rint(x), 0.0, 255.0)
     return round_uint8(x)
 
 
-def quantise_sr(sr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+def _float64(x: Image) -> Image:
+    """``x`` in float64, its kind (array or tensor) kept."""
+    return x.double() if is_tensor(x) else x.astype(np.float64)
+
+
+def quantise_sr(sr: Image, protocol: Protocol) -> Image:
     """SR values 0..255 as the protocol's authors saved or scored them: rounded (``round``, by the
     protocol's ``rounding`` rule), truncated (``truncate``), both saturated to 0..255, or unchanged in
     float64 (``none``)."""
     if protocol.sr_quantisation == "round":
-        return _round(sr.to(torch.float64), protocol)
+        return _round(_float64(sr), protocol)
     if protocol.sr_quantisation == "truncate":
-        return sr.to(torch.float64).floor().clamp_(0.0, 255.0)
-    return sr.to(torch.float64)
+        floor = _float64(sr).floor() if is_tensor(sr) else np.floor(_float64(sr))
+        return floor.clamp_(0.0, 255.0) if is_tensor(sr) else np.clip(floor, 0.0, 255.0)
+    return _float64(sr)

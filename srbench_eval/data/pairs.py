@@ -3,12 +3,15 @@
 For an HR image file and a :class:`~srbench_eval.protocol.Protocol`: ``HR = modcrop(read(file), scale)``
 (a grey image replicated to RGB, or RGB reduced to its rounded Y plane, where the protocol says so:
 :func:`protocol_hr`) and ``LR = degrade(HR)`` (MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade`,
-always on the CPU), as ``(1, C, H, W)`` tensors of 0..255 values on the evaluation device: ``float32``
-integers, or ``float64`` for an unrounded LR (``double``, ``y-double`` degradations).
+always on the CPU), as ``(1, C, H, W)`` batches of 0..255 values: ``float32`` integers, or ``float64``
+for an unrounded LR (``double``, ``y-double`` degradations): tensors on the given device, or, where the
+caller asks for ``host_arrays`` and the device is the CPU (the evaluation loop), NumPy arrays, which
+the compiled kernels take as they are, so that torch is never imported for them (a network or a
+learned metric views them as tensors without a copy, :func:`srbench_eval.compiled.as_tensor`).
 
-Decoding a PNG and degrading it take as long as scoring it, and both release the GIL (OpenCV and
-torch kernels), so :func:`read_ahead` runs them in a small thread pool a few images ahead of the
-consumer: on two cores the decoding of the next images overlaps the metrics of the current one.
+Decoding a PNG and degrading it take as long as scoring it, and both release the GIL (libspng,
+OpenCV and the numba kernels), so :func:`read_ahead` runs them in a small thread pool a few images
+ahead of the consumer: on two cores the decoding of the next images overlaps the metrics of the current one.
 Pairs still come out in input order, errors surface at the image that caused them, and at most
 ``lookahead`` prepared pairs are held in memory (large Manga109 pages included).
 """
@@ -20,15 +23,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import torch
 
+from srbench_eval.compiled import as_tensor
 from srbench_eval.data.degrade import degrade
 from srbench_eval.data.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol
+
+if TYPE_CHECKING:
+    import torch
+
+    from srbench_eval.data.degrade import Image
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,18 +47,29 @@ class Pair:
     """One HR image of a dataset with its LR input, ready for the models and metrics."""
 
     path: Path
-    hr: torch.Tensor  # (1, C, H, W) float32, 0..255
-    lr: torch.Tensor  # (1, C, H / scale, W / scale) float32 (float64 when unrounded), 0..255
+    hr: Image  # (1, C, H, W) float32, 0..255 (a NumPy array on the CPU)
+    lr: Image  # (1, C, H / scale, W / scale) float32 (float64 when unrounded), 0..255
     extra: dict[str, object] = field(default_factory=dict)  # HR-only precomputations, by name
 
 
-def image_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
-    """``(1, C, H, W)`` float32 tensor of an ``(H, W)`` or ``(H, W, C)`` uint8 image."""
-    t = torch.from_numpy(img).to(device=device, dtype=torch.float32)
-    return (t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)).unsqueeze(0)
+def image_batch(img: np.ndarray) -> np.ndarray:
+    """``(1, C, H, W)`` float32 NumPy array of an ``(H, W)`` or ``(H, W, C)`` uint8 image (a view of
+    the ``(H, W, C)`` float32 copy: RGB keeps the channels-last memory order of the decoded image)."""
+    values = img.astype(np.float32)
+    return (values[None] if values.ndim == 2 else values.transpose(2, 0, 1))[None]
 
 
-Precompute = Mapping[str, Callable[[torch.Tensor], object]]
+def image_tensor(img: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    """``(1, C, H, W)`` float32 tensor on ``device`` of an ``(H, W)`` or ``(H, W, C)`` uint8 image."""
+    return as_tensor(image_batch(img), device)
+
+
+def on_host(device: torch.device | str) -> bool:
+    """Whether the evaluation runs on the CPU, where its images are NumPy arrays."""
+    return str(device) == "cpu"
+
+
+Precompute = Mapping[str, Callable[["Image"], object]]
 
 
 def protocol_hr(img: np.ndarray, scale: int, protocol: Protocol) -> np.ndarray:
@@ -64,13 +83,19 @@ def protocol_hr(img: np.ndarray, scale: int, protocol: Protocol) -> np.ndarray:
     if protocol.y_only and img.ndim == 3:
         from srbench_eval.metrics.fidelity import luma
 
-        y = luma(image_tensor(np.ascontiguousarray(img), torch.device("cpu")), "rounded")
-        img = y[0, 0].numpy().astype(np.uint8)
+        y = luma(image_batch(img), "rounded")
+        img = y[0, 0].astype(np.uint8)
     return np.ascontiguousarray(img)
 
 
 def make_pair(
-    path: Path, scale: int, protocol: Protocol, device: torch.device, precompute: Precompute | None = None
+    path: Path,
+    scale: int,
+    protocol: Protocol,
+    device: torch.device | str,
+    precompute: Precompute | None = None,
+    *,
+    host_arrays: bool = False,
 ) -> Pair:
     """Read, mod-crop and degrade one HR image under ``protocol``; refuse one too small for the scale
     and the protocol's border crop.
@@ -78,6 +103,7 @@ def make_pair(
     ``precompute`` maps names to functions of the HR tensor whose results go to :attr:`Pair.extra`
     (the metrics' HR-only work, :meth:`srbench_eval.metrics.base.Metric.reference`); an image a
     metric refuses there (too small for SSIM's window after the crop) is a one-line error naming it.
+    ``host_arrays``: NumPy arrays instead of tensors when ``device`` is the CPU.
     """
     img = protocol_hr(read_image(path), scale, protocol)
     border = protocol.crop(scale)
@@ -92,9 +118,10 @@ def make_pair(
             f"{protocol.label} does not mod-crop; use --protocol-set modcrop=true"
         )
     # The LR image is made on the CPU whatever the device, so every device scores the same input.
-    hr_cpu = image_tensor(img, torch.device("cpu"))
-    lr = degrade(hr_cpu, scale, protocol).to(device)
-    hr = hr_cpu.to(device)
+    hr = image_batch(img)
+    lr = degrade(hr, scale, protocol)
+    if not (host_arrays and on_host(device)):
+        hr, lr = as_tensor(hr, device), as_tensor(lr, device)
     extra = {}
     for name, fn in (precompute or {}).items():
         try:
@@ -137,14 +164,28 @@ def hr_lr_pairs(
     paths: Sequence[Path],
     scale: int,
     protocol: Protocol,
-    device: torch.device,
+    device: torch.device | str,
     precompute: Precompute | None = None,
     *,
     workers: int = 2,
+    host_arrays: bool = False,
 ) -> Iterator[Pair]:
     """The :class:`Pair` of every HR file under ``protocol``, in order, prepared ahead by
-    :func:`read_ahead`."""
-    return read_ahead(paths, lambda p: make_pair(p, scale, protocol, device, precompute), workers=workers)
+    :func:`read_ahead` (``host_arrays``: as :func:`make_pair`)."""
+    return read_ahead(
+        paths,
+        lambda p: make_pair(p, scale, protocol, device, precompute, host_arrays=host_arrays),
+        workers=workers,
+    )
 
 
-__all__ = ["Pair", "image_tensor", "make_pair", "hr_lr_pairs", "protocol_hr", "read_ahead"]
+__all__ = [
+    "Pair",
+    "image_batch",
+    "image_tensor",
+    "make_pair",
+    "hr_lr_pairs",
+    "on_host",
+    "protocol_hr",
+    "read_ahead",
+]

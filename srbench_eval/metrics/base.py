@@ -26,24 +26,29 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-import torch
+import numpy as np
 
+from srbench_eval.compiled import is_tensor
 from srbench_eval.metrics.facts import CLASS_FACTS, METRIC_FACTS
 from srbench_eval.protocol import DEFAULT as DEFAULT_PROTOCOL
 from srbench_eval.protocol import Protocol
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
 class MetricSettings:
     """What a metric may need to know: the scale, the resolved evaluation :class:`Protocol` (border
-    crop, Y rule, SSIM variant, ...) and the device. The crop is the protocol's, never a second copy."""
+    crop, Y rule, SSIM variant, ...) and the device (a ``torch.device`` or its name, ``"cpu"`` by
+    default: torch takes either). The crop is the protocol's, never a second copy."""
 
     scale: int
     protocol: Protocol = DEFAULT_PROTOCOL
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    device: torch.device | str = "cpu"
 
     @property
     def crop_border(self) -> int:
@@ -83,6 +88,10 @@ class Metric(ABC):
     inputs: ClassVar[str]  # what it reads: "Y" (the protocol's luma plane) or "RGB"
     full_reference: ClassVar[bool]  # False: the HR image is not used (NIQE)
     reference_impl: ClassVar[str]  # the published code its values are checked against
+    takes_arrays: ClassVar[bool] = False
+    """Whether :meth:`reference`, :meth:`update` (and :meth:`SetMetric.features`) also take the NumPy
+    ``(N, C, H, W)`` float arrays of the evaluation's CPU path (and return NumPy values for them);
+    otherwise the evaluation hands them tensors (:func:`srbench_eval.compiled.as_tensor`)."""
 
     def __init_subclass__(cls, facts: str | None = None, **kwargs: object) -> None:
         """``class M(Metric, facts="name")`` sets the class's facts from ``METRIC_FACTS["name"]``."""
@@ -134,7 +143,8 @@ class PerImageMetric(Metric):
     def update(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
         check_pair(sr, hr)
         values = self.score(sr, hr, ref)
-        self._values.extend(float(v) for v in values.detach().cpu().double())
+        held = values.detach().cpu().double().tolist() if is_tensor(values) else np.asarray(values).tolist()
+        self._values.extend(float(v) for v in held)
         return values
 
     def set_values(self, values: list[float]) -> None:

@@ -34,14 +34,21 @@ takes exactly the code path above.
 
 from __future__ import annotations
 
+import decimal
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import torch
 
-from srbench_eval.compiled import takes_compiled_path
+from srbench_eval.compiled import is_tensor, like, takes_compiled_path
 from srbench_eval.metrics import fidelity_compiled, register
 from srbench_eval.metrics.base import PerImageMetric
+
+if TYPE_CHECKING:
+    import torch
+
+    Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch: NumPy on the CPU path, else a tensor
 
 Y_WEIGHTS = (65.481, 128.553, 24.966)
 Y_OFFSET = 16.0
@@ -50,9 +57,36 @@ SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
+SSIM_GAUSSIAN = np.array(
+    [
+        float.fromhex(h)
+        for h in (
+            "0x1.0d956b52a1d70p-10",
+            "0x1.f1fe01ae5a5b8p-8",
+            "0x1.26eb175d83f67p-5",
+            "0x1.bff0fe8e98418p-4",
+            "0x1.b43c3f52b19f2p-3",
+            "0x1.106560aa892c0p-2",
+            "0x1.b43c3f52b19f2p-3",
+            "0x1.bff0fe8e98418p-4",
+            "0x1.26eb175d83f67p-5",
+            "0x1.f1fe01ae5a5b8p-8",
+            "0x1.0d956b52a1d70p-10",
+        )
+    ]
+)
+""":func:`gaussian_window` of the default size and sigma, bit for bit, as data: the compiled path's
+window without importing torch (``tests/metrics/test_fidelity.py`` holds the two equal)."""
 
 
-def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
+def _tensors(*xs: Image) -> list[torch.Tensor]:
+    """CPU tensors of NumPy arrays (tensors pass): the tensor code for what the kernels do not cover."""
+    import torch
+
+    return [x if is_tensor(x) else torch.from_numpy(np.ascontiguousarray(x)) for x in xs]
+
+
+def rgb_to_y(x: Image) -> Image:
     """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images; 1-channel input is Y already.
 
     The weights are divided by 255 first, as MATLAB's ``rgb2ycbcr`` does for ``double`` input, and
@@ -62,13 +96,17 @@ def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"rgb_to_y takes (N, 1 or 3, H, W) tensors, got {tuple(x.shape)}")
     if x.shape[1] == 1:
-        return x.to(torch.float64)
+        return x.double() if is_tensor(x) else x.astype(np.float64)
+    if not is_tensor(x):
+        return rgb_to_y(*_tensors(x)).numpy()
+    import torch
+
     wr, wg, wb = (w / DATA_RANGE for w in Y_WEIGHTS)
     y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)  # a copy even when x is float64 already
     return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(Y_OFFSET)
 
 
-def luma(x: torch.Tensor, variant: str = "float") -> torch.Tensor:
+def luma(x: Image, variant: str = "float") -> Image:
     """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images under a protocol's ``y`` rule
     (a 1-channel image is its own Y under every rule):
 
@@ -81,10 +119,15 @@ def luma(x: torch.Tensor, variant: str = "float") -> torch.Tensor:
     if variant == "float" or x.shape[1] == 1:
         return rgb_to_y(x)
     if variant == "rounded":
-        return rgb_to_y(x).add_(0.5).floor_()
+        y = rgb_to_y(x)
+        return y.add_(0.5).floor_() if is_tensor(y) else np.floor(y + 0.5)
     if variant == "float32":
         if takes_compiled_path(x):  # the same arithmetic, one pass per image
-            return fidelity_compiled.luma_float32(x)
+            return like(fidelity_compiled.luma_float32(x), x)
+        if not is_tensor(x):
+            return luma(*_tensors(x), variant).numpy()
+        import torch
+
         v = (x.to(torch.float32) / 255.0).to(torch.float64)
         y = v[:, 2:3] * 24.966 + v[:, 1:2] * 128.553 + v[:, 0:1] * 65.481 + Y_OFFSET
         return ((y / DATA_RANGE).to(torch.float32) * 255.0).to(torch.float64)
@@ -98,6 +141,8 @@ YCBCR_OFFSET = (16.0, 128.0, 128.0)
 def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
     """MATLAB ``rgb2ycbcr`` of ``double`` images, in 0..255 units: ``(N, 3, H, W)`` float64
     ``YCbCr = offset + T (RGB / 255)`` with ``T`` :data:`YCBCR_MATRIX`, ``offset`` (16, 128, 128)."""
+    import torch
+
     t = torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device) / DATA_RANGE
     offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
     return torch.einsum("pc,nchw->nphw", t, x.to(torch.float64)) + offset[None, :, None, None]
@@ -106,12 +151,14 @@ def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
 def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
     """MATLAB ``ycbcr2rgb``, the inverse of :func:`rgb_to_ycbcr`: ``RGB = 255 T^-1 (YCbCr - offset)``,
     0..255 units, float64, neither clipped nor rounded."""
+    import torch
+
     t_inv = torch.linalg.inv(torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device)) * DATA_RANGE
     offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
     return torch.einsum("pc,nchw->nphw", t_inv, x.to(torch.float64) - offset[None, :, None, None])
 
 
-def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
+def _crop(x: Image, border: int) -> Image:
     if border < 0:
         raise ValueError(f"crop_border must be >= 0, got {border}")
     if border == 0:
@@ -132,6 +179,8 @@ def mean_squared_y_error(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -
     luma weights / 255, so the mean is ``w^T G w / n`` with ``G = d d^T`` the 3x3 Gram matrix of the
     differences over the ``n`` pixels: one matrix product instead of a Y image per input.
     """
+    import torch
+
     n, c = sr.shape[:2]
     d = (_crop(sr, crop_border).to(torch.float64) - _crop(hr, crop_border)).reshape(n, c, -1)
     gram = d @ d.transpose(1, 2)  # (N, C, C)
@@ -139,7 +188,7 @@ def mean_squared_y_error(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -
     return (gram @ w) @ w / d.shape[-1]
 
 
-def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
+def psnr(sr: Image, hr: Image, crop_border: int) -> Image:
     """Per-image Y-channel PSNR (dB, float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches::
 
         PSNR = 10 log10(255^2 / MSE),   MSE = mean over the cropped pixels of (Y(sr) - Y(hr))^2
@@ -155,14 +204,37 @@ def psnr(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
     cropped = _crop(sr, crop_border).shape  # validates the border
     if takes_compiled_path(sr, hr):
         sums = fidelity_compiled.squared_y_error_sums(sr, hr, crop_border, _y_weights(sr.shape[1]))
-        mse = sums / (cropped[-2] * cropped[-1])
+        mse = like(sums, sr) / (cropped[-2] * cropped[-1])
     else:
-        mse = mean_squared_y_error(sr, hr, crop_border)
-    return 10.0 * torch.log10(DATA_RANGE**2 / mse)  # mse == 0 -> inf
+        mse = mean_squared_y_error(*_tensors(sr, hr), crop_border)
+    if is_tensor(mse):
+        import torch
+
+        return 10.0 * torch.log10(DATA_RANGE**2 / mse)  # mse == 0 -> inf
+    with np.errstate(divide="ignore"):  # torch's ``c / t`` is ``(1 / t) * c``: the same rounding here
+        return 10.0 * log10_rounded((1.0 / mse) * DATA_RANGE**2)
+
+
+def log10_rounded(values: np.ndarray) -> np.ndarray:
+    """``log10`` of each element, correctly rounded (40-digit decimal arithmetic, then to float64).
+
+    The PSNR of NumPy arrays uses it: NumPy's own ``log10`` is one ulp off for about 4 in 100,000
+    arguments, while torch's is correctly rounded in this range (no difference in 100,000 arguments
+    from 10 to 1e6, ``tests/metrics/test_fidelity.py``), so the CPU path gives the tensor path's dB
+    to the last bit. Zero, negative and non-finite elements take NumPy's ``log10``."""
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    context = decimal.Context(prec=40)
+    out = [
+        float(decimal.Decimal(float(v)).log10(context)) if 0.0 < v < math.inf else float(np.log10(v))
+        for v in flat
+    ]
+    return np.array(out, dtype=np.float64).reshape(np.shape(values))
 
 
 def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch.Tensor:
     """1-D Gaussian window (float64, sums to 1); the 2-D SSIM window is its outer product."""
+    import torch
+
     d = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(d * d) / (2 * sigma * sigma))
     return g / g.sum()
@@ -193,12 +265,12 @@ class SSIMReference:
     """The HR side of SSIM, the same for every model: the cropped Y planes ``y`` ``(N, H, W)`` and
     their local means ``mu`` = E[y] and ``sq`` = E[y^2], ``(N, H - 10, W - 10)`` each."""
 
-    y: torch.Tensor
-    mu: torch.Tensor
-    sq: torch.Tensor
+    y: Image
+    mu: Image
+    sq: Image
 
 
-def ssim_reference(hr: torch.Tensor, crop_border: int) -> SSIMReference:
+def ssim_reference(hr: Image, crop_border: int) -> SSIMReference:
     """:class:`SSIMReference` of a ``(N, C, H, W)`` batch of 0..255 HR images (on the CPU by one
     compiled pass per image, :func:`~srbench_eval.metrics.fidelity_compiled.ssim_hr_moments`)."""
     if hr.ndim != 4 or hr.shape[1] not in (1, 3):
@@ -207,11 +279,10 @@ def ssim_reference(hr: torch.Tensor, crop_border: int) -> SSIMReference:
     if min(shape) < SSIM_WINDOW:
         raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels after cropping")
     if takes_compiled_path(hr):
-        g = gaussian_window().numpy()
         w = _y_weights(hr.shape[1])
-        return SSIMReference(
-            *fidelity_compiled.ssim_hr_moments(hr, crop_border, tuple(shape), w, Y_OFFSET, g)
-        )
+        moments = fidelity_compiled.ssim_hr_moments(hr, crop_border, tuple(shape), w, Y_OFFSET, SSIM_GAUSSIAN)
+        return SSIMReference(*(like(m, hr) for m in moments))
+    (hr,) = _tensors(hr)
     y = _crop(rgb_to_y(hr), crop_border)[:, 0]
     mu, sq = _local_means(y, y * y)
     return SSIMReference(y, mu, sq)
@@ -231,9 +302,7 @@ def ssim_map_mean(a: torch.Tensor, ref: SSIMReference) -> torch.Tensor:
     return num.div_(den).mean(dim=(1, 2))
 
 
-def ssim(
-    sr: torch.Tensor, hr: torch.Tensor, crop_border: int, reference: SSIMReference | None = None
-) -> torch.Tensor:
+def ssim(sr: Image, hr: Image, crop_border: int, reference: SSIMReference | None = None) -> Image:
     """Per-image Y-channel SSIM (float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches.
 
     :func:`ssim_map_mean` of ``a = Y(sr)`` against the moments of ``b = Y(hr)``, which may be passed
@@ -249,13 +318,15 @@ def ssim(
         raise ValueError(f"SR Y planes {tuple(cropped[-2:])} do not match the HR ones {tuple(ref.y.shape)}")
     if takes_compiled_path(sr, ref.y, ref.mu, ref.sq):
         c1, c2 = (SSIM_K1 * DATA_RANGE) ** 2, (SSIM_K2 * DATA_RANGE) ** 2
-        g, w = gaussian_window().numpy(), _y_weights(sr.shape[1])
-        sums = fidelity_compiled.ssim_sums(sr, crop_border, w, Y_OFFSET, g, (ref.y, ref.mu, ref.sq), c1, c2)
-        return sums / (ref.mu.shape[1] * ref.mu.shape[2])
-    return ssim_map_mean(_crop(rgb_to_y(sr), crop_border)[:, 0], ref)
+        w = _y_weights(sr.shape[1])
+        refs = (ref.y, ref.mu, ref.sq)
+        sums = fidelity_compiled.ssim_sums(sr, crop_border, w, Y_OFFSET, SSIM_GAUSSIAN, refs, c1, c2)
+        return like(sums, sr) / (ref.mu.shape[1] * ref.mu.shape[2])
+    sr, *moments = _tensors(sr, ref.y, ref.mu, ref.sq)
+    return ssim_map_mean(_crop(rgb_to_y(sr), crop_border)[:, 0], SSIMReference(*moments))
 
 
-def ssim_matlab(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.Tensor:
+def ssim_matlab(sr: Image, hr: Image, crop_border: int) -> torch.Tensor:
     """Per-image SSIM of MATLAB's built-in ``ssim`` (Image Processing Toolbox) on the Y channel of
     0..255 ``(N, C, H, W)`` batches (Y as given: pass :func:`luma` planes for other Y rules).
 
@@ -265,6 +336,9 @@ def ssim_matlab(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.T
     ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2`` with ``L = 255`` (MATLAB's ``L = 1`` on ``double``
     images in [0, 1]: the same value).
     """
+    import torch
+
+    sr, hr = _tensors(sr, hr)
     a = _crop(rgb_to_y(sr), crop_border)[:, 0]
     b = _crop(rgb_to_y(hr), crop_border)[:, 0]
     pad = SSIM_WINDOW // 2
@@ -289,13 +363,15 @@ def ssim_matlab(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -> torch.T
 class PSNR(PerImageMetric, facts="psnr"):
     """Y-channel PSNR with a border crop (see the module docstring)."""
 
-    def reference(self, hr: torch.Tensor) -> torch.Tensor | None:
+    takes_arrays: ClassVar[bool] = True
+
+    def reference(self, hr: Image) -> Image | None:
         """``Y(hr)`` under a protocol whose Y is not the plain float one, made once for every model."""
         y = self.settings.protocol.y
         return luma(hr, y) if y != "float" else None
 
-    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
-        assert ref is None or isinstance(ref, torch.Tensor)
+    def score(self, sr: Image, hr: Image, ref: object = None) -> Image:
+        assert ref is None or hasattr(ref, "shape")
         y = self.settings.protocol.y
         if y != "float":
             sr, hr = luma(sr, y), (ref if ref is not None else luma(hr, y))
@@ -306,14 +382,16 @@ class PSNR(PerImageMetric, facts="psnr"):
 class SSIM(PerImageMetric, facts="ssim"):
     """Y-channel SSIM of Wang et al. (2004) with a border crop (see the module docstring)."""
 
-    def reference(self, hr: torch.Tensor) -> SSIMReference | None:
+    takes_arrays: ClassVar[bool] = True
+
+    def reference(self, hr: Image) -> SSIMReference | None:
         protocol = self.settings.protocol
         if protocol.ssim != "wang":
             return None
         y_hr = luma(hr, protocol.y) if protocol.y != "float" else hr
         return ssim_reference(y_hr, self.settings.crop_border)
 
-    def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
+    def score(self, sr: Image, hr: Image, ref: object = None) -> Image:
         assert ref is None or isinstance(ref, SSIMReference)
         protocol = self.settings.protocol
         if protocol.y != "float":

@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
-
 from srbench_eval.data.degrade import round_uint8
 
 if TYPE_CHECKING:
+    import torch
+
     from srbench_eval.protocol import Protocol
 
 
@@ -45,6 +45,9 @@ class SRModel(ABC):
     pre_upsampled: ClassVar[bool] = False
     rgb_conversion: ClassVar[bool] = False
     tiling: ClassVar[tuple[int, int]] = (0, 0)  # (tile, overlap) of --tile: see tiled()
+    takes_arrays: ClassVar[bool] = False
+    """Whether :meth:`sr_image` also takes the NumPy batches of the evaluation's CPU path (and then
+    returns one); otherwise the evaluation hands it tensors (:func:`srbench_eval.compiled.as_tensor`)."""
 
     def run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """``fn(x)`` (``upscale`` or ``upscale_y``), tile by tile when ``tiling`` says so (:func:`tiled`)."""
@@ -101,6 +104,8 @@ def protocol_sr(model: SRModel, lr: torch.Tensor, protocol: Protocol) -> torch.T
     (:meth:`Protocol.model_input`: RGB ``lr / 255``, or the Y channel, bicubic-upscaled in double for
     ``pre_upsampled`` networks), its output turned into the SR image the protocol scores
     (:meth:`Protocol.model_output`: Cb/Cr from bicubic where the protocol scores RGB, quantised)."""
+    import torch
+
     if runs_as(model, protocol) == "y":
         x = protocol.model_input(lr, scale=model.scale, pre_upsampled=model.pre_upsampled)
         out = model.run(model.upscale_y, x.to(torch.float32))
@@ -161,6 +166,8 @@ def quantised_output(
     channels. The rounding is MATLAB's (half away from zero, saturated), computed in float64.
     Raises ``ValueError`` when the output holds NaN or infinite values.
     """
+    import torch
+
     x = lr / 255.0
     grey_in = x.shape[1] == 1 and not accepts_grey
     out = upscale(x.expand(-1, 3, -1, -1) if grey_in else x)

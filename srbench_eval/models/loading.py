@@ -35,24 +35,26 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import torch
 
-from srbench_eval.api import FACTORY, from_factory
+from srbench_eval.compiled import as_tensor, is_tensor
 from srbench_eval.data.degrade import bicubic_sr, imresize_uint8, round_uint8
 from srbench_eval.data.images import is_image_file, read_image
-from srbench_eval.data.pairs import image_tensor
+from srbench_eval.data.pairs import image_batch
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics.fidelity import luma
 from srbench_eval.models import checkpoints as ckpts
-from srbench_eval.models import published
-from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import SRModel
-from srbench_eval.models.recipes import recipe_names
-from srbench_eval.names import safe_name
+from srbench_eval.names import FACTORY, safe_name
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol
+
+if TYPE_CHECKING:  # torch loads with the networks: the bicubic and folder columns on the CPU never need it
+    import torch
+
+    from srbench_eval.data.degrade import Image
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
 ZOO = "zoo"
@@ -66,29 +68,38 @@ class NetworkModel(SRModel):
 
     network: torch.nn.Module | None = None
 
-    @torch.no_grad()
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        import torch
+
         assert self.network is not None
-        return self.network(lr)
+        with torch.no_grad():
+            return self.network(lr)
 
 
 @dataclass
 class BicubicModel(NetworkModel):
     """The bicubic baseline: :class:`~srbench_eval.models.archs.bicubic.Bicubic` as a network (for
     training-time validation alike), and directly on 8-bit values in the evaluation loop, where the
-    LR image already holds the integers MATLAB's ``imresize`` of a ``uint8`` image takes."""
+    LR image already holds the integers MATLAB's ``imresize`` of a ``uint8`` image takes, NumPy
+    arrays on the CPU (the network is made when first asked for)."""
 
     accepts_grey: bool = True
+    takes_arrays: ClassVar[bool] = True
 
-    def sr_values(self, lr: torch.Tensor) -> torch.Tensor:
+    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        if self.network is None:
+            from srbench_eval.models.archs.bicubic import Bicubic
+
+            self.network = Bicubic(self.scale).to(lr.device).eval()
+        return super().upscale(lr)
+
+    def sr_values(self, lr: Image) -> Image:
         return imresize_uint8(lr, self.scale)
 
     def check(self, protocol: Protocol) -> None:
         return None  # the bicubic column exists under every protocol
 
-    def sr_image(
-        self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
-    ) -> torch.Tensor:
+    def sr_image(self, lr: Image, hr: Image, protocol: Protocol, dataset: str, image: str) -> Image:
         """The "Bicubic" column: :func:`~srbench_eval.data.degrade.bicubic_sr`, the protocol's arithmetic."""
         return self.sr_values(lr) if protocol.is_default else bicubic_sr(lr, self.scale, protocol)
 
@@ -101,6 +112,7 @@ class FolderModel(SRModel):
     grey HR the rounded mean of its channels)."""
 
     folder: Path = Path()
+    takes_arrays: ClassVar[bool] = True
     _names: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
@@ -113,18 +125,25 @@ class FolderModel(SRModel):
         self._names[dataset] = tuple(names)
         self.match(dataset, names)
 
-    def sr_image(
-        self, lr: torch.Tensor, hr: torch.Tensor, protocol: Protocol, dataset: str, image: str
-    ) -> torch.Tensor:
+    def sr_image(self, lr: Image, hr: Image, protocol: Protocol, dataset: str, image: str) -> Image:
         if dataset not in self._names:  # the loop prepares every dataset before computing anything
             raise SrbenchError(f"model '{self.name}': dataset {dataset} was not prepared (prepare)")
-        sr = image_tensor(self.image_for(dataset, image, self._names[dataset]), hr.device)
+        sr = image_batch(self.image_for(dataset, image, self._names[dataset]))
+        if is_tensor(hr):
+            sr = as_tensor(sr, hr.device)
         if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
-            sr = luma(sr, "rounded").float()  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
-        elif sr.shape[1] == 3 and hr.shape[1] == 1:
+            sr = luma(sr, "rounded")  # the Y-only pipeline scores uint8(rgb2ycbcr(SR))
+            sr = sr.float() if is_tensor(sr) else sr.astype(np.float32)
+        elif sr.shape[1] == 3 and hr.shape[1] == 1 and is_tensor(sr):
             sr = round_uint8(sr.double().mean(dim=1, keepdim=True)).float()
+        elif sr.shape[1] == 3 and hr.shape[1] == 1:
+            sr = round_uint8(sr.astype(np.float64).mean(axis=1, keepdims=True)).astype(np.float32)
         elif sr.shape[1] == 1 and hr.shape[1] == 3:
-            sr = sr.expand(-1, 3, -1, -1)
+            sr = (
+                sr.expand(-1, 3, -1, -1)
+                if is_tensor(sr)
+                else np.broadcast_to(sr, (sr.shape[0], 3, *sr.shape[2:]))
+            )
         if sr.shape[-2:] != hr.shape[-2:]:
             raise SrbenchError(
                 f"model '{self.name}', {dataset}/{image}: SR image is {sr.shape[-1]}x{sr.shape[-2]} "
@@ -279,19 +298,25 @@ def resolve_model(
         safe_name("model label", label, f"in --models '{spec}'")
         path = Path(target).expanduser()
         if FACTORY.match(target) and not path.exists():  # LABEL=package.module:factory
+            from srbench_eval.api import from_factory
+
             return from_factory(label, target, scale, device)
         if path.is_dir():
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
                 raise SrbenchError(f"{path}: empty folder of SR images for model '{label}'")
             return FolderModel(label, scale, {"kind": "folder", "path": str(path.resolve())}, folder=path)
+        from srbench_eval.models import published
+
         if path.is_file() and published.is_foreign_file(path):  # released weights: loaded by format
             return published.from_file(label, path, scale, device)
         if path.is_file() and path.suffix in (".pt", ".pth"):
             return _checkpoint_model(path, label, scale, device, source="file")
         raise SrbenchError(f"{path}: no such folder of SR images (or .pt checkpoint) for model '{label}'")
     if spec == "bicubic":
-        net = Bicubic(scale).to(device).eval()
-        return BicubicModel("bicubic", scale, {"kind": "bicubic"}, network=net)
+        return BicubicModel("bicubic", scale, {"kind": "bicubic"})
+    from srbench_eval.models import published
+    from srbench_eval.models.recipes import recipe_names
+
     if spec in recipe_names():
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
         return _checkpoint_model(path, None, scale, device, recipe_name=spec, source=source)

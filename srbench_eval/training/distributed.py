@@ -13,7 +13,6 @@ checkpoints; the others wait at a barrier. Without those variables everything is
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -21,24 +20,7 @@ import torch
 import torch.distributed as dist
 
 from srbench_eval.errors import SrbenchError
-
-
-@dataclass(frozen=True)
-class DistEnv:
-    """This process's place: ``rank`` of ``world`` processes, its ``device``."""
-
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    device: torch.device = torch.device("cpu")
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.world > 1
+from srbench_eval.ranks import DistEnv as DistEnv  # re-exported
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
