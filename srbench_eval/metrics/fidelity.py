@@ -398,7 +398,8 @@ class SSIM(PerImageMetric, facts="ssim"):
             # the HR's Y only where its moments are not in ``ref`` already (:meth:`reference`)
             sr, hr = luma(sr, protocol.y), (luma(hr, protocol.y) if ref is None else hr)
         if protocol.ssim == "matlab":
-            return ssim_matlab(sr, hr, self.settings.crop_border)
+            values = ssim_matlab(sr, hr, self.settings.crop_border)
+            return values if is_tensor(sr) else values.numpy()
         return ssim(sr, hr, self.settings.crop_border, ref)
 
 

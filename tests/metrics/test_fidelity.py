@@ -282,3 +282,49 @@ def test_the_11_tap_filter_passes_are_the_tap_loops_bit_for_bit() -> None:
         fidelity_kernels._horizontal11(fast[2], g, out_fast)
         fidelity_kernels._horizontal_taps(loop[2], g, out_loop)
         assert np.array_equal(out_fast, out_loop)
+
+
+def test_the_compiled_window_is_the_gaussian_formula_bit_for_bit() -> None:
+    from srbench_eval.metrics.fidelity import SSIM_GAUSSIAN
+
+    assert SSIM_GAUSSIAN.view(np.int64).tolist() == gaussian_window().numpy().view(np.int64).tolist()
+
+
+def test_correctly_rounded_log10_is_torchs() -> None:
+    """The PSNR of NumPy arrays takes ``log10_rounded``: equal to torch's log10 (which the tensor
+    path uses) over the dB range of PSNR and beyond, where NumPy's own log10 is off by an ulp."""
+    from srbench_eval.metrics.fidelity import log10_rounded
+
+    rng = np.random.default_rng(16)
+    x = np.concatenate([rng.uniform(1.0, 1e6, 20000), np.exp(rng.uniform(0.0, 16.0, 20000))])
+    assert np.array_equal(log10_rounded(x), torch.log10(torch.from_numpy(x)).numpy())
+    assert np.count_nonzero(np.log10(x) != log10_rounded(x)) > 0  # what it is there for
+    assert log10_rounded(np.array([np.inf]))[0] == np.inf
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("y", ["float", "rounded", "float32"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_arrays_give_the_tensor_values_bit_for_bit(channels: int, y: str, dtype: type) -> None:
+    """The evaluation's CPU path hands the metrics NumPy arrays: every value (and its type) is the
+    tensor path's NumPy twin, to the last bit."""
+    from srbench_eval.protocol import resolve
+
+    shape = (37, 41, 3) if channels == 3 else (37, 41)
+    imgs = [pair(shape, seed=s) for s in range(2)]
+    sr_t, hr_t = (
+        batch(*(i[0] for i in imgs)).to(getattr(torch, np.dtype(dtype).name)),
+        batch(*(i[1] for i in imgs)),
+    )
+    sr_a, hr_a = sr_t.numpy(), hr_t.numpy().copy()
+    for name in ("psnr", "ssim"):
+        for ssim_variant in ("wang", "matlab"):
+            settings = MetricSettings(3, resolve("matlab", [f"y={y}", f"ssim={ssim_variant}"]))
+            metric = get_metric(name)(settings)
+            want = metric.update(sr_t, hr_t, metric.reference(hr_t))
+            got = get_metric(name)(settings).update(sr_a, hr_a, metric.reference(hr_a))
+            assert isinstance(got, np.ndarray)
+            assert np.asarray(got).tolist() == want.tolist(), (name, ssim_variant)
+    assert np.array_equal(luma(sr_a, y), luma(sr_t, y).numpy())
+    same = get_metric("psnr")(MetricSettings(3)).update(hr_a, hr_a)
+    assert same.tolist() == [math.inf, math.inf]
