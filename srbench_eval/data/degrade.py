@@ -22,6 +22,8 @@ re-implemented here with MATLAB's conventions:
   The older MATLAB ``imresize`` that made RCAN's LRBI and SelfExSR's LR images clamped them to the
   edge sample instead (``border="clamp"``, replicated borders); only the outermost output samples
   differ.
+* The taps (input samples and weights of every output sample) are computed in NumPy by
+  :mod:`srbench_eval.data.taps`, which also holds the kernel, the output size and the border rule.
 * Separable: MATLAB resizes the dimension with the smaller scale first and, for equal scales (the
   only case here), dimension 1 then dimension 2: height, then width.
 
@@ -38,18 +40,22 @@ protocol's scales (``tests/data/test_resize_kernels.py``).
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from srbench_eval.compiled import as_array, is_tensor, takes_compiled_path
-from srbench_eval.data import resize_kernels
+from srbench_eval.data import resize_kernels, taps
 from srbench_eval.data.images import modcrop
+from srbench_eval.data.taps import BORDERS as BORDERS
+from srbench_eval.data.taps import KERNEL_WIDTH as KERNEL_WIDTH
+from srbench_eval.data.taps import cubic_kernel as cubic_kernel
+from srbench_eval.data.taps import mirror_index as mirror_index
+from srbench_eval.data.taps import output_length
 
 if TYPE_CHECKING:
     import torch
@@ -58,68 +64,20 @@ if TYPE_CHECKING:
 
     Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch: a NumPy array on the CPU, or a tensor
 
-KERNEL_WIDTH = 4.0
-BORDERS = ("symmetric", "clamp")
-IndexArray = TypeVar("IndexArray")  # np.ndarray or torch.Tensor: integer arithmetic only
 _WARNINGS_LOCK = threading.Lock()
-
-
-def cubic_kernel(x: torch.Tensor) -> torch.Tensor:
-    """Keys' cubic convolution kernel with ``a = -0.5`` (MATLAB's ``cubic``)."""
-    import torch
-
-    ax = x.abs()
-    near = (1.5 * ax - 2.5) * ax * ax + 1.0
-    far = ((-0.5 * ax + 2.5) * ax - 4.0) * ax + 2.0
-    return torch.where(ax <= 1.0, near, torch.where(ax <= 2.0, far, torch.zeros_like(ax)))
-
-
-def output_length(in_length: int, scale: float) -> int:
-    """MATLAB's output size for a scale factor: ``ceil(in * scale)``."""
-    return math.ceil(in_length * scale)
 
 
 @lru_cache(maxsize=256)
 def resize_taps(
     in_length: int, out_length: int, scale: float, border: str = "symmetric"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weights ``(out, P)`` (float64) and 0-based input indices ``(out, P)`` of a 1-D resize.
-
-    Taps whose weight is zero for every output sample are dropped (MATLAB's ``kill`` step): 4 taps
-    remain when upscaling by an integer, ``4 / s`` when downscaling by ``s = 1 / integer``. Indices
-    outside the input are mirrored (``border="symmetric"``) or clamped to the edge (``"clamp"``).
-    """
+    """:func:`srbench_eval.data.taps.resize_taps` as tensors: weights ``(out, P)`` (float64) and
+    0-based input indices ``(out, P)`` (int64) of a 1-D resize, copies of the NumPy taps (which are
+    read-only), so writing into them changes neither."""
     import torch
 
-    if border not in BORDERS:
-        raise ValueError(f"border must be one of {BORDERS}, got {border!r}")
-    if scale < 1:
-        width = KERNEL_WIDTH / scale
-
-        def kernel(d: torch.Tensor) -> torch.Tensor:
-            return scale * cubic_kernel(scale * d)
-    else:
-        width = KERNEL_WIDTH
-        kernel = cubic_kernel
-    # 1-based positions, as in MATLAB, converted to 0-based indices at the end.
-    pos = torch.arange(1, out_length + 1, dtype=torch.float64) / scale + 0.5 * (1.0 - 1.0 / scale)
-    first = torch.floor(pos - width / 2)
-    taps = first[:, None] + torch.arange(math.ceil(width) + 2, dtype=torch.float64)[None, :]
-    weights = kernel(pos[:, None] - taps)
-    weights = weights / weights.sum(dim=1, keepdim=True)
-    used = (weights != 0).any(dim=0)
-    weights, taps = weights[:, used], taps[:, used].long() - 1
-    index = mirror_index(taps, in_length) if border == "symmetric" else taps.clamp(0, in_length - 1)
-    return weights.contiguous(), index.contiguous()
-
-
-def mirror_index(index: IndexArray, length: int) -> IndexArray:
-    """Indices outside ``0..length-1`` mirrored with the edge repeated (MATLAB's ``symmetric``):
-    ``-1 -> 0, -2 -> 1, length -> length - 1, length + 1 -> length - 2``, periodic with ``2 length``.
-    Integer arithmetic only, so it takes NumPy arrays and torch tensors alike."""
-    period = 2 * length
-    folded = index % period  # Python's sign rule for both: 0..period-1
-    return (period - 1 - abs(2 * folded - (period - 1))) // 2
+    weights, index = taps.resize_taps(in_length, out_length, scale, border)
+    return torch.from_numpy(weights.copy()), torch.from_numpy(index.copy())
 
 
 @lru_cache(maxsize=256)
@@ -135,15 +93,15 @@ def resize_matrices(
     """
     import torch
 
-    weights, taps = resize_taps(in_length, out_length, scale, border)
-    rows = torch.arange(out_length).repeat_interleave(taps.shape[1])
+    weights, index = resize_taps(in_length, out_length, scale, border)
+    rows = torch.arange(out_length).repeat_interleave(index.shape[1])
     # catch_warnings swaps the process-wide filter list; the lock keeps two threads (the evaluation
     # loop's read-ahead threads and its main thread) from restoring each other's copies.
     with _WARNINGS_LOCK, warnings.catch_warnings():
         # torch flags its sparse layouts as beta and warns about invariant checks; both are moot here.
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
         coo = torch.sparse_coo_tensor(
-            torch.stack((rows, taps.reshape(-1))),
+            torch.stack((rows, index.reshape(-1))),
             weights.reshape(-1),
             (out_length, in_length),
             check_invariants=True,
@@ -181,10 +139,10 @@ def _resize_planes(
 def _width_plan(
     in_length: int, out_length: int, scale: float, border: str = "symmetric"
 ) -> resize_kernels.PeriodicPlan | None:
-    weights, taps = resize_taps(in_length, out_length, scale, border)
     if border != "symmetric":
         return None  # the plan pads by mirroring; clamped taps take the gather kernel
-    return resize_kernels.periodic_plan(weights.numpy(), taps.numpy(), in_length, scale)
+    weights, index = taps.resize_taps(in_length, out_length, scale, border)
+    return resize_kernels.periodic_plan(weights, index, in_length, scale)
 
 
 _ROUNDING_MODES = {None: 0, "half-away": 1, "half-even": 2}  # the kernels' rounding argument
@@ -202,14 +160,14 @@ def _resize_planes_compiled(
     out_h, out_w = output_length(h, scale), output_length(w, scale)
     first_mode = 1 if rounding else 0
     last_mode = 1 if rounding else _ROUNDING_MODES[final]
-    weights, taps = resize_taps(h, out_h, scale, border)
+    weights, index = taps.resize_taps(h, out_h, scale, border)
     tall = np.empty((n, out_h, w), np.float32 if rounding else np.float64)
-    resize_kernels.resize_rows(planes, weights.numpy(), taps.numpy(), tall, first_mode)
+    resize_kernels.resize_rows(planes, weights, index, tall, first_mode)
     out = np.empty((n, out_h, out_w), np.float32 if last_mode else np.float64)
     plan = _width_plan(w, out_w, scale, border)
     if plan is None:
-        weights, taps = resize_taps(w, out_w, scale, border)
-        resize_kernels.resize_cols_gather(tall, weights.numpy(), taps.numpy(), out, last_mode)
+        weights, index = taps.resize_taps(w, out_w, scale, border)
+        resize_kernels.resize_cols_gather(tall, weights, index, out, last_mode)
     else:
         resize_kernels.resize_cols(
             tall, plan.phase_weights, plan.first, plan.r, plan.pad_lo, plan.pad_hi, out, last_mode

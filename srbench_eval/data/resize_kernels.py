@@ -190,7 +190,7 @@ def periodic_plan(weights: np.ndarray, taps: np.ndarray, in_length: int, scale: 
     start = taps[mid : mid + q].astype(np.int64) - r * (mid // q)  # (q, taps)
     grid = start[:, None, :] + r * np.arange(n_m)[None, :, None]
     unmirrored = grid.transpose(1, 0, 2).reshape(-1, n_taps)[:out_length]  # sample q m + p
-    from srbench_eval.data.degrade import mirror_index  # degrade imports this module at its top
+    from srbench_eval.data.taps import mirror_index
 
     if not np.array_equal(mirror_index(unmirrored, in_length), taps):
         return None

@@ -50,7 +50,7 @@ def sample_images() -> list[np.ndarray]:
 
 
 def test_cubic_kernel_values() -> None:
-    x = torch.tensor([0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, -0.5], dtype=torch.float64)
+    x = np.array([0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, -0.5])
     # Keys (a = -0.5): 1 at 0, 0 at the other integers, 0.5625 at 0.5, -0.0625 at 1.5.
     expected = [1.0, 0.8671875, 0.5625, 0.0, -0.0625, 0.0, 0.0, 0.5625]
     assert cubic_kernel(x).tolist() == expected
