@@ -1,5 +1,6 @@
-"""What the compiled (numba) CPU kernels share: their compile options and the test of which tensors
-they take (:mod:`srbench_eval.data.resize_kernels`, :mod:`srbench_eval.metrics.fidelity_kernels`).
+"""What the compiled (numba) CPU kernels share: their compile options (defined in the torch-free
+:mod:`srbench_eval.jit`, which the PNG decoder also uses) and the test of which tensors they take
+(:mod:`srbench_eval.data.resize_kernels`, :mod:`srbench_eval.metrics.fidelity_kernels`).
 
 Everything else (GPU tensors, other dtypes, tensors that need gradients) goes through the tensor
 code, which the tests hold equal to the kernels.
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-JIT_OPTIONS = {"nogil": True, "cache": True, "error_model": "numpy"}
-"""Release the GIL (the evaluation loop's read-ahead threads run kernels in parallel), cache the
-machine code on disk (compiled once per machine), NumPy's floating-point error model."""
+from srbench_eval.jit import JIT_OPTIONS
+
+__all__ = ["JIT_OPTIONS", "takes_compiled_path"]
 
 
 def takes_compiled_path(*tensors: torch.Tensor) -> bool:
