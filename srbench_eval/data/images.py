@@ -11,9 +11,13 @@ raise it) is refused: a small PNG may otherwise decode into tens of gigabytes.
 
 Decoding is OpenCV's (``cv2.imdecode``, ``IMREAD_UNCHANGED``), except for the plain PNG files that
 make up the benchmarks (8-bit grey or RGB, not interlaced, no transparency chunk, every critical
-chunk's CRC right: :func:`plain_png`), which libspng (``pyspng``) decodes into the very same pixels
-about a third faster and straight into RGB order; ``tests/data/test_images.py`` holds the two equal
-on every benchmark image and on the files each of them refuses or converts.
+chunk's CRC right, nothing in the chunk layout libpng refuses: :func:`plain_png_layout`), which
+:mod:`srbench_eval.data.png_decode` decodes (ISA-L's inflate, a compiled unfilter) into the very
+same pixels, straight into RGB order, in about half the CPU time. A file it refuses (a zlib stream
+or filter byte libpng refuses or reads otherwise) goes to OpenCV, which decodes it or reports it.
+Without ``isal`` installed, libspng (``pyspng``) decodes the plain files instead (it does not check
+the zlib stream's Adler-32). ``tests/data/test_png_decode.py`` and ``tests/data/test_images.py``
+hold the decoders equal on every benchmark image and on the files each of them refuses or converts.
 
 Files are written atomically (a temporary file, then a rename) with the permissions the umask gives
 (0644 under the usual 022), not the 0600 of a temporary file.
