@@ -169,13 +169,15 @@ def plain_png_layout(data: bytes) -> PlainPng | None:
     ``tRNS`` chunk (OpenCV turns one into an alpha channel), every critical chunk complete with the
     right CRC (libpng refuses a wrong one; libspng as ``pyspng`` sets it up does not look), and
     nothing else libpng refuses in the chunk layout: the critical chunks are one ``IHDR`` first
-    (with compression and filter methods 0 and a non-zero size), consecutive ``IDAT`` chunks and
+    (with compression and filter methods 0, a non-zero size within the limits of libpng and
+    OpenCV, which refuse a side over 1,000,000 or over 2**30 pixels), consecutive ``IDAT`` chunks and
     ``IEND``; a ``PLTE`` (libpng's to judge in a grey file) or an unknown critical chunk leaves the
     file to OpenCV. Reads the chunk headers and the CRCs."""
     if len(data) < 33 or data[:16] != _PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR":
         return None
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if not (0 < width < 2**31 and 0 < height < 2**31):
+    # libpng's default limits (1,000,000 per side), OpenCV's (2**30 pixels, $OPENCV_IO_MAX_IMAGE_PIXELS)
+    if not (0 < width <= 1_000_000 and 0 < height <= 1_000_000 and width * height <= 2**30):
         return None
     # bit depth 8, colour type 0 or 2; compression, filter and interlace methods 0
     if data[24] != 8 or data[25] not in (0, 2) or data[26:29] != b"\x00\x00\x00":

@@ -242,8 +242,15 @@ def test_chunk_layouts_libpng_refuses_or_judges_are_not_plain(tmp_path: Path) ->
         + _chunk(b"IDAT", stream)
         + _chunk(b"IEND", b""),
         "width-0": SIGNATURE + _ihdr(0, 4, 2) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b""),
+        "width-1000001": SIGNATURE
+        + _ihdr(1_000_001, 1, 0)
+        + _chunk(b"IDAT", zlib.compress(bytes(1_000_002)))
+        + _chunk(b"IEND", b""),  # over libpng's limit: OpenCV refuses it
     }
     assert images.plain_png(_png(img, stream, (len(stream) // 2,), between=b""))
+    widest = np.arange(1_000_000, dtype=np.uint32).astype(np.uint8).reshape(1, -1)  # libpng's limit
+    data = _png(widest, zlib.compress(b"\0" + widest.tobytes()))
+    assert np.array_equal(decode_plain(data), widest) and np.array_equal(_opencv(data), widest)
     for name, data in files.items():
         assert not images.plain_png(data) and decode_plain(data) is None, name
         path = tmp_path / f"{name}.png"
