@@ -11,9 +11,14 @@ raise it) is refused: a small PNG may otherwise decode into tens of gigabytes.
 
 Decoding is OpenCV's (``cv2.imdecode``, ``IMREAD_UNCHANGED``), except for the plain PNG files that
 make up the benchmarks (8-bit grey or RGB, not interlaced, no transparency chunk, every critical
-chunk's CRC right: :func:`plain_png`), which libspng (``pyspng``) decodes into the very same pixels
-about a third faster and straight into RGB order; ``tests/data/test_images.py`` holds the two equal
-on every benchmark image and on the files each of them refuses or converts.
+chunk's CRC right, nothing in the chunk layout libpng refuses: :func:`plain_png_layout`), which
+:mod:`srbench_eval.data.png_decode` decodes (ISA-L's inflate, a compiled unfilter) into the very
+same pixels, straight into RGB order, in under half the CPU time of OpenCV (0.9 s against 2.0 s over
+the 219 benchmark files, ``benchmarks/bench_png_decode.py``). A file it refuses (a zlib stream
+or filter byte libpng refuses or reads otherwise) goes to OpenCV, which decodes it or reports it.
+Without ``isal`` installed, libspng (``pyspng``) decodes the plain files instead (it does not check
+the zlib stream's Adler-32). ``tests/data/test_png_decode.py`` and ``tests/data/test_images.py``
+hold the decoders equal on every benchmark image and on the files each of them refuses or converts.
 
 Files are written atomically (a temporary file, then a rename) with the permissions the umask gives
 (0644 under the usual 022), not the 0600 of a temporary file.
@@ -24,11 +29,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_atomic
@@ -134,41 +138,92 @@ def decode_image(path: Path) -> np.ndarray:
     """:func:`read_image` of an existing file, always decoding it."""
     check_pixel_budget(path)
     data = path.read_bytes()
-    img = decode_plain_png(data) if plain_png(data) else None
+    layout = plain_png_layout(data)
+    img = decode_plain_png(data, layout) if layout is not None else None
     return img if img is not None else decode_opencv(data, path)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+class PlainPng(NamedTuple):
+    """Where the pixels of a :func:`plain_png` file are (:func:`plain_png_layout`)."""
+
+    width: int
+    height: int
+    channels: int
+    """1 (grey) or 3 (RGB)."""
+    idat: tuple[tuple[int, int], ...]
+    """``(start, end)`` offsets of each IDAT chunk's data in the file, in order."""
+
+
 def plain_png(data: bytes) -> bool:
-    """Whether ``data`` is a PNG file that :func:`decode_plain_png` decodes exactly as OpenCV does:
-    8-bit grey (colour type 0) or RGB (2), not interlaced, no ``tRNS`` chunk (OpenCV turns one into
-    an alpha channel), and every critical chunk complete with the right CRC (libpng refuses a wrong
-    one; libspng as ``pyspng`` sets it up does not look). Reads the chunk headers and the CRCs."""
-    if len(data) < 33 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
-        return False
-    if data[24] != 8 or data[25] not in (0, 2) or data[28] != 0:  # bit depth, colour type, interlace
-        return False
-    view, pos = memoryview(data), 8
+    """Whether ``data`` is a PNG file that :func:`decode_plain_png` decodes exactly as OpenCV does
+    (:func:`plain_png_layout`)."""
+    return plain_png_layout(data) is not None
+
+
+def plain_png_layout(data: bytes) -> PlainPng | None:
+    """The size, channels and IDAT chunks of a PNG file that :func:`decode_plain_png` decodes
+    exactly as OpenCV does, else ``None``: 8-bit grey (colour type 0) or RGB (2), not interlaced, no
+    ``tRNS`` chunk (OpenCV turns one into an alpha channel), every critical chunk complete with the
+    right CRC (libpng refuses a wrong one; libspng as ``pyspng`` sets it up does not look), and
+    nothing else libpng refuses in the chunk layout: the critical chunks are one ``IHDR`` first
+    (with compression and filter methods 0, a non-zero size within the limits of libpng and
+    OpenCV, which refuse a side over 1,000,000 or over 2**30 pixels), consecutive ``IDAT`` chunks and
+    ``IEND``; a ``PLTE`` (libpng's to judge in a grey file) or an unknown critical chunk leaves the
+    file to OpenCV. Reads the chunk headers and the CRCs."""
+    if len(data) < 33 or data[:16] != _PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR":
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    # libpng's default limits (1,000,000 per side), OpenCV's (2**30 pixels, $OPENCV_IO_MAX_IMAGE_PIXELS)
+    if not (0 < width <= 1_000_000 and 0 < height <= 1_000_000 and width * height <= 2**30):
+        return None
+    # bit depth 8, colour type 0 or 2; compression, filter and interlace methods 0
+    if data[24] != 8 or data[25] not in (0, 2) or data[26:29] != b"\x00\x00\x00":
+        return None
+    try:  # ISA-L's CRC-32 is about 6x zlib's; the same function
+        from isal.isal_zlib import crc32
+    except ImportError:
+        from zlib import crc32
+    view, pos, idat, idat_ended = memoryview(data), 8, [], False
     while pos + 12 <= len(data):
         length, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
         end = pos + 12 + length
-        if end > len(data) or kind == b"tRNS":
-            return False
-        if not kind[0] & 0x20 and zlib.crc32(view[pos + 4 : end - 4]) != int.from_bytes(
-            data[end - 4 : end], "big"
-        ):
-            return False  # a critical chunk (upper-case first letter) with a wrong CRC
-        if kind == b"IEND":
-            return True
+        if length >= 2**31 or end > len(data) or not kind.isalpha() or kind == b"tRNS":
+            return None
+        if not kind[0] & 0x20:  # a critical chunk (upper-case first letter)
+            if crc32(view[pos + 4 : end - 4]) != int.from_bytes(data[end - 4 : end], "big"):
+                return None
+            if kind == b"IEND":
+                channels = 3 if data[25] == 2 else 1
+                return PlainPng(width, height, channels, tuple(idat)) if idat else None
+            if kind == b"IDAT":
+                if idat_ended:
+                    return None  # IDAT chunks apart: libpng reads only the first run
+                idat.append((pos + 8, end - 4))
+            elif kind != b"IHDR" or pos != 8:
+                return None
+        idat_ended = idat_ended or (bool(idat) and kind != b"IDAT")
         pos = end
-    return False
+    return None
 
 
-def decode_plain_png(data: bytes) -> np.ndarray | None:
-    """A :func:`plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8`` by libspng, or
-    ``None`` where it fails or ``pyspng`` is not installed (OpenCV then decodes it)."""
+def decode_plain_png(data: bytes, layout: PlainPng | None = None) -> np.ndarray | None:
+    """A :func:`plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8`` by
+    :func:`srbench_eval.data.png_decode.decode_plain` (ISA-L's inflate and a compiled unfilter), or
+    ``None`` where that refuses the file (OpenCV then decodes it and reports what is wrong with it).
+    Without ``isal`` installed, libspng (``pyspng``) decodes it instead, if installed; it does not
+    check the zlib stream's Adler-32, which libpng and ISA-L refuse when wrong. ``layout``:
+    :func:`plain_png_layout`, if known."""
+    try:
+        from srbench_eval.data.png_decode import decode_plain
+    except ImportError:  # isal (or numba) not installed
+        return _decode_spng(data)
+    return decode_plain(data, layout)
+
+
+def _decode_spng(data: bytes) -> np.ndarray | None:
     try:
         import pyspng
     except ImportError:

@@ -13,7 +13,6 @@ import pytest
 from srbench_eval.data import images
 from srbench_eval.data.images import modcrop, read_image, write_image
 from srbench_eval.errors import SrbenchError
-from tests.conftest import SHARED_BENCHMARKS, requires_shared
 
 
 def test_rgb_order_and_grey(tmp_path: Path) -> None:
@@ -116,12 +115,4 @@ def test_a_png_with_a_wrong_crc_is_refused_as_before(tmp_path: Path) -> None:
         read_image(path)
 
 
-@requires_shared
-def test_every_benchmark_png_decodes_to_opencvs_pixels() -> None:
-    paths = sorted(SHARED_BENCHMARKS.glob("*/HR/*.png"))
-    assert paths
-    for path in paths:
-        data = path.read_bytes()
-        assert images.plain_png(data), path
-        fast = images.decode_plain_png(data)
-        assert fast is not None and np.array_equal(fast, images.decode_opencv(data, path)), path
+# Every benchmark image decoded as OpenCV decodes it: tests/data/test_png_decode.py.
