@@ -122,6 +122,7 @@ def resize_rows(src, weights, taps, out, rounding):  # noqa: ANN001, ANN201
     n_planes, _, width = src.shape
     n_out, n_taps = weights.shape
     acc = np.empty(width)
+    direct = rounding == 0 and out.itemsize == 8  # a float64 result: sum in place, no copy
     for c in range(n_planes):
         plane = src[c]
         for i in range(n_out):
@@ -129,6 +130,8 @@ def resize_rows(src, weights, taps, out, rounding):  # noqa: ANN001, ANN201
             if n_taps == 4:
                 x0, x1, x2, x3 = plane[k[0]], plane[k[1]], plane[k[2]], plane[k[3]]
                 _rows4_store(out[c, i], w[0], w[1], w[2], w[3], x0, x1, x2, x3, rounding)
+            elif direct:
+                _accumulate_rows(out[c, i], plane, w, k)
             else:
                 _accumulate_rows(acc, plane, w, k)
                 _store(acc, out[c, i], rounding)
@@ -314,9 +317,10 @@ def resize_cols(src, phase_weights, first, r, pad_lo, pad_hi, out, rounding):  #
                 x = (width + k) % period
                 padded[pad_lo + width + k] = row[x if x < width else period - 1 - x]
             if r > 1:
-                for m in range(n_poly):
-                    for s in range(r):
-                        poly[s, m] = padded[r * m + s]
+                for s in range(r):
+                    component = poly[s]
+                    for m in range(n_poly):
+                        component[m] = padded[r * m + s]
             dst = out[c, i]
             if q == 1:
                 _accumulate_phase(acc[0], phase_weights[0], poly, first[0], r)
