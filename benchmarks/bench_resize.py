@@ -73,8 +73,8 @@ def main() -> None:
             if rep:
                 best = {k: min(v, spent[k]) for k, v in best.items()}
         print(
-            f"  {name:10s} degradation {best['degradation']:6.3f} CPU-s, upscaling {best['upscaling']:6.3f} CPU-s, "
-            f"outputs sha256 {digest.hexdigest()[:16]}"
+            f"  {name:13s} degradation {best['degradation']:6.3f} CPU-s, "
+            f"upscaling {best['upscaling']:6.3f} CPU-s, outputs sha256 {digest.hexdigest()[:16]}"
         )
 
 

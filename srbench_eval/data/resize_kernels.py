@@ -7,11 +7,17 @@ saturated to 0..255 (MATLAB's ``uint8`` arithmetic). These kernels compute exact
 float64 and in the order ``t = 0, 1, ...`` for every sample, on ``(C, H, W)`` NumPy arrays:
 
 * :func:`resize_rows` resizes the height: each output row is a weighted sum of whole input rows, a
-  loop over contiguous memory that LLVM vectorises.
+  loop over contiguous memory that LLVM vectorises. The sum stays in a register for four taps at a
+  time (``acc + w0 x0 + w1 x1 + w2 x2 + w3 x3``, evaluated left to right, is the same sequence of
+  float64 additions as one tap at a time), so an upscaling (four taps) is one pass that also rounds
+  and stores, and a downscaling reads and writes its accumulator once per four taps.
 * :func:`resize_cols` resizes the width with the same per-sample arithmetic. For a scale ``q / r``
   the taps of sample ``q m + p`` are those of sample ``p`` moved by ``r m`` input samples, so with
-  the input row mirror-padded once and split into its ``r`` polyphase components, every (phase, tap)
-  pair is again a contiguous vector operation (:func:`periodic_plan`). Scales without such a plan
+  the input row mirror-padded once (and, for ``r > 1``, split into its ``r`` polyphase components)
+  every (phase, tap) pair is again a contiguous vector operation (:func:`periodic_plan`). An
+  integer upscaling (``r = 1``, ``q`` = 2, 3 or 4) computes the ``q`` samples of each ``m`` together
+  and stores them in output order in the same loop, which LLVM vectorises with interleaving
+  shuffles: one pass over the output, no phase buffers. Scales without a plan (and clamped borders)
   use :func:`resize_cols_gather`, one sample at a time.
 
 The kernels release the GIL, so the evaluation loop's read-ahead threads run them in parallel, and
@@ -224,16 +230,15 @@ def _pad_row(row, padded, pad_lo, pad_hi):  # noqa: ANN001, ANN201
 
 @njit(**_JIT)
 def _upscale_cols(src, phase_weights, first, pad_lo, pad_hi, out, rounding):  # noqa: ANN001, ANN201
-    """:func:`resize_cols` for an integer upscaling by 2 or 4 (``r = 1``, four consecutive taps per
-    phase, ``q`` phases filling the row): every output sample ``q m + p`` is computed in a register,
-    ``0.0 + w0 x0 + w1 x1 + w2 x2 + w3 x3`` left to right, rounded and stored in place, in output
-    order. One pass over the output: no phase buffers and no interleaving pass (LLVM vectorises
-    neither the stride-``q`` stores nor the loop that fills them; this scalar loop that writes each
-    sample once is faster than vector phases written back one sample at a time)."""
+    """:func:`resize_cols` for an integer upscaling by 2, 3 or 4 (``r = 1``, four consecutive taps
+    per phase, ``q`` phases filling the row): the ``q`` samples ``q m + p`` of each ``m`` are each
+    summed in a register, ``0.0 + w0 x0 + w1 x1 + w2 x2 + w3 x3`` left to right, rounded, and stored
+    in output order. LLVM vectorises the loop over ``m``, the stride-``q`` stores included (as
+    shuffles), as long as every sample is rounded before the first store (a store between two
+    roundings kept it scalar, 2x slower, in numba 0.68)."""
     n_planes, height, width = src.shape
     q, _, n_m = phase_weights.shape
-    padded = np.zeros(width + pad_lo + 8)
-    pad_hi = 8
+    padded = np.zeros(width + pad_lo + pad_hi)
     pw = phase_weights
     w00, w01, w02, w03 = pw[0, 0], pw[0, 1], pw[0, 2], pw[0, 3]
     w10, w11, w12, w13 = pw[1, 0], pw[1, 1], pw[1, 2], pw[1, 3]
