@@ -160,9 +160,12 @@ def run(
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
+    from srbench_eval.allocator import keep_freed_memory
     from srbench_eval.data.datasets import find_images
     from srbench_eval.data.images import limit_pixels
     from srbench_eval.data.prefetch import prefetching
+
+    keep_freed_memory()  # image buffers reused, not mapped afresh for every image (allocator.py)
 
     # The HR files are decoded in a background thread while torch and the kernels load
     # (srbench_eval/data/prefetch.py); nothing is read here that the run would not read.
