@@ -59,10 +59,16 @@ def like(values: np.ndarray, x: object) -> Any:
     return values
 
 
-def as_tensor(x: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
-    """A tensor of ``x`` (a NumPy array shares its memory), on ``device`` when given: where the CPU
-    path's arrays meet code that needs tensors (networks, learned metrics). Imports torch."""
+def as_tensor(
+    x: np.ndarray | torch.Tensor, device: torch.device | str | None = None, *, channels_last: bool = False
+) -> torch.Tensor:
+    """A tensor of ``x`` (a NumPy array shares its memory, strides kept), on ``device`` when given: where
+    the CPU path's arrays meet code that needs tensors (networks, learned metrics). ``channels_last``:
+    an ``(N, C, H, W)`` batch in channels-last memory order (a copy unless it is already), the layout
+    of a decoded image that networks and learned metrics have always been handed. Imports torch."""
     import torch
 
-    t = x if is_tensor(x) else torch.from_numpy(x)  # strides kept (channels-last RGB stays so)
+    t = x if is_tensor(x) else torch.from_numpy(x)
+    if channels_last and t.ndim == 4:
+        t = t.contiguous(memory_format=torch.channels_last)
     return t if device is None else t.to(device)

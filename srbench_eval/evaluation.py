@@ -200,7 +200,7 @@ def _super_resolve(
     same shape as ``hr`` (:meth:`~srbench_eval.models.base.SRModel.sr_image`): a tensor, or a NumPy
     array where the model takes the CPU path's arrays (:attr:`SRModel.takes_arrays`)."""
     if not model.takes_arrays:
-        lr, hr = as_tensor(lr), as_tensor(hr)
+        lr, hr = as_tensor(lr), as_tensor(hr, channels_last=True)
     try:
         sr = model.sr_image(lr, hr, protocol, dataset.name, image)
     except ValueError as err:
@@ -356,14 +356,14 @@ def _score_dataset(
 
 def _inputs(metric: Metric, sr: Image, hr: Image) -> tuple[Image, Image]:
     """``sr`` and ``hr`` as ``metric`` takes them: tensors unless it takes the CPU path's arrays."""
-    return (sr, hr) if metric.takes_arrays else (as_tensor(sr), as_tensor(hr))
+    return (sr, hr) if metric.takes_arrays else (as_tensor(sr), as_tensor(hr, channels_last=True))
 
 
 def _reference(metric: Metric) -> typing.Callable[[Image], object]:
     """``metric.reference``, handed a tensor of the HR image unless it takes the CPU path's arrays."""
     if metric.takes_arrays:
         return metric.reference
-    return lambda hr: metric.reference(as_tensor(hr))
+    return lambda hr: metric.reference(as_tensor(hr, channels_last=True))
 
 
 SINGLE = DistEnv(device="cpu")  # one process (its device is the run's own, resolve_device)

@@ -52,16 +52,23 @@ class Pair:
     extra: dict[str, object] = field(default_factory=dict)  # HR-only precomputations, by name
 
 
-def image_batch(img: np.ndarray) -> np.ndarray:
-    """``(1, C, H, W)`` float32 NumPy array of an ``(H, W)`` or ``(H, W, C)`` uint8 image (a view of
-    the ``(H, W, C)`` float32 copy: RGB keeps the channels-last memory order of the decoded image)."""
-    values = img.astype(np.float32)
-    return (values[None] if values.ndim == 2 else values.transpose(2, 0, 1))[None]
+def image_batch(img: np.ndarray, *, channels_last: bool = False) -> np.ndarray:
+    """``(1, C, H, W)`` float32 NumPy array of an ``(H, W)`` or ``(H, W, C)`` uint8 image: C-contiguous
+    (one pass converts and reorders; what the compiled kernels read), or with ``channels_last`` a view
+    of the ``(H, W, C)`` float32 copy (the decoded image's memory order)."""
+    if img.ndim == 2:
+        return img.astype(np.float32)[None, None]
+    if channels_last:
+        return img.astype(np.float32).transpose(2, 0, 1)[None]
+    out = np.empty((1, img.shape[2], *img.shape[:2]), np.float32)
+    out[0] = img.transpose(2, 0, 1)
+    return out
 
 
 def image_tensor(img: np.ndarray, device: torch.device | str) -> torch.Tensor:
-    """``(1, C, H, W)`` float32 tensor on ``device`` of an ``(H, W)`` or ``(H, W, C)`` uint8 image."""
-    return as_tensor(image_batch(img), device)
+    """``(1, C, H, W)`` float32 tensor on ``device`` of an ``(H, W)`` or ``(H, W, C)`` uint8 image, in
+    channels-last memory order."""
+    return as_tensor(image_batch(img, channels_last=True), device)
 
 
 def on_host(device: torch.device | str) -> bool:
@@ -121,7 +128,7 @@ def make_pair(
     hr = image_batch(img)
     lr = degrade(hr, scale, protocol)
     if not (host_arrays and on_host(device)):
-        hr, lr = as_tensor(hr, device), as_tensor(lr, device)
+        hr, lr = as_tensor(hr, device, channels_last=True), as_tensor(lr, device)
     extra = {}
     for name, fn in (precompute or {}).items():
         try:

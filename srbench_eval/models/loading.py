@@ -128,7 +128,7 @@ class FolderModel(SRModel):
     def sr_image(self, lr: Image, hr: Image, protocol: Protocol, dataset: str, image: str) -> Image:
         if dataset not in self._names:  # the loop prepares every dataset before computing anything
             raise SrbenchError(f"model '{self.name}': dataset {dataset} was not prepared (prepare)")
-        sr = image_batch(self.image_for(dataset, image, self._names[dataset]))
+        sr = image_batch(self.image_for(dataset, image, self._names[dataset]), channels_last=True)
         if is_tensor(hr):
             sr = as_tensor(sr, hr.device)
         if sr.shape[1] == 3 and hr.shape[1] == 1 and protocol.y_only:
