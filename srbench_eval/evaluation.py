@@ -25,7 +25,8 @@ import inspect
 import os
 import secrets
 import typing
-from contextlib import closing, nullcontext
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from srbench_eval.compiled import as_tensor, is_tensor
 from srbench_eval.data.datasets import Dataset, open_dataset
 from srbench_eval.data.degrade import round_uint8
 from srbench_eval.data.images import write_image
-from srbench_eval.data.pairs import hr_lr_pairs
+from srbench_eval.data.pairs import Pair, hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, SetMetric, get_metric
 from srbench_eval.models.base import SRModel
@@ -279,9 +280,12 @@ def _score_dataset(
     device: torch.device,
     staging: Path | None,
     progress: bool,
-    env: DistEnv | None = None,
+    env: DistEnv,
+    pairs: Iterator[Pair],
 ) -> list[ImageValue]:
     """Run every model on every image of ``ds`` and update its metrics; the per-image values.
+    ``pairs`` yields this rank's pairs of ``ds`` next (:func:`_pairs_of`: one read-ahead over every
+    dataset, so that the next dataset's images are read while this one's last are scored).
 
     A set-level metric (:class:`~srbench_eval.metrics.base.SetMetric`, FID) gets each image's
     :meth:`~srbench_eval.metrics.base.SetMetric.features` added in image order.
@@ -292,65 +296,56 @@ def _score_dataset(
     their errors and those features, which rank 0 adds to its set-level metrics in image order
     (:func:`_exchange`); at the end rank 0 gathers every rank's per-image values (:func:`_merge`).
     No image travels between ranks, and the result is that of one process."""
-    env = env or SINGLE
     names = list(dict.fromkeys(metric for _, metric in metrics))
-    # Each metric's HR-only work, done once per image for all models in the read-ahead threads.
-    references = {name: _reference(metrics[(models[0].name, name)]) for name in names}
-    indices = _shard(len(ds.images), env)
-    paths = [ds.images[i] for i in indices]
     image_names = ds.names()
     steps = -(-len(ds.images) // env.world)
     rows: list[tuple[int, ImageValue]] = []
-    pairs_of = hr_lr_pairs(paths, config.scale, protocol, device, references, host_arrays=True)
-    with closing(pairs_of) as pairs:
-        bar = tqdm(
-            range(steps),
-            total=steps,
-            desc=f"{ds.name} x{config.scale}",
-            unit="img",
-            disable=not progress or not env.is_main,
-            leave=False,
-        )
-        for step in bar:
-            index = step * env.world + env.rank
-            shipped: list[tuple[int, str, str, list[object]]] = []  # (image, model, metric, features)
-            error = ""
-            if index < len(ds.images):
-                image = image_names[index]
-                try:
-                    pair = next(pairs)
-                    for model in models:
-                        sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
-                        for name in names:
-                            metric = metrics[(model.name, name)]
-                            ref = pair.extra.get(name)
-                            sr_in, hr_in = _inputs(metric, sr, pair.hr)
-                            try:
-                                if isinstance(metric, SetMetric):
-                                    features = metric.features(sr_in, hr_in, ref)
-                                    if env.distributed:
-                                        shipped.append((index, model.name, name, features))
-                                    else:
-                                        metric.add_features(features)
-                                    continue
-                                values = metric.update(sr_in, hr_in, ref)
-                            except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
-                                raise SrbenchError(
-                                    f"{ds.name}/{image}, model '{model.name}': {err}"
-                                ) from None
-                            if values is not None:
-                                value = float(values.reshape(-1)[0])
-                                row = ImageValue(model.name, ds.name, config.scale, image, name, value)
-                                rows.append((index, row))
-                        if config.save_sr and staging is not None:  # every rank writes its own images
-                            target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
-                            write_image(target, _to_uint8_image(sr))
-                except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
-                    if not env.distributed:
-                        raise
-                    error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
-            if env.distributed:
-                _exchange(shipped, error, metrics, env)
+    bar = tqdm(
+        range(steps),
+        total=steps,
+        desc=f"{ds.name} x{config.scale}",
+        unit="img",
+        disable=not progress or not env.is_main,
+        leave=False,
+    )
+    for step in bar:
+        index = step * env.world + env.rank
+        shipped: list[tuple[int, str, str, list[object]]] = []  # (image, model, metric, features)
+        error = ""
+        if index < len(ds.images):
+            image = image_names[index]
+            try:
+                pair = next(pairs)
+                for model in models:
+                    sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
+                    for name in names:
+                        metric = metrics[(model.name, name)]
+                        ref = pair.extra.get(name)
+                        sr_in, hr_in = _inputs(metric, sr, pair.hr)
+                        try:
+                            if isinstance(metric, SetMetric):
+                                features = metric.features(sr_in, hr_in, ref)
+                                if env.distributed:
+                                    shipped.append((index, model.name, name, features))
+                                else:
+                                    metric.add_features(features)
+                                continue
+                            values = metric.update(sr_in, hr_in, ref)
+                        except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
+                            raise SrbenchError(f"{ds.name}/{image}, model '{model.name}': {err}") from None
+                        if values is not None:
+                            value = float(values.reshape(-1)[0])
+                            row = ImageValue(model.name, ds.name, config.scale, image, name, value)
+                            rows.append((index, row))
+                    if config.save_sr and staging is not None:  # every rank writes its own images
+                        target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
+                        write_image(target, _to_uint8_image(sr))
+            except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
+                if not env.distributed:
+                    raise
+                error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
+        if env.distributed:
+            _exchange(shipped, error, metrics, env)
     return _merge(rows, env)
 
 
@@ -364,6 +359,26 @@ def _reference(metric: Metric) -> typing.Callable[[Image], object]:
     if metric.takes_arrays:
         return metric.reference
     return lambda hr: metric.reference(as_tensor(hr, channels_last=True))
+
+
+def _pairs_of(
+    datasets: list[Dataset],
+    models: list[SRModel],
+    metrics: dict[tuple[str, str], Metric],
+    scale: int,
+    protocol: Protocol,
+    device: torch.device | str,
+    env: DistEnv,
+) -> Iterator[Pair]:
+    """This rank's pairs (:func:`_shard`) of every dataset, in order, from one read-ahead
+    (:func:`~srbench_eval.data.pairs.hr_lr_pairs`). Each metric's HR-only work
+    (:meth:`~srbench_eval.metrics.base.Metric.reference`) is done there once per image for all models,
+    by the first dataset's metric objects: a reference touches no state and every dataset's metrics
+    share their settings."""
+    names = list(dict.fromkeys(metric for _, metric in metrics))
+    references = {name: _reference(metrics[(models[0].name, name)]) for name in names}
+    paths = [ds.images[i] for ds in datasets for i in _shard(len(ds.images), env)]
+    return hr_lr_pairs(paths, scale, protocol, device, references, host_arrays=True)
 
 
 SINGLE = DistEnv(device="cpu")  # one process (its device is the run's own, resolve_device)
@@ -473,7 +488,8 @@ def _evaluate(
     config = replace(config, metrics=tuple(cls.name for cls in metric_classes))
     metric_options = parse_metric_options(config.metric_options, config.metrics)
     weights_map = parse_weights(config.weights, config.models)
-    with finished_run_dir(out) if env.is_main else nullcontext(None) as staging:  # reserved before any work
+    reserved = finished_run_dir(out) if env.is_main else nullcontext(None)
+    with reserved as staging, ExitStack() as stack:  # the run folder is reserved before any work
         if env.distributed and not env.is_main:  # rank 0 downloads and verifies first, the others reuse
             _dist().barrier(env)
         datasets = [  # the other ranks read only their own images: rank 0 checks the pixels
@@ -511,13 +527,19 @@ def _evaluate(
         settings = MetricSettings(config.scale, protocol, device)
         rows: list[ImageValue] = []
         entries: list[SummaryEntry] = []
+        pairs: Iterator[Pair] | None = None
         for ds in datasets:
             metrics: dict[tuple[str, str], Metric] = {
                 (m.name, cls.name): cls(settings, **metric_options.get(cls.name, {}))
                 for m in models
                 for cls in metric_classes
             }
-            ds_rows = _score_dataset(ds, models, metrics, config, protocol, device, staging, progress, env)
+            if pairs is None:
+                first = _pairs_of(datasets, models, metrics, config.scale, protocol, device, env)
+                pairs = stack.enter_context(closing(first))
+            ds_rows = _score_dataset(
+                ds, models, metrics, config, protocol, device, staging, progress, env, pairs
+            )
             if env.distributed:  # the per-image metrics of every rank's images (math.fsum: order-free)
                 for (model_name, metric_name), metric in metrics.items():
                     if isinstance(metric, PerImageMetric):
