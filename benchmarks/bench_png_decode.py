@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     from isal import isal_zlib
 
     from srbench_eval.data.images import plain_png_layout
-    from srbench_eval.data.png_decode import decode_plain, unfilter
+    from srbench_eval.data.png_decode import decode_plain
+    from srbench_eval.data.png_unfilter import unfilter
 
     paths = [p for name in args.sets.split(",") for p in sorted((BENCHMARKS / name / "HR").glob("*.png"))]
     files = [p.read_bytes() for p in paths]

@@ -40,6 +40,7 @@ from srbench_eval.files import write_atomic
 if TYPE_CHECKING:  # NumPy, OpenCV and Pillow load on first use: commands that read no image skip them
     import numpy as np
 
+    from srbench_eval.data.png_decode import Inflated
     from srbench_eval.data.prefetch import Prefetcher
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
@@ -129,8 +130,14 @@ def read_image(path: str | Path) -> np.ndarray:
     ahead = prefetched
     if ahead is not None:
         img = ahead.take(path)
-        if img is not None:
+        if img is not None and not hasattr(img, "layout"):
             return img
+        if img is not None:  # inflated ahead (prefetch_image): unfiltered here
+            from srbench_eval.data.png_decode import unfilter_rows
+
+            pixels = unfilter_rows(img)
+            if pixels is not None:
+                return pixels
     return decode_image(path)
 
 
@@ -138,7 +145,29 @@ def decode_image(path: Path) -> np.ndarray:
     """:func:`read_image` of an existing file, always decoding it."""
     check_pixel_budget(path)
     data = path.read_bytes()
+    return _decode(data, plain_png_layout(data), path)
+
+
+def prefetch_image(path: Path) -> np.ndarray | Inflated:
+    """The prefetch thread's share of :func:`read_image` (:mod:`srbench_eval.data.prefetch`): a plain
+    PNG only inflated (:func:`srbench_eval.data.png_decode.inflate_plain`, which needs no numba, so it
+    runs while the interpreter is still starting), any other file decoded; :func:`read_image` unfilters
+    an inflated one when it takes it."""
+    check_pixel_budget(path)
+    data = path.read_bytes()
     layout = plain_png_layout(data)
+    if layout is not None:
+        try:
+            from srbench_eval.data.png_decode import inflate_plain
+        except ImportError:  # isal not installed
+            inflate_plain = None
+        inflated = inflate_plain(data, layout) if inflate_plain is not None else None
+        if inflated is not None:
+            return inflated
+    return _decode(data, layout, path)
+
+
+def _decode(data: bytes, layout: PlainPng | None, path: Path) -> np.ndarray:
     img = decode_plain_png(data, layout) if layout is not None else None
     return img if img is not None else decode_opencv(data, path)
 

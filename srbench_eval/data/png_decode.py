@@ -17,18 +17,32 @@ it: :func:`decode_plain` returns ``None`` for a zlib header libpng refuses (a wi
 preset dictionary), a broken stream or a wrong checksum, a stream that does not end exactly where
 the rows do (``H * (1 + W * channels)`` bytes), and a filter type other than 0..4.
 
-Both halves release the GIL (ISA-L's inflate and the ``nogil`` kernel), so the read-ahead threads of
-a run decode files in parallel.
+Both halves release the GIL (ISA-L's inflate and the ``nogil`` kernel of
+:mod:`~srbench_eval.data.png_unfilter`), so the read-ahead threads of a run decode files in parallel;
+they are also separate functions (:func:`inflate_plain`, :func:`unfilter_rows`), so that a run's
+prefetch thread inflates files before numba has started (:mod:`srbench_eval.data.prefetch`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from isal import isal_zlib
-from numba import njit
 
-from srbench_eval.compiled import JIT_OPTIONS
 from srbench_eval.data.images import PlainPng, plain_png_layout
+
+
+class Inflated(NamedTuple):
+    """The inflated rows of a plain PNG, still filtered (:func:`inflate_plain`): ``H`` times a
+    filter-type byte and ``W * channels`` bytes."""
+
+    raw: bytes
+    layout: PlainPng
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.raw)
 
 
 def decode_plain(data: bytes, layout: PlainPng | None = None) -> np.ndarray | None:
@@ -36,6 +50,13 @@ def decode_plain(data: bytes, layout: PlainPng | None = None) -> np.ndarray | No
     ``uint8``; ``None`` for any other file and for a stream or filter byte libpng may read
     otherwise (see the module docstring). ``layout``: the file's
     :func:`~srbench_eval.data.images.plain_png_layout`, when the caller already has it."""
+    inflated = inflate_plain(data, layout)
+    return None if inflated is None else unfilter_rows(inflated)
+
+
+def inflate_plain(data: bytes, layout: PlainPng | None = None) -> Inflated | None:
+    """The first half of :func:`decode_plain`: the file's zlib stream inflated (Adler-32 checked),
+    exactly ``H * (1 + W * channels)`` bytes, or ``None`` (as :func:`decode_plain`). Needs no numba."""
     if layout is None:
         layout = plain_png_layout(data)
         if layout is None:
@@ -46,8 +67,7 @@ def decode_plain(data: bytes, layout: PlainPng | None = None) -> np.ndarray | No
     wbits = zlib_window_bits(stream)
     if wbits is None:
         return None
-    stride = layout.width * layout.channels
-    size = layout.height * (stride + 1)
+    size = layout.height * (layout.width * layout.channels + 1)
     inflater = isal_zlib.decompressobj(wbits)
     try:
         raw = inflater.decompress(stream, size + 1)  # one byte more than the rows: a longer stream shows
@@ -55,8 +75,17 @@ def decode_plain(data: bytes, layout: PlainPng | None = None) -> np.ndarray | No
         return None
     if len(raw) != size or not inflater.eof:  # ... and a stream must end (Adler-32 checked) with them
         return None
-    out = np.empty((layout.height, stride), np.uint8)
-    if not unfilter(np.frombuffer(raw, np.uint8), out, layout.channels):
+    return Inflated(raw, layout)
+
+
+def unfilter_rows(inflated: Inflated) -> np.ndarray | None:
+    """The second half of :func:`decode_plain`: the rows unfiltered into the image
+    (:func:`srbench_eval.data.png_unfilter.unfilter`), or ``None`` at a filter type over 4."""
+    from srbench_eval.data.png_unfilter import unfilter
+
+    layout = inflated.layout
+    out = np.empty((layout.height, layout.width * layout.channels), np.uint8)
+    if not unfilter(np.frombuffer(inflated.raw, np.uint8), out, layout.channels):
         return None
     return out if layout.channels == 1 else out.reshape(layout.height, layout.width, layout.channels)
 
@@ -74,126 +103,3 @@ def zlib_window_bits(stream: bytes | memoryview) -> int | None:
     if cmf & 0x0F != 8 or not 9 <= bits <= 15 or (cmf << 8 | flg) % 31 or flg & 0x20:
         return None
     return bits
-
-
-@njit(**JIT_OPTIONS)
-def unfilter(raw: np.ndarray, out: np.ndarray, bpp: int) -> bool:
-    """Undo the PNG row filters (module docstring): ``raw`` holds ``H`` rows of a filter-type byte
-    and ``W * bpp`` filtered bytes, ``out`` is ``(H, W * bpp)``, ``bpp`` 1 or 3; ``False`` at a
-    filter type over 4 (``out`` then partly written).
-
-    Sub, Average and Paeth are sequential along a row: each byte needs the decoded one ``bpp`` to
-    its left. Their loops keep the left (and upper-left) bytes of a pixel in local variables, one
-    pixel per iteration, so that the three colour chains of an RGB row run side by side in
-    registers rather than through memory. The row above the first is zeros."""
-    height, stride = out.shape
-    zeros = np.zeros(stride, np.uint8)
-    for y in range(height):
-        start = y * (stride + 1) + 1
-        kind = raw[start - 1]
-        line = raw[start : start + stride]
-        row = out[y]
-        up = out[y - 1] if y > 0 else zeros
-        if kind == 0:
-            _copy(line, row)
-        elif kind == 1:
-            _sub3(line, row) if bpp == 3 else _sub1(line, row)
-        elif kind == 2:
-            _up(line, up, row)
-        elif kind == 3:
-            _average3(line, up, row) if bpp == 3 else _average1(line, up, row)
-        elif kind == 4:
-            _paeth3(line, up, row) if bpp == 3 else _paeth1(line, up, row)
-        else:
-            return False
-    return True
-
-
-@njit(**JIT_OPTIONS)
-def _copy(line: np.ndarray, row: np.ndarray) -> None:
-    for x in range(line.shape[0]):
-        row[x] = line[x]
-
-
-@njit(**JIT_OPTIONS)
-def _up(line: np.ndarray, up: np.ndarray, row: np.ndarray) -> None:
-    for x in range(line.shape[0]):
-        row[x] = (line[x] + up[x]) & 0xFF
-
-
-@njit(**JIT_OPTIONS)
-def _sub1(line: np.ndarray, row: np.ndarray) -> None:
-    a = np.int32(0)
-    for x in range(line.shape[0]):
-        a = (line[x] + a) & 0xFF
-        row[x] = a
-
-
-@njit(**JIT_OPTIONS)
-def _sub3(line: np.ndarray, row: np.ndarray) -> None:
-    a0 = a1 = a2 = np.int32(0)
-    for i in range(line.shape[0] // 3):
-        x = 3 * i
-        a0 = (line[x] + a0) & 0xFF
-        a1 = (line[x + 1] + a1) & 0xFF
-        a2 = (line[x + 2] + a2) & 0xFF
-        row[x] = a0
-        row[x + 1] = a1
-        row[x + 2] = a2
-
-
-@njit(**JIT_OPTIONS)
-def _average1(line: np.ndarray, up: np.ndarray, row: np.ndarray) -> None:
-    a = np.int32(0)
-    for x in range(line.shape[0]):
-        a = (line[x] + ((a + up[x]) >> 1)) & 0xFF
-        row[x] = a
-
-
-@njit(**JIT_OPTIONS)
-def _average3(line: np.ndarray, up: np.ndarray, row: np.ndarray) -> None:
-    a0 = a1 = a2 = np.int32(0)
-    for i in range(line.shape[0] // 3):
-        x = 3 * i
-        a0 = (line[x] + ((a0 + up[x]) >> 1)) & 0xFF
-        a1 = (line[x + 1] + ((a1 + up[x + 1]) >> 1)) & 0xFF
-        a2 = (line[x + 2] + ((a2 + up[x + 2]) >> 1)) & 0xFF
-        row[x] = a0
-        row[x + 1] = a1
-        row[x + 2] = a2
-
-
-@njit(**JIT_OPTIONS)
-def _paeth(a: np.int32, b: np.int32, c: np.int32) -> np.int32:
-    """Whichever of ``a``, ``b``, ``c`` is closest to ``p = a + b - c``, ties in that order."""
-    pa = abs(b - c)  # |p - a|
-    pb = abs(a - c)  # |p - b|
-    pc = abs(a + b - 2 * c)  # |p - c|
-    if pb < pa:
-        pa, a = pb, b
-    return c if pc < pa else a
-
-
-@njit(**JIT_OPTIONS)
-def _paeth1(line: np.ndarray, up: np.ndarray, row: np.ndarray) -> None:
-    a = c = np.int32(0)
-    for x in range(line.shape[0]):
-        b = np.int32(up[x])
-        a = (line[x] + _paeth(a, b, c)) & 0xFF
-        row[x] = a
-        c = b
-
-
-@njit(**JIT_OPTIONS)
-def _paeth3(line: np.ndarray, up: np.ndarray, row: np.ndarray) -> None:
-    a0 = a1 = a2 = c0 = c1 = c2 = np.int32(0)
-    for i in range(line.shape[0] // 3):
-        x = 3 * i
-        b0, b1, b2 = np.int32(up[x]), np.int32(up[x + 1]), np.int32(up[x + 2])
-        a0 = (line[x] + _paeth(a0, b0, c0)) & 0xFF
-        a1 = (line[x + 1] + _paeth(a1, b1, c1)) & 0xFF
-        a2 = (line[x + 2] + _paeth(a2, b2, c2)) & 0xFF
-        row[x] = a0
-        row[x + 1] = a1
-        row[x + 2] = a2
-        c0, c1, c2 = b0, b1, b2

@@ -1,16 +1,16 @@
-"""Decoding a run's HR images while the numerics load.
+"""Reading a run's HR images while the numerics load.
 
-``srbench-eval run`` spends its first second or two importing torch and the compiled kernels, one
+``srbench-eval run`` spends its first half second importing NumPy and numba and starting numba, one
 core's worth of Python, while the other core has nothing to do; decoding the PNG files is the largest
-part of the work that follows, needs only OpenCV, and releases the GIL. :func:`prefetching` starts
-one thread that decodes the files the run will read, in order, before the evaluation exists, and
-:func:`srbench_eval.data.images.read_image` takes a decoded image from it instead of decoding the
-file again. It changes no value: the thread calls the same decoder, an image is handed over only if
-its file's size and modification time are unchanged, at most ``budget`` bytes of decoded images wait
-unclaimed, a file that fails to decode is left for the run to read (and report) itself, and a file
-the run asks for before the thread reached it is simply read by the run.
+part of the work that follows. :func:`prefetching` starts one thread that reads the files the run will
+read, in order, before the evaluation exists: a plain PNG is only inflated (ISA-L, no GIL, no numba:
+:func:`srbench_eval.data.images.prefetch_image`), anything else decoded (OpenCV), and
+:func:`srbench_eval.data.images.read_image` takes the result from it (unfiltering an inflated PNG with
+the compiled kernel) instead of reading the file again. It changes no value: the same decoder runs,
+an image is handed over only if its file's size and modification time are unchanged, at most
+``budget`` bytes wait unclaimed, a file that fails is left for the run to read (and report) itself,
+and a file the run asks for before the thread reached it is simply read by the run.
 """
-
 from __future__ import annotations
 
 import os
@@ -24,6 +24,8 @@ from srbench_eval.data import images
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from srbench_eval.data.png_decode import Inflated
 
 BUDGET = 192 * 2**20
 """Decoded bytes held for the run at most (about 80 Urban100 images)."""
@@ -41,7 +43,7 @@ class Prefetcher:
         self._paths = [os.path.abspath(p) for p in paths]
         self._budget = budget
         self._cond = threading.Condition()
-        self._ready: dict[str, tuple[tuple[int, int], np.ndarray]] = {}
+        self._ready: dict[str, tuple[tuple[int, int], np.ndarray | Inflated]] = {}
         self._taken: set[str] = set()
         self._current: str | None = None
         self._held = 0
@@ -61,7 +63,7 @@ class Prefetcher:
                 self._current = path
             try:
                 ident = _identity(path)
-                img = images.decode_image(Path(path))
+                img = images.prefetch_image(Path(path))
             except Exception:  # noqa: BLE001 (the run reads this file itself and reports its error)
                 img = None
             with self._cond:
@@ -71,9 +73,10 @@ class Prefetcher:
                     self._held += img.nbytes
                 self._cond.notify_all()
 
-    def take(self, path: Path) -> np.ndarray | None:
-        """The decoded image of ``path`` if the thread has it (waiting while it decodes that very
-        file), else ``None``; either way the thread will not decode ``path`` afterwards."""
+    def take(self, path: Path) -> np.ndarray | Inflated | None:
+        """The decoded image of ``path`` (a plain PNG only inflated,
+        :func:`~srbench_eval.data.images.prefetch_image`) if the thread has it (waiting while it reads
+        that very file), else ``None``; either way the thread will not read ``path`` afterwards."""
         key = os.path.abspath(path)
         with self._cond:
             while self._current == key:

@@ -17,7 +17,8 @@ import pytest
 
 from srbench_eval.data import images
 from srbench_eval.data.images import read_image
-from srbench_eval.data.png_decode import decode_plain, unfilter, zlib_window_bits
+from srbench_eval.data.png_decode import decode_plain, zlib_window_bits
+from srbench_eval.data.png_unfilter import unfilter
 from srbench_eval.errors import SrbenchError
 from tests.conftest import SHARED_BENCHMARKS, requires_shared
 
