@@ -11,6 +11,7 @@ an image is handed over only if its file's size and modification time are unchan
 ``budget`` bytes wait unclaimed, a file that fails is left for the run to read (and report) itself,
 and a file the run asks for before the thread reached it is simply read by the run.
 """
+
 from __future__ import annotations
 
 import os

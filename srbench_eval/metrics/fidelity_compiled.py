@@ -37,9 +37,7 @@ def luma_float32(x: Image) -> np.ndarray:
     return out
 
 
-def squared_y_error_sums(
-    sr: Image, hr: Image, crop_border: int, weights: np.ndarray
-) -> np.ndarray:
+def squared_y_error_sums(sr: Image, hr: Image, crop_border: int, weights: np.ndarray) -> np.ndarray:
     """Per image ``sum over the cropped pixels of (Y(sr) - Y(hr))^2`` (float64, ``(N,)``)."""
     sums = [
         fidelity_kernels.squared_y_error(a, b, crop_border, weights)
