@@ -102,9 +102,10 @@ def image_size(path: Path) -> tuple[int, int] | int:
         raise SrbenchError(f"{path}: cannot decode image (corrupt or not an image)") from None
 
 
-def check_pixel_budget(path: Path) -> None:
-    """Refuse an image over the pixel budget (:func:`max_pixels`), from its header alone."""
-    size = image_size(path)
+def check_pixel_budget(path: Path, size: tuple[int, int] | int | None = None) -> None:
+    """Refuse an image over the pixel budget (:func:`max_pixels`), from its header alone (``size``:
+    ``(width, height)`` when the caller has read it, else :func:`image_size`)."""
+    size = image_size(path) if size is None else size
     pixels = size if isinstance(size, int) else size[0] * size[1]
     budget = max_pixels()
     shown = f"{pixels} pixels" if isinstance(size, int) else f"{size[0]}x{size[1]} is {pixels} pixels"
@@ -143,9 +144,10 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def decode_image(path: Path) -> np.ndarray:
     """:func:`read_image` of an existing file, always decoding it."""
-    check_pixel_budget(path)
     data = path.read_bytes()
-    return _decode(data, plain_png_layout(data), path)
+    layout = plain_png_layout(data)
+    check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
+    return _decode(data, layout, path)
 
 
 def prefetch_image(path: Path) -> np.ndarray | Inflated:
@@ -153,9 +155,9 @@ def prefetch_image(path: Path) -> np.ndarray | Inflated:
     PNG only inflated (:func:`srbench_eval.data.png_decode.inflate_plain`, which needs no numba, so it
     runs while the interpreter is still starting), any other file decoded; :func:`read_image` unfilters
     an inflated one when it takes it."""
-    check_pixel_budget(path)
     data = path.read_bytes()
     layout = plain_png_layout(data)
+    check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
     if layout is not None:
         try:
             from srbench_eval.data.png_decode import inflate_plain
