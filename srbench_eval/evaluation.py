@@ -32,7 +32,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from srbench_eval import stats, weights
 from srbench_eval.compiled import as_tensor, is_tensor
@@ -300,15 +299,7 @@ def _score_dataset(
     image_names = ds.names()
     steps = -(-len(ds.images) // env.world)
     rows: list[tuple[int, ImageValue]] = []
-    bar = tqdm(
-        range(steps),
-        total=steps,
-        desc=f"{ds.name} x{config.scale}",
-        unit="img",
-        disable=not progress or not env.is_main,
-        leave=False,
-    )
-    for step in bar:
+    for step in _progress(range(steps), f"{ds.name} x{config.scale}", progress and env.is_main):
         index = step * env.world + env.rank
         shipped: list[tuple[int, str, str, list[object]]] = []  # (image, model, metric, features)
         error = ""
@@ -347,6 +338,15 @@ def _score_dataset(
         if env.distributed:
             _exchange(shipped, error, metrics, env)
     return _merge(rows, env)
+
+
+def _progress(steps: range, label: str, shown: bool) -> typing.Iterable[int]:
+    """``steps`` with a progress bar (tqdm, imported only then) when ``shown``."""
+    if not shown:
+        return steps
+    from tqdm import tqdm
+
+    return tqdm(steps, total=len(steps), desc=label, unit="img", leave=False)
 
 
 def _inputs(metric: Metric, sr: Image, hr: Image) -> tuple[Image, Image]:
