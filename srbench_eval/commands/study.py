@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from srbench_eval import yamlio
 from srbench_eval.commands.evaluation import protocol_options, training_options
 from srbench_eval.errors import SrbenchError
 
@@ -45,7 +46,7 @@ def _load_file(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as e:
         raise SrbenchError(f"{path}: cannot read the study file ({e})") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yamlio.safe_load(text)
     except (ValueError, yaml.YAMLError) as e:
         raise SrbenchError(f"{path}: not a valid study file ({str(e).splitlines()[0]})") from None
     if not isinstance(data, dict):

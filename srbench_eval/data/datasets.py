@@ -32,8 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from srbench_eval import yamlio
 from srbench_eval.data import cache
 from srbench_eval.data import download as dl
 from srbench_eval.data.folders import folder_images
@@ -137,7 +136,7 @@ def _parse_entry(name: str, raw: dict) -> Entry:
 
 def load_registry(text: str) -> dict[str, Entry]:
     """Parse the text of a ``datasets.yaml``."""
-    data = yaml.safe_load(text)
+    data = yamlio.safe_load(text)
     if data.get("canonical") != CANONICAL:
         raise ValueError(f"datasets.yaml: manifests use {data.get('canonical')!r}, this code {CANONICAL!r}")
     return {str(name): _parse_entry(str(name), raw) for name, raw in data["datasets"].items()}

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
+from srbench_eval import yamlio
 from srbench_eval.errors import SrbenchError, unknown_name
 
 SUFFIX = "@pub"
@@ -166,7 +165,7 @@ def _scores(
 
 def load_registry(text: str) -> dict[str, PublishedModel]:
     """Parse the text of a ``published.yaml``."""
-    data = yaml.safe_load(text)
+    data = yamlio.safe_load(text)
     return {key: _parse(key, raw) for key, raw in data["models"].items()}
 
 
