@@ -229,3 +229,24 @@ def test_an_rgb_network_under_a_y_protocol_is_refused_before_any_work(
     err = _error(capsys, [*argv, "--datasets", "demo", "--scale", "4", "--out", str(out), "--quiet"])
     assert "model 'srcnn (smoke)': the network takes RGB input but protocol srcnn feeds networks Y" in err
     assert not out.exists()
+
+
+def test_auto_device_asks_torch_only_where_a_gpu_driver_is(tmp_path: Path) -> None:
+    """``--device auto`` is the CPU without importing torch when no NVIDIA/ROCm driver file exists;
+    where one does, torch is asked (here it finds no GPU)."""
+    import subprocess
+    import sys
+
+    import torch
+
+    driver = tmp_path / "nvidiactl"
+    driver.touch()
+    code = (
+        "import sys; from srbench_eval import evaluation as e; e.GPU_DRIVER_FILES = (sys.argv[1],); "
+        "print(e.resolve_device('auto'), 'torch' in sys.modules)"
+    )
+    for files, torch_asked in ((str(tmp_path / "absent"), False), (str(driver), True)):
+        out = subprocess.run([sys.executable, "-c", code, files], capture_output=True, text=True, timeout=120)
+        device, imported = out.stdout.split()
+        assert imported == str(torch_asked), out.stderr
+        assert device == ("cuda" if torch_asked and torch.cuda.is_available() else "cpu")
