@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 import os
 import secrets
+import threading
 import typing
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, nullcontext
@@ -41,6 +42,7 @@ from srbench_eval.data.images import write_image
 from srbench_eval.data.pairs import Pair, hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, SetMetric, get_metric
+from srbench_eval.metrics.fidelity import luma
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.names import safe_name
@@ -307,12 +309,17 @@ def _score_dataset(
             image = image_names[index]
             try:
                 pair = next(pairs)
+                hr_y = pair.extra.get(LUMA)  # the HR's Y plane where the metrics share it (_pairs_of)
                 for model in models:
                     sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
+                    sr_y = luma(sr, protocol.y) if hr_y is not None else None
                     for name in names:
                         metric = metrics[(model.name, name)]
                         ref = pair.extra.get(name)
-                        sr_in, hr_in = _inputs(metric, sr, pair.hr)
+                        if hr_y is not None and _reads_shared_luma(metric):
+                            sr_in, hr_in = sr_y, hr_y
+                        else:
+                            sr_in, hr_in = _inputs(metric, sr, pair.hr)
                         try:
                             if isinstance(metric, SetMetric):
                                 features = metric.features(sr_in, hr_in, ref)
@@ -354,8 +361,17 @@ def _inputs(metric: Metric, sr: Image, hr: Image) -> tuple[Image, Image]:
     return (sr, hr) if metric.takes_arrays else (as_tensor(sr), as_tensor(hr, channels_last=True))
 
 
-def _reference(metric: Metric) -> typing.Callable[[Image], object]:
-    """``metric.reference``, handed a tensor of the HR image unless it takes the CPU path's arrays."""
+def _reads_shared_luma(metric: Metric) -> bool:
+    """Whether ``metric`` is handed the Y planes the run makes once per image (where the protocol's Y
+    is not the plain float one): it reads the protocol's Y and takes arrays and tensors alike."""
+    return metric.reads_luma and metric.takes_arrays
+
+
+def _reference(metric: Metric, shared: SharedLuma | None = None) -> typing.Callable[[Image], object]:
+    """``metric.reference``, handed the HR's shared Y plane where ``shared`` makes one and the metric
+    reads it, else a tensor of the HR image unless the metric takes the CPU path's arrays."""
+    if shared is not None and _reads_shared_luma(metric):
+        return lambda hr: metric.reference(shared(hr))
     if metric.takes_arrays:
         return metric.reference
     return lambda hr: metric.reference(as_tensor(hr, channels_last=True))
@@ -376,9 +392,34 @@ def _pairs_of(
     by the first dataset's metric objects: a reference touches no state and every dataset's metrics
     share their settings."""
     names = list(dict.fromkeys(metric for _, metric in metrics))
-    references = {name: _reference(metrics[(models[0].name, name)]) for name in names}
+    firsts = [metrics[(models[0].name, name)] for name in names]
+    shared = None
+    if protocol.y != "float" and any(_reads_shared_luma(m) for m in firsts):
+        shared = SharedLuma(protocol.y)
+    references = {LUMA: shared} if shared is not None else {}  # first: Pair.extra[LUMA], then reused
+    references.update({m.name: _reference(m, shared) for m in firsts})
     paths = [ds.images[i] for ds in datasets for i in _shard(len(ds.images), env)]
     return hr_lr_pairs(paths, scale, protocol, device, references, host_arrays=True)
+
+
+LUMA = "luma"
+"""``Pair.extra`` key of the HR's Y plane under the protocol's rule, where metrics that read it
+(:attr:`~srbench_eval.metrics.base.Metric.reads_luma`) share it (no metric is named so)."""
+
+
+class SharedLuma:
+    """``luma(hr, rule)`` made once per HR image: the read-ahead thread computes an image's
+    references one after the other, and the first that asks makes the plane for the rest."""
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        self._last = threading.local()
+
+    def __call__(self, hr: Image) -> Image:
+        last = self._last
+        if getattr(last, "hr", None) is not hr:
+            last.hr, last.y = hr, luma(hr, self.rule)
+        return last.y
 
 
 SINGLE = DistEnv(device="cpu")  # one process (its device is the run's own, resolve_device)

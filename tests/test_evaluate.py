@@ -250,3 +250,28 @@ def test_auto_device_asks_torch_only_where_a_gpu_driver_is(tmp_path: Path) -> No
         device, imported = out.stdout.split()
         assert imported == str(torch_asked), out.stderr
         assert device == ("cuda" if torch_asked and torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.parametrize("protocol", ["basicsr", "selfexsr"])
+def test_shared_y_planes_give_the_values_of_each_metric_on_its_own(
+    demo_run: Path, tmp_path: Path, protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a protocol whose Y is not the plain float one, PSNR and SSIM are handed the Y planes the
+    run makes once per image (evaluation.SharedLuma): byte-identical to each computing its own."""
+    from srbench_eval import evaluation
+
+    folder = f"sr={demo_run / 'sr' / 'bicubic'}"
+    args = ["--models", f"bicubic,{folder}", "--datasets", "demo", "--protocol", protocol, "--scale", "4"]
+    made: list[str] = []
+    original = evaluation.SharedLuma.__call__
+
+    def counted(self: evaluation.SharedLuma, hr: object) -> object:
+        made.append(self.rule)
+        return original(self, hr)
+
+    monkeypatch.setattr(evaluation.SharedLuma, "__call__", counted)
+    shared = _run(tmp_path, "shared", *args)
+    assert len(made) == 3 * 5  # the plane, then PSNR's and SSIM's references reuse it (5 images)
+    monkeypatch.setattr(evaluation, "_reads_shared_luma", lambda metric: False)
+    own = _run(tmp_path, "own", *args)
+    assert (shared / "results.csv").read_bytes() == (own / "results.csv").read_bytes()

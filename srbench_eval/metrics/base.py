@@ -92,6 +92,11 @@ class Metric(ABC):
     """Whether :meth:`reference`, :meth:`update` (and :meth:`SetMetric.features`) also take the NumPy
     ``(N, C, H, W)`` float arrays of the evaluation's CPU path (and return NumPy values for them);
     otherwise the evaluation hands them tensors (:func:`srbench_eval.compiled.as_tensor`)."""
+    reads_luma: ClassVar[bool] = False
+    """Whether the metric's first step on both images is the protocol's Y plane
+    (:func:`srbench_eval.metrics.fidelity.luma` under ``protocol.y``) and a 1-channel image is taken as
+    its own Y: the evaluation may then hand it the Y planes, made once per image for every such
+    metric (PSNR and SSIM), where the protocol's Y is not the plain float one."""
 
     def __init_subclass__(cls, facts: str | None = None, **kwargs: object) -> None:
         """``class M(Metric, facts="name")`` sets the class's facts from ``METRIC_FACTS["name"]``."""

@@ -96,7 +96,7 @@ def rgb_to_y(x: Image) -> Image:
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"rgb_to_y takes (N, 1 or 3, H, W) tensors, got {tuple(x.shape)}")
     if x.shape[1] == 1:
-        return x.double() if is_tensor(x) else x.astype(np.float64)
+        return x.double() if is_tensor(x) else np.asarray(x, dtype=np.float64)  # no copy of float64
     if not is_tensor(x):
         return rgb_to_y(*_tensors(x)).numpy()
     import torch
@@ -364,6 +364,7 @@ class PSNR(PerImageMetric, facts="psnr"):
     """Y-channel PSNR with a border crop (see the module docstring)."""
 
     takes_arrays: ClassVar[bool] = True
+    reads_luma: ClassVar[bool] = True
 
     def reference(self, hr: Image) -> Image | None:
         """``Y(hr)`` under a protocol whose Y is not the plain float one, made once for every model."""
@@ -383,6 +384,7 @@ class SSIM(PerImageMetric, facts="ssim"):
     """Y-channel SSIM of Wang et al. (2004) with a border crop (see the module docstring)."""
 
     takes_arrays: ClassVar[bool] = True
+    reads_luma: ClassVar[bool] = True
 
     def reference(self, hr: Image) -> SSIMReference | None:
         protocol = self.settings.protocol
