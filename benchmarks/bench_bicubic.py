@@ -64,8 +64,9 @@ def main() -> None:
     import cv2
     import numpy as np
     import torch
+    from hr_sets import hr_files
 
-    from srbench_eval.data.images import is_image_file, read_image
+    from srbench_eval.data.images import read_image
     from srbench_eval.evaluation import RunConfig, run_evaluation
     from tests import matlab_reference as ref
 
@@ -75,12 +76,7 @@ def main() -> None:
     os.environ.setdefault("SRBENCH_DATA", tempfile.mkdtemp(prefix="srbench-bench-"))  # hash stamps
     work = Path(tempfile.mkdtemp(prefix="srbench-bench-runs-"))
 
-    files: list[Path] = []
-    for name in args.sets:
-        folder = args.root / name / "HR"
-        if not folder.is_dir():
-            raise SystemExit(f"{folder}: not found; pass --root pointing at the HR mirror")
-        files.extend(sorted(p for p in folder.iterdir() if is_image_file(p)))
+    files = hr_files(args.root, args.sets)
     config = RunConfig(
         models=("bicubic",),
         scale=args.scale,

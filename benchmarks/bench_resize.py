@@ -37,19 +37,15 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
 
     import torch
+    from hr_sets import hr_files
 
     from srbench_eval.data.degrade import bicubic_sr, degrade
-    from srbench_eval.data.images import is_image_file, read_image
+    from srbench_eval.data.images import read_image
     from srbench_eval.data.pairs import image_tensor, protocol_hr
     from srbench_eval.protocol import PROFILES
 
     torch.set_num_threads(1)
-    files: list[Path] = []
-    for name in args.sets:
-        folder = args.root / name / "HR"
-        if not folder.is_dir():
-            raise SystemExit(f"{folder}: not found; pass --root pointing at the HR mirror")
-        files.extend(sorted(p for p in folder.iterdir() if is_image_file(p)))
+    files = hr_files(args.root, args.sets)
     images = [read_image(path) for path in files]
     cpu = torch.device("cpu")
     print(f"{len(files)} images ({', '.join(args.sets)}), x{args.scale}, one thread, best of {args.repeat}")
