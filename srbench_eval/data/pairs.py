@@ -60,9 +60,7 @@ def image_batch(img: np.ndarray, *, channels_last: bool = False) -> np.ndarray:
         return img.astype(np.float32)[None, None]
     if channels_last:
         return img.astype(np.float32).transpose(2, 0, 1)[None]
-    out = np.empty((1, img.shape[2], *img.shape[:2]), np.float32)
-    out[0] = img.transpose(2, 0, 1)
-    return out
+    return img.transpose(2, 0, 1).astype(np.float32, order="C")[None]
 
 
 def image_tensor(img: np.ndarray, device: torch.device | str) -> torch.Tensor:
