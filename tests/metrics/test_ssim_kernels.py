@@ -28,7 +28,9 @@ def window(size: int) -> np.ndarray:
     return g / g.sum()
 
 
-def image_pair(channels: int, height: int, width: int, dtype: type, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def image_pair(
+    channels: int, height: int, width: int, dtype: type, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """An 8-bit HR image and an SR image near it, not rounded (an SR image kept in float)."""
     rng = np.random.default_rng(seed)
     hr = np.round(rng.random((channels, height, width)) * 255)
