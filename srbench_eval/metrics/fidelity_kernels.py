@@ -682,8 +682,9 @@ def ssim_sum(sr, border, weights, offset, g, y_hr, mu_hr, sq_hr, c1, c2):  # noq
         n_out = min(_BLOCK, n_v - i0)
         first = 0
         if i0 > 0:
-            for r in range(halo):  # forward row copies: safe even if the block were shorter
-                y[r, :] = y[_BLOCK + r, :]
+            for r in range(halo):  # row by row, forward: right even if the halo were the longer
+                for j in range(width):
+                    y[r, j] = y[_BLOCK + r, j]
             first = halo
         for r in range(first, n_out + halo):
             _y_row(sr, border + i0 + r, border, y[r], weights, offset)

@@ -65,6 +65,18 @@ def test_ssim_kernels_give_the_bits_of_the_previous_ones(channels: int, dtype: t
         assert new[3] == old[3], (height, width, border)
 
 
+def test_a_window_taller_than_a_block_of_rows() -> None:
+    """A window of more rows than ``ssim_sum`` makes per block (its halo overlaps the block)."""
+    g = window(35)
+    hr, sr = image_pair(1, 120, 50, np.float64, seed=3)
+    new = moments_and_sum(fidelity_kernels, sr, hr, 1, g)
+    old = moments_and_sum(ssim_kernels_before, sr, hr, 1, g)
+    assert all(
+        np.array_equal(a.view(np.int64), b.view(np.int64)) for a, b in zip(new[:3], old[:3], strict=True)
+    )
+    assert new[3] == old[3]
+
+
 def test_ssim_sum_takes_the_hr_moments_of_any_image() -> None:
     """The SR side against an HR side it did not make (the moments of another image): the same sum."""
     hr, sr = image_pair(3, 61, 44, np.float32, seed=5)
