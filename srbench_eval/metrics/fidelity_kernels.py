@@ -9,7 +9,7 @@ arrays of 0..255 values, in float64, without materialising the intermediate imag
   local means E[b] and E[b^2] over the 'valid' positions.
 * :func:`ssim_sum` -- the SR side: ``Y(sr)``, made block by block (32 output rows and the 10 rows
   below them, in a buffer that stays in the L2 cache, not as a whole plane), its local moments E[a],
-  E[a^2], E[ab] two output rows at a time (a vertical pass over the 12 rows the two windows span,
+  E[a^2], E[ab] four output rows at a time (a vertical pass over the 14 rows their windows span,
   then the horizontal pass, in row buffers), and the sum of the SSIM map, row by row.
 
 The separable filter is the 'valid' correlation with ``g (x) g``: vertical sums first, then
@@ -17,10 +17,10 @@ horizontal, taps in order. Only the final sums over an image are reassociated (v
 reductions), which moves them by about 1e-16 relative. For the 11-tap window of SSIM both passes
 have a form with the taps written out (:func:`_vertical11`, :func:`_horizontal11`): each output
 sample is the same sum ``((0 + g0 x0) + g1 x1) + ...`` in the same order, kept in a register
-instead of being read and written back once per tap (about 40% less time for SSIM). Two output
-rows share a vertical pass (:func:`_vertical11_pair`, :func:`_vertical11_cross_pair`): the input
-rows and their squares and cross products are loaded and made once for both, and every sum keeps
-its own order, so the bits are those of one row at a time (``tests/metrics/test_ssim_kernels.py``
+instead of being read and written back once per tap (about 40% less time for SSIM). Four
+output rows share a vertical pass (:func:`_vertical11_quad`, :func:`_vertical11_cross_quad`): the
+14 input rows and their squares and cross products are loaded and made once for the four, and every
+sum keeps its own order, so the bits are those of one row at a time (``tests/metrics/test_ssim_kernels.py``
 holds them equal to a frozen copy of the one-row kernels). The kernels
 release the GIL and are cached on disk by numba; every index is a non-negative loop counter or a
 slice, so numba's negative-index wraparound stays out of the loops it would keep from vectorising.
@@ -228,9 +228,12 @@ def _vertical11(y, i, g, v):  # noqa: ANN001, ANN201
 
 
 @njit(**_JIT)
-def _vertical11_pair(y, i, g, v):  # noqa: ANN001, ANN201
-    """:func:`_vertical11` of output rows ``i`` (into ``v[0:2]``) and ``i + 1`` (``v[2:4]``) in one
-    pass: the two windows share 10 of their 12 input rows, loaded (and squared) once."""
+def _vertical11_quad(y, i, g, v):  # noqa: ANN001, ANN201
+    """:func:`_vertical11` of output rows ``i`` .. ``i + 3`` (row ``i + r`` into ``v[2 r : 2 r + 2]``)
+    in one pass over the 14 input rows their windows span, each loaded (and squared) once for the
+    four rows; every sum keeps its order k = 0, 1, .... Two loops (the means, then the squares'
+    means): one loop of all eight sums takes LLVM more run-time alias checks than it makes, and
+    stays scalar."""
     g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10 = (
         g[0],
         g[1],
@@ -250,77 +253,148 @@ def _vertical11_pair(y, i, g, v):  # noqa: ANN001, ANN201
         s2 = 0.0
         s3 = 0.0
         a0 = y[i, j]
-        q0 = a0 * a0
         s0 += g0 * a0
-        s1 += g0 * q0
+        a1 = y[i + 1, j]
+        s0 += g1 * a1
+        s1 += g0 * a1
+        a2 = y[i + 2, j]
+        s0 += g2 * a2
+        s1 += g1 * a2
+        s2 += g0 * a2
+        a3 = y[i + 3, j]
+        s0 += g3 * a3
+        s1 += g2 * a3
+        s2 += g1 * a3
+        s3 += g0 * a3
+        a4 = y[i + 4, j]
+        s0 += g4 * a4
+        s1 += g3 * a4
+        s2 += g2 * a4
+        s3 += g1 * a4
+        a5 = y[i + 5, j]
+        s0 += g5 * a5
+        s1 += g4 * a5
+        s2 += g3 * a5
+        s3 += g2 * a5
+        a6 = y[i + 6, j]
+        s0 += g6 * a6
+        s1 += g5 * a6
+        s2 += g4 * a6
+        s3 += g3 * a6
+        a7 = y[i + 7, j]
+        s0 += g7 * a7
+        s1 += g6 * a7
+        s2 += g5 * a7
+        s3 += g4 * a7
+        a8 = y[i + 8, j]
+        s0 += g8 * a8
+        s1 += g7 * a8
+        s2 += g6 * a8
+        s3 += g5 * a8
+        a9 = y[i + 9, j]
+        s0 += g9 * a9
+        s1 += g8 * a9
+        s2 += g7 * a9
+        s3 += g6 * a9
+        a10 = y[i + 10, j]
+        s0 += g10 * a10
+        s1 += g9 * a10
+        s2 += g8 * a10
+        s3 += g7 * a10
+        a11 = y[i + 11, j]
+        s1 += g10 * a11
+        s2 += g9 * a11
+        s3 += g8 * a11
+        a12 = y[i + 12, j]
+        s2 += g10 * a12
+        s3 += g9 * a12
+        a13 = y[i + 13, j]
+        s3 += g10 * a13
+        v[0, j] = s0
+        v[2, j] = s1
+        v[4, j] = s2
+        v[6, j] = s3
+    for j in range(v.shape[1]):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        a0 = y[i, j]
+        q0 = a0 * a0
+        s0 += g0 * q0
         a1 = y[i + 1, j]
         q1 = a1 * a1
-        s0 += g1 * a1
-        s1 += g1 * q1
-        s2 += g0 * a1
-        s3 += g0 * q1
+        s0 += g1 * q1
+        s1 += g0 * q1
         a2 = y[i + 2, j]
         q2 = a2 * a2
-        s0 += g2 * a2
-        s1 += g2 * q2
-        s2 += g1 * a2
-        s3 += g1 * q2
+        s0 += g2 * q2
+        s1 += g1 * q2
+        s2 += g0 * q2
         a3 = y[i + 3, j]
         q3 = a3 * a3
-        s0 += g3 * a3
-        s1 += g3 * q3
-        s2 += g2 * a3
-        s3 += g2 * q3
+        s0 += g3 * q3
+        s1 += g2 * q3
+        s2 += g1 * q3
+        s3 += g0 * q3
         a4 = y[i + 4, j]
         q4 = a4 * a4
-        s0 += g4 * a4
-        s1 += g4 * q4
-        s2 += g3 * a4
-        s3 += g3 * q4
+        s0 += g4 * q4
+        s1 += g3 * q4
+        s2 += g2 * q4
+        s3 += g1 * q4
         a5 = y[i + 5, j]
         q5 = a5 * a5
-        s0 += g5 * a5
-        s1 += g5 * q5
-        s2 += g4 * a5
-        s3 += g4 * q5
+        s0 += g5 * q5
+        s1 += g4 * q5
+        s2 += g3 * q5
+        s3 += g2 * q5
         a6 = y[i + 6, j]
         q6 = a6 * a6
-        s0 += g6 * a6
-        s1 += g6 * q6
-        s2 += g5 * a6
-        s3 += g5 * q6
+        s0 += g6 * q6
+        s1 += g5 * q6
+        s2 += g4 * q6
+        s3 += g3 * q6
         a7 = y[i + 7, j]
         q7 = a7 * a7
-        s0 += g7 * a7
-        s1 += g7 * q7
-        s2 += g6 * a7
-        s3 += g6 * q7
+        s0 += g7 * q7
+        s1 += g6 * q7
+        s2 += g5 * q7
+        s3 += g4 * q7
         a8 = y[i + 8, j]
         q8 = a8 * a8
-        s0 += g8 * a8
-        s1 += g8 * q8
-        s2 += g7 * a8
-        s3 += g7 * q8
+        s0 += g8 * q8
+        s1 += g7 * q8
+        s2 += g6 * q8
+        s3 += g5 * q8
         a9 = y[i + 9, j]
         q9 = a9 * a9
-        s0 += g9 * a9
-        s1 += g9 * q9
-        s2 += g8 * a9
-        s3 += g8 * q9
+        s0 += g9 * q9
+        s1 += g8 * q9
+        s2 += g7 * q9
+        s3 += g6 * q9
         a10 = y[i + 10, j]
         q10 = a10 * a10
-        s0 += g10 * a10
-        s1 += g10 * q10
-        s2 += g9 * a10
-        s3 += g9 * q10
+        s0 += g10 * q10
+        s1 += g9 * q10
+        s2 += g8 * q10
+        s3 += g7 * q10
         a11 = y[i + 11, j]
         q11 = a11 * a11
-        s2 += g10 * a11
-        s3 += g10 * q11
-        v[0, j] = s0
-        v[1, j] = s1
-        v[2, j] = s2
-        v[3, j] = s3
+        s1 += g10 * q11
+        s2 += g9 * q11
+        s3 += g8 * q11
+        a12 = y[i + 12, j]
+        q12 = a12 * a12
+        s2 += g10 * q12
+        s3 += g9 * q12
+        a13 = y[i + 13, j]
+        q13 = a13 * a13
+        s3 += g10 * q13
+        v[1, j] = s0
+        v[3, j] = s1
+        v[5, j] = s2
+        v[7, j] = s3
 
 
 @njit(**_JIT)
@@ -427,11 +501,10 @@ def _vertical11_cross(y, i, y_hr, i_hr, g, v):  # noqa: ANN001, ANN201
 
 
 @njit(**_JIT)
-def _vertical11_cross_pair(y, i, y_hr, i_hr, g, v):  # noqa: ANN001, ANN201
-    """:func:`_vertical11_cross` of output rows ``i`` (into ``v[0:3]``) and ``i + 1`` (``v[3:6]``)
-    in two loops (the means and squares, then the cross terms; one loop of all six sums would take
-    LLVM more run-time alias checks than it makes, and stay scalar): each loads the shared input
-    rows, and makes their products, once for both rows."""
+def _vertical11_cross_quad(y, i, y_hr, i_hr, g, v):  # noqa: ANN001, ANN201
+    """:func:`_vertical11_cross` of output rows ``i`` .. ``i + 3`` (row ``i + r`` into
+    ``v[3 r : 3 r + 3]``), as :func:`_vertical11_quad`: one loop per moment, each input row loaded,
+    and its product made, once for the four rows."""
     g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10 = (
         g[0],
         g[1],
@@ -451,80 +524,153 @@ def _vertical11_cross_pair(y, i, y_hr, i_hr, g, v):  # noqa: ANN001, ANN201
         s2 = 0.0
         s3 = 0.0
         a0 = y[i, j]
-        q0 = a0 * a0
         s0 += g0 * a0
-        s1 += g0 * q0
         a1 = y[i + 1, j]
-        q1 = a1 * a1
         s0 += g1 * a1
-        s1 += g1 * q1
-        s2 += g0 * a1
-        s3 += g0 * q1
+        s1 += g0 * a1
         a2 = y[i + 2, j]
-        q2 = a2 * a2
         s0 += g2 * a2
-        s1 += g2 * q2
-        s2 += g1 * a2
-        s3 += g1 * q2
+        s1 += g1 * a2
+        s2 += g0 * a2
         a3 = y[i + 3, j]
-        q3 = a3 * a3
         s0 += g3 * a3
-        s1 += g3 * q3
-        s2 += g2 * a3
-        s3 += g2 * q3
+        s1 += g2 * a3
+        s2 += g1 * a3
+        s3 += g0 * a3
         a4 = y[i + 4, j]
-        q4 = a4 * a4
         s0 += g4 * a4
-        s1 += g4 * q4
-        s2 += g3 * a4
-        s3 += g3 * q4
+        s1 += g3 * a4
+        s2 += g2 * a4
+        s3 += g1 * a4
         a5 = y[i + 5, j]
-        q5 = a5 * a5
         s0 += g5 * a5
-        s1 += g5 * q5
-        s2 += g4 * a5
-        s3 += g4 * q5
+        s1 += g4 * a5
+        s2 += g3 * a5
+        s3 += g2 * a5
         a6 = y[i + 6, j]
-        q6 = a6 * a6
         s0 += g6 * a6
-        s1 += g6 * q6
-        s2 += g5 * a6
-        s3 += g5 * q6
+        s1 += g5 * a6
+        s2 += g4 * a6
+        s3 += g3 * a6
         a7 = y[i + 7, j]
-        q7 = a7 * a7
         s0 += g7 * a7
-        s1 += g7 * q7
-        s2 += g6 * a7
-        s3 += g6 * q7
+        s1 += g6 * a7
+        s2 += g5 * a7
+        s3 += g4 * a7
         a8 = y[i + 8, j]
-        q8 = a8 * a8
         s0 += g8 * a8
-        s1 += g8 * q8
-        s2 += g7 * a8
-        s3 += g7 * q8
+        s1 += g7 * a8
+        s2 += g6 * a8
+        s3 += g5 * a8
         a9 = y[i + 9, j]
-        q9 = a9 * a9
         s0 += g9 * a9
-        s1 += g9 * q9
-        s2 += g8 * a9
-        s3 += g8 * q9
+        s1 += g8 * a9
+        s2 += g7 * a9
+        s3 += g6 * a9
         a10 = y[i + 10, j]
-        q10 = a10 * a10
         s0 += g10 * a10
-        s1 += g10 * q10
-        s2 += g9 * a10
-        s3 += g9 * q10
+        s1 += g9 * a10
+        s2 += g8 * a10
+        s3 += g7 * a10
         a11 = y[i + 11, j]
-        q11 = a11 * a11
-        s2 += g10 * a11
-        s3 += g10 * q11
+        s1 += g10 * a11
+        s2 += g9 * a11
+        s3 += g8 * a11
+        a12 = y[i + 12, j]
+        s2 += g10 * a12
+        s3 += g9 * a12
+        a13 = y[i + 13, j]
+        s3 += g10 * a13
         v[0, j] = s0
-        v[1, j] = s1
-        v[3, j] = s2
-        v[4, j] = s3
+        v[3, j] = s1
+        v[6, j] = s2
+        v[9, j] = s3
     for j in range(v.shape[1]):
         s0 = 0.0
         s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        a0 = y[i, j]
+        q0 = a0 * a0
+        s0 += g0 * q0
+        a1 = y[i + 1, j]
+        q1 = a1 * a1
+        s0 += g1 * q1
+        s1 += g0 * q1
+        a2 = y[i + 2, j]
+        q2 = a2 * a2
+        s0 += g2 * q2
+        s1 += g1 * q2
+        s2 += g0 * q2
+        a3 = y[i + 3, j]
+        q3 = a3 * a3
+        s0 += g3 * q3
+        s1 += g2 * q3
+        s2 += g1 * q3
+        s3 += g0 * q3
+        a4 = y[i + 4, j]
+        q4 = a4 * a4
+        s0 += g4 * q4
+        s1 += g3 * q4
+        s2 += g2 * q4
+        s3 += g1 * q4
+        a5 = y[i + 5, j]
+        q5 = a5 * a5
+        s0 += g5 * q5
+        s1 += g4 * q5
+        s2 += g3 * q5
+        s3 += g2 * q5
+        a6 = y[i + 6, j]
+        q6 = a6 * a6
+        s0 += g6 * q6
+        s1 += g5 * q6
+        s2 += g4 * q6
+        s3 += g3 * q6
+        a7 = y[i + 7, j]
+        q7 = a7 * a7
+        s0 += g7 * q7
+        s1 += g6 * q7
+        s2 += g5 * q7
+        s3 += g4 * q7
+        a8 = y[i + 8, j]
+        q8 = a8 * a8
+        s0 += g8 * q8
+        s1 += g7 * q8
+        s2 += g6 * q8
+        s3 += g5 * q8
+        a9 = y[i + 9, j]
+        q9 = a9 * a9
+        s0 += g9 * q9
+        s1 += g8 * q9
+        s2 += g7 * q9
+        s3 += g6 * q9
+        a10 = y[i + 10, j]
+        q10 = a10 * a10
+        s0 += g10 * q10
+        s1 += g9 * q10
+        s2 += g8 * q10
+        s3 += g7 * q10
+        a11 = y[i + 11, j]
+        q11 = a11 * a11
+        s1 += g10 * q11
+        s2 += g9 * q11
+        s3 += g8 * q11
+        a12 = y[i + 12, j]
+        q12 = a12 * a12
+        s2 += g10 * q12
+        s3 += g9 * q12
+        a13 = y[i + 13, j]
+        q13 = a13 * a13
+        s3 += g10 * q13
+        v[1, j] = s0
+        v[4, j] = s1
+        v[7, j] = s2
+        v[10, j] = s3
+    for j in range(v.shape[1]):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
         a0 = y[i, j]
         b0 = y_hr[i_hr, j]
         p0 = a0 * b0
@@ -539,52 +685,82 @@ def _vertical11_cross_pair(y, i, y_hr, i_hr, g, v):  # noqa: ANN001, ANN201
         p2 = a2 * b2
         s0 += g2 * p2
         s1 += g1 * p2
+        s2 += g0 * p2
         a3 = y[i + 3, j]
         b3 = y_hr[i_hr + 3, j]
         p3 = a3 * b3
         s0 += g3 * p3
         s1 += g2 * p3
+        s2 += g1 * p3
+        s3 += g0 * p3
         a4 = y[i + 4, j]
         b4 = y_hr[i_hr + 4, j]
         p4 = a4 * b4
         s0 += g4 * p4
         s1 += g3 * p4
+        s2 += g2 * p4
+        s3 += g1 * p4
         a5 = y[i + 5, j]
         b5 = y_hr[i_hr + 5, j]
         p5 = a5 * b5
         s0 += g5 * p5
         s1 += g4 * p5
+        s2 += g3 * p5
+        s3 += g2 * p5
         a6 = y[i + 6, j]
         b6 = y_hr[i_hr + 6, j]
         p6 = a6 * b6
         s0 += g6 * p6
         s1 += g5 * p6
+        s2 += g4 * p6
+        s3 += g3 * p6
         a7 = y[i + 7, j]
         b7 = y_hr[i_hr + 7, j]
         p7 = a7 * b7
         s0 += g7 * p7
         s1 += g6 * p7
+        s2 += g5 * p7
+        s3 += g4 * p7
         a8 = y[i + 8, j]
         b8 = y_hr[i_hr + 8, j]
         p8 = a8 * b8
         s0 += g8 * p8
         s1 += g7 * p8
+        s2 += g6 * p8
+        s3 += g5 * p8
         a9 = y[i + 9, j]
         b9 = y_hr[i_hr + 9, j]
         p9 = a9 * b9
         s0 += g9 * p9
         s1 += g8 * p9
+        s2 += g7 * p9
+        s3 += g6 * p9
         a10 = y[i + 10, j]
         b10 = y_hr[i_hr + 10, j]
         p10 = a10 * b10
         s0 += g10 * p10
         s1 += g9 * p10
+        s2 += g8 * p10
+        s3 += g7 * p10
         a11 = y[i + 11, j]
         b11 = y_hr[i_hr + 11, j]
         p11 = a11 * b11
         s1 += g10 * p11
+        s2 += g9 * p11
+        s3 += g8 * p11
+        a12 = y[i + 12, j]
+        b12 = y_hr[i_hr + 12, j]
+        p12 = a12 * b12
+        s2 += g10 * p12
+        s3 += g9 * p12
+        a13 = y[i + 13, j]
+        b13 = y_hr[i_hr + 13, j]
+        p13 = a13 * b13
+        s3 += g10 * p13
         v[2, j] = s0
         v[5, j] = s1
+        v[8, j] = s2
+        v[11, j] = s3
 
 
 @njit(**_JIT)
@@ -618,22 +794,21 @@ def _vertical_cross_taps(y, i, y_hr, i_hr, g, v):  # noqa: ANN001, ANN201
 @njit(**_JIT)
 def ssim_hr_moments(hr, border, weights, offset, g, y, mu, sq):  # noqa: ANN001, ANN201
     """Fill ``y`` with Y(hr) cropped by ``border``, ``mu`` and ``sq`` with its local E[b], E[b^2]
-    (output rows by pairs, :func:`_vertical11_pair`)."""
+    (output rows four at a time, :func:`_vertical11_quad`, the last ones one at a time)."""
     n_y, width = y.shape
     n_v = mu.shape[0]
     size = g.shape[0]
     for i in range(n_y):
         _y_row(hr, border + i, border, y[i], weights, offset)
-    v = np.empty((4, width))
+    v = np.empty((8, width))
     i = 0
     while i < n_v:
-        if size == 11 and i + 1 < n_v:
-            _vertical11_pair(y, i, g, v)
-            _horizontal11(v[0], g, mu[i])
-            _horizontal11(v[1], g, sq[i])
-            _horizontal11(v[2], g, mu[i + 1])
-            _horizontal11(v[3], g, sq[i + 1])
-            i += 2
+        if size == 11 and i + 3 < n_v:
+            _vertical11_quad(y, i, g, v)
+            for r in range(4):
+                _horizontal11(v[2 * r], g, mu[i + r])
+                _horizontal11(v[2 * r + 1], g, sq[i + r])
+            i += 4
             continue
         if size == 11:
             _vertical11(y, i, g, v)
@@ -667,16 +842,16 @@ def ssim_sum(sr, border, weights, offset, g, y_hr, mu_hr, sq_hr, c1, c2):  # noq
     """Sum of the SSIM map of ``Y(sr)`` (cropped by ``border``) against the HR moments.
 
     ``Y(sr)`` is made block by block (``_BLOCK`` output rows and the ``size - 1`` rows below them, the
-    last rows of a block moved up to start the next), not as a whole plane; output rows go by pairs
-    (:func:`_vertical11_cross_pair`). The rows' sums are added in row order, as one row at a time
+    last rows of a block moved up to start the next), not as a whole plane; output rows go by fours
+    (:func:`_vertical11_cross_quad`). The rows' sums are added in row order, as one row at a time
     would add them."""
     width = y_hr.shape[1]
     n_v, n_h = mu_hr.shape
     size = g.shape[0]
     halo = size - 1
     y = np.empty((_BLOCK + halo, width))  # rows i0 .. i0 + _BLOCK + halo - 1 of Y(sr)
-    v = np.empty((6, width))
-    m = np.empty((6, n_h))
+    v = np.empty((12, width))
+    m = np.empty((3, n_h))
     total = 0.0
     for i0 in range(0, n_v, _BLOCK):
         n_out = min(_BLOCK, n_v - i0)
@@ -690,25 +865,19 @@ def ssim_sum(sr, border, weights, offset, g, y_hr, mu_hr, sq_hr, c1, c2):  # noq
             _y_row(sr, border + i0 + r, border, y[r], weights, offset)
         i = 0
         while i < n_out:
-            pair = size == 11 and i + 1 < n_out
-            if pair:
-                _vertical11_cross_pair(y, i, y_hr, i0 + i, g, v)
+            rows = 4 if size == 11 and i + 3 < n_out else 1
+            if rows == 4:
+                _vertical11_cross_quad(y, i, y_hr, i0 + i, g, v)
             elif size == 11:
                 _vertical11_cross(y, i, y_hr, i0 + i, g, v)
             else:
                 _vertical_cross_taps(y, i, y_hr, i0 + i, g, v)
-            _horizontal(v[0], g, m[0])
-            _horizontal(v[1], g, m[1])
-            _horizontal(v[2], g, m[2])
-            total += _ssim_row_sum(m[0], m[1], m[2], mu_hr[i0 + i], sq_hr[i0 + i], c1, c2)
-            if pair:
-                _horizontal(v[3], g, m[3])
-                _horizontal(v[4], g, m[4])
-                _horizontal(v[5], g, m[5])
-                total += _ssim_row_sum(m[3], m[4], m[5], mu_hr[i0 + i + 1], sq_hr[i0 + i + 1], c1, c2)
-                i += 2
-            else:
-                i += 1
+            for r in range(rows):
+                _horizontal(v[3 * r], g, m[0])
+                _horizontal(v[3 * r + 1], g, m[1])
+                _horizontal(v[3 * r + 2], g, m[2])
+                total += _ssim_row_sum(m[0], m[1], m[2], mu_hr[i0 + i + r], sq_hr[i0 + i + r], c1, c2)
+            i += rows
     return total
 
 

@@ -264,27 +264,29 @@ def test_metrics_reuse_the_hr_y_of_their_reference(y: str) -> None:
 
 
 def test_the_11_tap_filter_passes_are_the_tap_loops_bit_for_bit() -> None:
-    """SSIM's window has 11 taps: its written-out passes (one output row or a pair of rows) keep each
+    """SSIM's window has 11 taps: its written-out passes (one output row or four) keep each
     sum in a register but add the same products in the same order as the loop over the taps, so the
     bits are the same."""
     rng = np.random.default_rng(11)
     y = rng.random((25, 203)) * 255
     y_hr = np.round(rng.random((27, 203)) * 255)
     g = gaussian_window().numpy()
-    fast, loop, pair = np.empty((3, 203)), np.empty((3, 203)), np.empty((6, 203))
-    for i in (0, 7, 13):
+    fast, loop, quad = np.empty((3, 203)), np.empty((3, 203)), np.empty((12, 203))
+    for i in (0, 7, 11):
         fidelity_kernels._vertical11_cross(y, i, y_hr, i + 2, g, fast)
         fidelity_kernels._vertical_cross_taps(y, i, y_hr, i + 2, g, loop)
         assert np.array_equal(fast, loop)
-        fidelity_kernels._vertical11_cross_pair(y, i, y_hr, i + 2, g, pair)
-        fidelity_kernels._vertical_cross_taps(y, i + 1, y_hr, i + 3, g, loop)
-        assert np.array_equal(pair[:3], fast) and np.array_equal(pair[3:], loop)
+        fidelity_kernels._vertical11_cross_quad(y, i, y_hr, i + 2, g, quad)
+        for r in range(4):
+            fidelity_kernels._vertical_cross_taps(y, i + r, y_hr, i + r + 2, g, loop)
+            assert np.array_equal(quad[3 * r : 3 * r + 3], loop)
         fidelity_kernels._vertical11(y_hr, i, g, fast)
         fidelity_kernels._vertical_taps(y_hr, i, g, loop)
         assert np.array_equal(fast[:2], loop[:2])
-        fidelity_kernels._vertical11_pair(y_hr, i, g, pair)
-        fidelity_kernels._vertical_taps(y_hr, i + 1, g, loop)
-        assert np.array_equal(pair[:2], fast[:2]) and np.array_equal(pair[2:4], loop[:2])
+        fidelity_kernels._vertical11_quad(y_hr, i, g, quad)
+        for r in range(4):
+            fidelity_kernels._vertical_taps(y_hr, i + r, g, loop)
+            assert np.array_equal(quad[2 * r : 2 * r + 2], loop[:2])
         out_fast, out_loop = np.empty(193), np.empty(193)
         fidelity_kernels._horizontal11(fast[1], g, out_fast)
         fidelity_kernels._horizontal_taps(fast[1], g, out_loop)
