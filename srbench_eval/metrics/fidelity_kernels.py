@@ -230,10 +230,10 @@ def _vertical11(y, i, g, v):  # noqa: ANN001, ANN201
 @njit(**_JIT)
 def _vertical11_quad(y, i, g, v):  # noqa: ANN001, ANN201
     """:func:`_vertical11` of output rows ``i`` .. ``i + 3`` (row ``i + r`` into ``v[2 r : 2 r + 2]``)
-    in one pass over the 14 input rows their windows span, each loaded (and squared) once for the
-    four rows; every sum keeps its order k = 0, 1, .... Two loops (the means, then the squares'
-    means): one loop of all eight sums takes LLVM more run-time alias checks than it makes, and
-    stays scalar."""
+    in one pass over the 14 input rows their windows span: each row is loaded once per loop (and
+    squared once) for the four rows; every sum keeps its order k = 0, 1, .... Two loops (the
+    means, then the squares' means): one loop of all eight sums takes LLVM more run-time alias
+    checks than it makes, and stays scalar."""
     g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10 = (
         g[0],
         g[1],

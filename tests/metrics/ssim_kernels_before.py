@@ -1,5 +1,5 @@
 """A frozen copy of the SSIM kernels of :mod:`srbench_eval.metrics.fidelity_kernels` as they were
-before the row-pair/block rewrite (commit 824656a): the reference the tests hold the current kernels
+before the four-row/block rewrite (commit 824656a): the reference the tests hold the current kernels
 equal to, bit for bit, and the "before" of ``benchmarks/bench_ssim.py``. Not used by the package."""
 
 from __future__ import annotations
