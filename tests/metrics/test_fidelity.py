@@ -264,23 +264,32 @@ def test_metrics_reuse_the_hr_y_of_their_reference(y: str) -> None:
 
 
 def test_the_11_tap_filter_passes_are_the_tap_loops_bit_for_bit() -> None:
-    """SSIM's window has 11 taps: its written-out passes keep each sum in a register but add the
-    same products in the same order as the loop over the taps, so the bits are the same."""
+    """SSIM's window has 11 taps: its written-out passes (one output row or four) keep each
+    sum in a register but add the same products in the same order as the loop over the taps, so the
+    bits are the same."""
     rng = np.random.default_rng(11)
     y = rng.random((25, 203)) * 255
-    y_hr = np.round(rng.random((25, 203)) * 255)
+    y_hr = np.round(rng.random((27, 203)) * 255)
     g = gaussian_window().numpy()
-    fast, loop = [np.empty(203) for _ in range(3)], [np.empty(203) for _ in range(3)]
-    for i in (0, 7, 14):
-        fidelity_kernels._vertical11_cross(y, y_hr, i, g, *fast)
-        fidelity_kernels._vertical_cross_taps(y, y_hr, i, g, *loop)
-        assert all(np.array_equal(a, b) for a, b in zip(fast, loop, strict=True))
-        fidelity_kernels._vertical11(y_hr, i, g, *fast[:2])
-        fidelity_kernels._vertical_taps(y_hr, i, g, *loop[:2])
-        assert all(np.array_equal(a, b) for a, b in zip(fast[:2], loop[:2], strict=True))
+    fast, loop, quad = np.empty((3, 203)), np.empty((3, 203)), np.empty((12, 203))
+    for i in (0, 7, 11):
+        fidelity_kernels._vertical11_cross(y, i, y_hr, i + 2, g, fast)
+        fidelity_kernels._vertical_cross_taps(y, i, y_hr, i + 2, g, loop)
+        assert np.array_equal(fast, loop)
+        fidelity_kernels._vertical11_cross_quad(y, i, y_hr, i + 2, g, quad)
+        for r in range(4):
+            fidelity_kernels._vertical_cross_taps(y, i + r, y_hr, i + r + 2, g, loop)
+            assert np.array_equal(quad[3 * r : 3 * r + 3], loop)
+        fidelity_kernels._vertical11(y_hr, i, g, fast)
+        fidelity_kernels._vertical_taps(y_hr, i, g, loop)
+        assert np.array_equal(fast[:2], loop[:2])
+        fidelity_kernels._vertical11_quad(y_hr, i, g, quad)
+        for r in range(4):
+            fidelity_kernels._vertical_taps(y_hr, i + r, g, loop)
+            assert np.array_equal(quad[2 * r : 2 * r + 2], loop[:2])
         out_fast, out_loop = np.empty(193), np.empty(193)
-        fidelity_kernels._horizontal11(fast[2], g, out_fast)
-        fidelity_kernels._horizontal_taps(loop[2], g, out_loop)
+        fidelity_kernels._horizontal11(fast[1], g, out_fast)
+        fidelity_kernels._horizontal_taps(fast[1], g, out_loop)
         assert np.array_equal(out_fast, out_loop)
 
 
