@@ -72,3 +72,33 @@ def as_tensor(
     if channels_last and t.ndim == 4:
         t = t.contiguous(memory_format=torch.channels_last)
     return t if device is None else t.to(device)
+
+
+BLAS_PROBE = "scipy.linalg.cython_blas"
+"""What numba imports at its start to learn whether ``np.dot`` and the like can compile."""
+
+
+def start_numba() -> bool:
+    """Start numba in this process (its type registries, once) without its BLAS probe; ``True`` when
+    it started here, ``False`` when it had started already or SciPy's linear algebra is loaded anyway
+    (the probe then costs nothing and is left alone).
+
+    numba's start (``numba.np.arraymath``) imports ``scipy.linalg.cython_blas`` once to decide how
+    ``np.correlate`` and ``np.convolve`` compile (a BLAS inner product or a loop); importing
+    ``scipy.linalg`` takes about 0.19 CPU-s, three quarters of numba's start and a tenth of a whole
+    ``run`` of the bicubic column, on the critical path before the first image, and none of the
+    package's kernels uses either function. So ``srbench-eval run``
+    (:func:`srbench_eval.commands.evaluation.run`) starts numba here, in its main thread before any
+    other thread compiles, with that one import made to fail for the moment of the start.
+    Afterwards SciPy imports as usual, BLAS calls (``np.dot``, ``np.linalg``) compile as ever (numba
+    imports SciPy's BLAS when it compiles one), and only ``np.correlate``/``np.convolve`` in a kernel
+    compiled later in this process would take the loop (``tests/test_compiled.py``)."""
+    if "numba.np.arraymath" in sys.modules or BLAS_PROBE in sys.modules or "scipy.linalg" in sys.modules:
+        return False
+    sys.modules[BLAS_PROBE] = None  # import -> ImportError: numba's probe says "no BLAS"
+    try:
+        from numba.np import arraymath  # noqa: F401 (numba's start: the registries, the probe)
+    finally:
+        if sys.modules.get(BLAS_PROBE, ...) is None:
+            del sys.modules[BLAS_PROBE]
+    return True

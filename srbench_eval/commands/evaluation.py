@@ -161,16 +161,18 @@ def run(
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
     from srbench_eval.allocator import keep_freed_memory
+    from srbench_eval.compiled import start_numba
     from srbench_eval.data.datasets import find_images
     from srbench_eval.data.images import limit_pixels
     from srbench_eval.data.prefetch import prefetching
 
     keep_freed_memory()  # image buffers reused, not mapped afresh for every image (allocator.py)
 
-    # The HR files are decoded in a background thread while torch and the kernels load
-    # (srbench_eval/data/prefetch.py); nothing is read here that the run would not read.
+    # The HR files are read and inflated in a background thread while the interpreter imports and
+    # numba starts (srbench_eval/data/prefetch.py); nothing is read here that the run would not read.
     hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
     with limit_pixels(max_pixels), prefetching(hr_files):
+        start_numba()  # without its BLAS probe (0.19 s of SciPy imports; compiled.start_numba)
         from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
         from srbench_eval.multiscale import parse_scales, run_scales
 
