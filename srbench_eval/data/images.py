@@ -16,9 +16,10 @@ chunk's CRC right, nothing in the chunk layout libpng refuses: :func:`plain_png_
 same pixels, straight into RGB order, in under half the CPU time of OpenCV (0.9 s against 2.0 s over
 the 219 benchmark files, ``benchmarks/bench_png_decode.py``). A file it refuses (a zlib stream
 or filter byte libpng refuses or reads otherwise) goes to OpenCV, which decodes it or reports it.
-Without ``isal`` installed, libspng (``pyspng``) decodes the plain files instead (it does not check
-the zlib stream's Adler-32). ``tests/data/test_png_decode.py`` and ``tests/data/test_images.py``
-hold the decoders equal on every benchmark image and on the files each of them refuses or converts.
+Without ``isal`` installed (a dependency), libspng (``pyspng``, where installed; it does not check
+the zlib stream's Adler-32) or else OpenCV decodes the plain files. ``tests/data/test_png_decode.py``
+and ``tests/data/test_images.py`` hold the decoders equal on every benchmark image and on the files
+each of them refuses or converts.
 
 Files are written atomically (a temporary file, then a rename) with the permissions the umask gives
 (0644 under the usual 022), not the 0600 of a temporary file.
