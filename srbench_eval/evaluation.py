@@ -26,7 +26,9 @@ import os
 import secrets
 import threading
 import typing
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, closing, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -301,50 +303,118 @@ def _score_dataset(
     image_names = ds.names()
     steps = -(-len(ds.images) // env.world)
     rows: list[tuple[int, ImageValue]] = []
-    for step in _progress(range(steps), f"{ds.name} x{config.scale}", progress and env.is_main):
-        index = step * env.world + env.rank
-        shipped: list[tuple[int, str, str, list[object]]] = []  # (image, model, metric, features)
-        error = ""
-        if index < len(ds.images):
-            image = image_names[index]
-            try:
-                pair = next(pairs)
-                hr_y = pair.extra.get(LUMA)  # the HR's Y plane where the metrics share it (_pairs_of)
-                for model in models:
-                    sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
-                    sr_y = luma(sr, protocol.y) if hr_y is not None else None
-                    for name in names:
-                        metric = metrics[(model.name, name)]
-                        ref = pair.extra.get(name)
-                        if hr_y is not None and _reads_shared_luma(metric):
-                            sr_in, hr_in = sr_y, hr_y
+    # One process: a scoring thread runs the metrics on one image's SR while this thread makes the
+    # next one's, in order (metric state is only touched there); ranks score in step (_exchange).
+    scorer = _Scorer(rows) if not env.distributed else None
+    with scorer if scorer is not None else nullcontext():
+        for step in _progress(range(steps), f"{ds.name} x{config.scale}", progress and env.is_main):
+            index = step * env.world + env.rank
+            shipped: list[tuple[int, str, str, list[object]]] = []  # (image, model, metric, features)
+            error = ""
+            if index < len(ds.images):
+                image = image_names[index]
+                try:
+                    pair = next(pairs)
+                    for model in models:
+                        sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
+                        task = _ScoreTask(ds.name, config.scale, image, index, model.name, sr, pair, protocol)
+                        if scorer is not None:
+                            scorer.submit(task, [metrics[(model.name, name)] for name in names])
                         else:
-                            sr_in, hr_in = _inputs(metric, sr, pair.hr)
-                        try:
-                            if isinstance(metric, SetMetric):
-                                features = metric.features(sr_in, hr_in, ref)
-                                if env.distributed:
-                                    shipped.append((index, model.name, name, features))
-                                else:
-                                    metric.add_features(features)
-                                continue
-                            values = metric.update(sr_in, hr_in, ref)
-                        except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
-                            raise SrbenchError(f"{ds.name}/{image}, model '{model.name}': {err}") from None
-                        if values is not None:
-                            value = float(values.reshape(-1)[0])
-                            row = ImageValue(model.name, ds.name, config.scale, image, name, value)
-                            rows.append((index, row))
-                    if config.save_sr and staging is not None:  # every rank writes its own images
-                        target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
-                        write_image(target, _to_uint8_image(sr))
-            except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
-                if not env.distributed:
-                    raise
-                error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
-        if env.distributed:
-            _exchange(shipped, error, metrics, env)
+                            found, features = task.run([metrics[(model.name, name)] for name in names], True)
+                            rows.extend(found)
+                            shipped.extend(features)
+                        if config.save_sr and staging is not None:  # every rank writes its own images
+                            target = inside(staging, "sr", model.name, ds.name, f"{image}.png")
+                            write_image(target, _to_uint8_image(sr))
+                except Exception as err:  # noqa: BLE001 - every rank must learn of it, or the others wait
+                    if not env.distributed:
+                        raise
+                    error = str(err) if isinstance(err, SrbenchError) else f"rank {env.rank}: {err!r}"
+            if env.distributed:
+                _exchange(shipped, error, metrics, env)
     return _merge(rows, env)
+
+
+@dataclass
+class _ScoreTask:
+    """The metrics of one model's SR image of one test image (what :func:`_score_dataset` scores)."""
+
+    dataset: str
+    scale: int
+    image: str
+    index: int
+    model: str
+    sr: Image
+    pair: Pair
+    protocol: Protocol
+
+    def run(
+        self, metrics: list[Metric], ship: bool = False
+    ) -> tuple[list[tuple[int, ImageValue]], list[tuple[int, str, str, list[object]]]]:
+        """Update ``metrics`` (this model's, in the run's metric order) with the image; its rows and,
+        with ``ship``, the set-level metrics' features instead of adding them (a sharded run)."""
+        pair = self.pair
+        hr_y = pair.extra.get(LUMA)  # the HR's Y plane where the metrics share it (_pairs_of)
+        sr_y = luma(self.sr, self.protocol.y) if hr_y is not None else None
+        rows: list[tuple[int, ImageValue]] = []
+        shipped: list[tuple[int, str, str, list[object]]] = []
+        for metric in metrics:
+            ref = pair.extra.get(metric.name)
+            if hr_y is not None and _reads_shared_luma(metric):
+                sr_in, hr_in = sr_y, hr_y
+            else:
+                sr_in, hr_in = _inputs(metric, self.sr, pair.hr)
+            try:
+                if isinstance(metric, SetMetric):
+                    features = metric.features(sr_in, hr_in, ref)
+                    if ship:
+                        shipped.append((self.index, self.model, metric.name, features))
+                    else:
+                        metric.add_features(features)
+                    continue
+                values = metric.update(sr_in, hr_in, ref)
+            except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
+                raise SrbenchError(f"{self.dataset}/{self.image}, model '{self.model}': {err}") from None
+            if values is not None:
+                value = float(values.reshape(-1)[0])
+                row = ImageValue(self.model, self.dataset, self.scale, self.image, metric.name, value)
+                rows.append((self.index, row))
+        return rows, shipped
+
+
+class _Scorer:
+    """One thread that runs :class:`_ScoreTask` s in the order they come, while the evaluation's
+    main thread makes the next SR images; their rows go to ``rows`` in that order, and an error is
+    raised in the main thread at its next :meth:`submit` or when the block ends. At most ``pending``
+    tasks wait (their SR images in memory)."""
+
+    def __init__(self, rows: list[tuple[int, ImageValue]], pending: int = 2) -> None:
+        self.rows = rows
+        self.pending = pending
+        self._futures: deque[Future] = deque()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="srbench-score")
+
+    def submit(self, task: _ScoreTask, metrics: list[Metric]) -> None:
+        while len(self._futures) >= self.pending:
+            self._collect()
+        self._futures.append(self._pool.submit(task.run, metrics))
+
+    def _collect(self) -> None:
+        rows, _ = self._futures.popleft().result()
+        self.rows.extend(rows)
+
+    def __enter__(self) -> _Scorer:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            while self._futures and kind is None:
+                self._collect()
+        finally:
+            for future in self._futures:
+                future.cancel()
+            self._pool.shutdown(wait=True)
 
 
 def _progress(steps: range, label: str, shown: bool) -> typing.Iterable[int]:

@@ -275,3 +275,31 @@ def test_shared_y_planes_give_the_values_of_each_metric_on_its_own(
     monkeypatch.setattr(evaluation, "_reads_shared_luma", lambda metric: False)
     own = _run(tmp_path, "own", *args)
     assert (shared / "results.csv").read_bytes() == (own / "results.csv").read_bytes()
+
+
+def test_the_scoring_thread_keeps_the_order_and_raises_in_the_main_thread() -> None:
+    """``run`` scores one image's SR in a second thread while it makes the next: rows come out in
+    submission order, and a metric's error is raised in the main thread, naming the image."""
+    from types import SimpleNamespace
+
+    from srbench_eval import evaluation
+
+    class Task:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
+        def run(self, metrics: list) -> tuple[list, list]:
+            if self.k == 3:
+                raise evaluation.SrbenchError(f"set/im{self.k}: too small")
+            return [(self.k, SimpleNamespace(value=self.k))], []
+
+    rows: list = []
+    with evaluation._Scorer(rows, pending=2) as scorer:
+        for k in range(3):
+            scorer.submit(Task(k), [])  # type: ignore[arg-type]
+    assert [k for k, _ in rows] == [0, 1, 2]
+    rows.clear()
+    with pytest.raises(evaluation.SrbenchError, match="im3: too small"), evaluation._Scorer(rows, 1) as scorer:
+        for k in range(3, 8):
+            scorer.submit(Task(k), [])  # type: ignore[arg-type]
+    assert rows == []
