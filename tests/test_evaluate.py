@@ -299,7 +299,8 @@ def test_the_scoring_thread_keeps_the_order_and_raises_in_the_main_thread() -> N
             scorer.submit(Task(k), [])  # type: ignore[arg-type]
     assert [k for k, _ in rows] == [0, 1, 2]
     rows.clear()
-    with pytest.raises(evaluation.SrbenchError, match="im3: too small"), evaluation._Scorer(rows, 1) as scorer:
+    refused = pytest.raises(evaluation.SrbenchError, match="im3: too small")
+    with refused, evaluation._Scorer(rows, pending=1) as scorer:
         for k in range(3, 8):
             scorer.submit(Task(k), [])  # type: ignore[arg-type]
     assert rows == []
