@@ -318,10 +318,11 @@ def _score_dataset(
                     for model in models:
                         sr = _super_resolve(model, ds, image, pair.lr, pair.hr, protocol)
                         task = _ScoreTask(ds.name, config.scale, image, index, model.name, sr, pair, protocol)
+                        of_model = [metrics[(model.name, name)] for name in names]
                         if scorer is not None:
-                            scorer.submit(task, [metrics[(model.name, name)] for name in names])
+                            scorer.submit(task, of_model)
                         else:
-                            found, features = task.run([metrics[(model.name, name)] for name in names], True)
+                            found, features = task.run(of_model, ship=True)
                             rows.extend(found)
                             shipped.extend(features)
                         if config.save_sr and staging is not None:  # every rank writes its own images
@@ -357,14 +358,18 @@ class _ScoreTask:
         pair = self.pair
         hr_y = pair.extra.get(LUMA)  # the HR's Y plane where the metrics share it (_pairs_of)
         sr_y = luma(self.sr, self.protocol.y) if hr_y is not None else None
+        tensors: tuple[Image, Image] | None = None  # made once, for the metrics that take no arrays
         rows: list[tuple[int, ImageValue]] = []
         shipped: list[tuple[int, str, str, list[object]]] = []
         for metric in metrics:
             ref = pair.extra.get(metric.name)
             if hr_y is not None and _reads_shared_luma(metric):
                 sr_in, hr_in = sr_y, hr_y
+            elif metric.takes_arrays:
+                sr_in, hr_in = self.sr, pair.hr
             else:
-                sr_in, hr_in = _inputs(metric, self.sr, pair.hr)
+                tensors = tensors or (as_tensor(self.sr), as_tensor(pair.hr, channels_last=True))
+                sr_in, hr_in = tensors
             try:
                 if isinstance(metric, SetMetric):
                     features = metric.features(sr_in, hr_in, ref)
@@ -424,11 +429,6 @@ def _progress(steps: range, label: str, shown: bool) -> typing.Iterable[int]:
     from tqdm import tqdm
 
     return tqdm(steps, total=len(steps), desc=label, unit="img", leave=False)
-
-
-def _inputs(metric: Metric, sr: Image, hr: Image) -> tuple[Image, Image]:
-    """``sr`` and ``hr`` as ``metric`` takes them: tensors unless it takes the CPU path's arrays."""
-    return (sr, hr) if metric.takes_arrays else (as_tensor(sr), as_tensor(hr, channels_last=True))
 
 
 def _reads_shared_luma(metric: Metric) -> bool:
