@@ -1,0 +1,1 @@
+"""Degradations: MATLAB-compatible resizing (bicubic), its taps and compiled kernels."""

@@ -1,0 +1,1 @@
+"""Image files in and out: PNG decoding, read-ahead, writing."""

@@ -1,0 +1,1 @@
+"""Reports: pure functions of finished runs (tables, layouts, statistics, figures, HTML, comparisons, regression checks)."""
