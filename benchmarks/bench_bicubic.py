@@ -66,7 +66,7 @@ def main() -> None:
     import torch
     from hr_sets import hr_files
 
-    from srbench_eval.data.images import read_image
+    from srbench_eval.data.io.images import read_image
     from srbench_eval.evaluation import RunConfig, run_evaluation
     from tests import matlab_reference as ref
 
@@ -143,8 +143,8 @@ def print_stages(files: list[Path], scale: int, device: object) -> None:
     other (no overlap): where the CPU time goes."""
     import torch
 
-    from srbench_eval.data.degrade import degrade_bicubic_tensor, imresize_uint8
-    from srbench_eval.data.images import modcrop, read_image
+    from srbench_eval.data.degrade.bicubic import degrade_bicubic_tensor, imresize_uint8
+    from srbench_eval.data.io.images import modcrop, read_image
     from srbench_eval.data.pairs import image_tensor
     from srbench_eval.metrics.fidelity import psnr, ssim, ssim_reference
 

@@ -53,8 +53,8 @@ Pair = tuple[torch.Tensor, torch.Tensor]  # (SR, HR), (1, C, H, W) float32 0..25
 
 def load_pairs(hr_dir: str, scale: int, limit: int | None) -> tuple[list[Pair], list[Pair]]:
     """RGB pairs and their cropped Y-plane pairs (1 channel)."""
-    from srbench_eval.data.degrade import imresize_uint8
-    from srbench_eval.data.images import is_image_file, modcrop, read_image
+    from srbench_eval.data.degrade.bicubic import imresize_uint8
+    from srbench_eval.data.io.images import is_image_file, modcrop, read_image
     from srbench_eval.data.pairs import image_tensor
     from srbench_eval.metrics.luma import luma_planes
 

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 def load_pairs(hr_dir: str, scale: int, limit: int | None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(SR, HR) float32 ``(1, C, H, W)`` tensors of 0..255; HR mod-cropped to the scale."""
-    from srbench_eval.data.images import is_image_file, modcrop, read_image
+    from srbench_eval.data.io.images import is_image_file, modcrop, read_image
     from srbench_eval.data.pairs import image_tensor
 
     files = sorted(p for p in Path(hr_dir).iterdir() if is_image_file(p))[:limit]

@@ -6,8 +6,8 @@ Reads the HR files of the sets from ``../shared/benchmarks`` into memory, then t
 over all of them (the file bytes to the ``uint8`` RGB/grey array ``read_image`` returns):
 
 * ``pyspng``: ``pyspng.load`` (what decoded the plain files before ``png_decode``);
-* ``png_decode``: :func:`srbench_eval.data.images.plain_png_layout` (the chunk walk and CRCs) and
-  :func:`srbench_eval.data.png_decode.decode_plain`, as ``read_image`` calls them, and the inflate
+* ``png_decode``: :func:`srbench_eval.data.io.images.plain_png_layout` (the chunk walk and CRCs) and
+  :func:`srbench_eval.data.io.png_decode.decode_plain`, as ``read_image`` calls them, and the inflate
   and unfilter halves alone;
 * ``cv2``: ``cv2.imdecode`` (``IMREAD_UNCHANGED``) and ``cv2.cvtColor`` to RGB;
 
@@ -38,7 +38,7 @@ BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 FIRST_CALL = """
 import sys, time
 start = time.perf_counter()
-from srbench_eval.data import png_decode
+from srbench_eval.data.io import png_decode
 imported = time.perf_counter()
 png_decode.decode_plain(open(sys.argv[1], "rb").read())
 done = time.perf_counter()
@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     import pyspng
     from isal import isal_zlib
 
-    from srbench_eval.data.images import plain_png_layout
-    from srbench_eval.data.png_decode import decode_plain
-    from srbench_eval.data.png_unfilter import unfilter
+    from srbench_eval.data.io.images import plain_png_layout
+    from srbench_eval.data.io.png_decode import decode_plain
+    from srbench_eval.data.io.png_unfilter import unfilter
 
     paths = [p for name in args.sets.split(",") for p in sorted((BENCHMARKS / name / "HR").glob("*.png"))]
     files = [p.read_bytes() for p in paths]

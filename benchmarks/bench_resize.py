@@ -1,6 +1,7 @@
 """CPU seconds of the bicubic degradation and the bicubic upscaling over the standard test sets.
 
-Times :func:`srbench_eval.data.degrade.degrade` (HR -> LR) and :func:`~srbench_eval.data.degrade.bicubic_sr`
+Times :func:`srbench_eval.data.degrade.bicubic.degrade` (HR -> LR) and
+:func:`~srbench_eval.data.degrade.bicubic.bicubic_sr`
 (LR -> SR) one image at a time in one thread (``time.thread_time``, so other processes on shared
 cores count little), under the given protocols, and prints a SHA-256 digest of all their outputs, so
 that two versions of the resize kernels can be compared for bit-identical results.
@@ -39,8 +40,8 @@ def main() -> None:
     import torch
     from hr_sets import hr_files
 
-    from srbench_eval.data.degrade import bicubic_sr, degrade
-    from srbench_eval.data.images import read_image
+    from srbench_eval.data.degrade.bicubic import bicubic_sr, degrade
+    from srbench_eval.data.io.images import read_image
     from srbench_eval.data.pairs import image_tensor, protocol_hr
     from srbench_eval.protocol import PROFILES
 

@@ -32,7 +32,7 @@ C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
 def load(root: Path, sets: list[str], scale: int) -> list[np.ndarray]:
     """``(C, H, W)`` float32 0..255 HR images, mod-cropped."""
-    from srbench_eval.data.images import is_image_file, modcrop, read_image
+    from srbench_eval.data.io.images import is_image_file, modcrop, read_image
 
     images = []
     for name in sets:

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from hr_sets import hr_files
 
     from srbench_eval.allocator import keep_freed_memory
-    from srbench_eval.data.degrade import degrade
-    from srbench_eval.data.images import decode_image
+    from srbench_eval.data.degrade.bicubic import degrade
+    from srbench_eval.data.io.images import decode_image
     from srbench_eval.data.pairs import image_batch, protocol_hr
     from srbench_eval.evaluation import SharedLuma
     from srbench_eval.metrics import MetricSettings, get_metric

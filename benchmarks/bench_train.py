@@ -57,7 +57,7 @@ def main() -> None:
 
     from srbench_eval.data.patches import PatchDataset, StreamSampler, pairs_from_folder
     from srbench_eval.models.archs.rrdbnet import RRDBNet
-    from srbench_eval.models.recipes import get_recipe
+    from srbench_eval.models.recipes.named import get_recipe
     from srbench_eval.training import TrainConfig, train
     from srbench_eval.training.state import make_optimizer, make_scheduler
 
@@ -143,7 +143,7 @@ def main() -> None:
 def synthetic_images(folder: Path, n: int = 8) -> Path:
     import numpy as np
 
-    from srbench_eval.data.images import write_image
+    from srbench_eval.data.io.images import write_image
 
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:256, 0:256]

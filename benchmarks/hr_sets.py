@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from srbench_eval.data.images import is_image_file
+from srbench_eval.data.io.images import is_image_file
 
 
 def hr_files(root: Path, sets: Iterable[str]) -> list[Path]:

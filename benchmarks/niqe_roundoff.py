@@ -36,7 +36,7 @@ from scipy.ndimage import maximum_filter, minimum_filter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from srbench_eval.data.degrade import imresize  # noqa: E402
+from srbench_eval.data.degrade.bicubic import imresize  # noqa: E402
 from srbench_eval.metrics import niqe as N  # noqa: E402
 
 IQA = ROOT.parent / "shared" / "oracles" / "iqa"

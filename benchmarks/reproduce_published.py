@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from srbench_eval.evaluation import RunConfig, run_evaluation
-from srbench_eval.models import published
+from srbench_eval.models.published import build as published
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 def evaluate(model: Any, **options: Any) -> Any:
     """Evaluate any network (``nn.Module`` or callable) under the protocol of ``srbench-eval run``;
-    returns the :class:`~srbench_eval.results.Summary` it writes (:func:`srbench_eval.api.evaluate`)."""
+    returns the :class:`~srbench_eval.runs.results.Summary` it writes (:func:`srbench_eval.api.evaluate`)."""
     from srbench_eval.api import evaluate as _evaluate
 
     return _evaluate(model, **options)

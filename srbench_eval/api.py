@@ -8,7 +8,7 @@ The network maps an RGB LR batch ``(N, 3, h, w)`` in [0, 1] to ``(N, 3, s*h, s*w
 contract, :mod:`srbench_eval.models.base`); the evaluation loop rounds and scores it exactly as for
 every other model. :func:`evaluate` goes through :func:`srbench_eval.evaluation.run_evaluation`, so it
 writes the same run folder (``results.csv``, ``summary.json``, tables) and returns the same
-:class:`~srbench_eval.results.Summary`.
+:class:`~srbench_eval.runs.results.Summary`.
 
 A factory spec ``pkg.mod:attr`` names an ``nn.Module``, a callable network, or a function that
 returns one; a function whose signature has a ``scale`` parameter is called with the run's scale.

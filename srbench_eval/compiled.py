@@ -1,5 +1,5 @@
 """What the compiled (numba) CPU kernels share: their compile options and the test of which images
-they take (:mod:`srbench_eval.data.resize_kernels`, :mod:`srbench_eval.metrics.fidelity_kernels`).
+they take (:mod:`srbench_eval.data.degrade.resize_kernels`, :mod:`srbench_eval.metrics.fidelity_kernels`).
 
 On the CPU the evaluation loop's images are NumPy arrays (:mod:`srbench_eval.data.pairs`), and the
 kernels take them as they are; CPU tensors that need no gradient are viewed as arrays without a copy.

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
-from srbench_eval import stats, weights
+from srbench_eval import weights
 from srbench_eval.compiled import as_tensor, is_tensor
-from srbench_eval.data.datasets import Dataset, open_dataset
-from srbench_eval.data.degrade import round_uint8
-from srbench_eval.data.images import write_image
+from srbench_eval.data.datasets.registry import Dataset, open_dataset
+from srbench_eval.data.degrade.bicubic import round_uint8
+from srbench_eval.data.io.images import write_image
 from srbench_eval.data.pairs import Pair, hr_lr_pairs
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric, SetMetric, get_metric
@@ -51,8 +51,9 @@ from srbench_eval.names import safe_name
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.ranks import DistEnv
-from srbench_eval.report import build_table, to_latex, to_markdown
-from srbench_eval.results import (
+from srbench_eval.reports import statistics as stats
+from srbench_eval.reports.tables import build_table, to_latex, to_markdown
+from srbench_eval.runs.results import (
     RESERVATION,
     RESULTS_CSV,
     ImageValue,
@@ -70,7 +71,7 @@ from srbench_eval.results import (
 if typing.TYPE_CHECKING:
     import torch
 
-    from srbench_eval.data.degrade import Image
+    from srbench_eval.data.degrade.bicubic import Image
 
 DEFAULT_DATASETS = ("set5", "set14", "bsd100", "urban100")
 DEFAULT_METRICS = ("psnr", "ssim")

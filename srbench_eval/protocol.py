@@ -17,7 +17,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
-:mod:`srbench_eval.data.degrade`):
+:mod:`srbench_eval.data.degrade.bicubic`):
 
 * ``uint8-passes``: of the uint8 image, rounded after each 1-D pass (MATLAB on ``uint8``);
 * ``double-round``: of the image in double, rounded once at the end (``uint8(imresize(im2double))``);
@@ -136,7 +136,7 @@ class Protocol:
         ``imresize(x, scale)`` in double, unrounded, as their authors' code fed them."""
         import torch
 
-        from srbench_eval.data.degrade import imresize
+        from srbench_eval.data.degrade.bicubic import imresize
         from srbench_eval.metrics.fidelity import luma
 
         x = lr.to(torch.float64)
@@ -155,7 +155,7 @@ class Protocol:
         ``ycbcr2rgb`` (:func:`~srbench_eval.metrics.fidelity.ycbcr_to_rgb`), then quantised."""
         import torch
 
-        from srbench_eval.data.degrade import imresize, quantise_sr
+        from srbench_eval.data.degrade.bicubic import imresize, quantise_sr
         from srbench_eval.metrics.fidelity import rgb_to_ycbcr, ycbcr_to_rgb
 
         values = out.to(torch.float64) * 255.0

@@ -24,14 +24,14 @@ Resumable: a member whose ``run/`` holds a finished evaluation is skipped; any o
 trained with ``--resume`` (a killed run continues from its newest checkpoint, a finished one returns
 at once) and then evaluated. The table is computed from the finished members only.
 
-Statistics (:mod:`srbench_eval.stats`, nothing new):
+Statistics (:mod:`srbench_eval.reports.statistics`, nothing new):
 
 * per variant x dataset x metric, the mean over images of each seed ``m_s``; the table shows
   ``mean_s(m_s) +- std_s(m_s)`` (sample standard deviation, ``n - 1``) over the seeds;
 * paired against the first variant: ``d_{s,i} = x_{s,i} - ref_{s,i}`` for every seed ``s`` both
   finished and every image ``i`` (same seed: same initialisation seed and data order); the mean of
   the pooled ``d``, its percentile bootstrap interval, the Wilcoxon signed-rank and the paired
-  bootstrap p-values (:func:`srbench_eval.stats.paired_differences`). The bootstrap resamples the
+  bootstrap p-values (:func:`srbench_eval.reports.statistics.paired_differences`). The bootstrap resamples the
   (seed, image) pairs as independent units; with few seeds the seed-to-seed spread is shown
   separately by the per-seed columns.
 """
@@ -52,11 +52,11 @@ from typing import Any
 
 import numpy as np
 
-from srbench_eval import stats
 from srbench_eval.errors import SrbenchError
 from srbench_eval.names import safe_name
 from srbench_eval.options import parse_assignment
-from srbench_eval.results import ImageValue, read_csv, write_text_atomic
+from srbench_eval.reports import statistics as stats
+from srbench_eval.runs.results import ImageValue, read_csv, write_text_atomic
 
 STUDY_FILE = "study.json"
 FORMAT = "srbench-eval-study/1"
@@ -194,7 +194,7 @@ class Member:
 
 def variant_label(recipe: str, overrides: Sequence[str]) -> str:
     """The recipe's label with its overrides (:attr:`Recipe.label`), checked as a path component."""
-    from srbench_eval.models.recipes import apply_overrides, get_recipe
+    from srbench_eval.models.recipes.named import apply_overrides, get_recipe
 
     base = get_recipe(recipe)
     label = apply_overrides(base, list(overrides))[0].label if overrides else base.name
@@ -223,7 +223,7 @@ def variants(study: Study) -> list[str]:
 
 def init_recipe(study: Study, recipe: str) -> str | None:
     """The first stage ``recipe`` starts from, when the study trains it (``init: stage``)."""
-    from srbench_eval.models.recipes import get_recipe
+    from srbench_eval.models.recipes.named import get_recipe
 
     return get_recipe(recipe).init if study.init == "stage" else None
 

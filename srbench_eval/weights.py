@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from srbench_eval.data.images import sha256_file
+from srbench_eval.data.io.images import sha256_file
 from srbench_eval.errors import SrbenchError, unknown_name
 
 if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs it
@@ -299,7 +299,7 @@ def clear_network_cache() -> None:
 
 # --------------------------------------------------------------------------- published models
 #
-# The files of the published models (srbench_eval/models/published.yaml) live in
+# The files of the published models (srbench_eval/models/published/published.yaml) live in
 # ``$SRBENCH_DATA/weights/<relative path>`` (default ``~/.cache/srbench-eval/weights``). They are
 # looked for there, then in a mirror (``--mirror`` / ``$SRBENCH_MIRROR``: a folder or a base URL
 # holding ``weights/<relative path>``, next to ``Set5/HR/...``), then downloaded from the public URLs
@@ -319,7 +319,7 @@ PIN_ENV_PREFIX = "SRBENCH_PIN_"
 
 def published_dir() -> Path:
     """Where published model files are cached: ``$SRBENCH_DATA/weights``."""
-    from srbench_eval.data.download import data_dir
+    from srbench_eval.data.datasets.download import data_dir
 
     return data_dir() / "weights"
 
@@ -374,7 +374,7 @@ def check_published(path: Path, key: str, f: object, pin: str | None = None) -> 
 
 def published_locations(rel_path: str, urls: Iterable[str], mirror: str | None) -> list[str]:
     """Where a published file is looked for after the cache: the mirror, then the public URLs."""
-    from srbench_eval.data.download import is_url, offline, resolve_mirror
+    from srbench_eval.data.datasets.download import is_url, offline, resolve_mirror
 
     mirror = resolve_mirror(mirror)
     out = []
@@ -392,7 +392,7 @@ def _fetch_url(url: str, dest: Path) -> Path:
     import pooch
     import requests
 
-    from srbench_eval.data.download import _QuietHashAdvice
+    from srbench_eval.data.datasets.download import _QuietHashAdvice
 
     logger = pooch.get_logger()
     if not any(isinstance(f, _QuietHashAdvice) for f in logger.filters):
@@ -422,7 +422,7 @@ def published_path(
     rel = f.path  # type: ignore[attr-defined]
     found, digest = _published_path(key, f, rel, mirror, download, pin)
     if pin and not getattr(f, "sha256", None) and expected_hash(key, f) != ("pinned", digest):
-        from srbench_eval.data.images import write_bytes_atomic
+        from srbench_eval.data.io.images import write_bytes_atomic
 
         write_bytes_atomic(pin_file(rel), (digest + "\n").encode())
     return found, digest

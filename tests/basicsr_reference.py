@@ -2,7 +2,7 @@
 
 Written from BasicSR's documented behaviour (``basicsr/utils/matlab_functions.py``,
 ``basicsr/metrics/psnr_ssim.py``, ``basicsr/metrics/metric_util.py``), without importing BasicSR and
-without the library's code (:mod:`srbench_eval.data.degrade`, :mod:`srbench_eval.metrics.fidelity`):
+without the library's code (:mod:`srbench_eval.data.degrade.bicubic`, :mod:`srbench_eval.metrics.fidelity`):
 
 * images are read with ``cv2.imread(path)`` (BGR, a grey file comes back as three equal channels);
 * ``imresize``: BasicSR's MATLAB-like resize: per output sample ``p = ceil(width) + 2`` taps from

@@ -1,6 +1,6 @@
 """Plain NumPy reference implementations of the protocol's numerics, for tests and benchmarks only.
 
-Written independently of the library (``srbench_eval.data.degrade`` and
+Written independently of the library (``srbench_eval.data.degrade.bicubic`` and
 ``srbench_eval.metrics.fidelity``) so that each can check the other:
 
 * :func:`imresize` follows MATLAB's ``imresize.m`` literally: ``contributions()`` builds, for every

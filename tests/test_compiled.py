@@ -17,8 +17,8 @@ from srbench_eval.compiled import start_numba
 started = start_numba()
 assert started and "scipy.linalg" not in sys.modules, sorted(m for m in sys.modules if "scipy" in m)
 assert start_numba() is False  # once
-from srbench_eval.data import resize_kernels
-from srbench_eval.data.png_unfilter import unfilter
+from srbench_eval.data.degrade import resize_kernels
+from srbench_eval.data.io.png_unfilter import unfilter
 from srbench_eval.metrics import fidelity_kernels
 out = np.empty((1, 1), np.uint8)
 assert unfilter(np.frombuffer(b"\\0\\7", np.uint8), out, 1) and out[0, 0] == 7

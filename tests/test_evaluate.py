@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from srbench_eval.cli import main
-from srbench_eval.data.images import read_image, write_image
-from srbench_eval.regression import load_baseline
+from srbench_eval.data.io.images import read_image, write_image
+from srbench_eval.reports.regression import load_baseline
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.images import write_image
+from srbench_eval.data.io.images import write_image
 from srbench_eval.evaluation import RunConfig, run_evaluation
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from srbench_eval.cli import main
-from srbench_eval.data.degrade import bicubic_sr, degrade
-from srbench_eval.data.images import is_image_file
+from srbench_eval.data.degrade.bicubic import bicubic_sr, degrade
+from srbench_eval.data.io.images import is_image_file
 from srbench_eval.data.pairs import image_tensor, make_pair, protocol_hr
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings

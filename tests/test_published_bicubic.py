@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.degrade import degrade_bicubic, imresize_uint8
-from srbench_eval.data.images import is_image_file, modcrop, read_image
+from srbench_eval.data.degrade.bicubic import degrade_bicubic, imresize_uint8
+from srbench_eval.data.io.images import is_image_file, modcrop, read_image
 from srbench_eval.metrics.fidelity import psnr, ssim
 from tests.conftest import SHARED_BENCHMARKS, requires_shared
 

@@ -16,7 +16,7 @@ from scipy import stats as scipy_stats
 
 from srbench_eval.cli import cli
 from srbench_eval.errors import SrbenchError
-from srbench_eval.results import ImageValue
+from srbench_eval.runs.results import ImageValue
 from srbench_eval.study import (
     Member,
     Study,

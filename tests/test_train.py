@@ -16,7 +16,7 @@ import torch
 from click.testing import CliRunner
 
 from srbench_eval.cli import cli
-from srbench_eval.data.images import write_image
+from srbench_eval.data.io.images import write_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.training import TrainConfig, train

@@ -11,7 +11,7 @@ import torch
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
-from srbench_eval.models.recipes import build_discriminator, build_generator
+from srbench_eval.models.recipes.named import build_discriminator, build_generator
 from srbench_eval.training import TrainConfig, resume
 from srbench_eval.training.config import resolve
 from srbench_eval.training.distributed import DistEnv

@@ -19,7 +19,9 @@ import torch
 
 from srbench_eval import evaluation
 from srbench_eval.cli import main
-from srbench_eval.data import images, manifest, pairs
+from srbench_eval.data import pairs
+from srbench_eval.data.datasets import manifest
+from srbench_eval.data.io import images
 from srbench_eval.training import distributed
 
 decoded: list[str] = []

@@ -21,10 +21,10 @@ def compare(
 ) -> None:
     """Per dataset and metric: each model minus REFERENCE per image, its 95% bootstrap interval, the
     Wilcoxon signed-rank and paired bootstrap p-values."""
-    from srbench_eval import compare as cmp
     from srbench_eval.errors import SrbenchError
-    from srbench_eval.results import write_text_atomic
-    from srbench_eval.runs import load_runs
+    from srbench_eval.reports import paired as cmp
+    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.results import write_text_atomic
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from srbench_eval.data import datasets as ds
-from srbench_eval.data.download import MIRROR_ENV
-from srbench_eval.data.manifest import hash_images, manifest_digest, manifest_yaml
+from srbench_eval.data.datasets import registry as ds
+from srbench_eval.data.datasets.download import MIRROR_ENV
+from srbench_eval.data.datasets.manifest import hash_images, manifest_digest, manifest_yaml
 from srbench_eval.errors import SrbenchError
 
 _MIRROR_HELP = f"Local folder or base URL tried before the public URLs (default: ${MIRROR_ENV})."

@@ -162,19 +162,19 @@ def run(
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
     from srbench_eval.allocator import keep_freed_memory
     from srbench_eval.compiled import start_numba
-    from srbench_eval.data.datasets import find_images
-    from srbench_eval.data.images import limit_pixels
-    from srbench_eval.data.prefetch import prefetching
+    from srbench_eval.data.datasets.registry import find_images
+    from srbench_eval.data.io.images import limit_pixels
+    from srbench_eval.data.io.prefetch import prefetching
 
     keep_freed_memory()  # image buffers reused, not mapped afresh for every image (allocator.py)
 
     # The HR files are read and inflated in a background thread while the interpreter imports and
-    # numba starts (srbench_eval/data/prefetch.py); nothing is read here that the run would not read.
+    # numba starts (srbench_eval/data/io/prefetch.py); nothing is read here that the run would not read.
     hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
     with limit_pixels(max_pixels), prefetching(hr_files):
         start_numba()  # without its BLAS probe (0.19 s of SciPy imports; compiled.start_numba)
         from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
-        from srbench_eval.multiscale import parse_scales, run_scales
+        from srbench_eval.runs.multiscale import parse_scales, run_scales
 
         scales = parse_scales(scale)
         config = RunConfig(
@@ -204,7 +204,7 @@ def run(
             summary = run_evaluation(config, out, progress=progress)
     if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and alone wrote the run)
         return
-    from srbench_eval.report import build_table, to_markdown
+    from srbench_eval.reports.tables import build_table, to_markdown
 
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
@@ -250,9 +250,9 @@ def table(
 
     Runs whose protocol, crop, metric options or dataset manifests differ are refused, naming the
     field, unless --allow-mixed."""
-    from srbench_eval.layouts import TableOptions, table_text
-    from srbench_eval.results import write_text_atomic
-    from srbench_eval.runs import load_runs
+    from srbench_eval.reports.layouts import TableOptions, table_text
+    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.results import write_text_atomic
 
     options = TableOptions(
         layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
@@ -287,8 +287,13 @@ def check(
     import tempfile
 
     from srbench_eval.evaluation import RunConfig, run_evaluation
-    from srbench_eval.regression import baseline_from_summary, compare, format_comparisons, load_baseline
-    from srbench_eval.results import load_summary, write_text_atomic
+    from srbench_eval.reports.regression import (
+        baseline_from_summary,
+        compare,
+        format_comparisons,
+        load_baseline,
+    )
+    from srbench_eval.runs.results import load_summary, write_text_atomic
 
     if update and run_dir is None:
         raise SrbenchError("--update needs a RUN_DIR to take the values from")
@@ -312,7 +317,7 @@ def check(
         config = RunConfig(**settings, scale=scales[0], device=device, mirror=mirror)
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
             if len(scales) > 1:
-                from srbench_eval.multiscale import run_scales
+                from srbench_eval.runs.multiscale import run_scales
 
                 summary = run_scales(config, scales, Path(tmp) / "run", progress=False)
             else:

@@ -32,8 +32,8 @@ def figures(
 ) -> None:
     """Perception-distortion plane, per-image distributions, sweep curves, crop grids and training
     curves of finished runs; says what is missing for a figure the runs cannot support."""
-    from srbench_eval import figures as figs
-    from srbench_eval.runs import load_runs
+    from srbench_eval.reports import figures as figs
+    from srbench_eval.runs.finished import load_runs
 
     region = figs.Crop.parse(crop) if crop else None
     runs = load_runs(run_dirs)

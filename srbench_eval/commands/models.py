@@ -12,14 +12,14 @@ import click
 from tabulate import tabulate
 
 from srbench_eval.models import checkpoints
-from srbench_eval.models import published_registry as published
-from srbench_eval.models.recipe_registry import (
+from srbench_eval.models.published import registry as published
+from srbench_eval.models.recipes.registry import (
     discriminator_parameters,
     generator_parameters,
     get_recipe,
     recipe_names,
 )
-from srbench_eval.models.recipe_spec import Recipe
+from srbench_eval.models.recipes.spec import Recipe
 
 
 def recipe_row(recipe: Recipe) -> dict[str, str]:
@@ -87,7 +87,7 @@ def show(name: str, overrides: tuple[str, ...]) -> None:
     """Print recipe NAME as JSON, with --set overrides applied (its label names table columns)."""
     recipe, label = get_recipe(name), get_recipe(name).label
     if overrides:
-        from srbench_eval.models.recipe_overrides import apply_overrides
+        from srbench_eval.models.recipes.overrides import apply_overrides
 
         recipe, label = apply_overrides(recipe, list(overrides))
     d = {"label": label, **recipe.to_dict(), "generator_parameters": generator_parameters(recipe)}

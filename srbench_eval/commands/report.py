@@ -33,10 +33,10 @@ def report(
     title: str,
 ) -> None:
     """Tables, statistics, figures, provenance and a synchronised image viewer in OUT/index.html."""
-    from srbench_eval.figures import Crop
-    from srbench_eval.html_report import ReportOptions, write_report
-    from srbench_eval.layouts import TableOptions
-    from srbench_eval.runs import load_runs
+    from srbench_eval.reports.figures import Crop
+    from srbench_eval.reports.html import ReportOptions, write_report
+    from srbench_eval.reports.layouts import TableOptions
+    from srbench_eval.runs.finished import load_runs
 
     def split(v: str) -> tuple[str, ...]:
         return tuple(x.strip() for x in v.split(",") if x.strip())

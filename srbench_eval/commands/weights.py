@@ -12,7 +12,7 @@ import click
 
 from srbench_eval import weights as w
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models import published_registry as published
+from srbench_eval.models.published import registry as published
 
 _NAMES = click.argument("names", nargs=-1, metavar="[NAME]...")
 _MIRROR = click.option(

@@ -31,8 +31,8 @@ import cv2
 import numpy as np
 import torch
 
-from srbench_eval.data.datasets import open_dataset
-from srbench_eval.data.images import write_bytes_atomic, write_image
+from srbench_eval.data.datasets.registry import open_dataset
+from srbench_eval.data.io.images import write_bytes_atomic, write_image
 from srbench_eval.data.pairs import make_pair
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol

@@ -2,7 +2,8 @@
 
 For an HR image file and a :class:`~srbench_eval.protocol.Protocol`: ``HR = modcrop(read(file), scale)``
 (a grey image replicated to RGB, or RGB reduced to its rounded Y plane, where the protocol says so:
-:func:`protocol_hr`) and ``LR = degrade(HR)`` (MATLAB bicubic, :func:`srbench_eval.data.degrade.degrade`,
+:func:`protocol_hr`) and ``LR = degrade(HR)`` (MATLAB bicubic,
+:func:`srbench_eval.data.degrade.bicubic.degrade`,
 always on the CPU), as ``(1, C, H, W)`` batches of 0..255 values: ``float32`` integers, or ``float64``
 for an unrounded LR (``double``, ``y-double`` degradations): tensors on the given device, or, where the
 caller asks for ``host_arrays`` and the device is the CPU (the evaluation loop), NumPy arrays, which
@@ -28,15 +29,15 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from srbench_eval.compiled import as_tensor
-from srbench_eval.data.degrade import degrade
-from srbench_eval.data.images import modcrop, read_image
+from srbench_eval.data.degrade.bicubic import degrade
+from srbench_eval.data.io.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol
 
 if TYPE_CHECKING:
     import torch
 
-    from srbench_eval.data.degrade import Image
+    from srbench_eval.data.degrade.bicubic import Image
 
 T = TypeVar("T")
 R = TypeVar("R")

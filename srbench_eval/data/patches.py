@@ -1,7 +1,7 @@
 """Aligned training patches: HR crops and their MATLAB-bicubic LR counterparts.
 
 The LR image of a training pair is made exactly like the benchmarks' (the protocol of
-:mod:`srbench_eval.data.degrade`): ``LR = uint8(imresize(modcrop(HR, s), 1/s, 'bicubic'))`` of the
+:mod:`srbench_eval.data.degrade.bicubic`): ``LR = uint8(imresize(modcrop(HR, s), 1/s, 'bicubic'))`` of the
 *whole* image, computed once per image (kept in memory, or cached on disk as PNG under
 ``$SRBENCH_DATA/lr-cache``). A patch is an aligned crop of both::
 
@@ -41,10 +41,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from srbench_eval.data import download as dl
-from srbench_eval.data.datasets import folder_images
-from srbench_eval.data.degrade import degrade_bicubic
-from srbench_eval.data.images import modcrop, read_image, write_image
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets.registry import folder_images
+from srbench_eval.data.degrade.bicubic import degrade_bicubic
+from srbench_eval.data.io.images import modcrop, read_image, write_image
 from srbench_eval.errors import SrbenchError
 
 #: Preload the images into memory when all decoded HR pixels take at most this many bytes.

@@ -2,7 +2,7 @@
 
 ::
 
-    criterion = build_losses(recipe)              # srbench_eval.models.recipes; a Criterion
+    criterion = build_losses(recipe)              # srbench_eval.models.recipes.named; a Criterion
     out = net_g.forward_train(lr)                 # GeneratorOutput (sr, pyramid levels, FDL heads)
     report = criterion(out, hr, d_real=net_d(hr).detach(), d_fake=net_d(out.sr))
     report.total.backward()                       # sum_k w_k * l_k
@@ -11,7 +11,7 @@
 
 Each :class:`WeightedTerm` applies its term to the finest output (``levels="last"``) or to every
 pyramid level (``levels="all"``, LapSRN), summing over levels; the target of a coarser level is the
-HR batch downscaled to that size with MATLAB's bicubic (:func:`srbench_eval.data.degrade.imresize`,
+HR batch downscaled to that size with MATLAB's bicubic (:func:`srbench_eval.data.degrade.bicubic.imresize`,
 unrounded). Image terms take the level images, ``head`` terms the FDL heads of the levels,
 adversarial terms the discriminator logits (``d_real`` may be omitted for the vanilla GAN).
 
@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from srbench_eval.data.degrade import imresize
+from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.losses.adversarial import RaGANLoss, VanillaGANLoss
 from srbench_eval.losses.base import LossTerm
 from srbench_eval.losses.fine_grained import FineGrainedLoss

@@ -7,7 +7,7 @@ of 0..255 values:
 
 1. ``I`` is cut to a whole number of 96x96 blocks (the bottom and right remainders are dropped).
 2. At each of two scales (``I``, then MATLAB ``imresize(I, 0.5)``: bicubic with antialiasing, in
-   double, :func:`srbench_eval.data.degrade.imresize`), the MSCN coefficients::
+   double, :func:`srbench_eval.data.degrade.bicubic.imresize`), the MSCN coefficients::
 
        mu = w * I,   sigma = sqrt(|w * I^2 - mu^2|),   J = (I - mu) / (sigma + 1)
 
@@ -73,7 +73,7 @@ from scipy.ndimage import correlate, maximum_filter, minimum_filter
 from scipy.special import gamma
 
 from srbench_eval import weights
-from srbench_eval.data.degrade import imresize
+from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.metrics import register
 from srbench_eval.metrics.base import MetricSettings
 from srbench_eval.metrics.luma import LumaMetric

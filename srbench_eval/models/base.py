@@ -13,7 +13,7 @@ networks get a grey LR image replicated to three channels and their output avera
 or ``"y"`` (the classic Y-only networks: ``upscale_y`` maps the Y channel in [0, 1] to the SR Y),
 and ``pre_upsampled`` (it takes the bicubic-upscaled LR, SRCNN and VDSR). A Y network with an RGB
 conversion (``rgb_conversion``: its ``upscale`` takes RGB and brings Cb/Cr from bicubic,
-:class:`~srbench_eval.models.published.YChannelModel`) also runs under RGB protocols; a bare one is
+:class:`~srbench_eval.models.published.build.YChannelModel`) also runs under RGB protocols; a bare one is
 refused there in one line. ``bicubic`` accepts any ``C``.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from srbench_eval.data.degrade import round_uint8
+from srbench_eval.data.degrade.bicubic import round_uint8
 
 if TYPE_CHECKING:
     import torch

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from srbench_eval.data.images import sha256_file
+from srbench_eval.data.io.images import sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS as PRESETS  # re-exported
@@ -307,7 +307,7 @@ def load_generator(
     checkpoint; a run initialised from rrdb expects rrdb's architecture and size): a checkpoint of
     another recipe, architecture, size or scale is a one-line :class:`SrbenchError`.
     """
-    from srbench_eval.models.recipes import Recipe, build_generator
+    from srbench_eval.models.recipes.named import Recipe, build_generator
 
     ckpt = load_checkpoint(path)
     meta = info(ckpt, path)

@@ -15,7 +15,7 @@ A spec is one of:
 * ``LABEL=package.module:factory``: a network from the user's code (:mod:`srbench_eval.api`);
 * ``LABEL=FILE`` for a released weights file (``.pth``/``.safetensors`` state dict detected by
   spandrel, MATLAB/MatConvNet ``.mat``), and ``NAME@pub`` for a published model of the registry:
-  see :mod:`srbench_eval.models.published`;
+  see :mod:`srbench_eval.models.published.build`;
 * a recipe name (``esrgan-dp``): that recipe's trained generator, from, in order, ``--weights
   NAME=PATH`` (a checkpoint file, or a folder searched for the newest one), the newest checkpoint at
   the run's scale under the checkpoint directory (``--checkpoints DIR``, else
@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from srbench_eval.compiled import as_tensor, is_tensor
-from srbench_eval.data.degrade import bicubic_sr, imresize_uint8, round_uint8
-from srbench_eval.data.images import is_image_file, read_image
+from srbench_eval.data.degrade.bicubic import bicubic_sr, imresize_uint8, round_uint8
+from srbench_eval.data.io.images import is_image_file, read_image
 from srbench_eval.data.pairs import image_batch
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics.fidelity import luma
@@ -54,7 +54,7 @@ from srbench_eval.protocol import Protocol
 if TYPE_CHECKING:  # torch loads with the networks: the bicubic and folder columns on the CPU never need it
     import torch
 
-    from srbench_eval.data.degrade import Image
+    from srbench_eval.data.degrade.bicubic import Image
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
 ZOO = "zoo"
@@ -100,7 +100,8 @@ class BicubicModel(NetworkModel):
         return None  # the bicubic column exists under every protocol
 
     def sr_image(self, lr: Image, hr: Image, protocol: Protocol, dataset: str, image: str) -> Image:
-        """The "Bicubic" column: :func:`~srbench_eval.data.degrade.bicubic_sr`, the protocol's arithmetic."""
+        """The "Bicubic" column: :func:`~srbench_eval.data.degrade.bicubic.bicubic_sr`, the protocol's
+        arithmetic."""
         return self.sr_values(lr) if protocol.is_default else bicubic_sr(lr, self.scale, protocol)
 
 
@@ -305,7 +306,7 @@ def resolve_model(
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
                 raise SrbenchError(f"{path}: empty folder of SR images for model '{label}'")
             return FolderModel(label, scale, {"kind": "folder", "path": str(path.resolve())}, folder=path)
-        from srbench_eval.models import published
+        from srbench_eval.models.published import build as published
 
         if path.is_file() and published.is_foreign_file(path):  # released weights: loaded by format
             return published.from_file(label, path, scale, device)
@@ -314,8 +315,8 @@ def resolve_model(
         raise SrbenchError(f"{path}: no such folder of SR images (or .pt checkpoint) for model '{label}'")
     if spec == "bicubic":
         return BicubicModel("bicubic", scale, {"kind": "bicubic"})
-    from srbench_eval.models import published
-    from srbench_eval.models.recipes import recipe_names
+    from srbench_eval.models.published import build as published
+    from srbench_eval.models.recipes.named import recipe_names
 
     if spec in recipe_names():
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)

@@ -1,1 +1,3 @@
-"""Reports: pure functions of finished runs (tables, layouts, statistics, figures, HTML, comparisons, regression checks)."""
+"""Reports: pure functions of finished runs (tables, layouts, statistics, figures, HTML, comparisons,
+regression checks).
+"""

@@ -34,9 +34,9 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic  # noqa: E402
+from srbench_eval.data.io.images import modcrop, read_image, write_bytes_atomic  # noqa: E402
 from srbench_eval.errors import SrbenchError  # noqa: E402
-from srbench_eval.runs import FinishedRun, all_values  # noqa: E402
+from srbench_eval.runs.finished import FinishedRun, all_values  # noqa: E402
 
 FORMATS = ("png", "pdf")
 
@@ -172,7 +172,7 @@ def distributions(runs: Sequence[FinishedRun], metric: str) -> Figure:
 
 
 def sweep_curves(runs: Sequence[FinishedRun], metric: str) -> Figure:
-    from srbench_eval.layouts import overrides_of
+    from srbench_eval.reports.layouts import overrides_of
 
     name, title = f"sweep-{metric}", f"{metric} against the swept override"
     summaries = [r.summary for r in runs]
@@ -347,7 +347,7 @@ def auto_crop(images: Sequence[np.ndarray], size: int = 48) -> Crop:
 
 def hr_image(runs: Sequence[FinishedRun], dataset: str, image: str, scale: int) -> np.ndarray | None:
     """The HR image, mod-cropped to ``scale``, from the local copy of the dataset (never downloaded)."""
-    from srbench_eval.data.datasets import open_dataset
+    from srbench_eval.data.datasets.registry import open_dataset
 
     candidates = [dataset]
     for r in runs:
@@ -369,7 +369,7 @@ def bicubic_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
     the same as the ``bicubic`` model of a run, for runs that did not include it."""
     import torch
 
-    from srbench_eval.data.degrade import degrade_bicubic, imresize_uint8
+    from srbench_eval.data.degrade.bicubic import degrade_bicubic, imresize_uint8
 
     lr = degrade_bicubic(hr, scale)
     t = torch.from_numpy(lr).to(torch.float64)

@@ -2,7 +2,7 @@
 
 The page (``OUT/index.html``) holds the ranked table (paper and blocks layouts), the statistics
 (mean, standard deviation and 95% bootstrap interval per model x dataset x metric; paired
-comparisons with a reference model), every figure of :mod:`srbench_eval.figures` as an embedded PNG,
+comparisons with a reference model), every figure of :mod:`srbench_eval.reports.figures` as an embedded PNG,
 the per-image values (a pandas pivot), the provenance of every run, and an image viewer showing the
 same region of HR and every model with synchronised zoom and pan. Images are ``data:`` URIs, CSS and
 JavaScript are inline: no server, no CDN, the file can be mailed. The template is
@@ -22,12 +22,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from srbench_eval import figures, stats
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.layouts import TableOptions, paper_grid, parse_rename, ranked_table
-from srbench_eval.report import Cell, Table
-from srbench_eval.results import utc_now, write_text_atomic
-from srbench_eval.runs import FinishedRun, all_values
+from srbench_eval.reports import figures
+from srbench_eval.reports import statistics as stats
+from srbench_eval.reports.layouts import TableOptions, paper_grid, parse_rename, ranked_table
+from srbench_eval.reports.tables import Cell, Table
+from srbench_eval.runs.finished import FinishedRun, all_values
+from srbench_eval.runs.results import utc_now, write_text_atomic
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""Table layouts of ``srbench-eval table --layout``: one ranked :class:`~srbench_eval.report.Table`,
+"""Table layouts of ``srbench-eval table --layout``: one ranked :class:`~srbench_eval.reports.tables.Table`,
 arranged four ways.
 
 * ``blocks`` (default): one block per dataset, one row per metric, one column per model
-  (:func:`srbench_eval.report.to_markdown`);
+  (:func:`srbench_eval.reports.tables.to_markdown`);
 * ``paper``: one row per model, one column per dataset, each cell the chosen metrics
   ``PSNR/SSIM/LPIPS``; rows grouped by scale when the runs hold several (DP-loss paper, Tables 1-2);
 * ``sweep``: the rows are named by the values of the recipe overrides that distinguish the models
@@ -10,7 +10,7 @@ arranged four ways.
 * ``ablation``: one check-mark column per loss term of the models' recipes (DP-loss paper, Table 6).
 
 The ranks (best bold, second best underlined, compared at display precision), the daggers and the
-notes all come from :func:`~srbench_eval.report.build_table`, so every layout marks the same cells.
+notes all come from :func:`~srbench_eval.reports.tables.build_table`, so every layout marks the same cells.
 :func:`select` renames, orders and filters before the table is built; :func:`mark_not_significant`
 adds an ``ns`` mark to the cells whose paired difference from a reference model is not significant.
 """
@@ -26,9 +26,9 @@ from typing import Any
 from tabulate import tabulate
 
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.report import DAGGER, Cell, Table, _latex_text, latex_escape
-from srbench_eval.results import Summary
-from srbench_eval.stats import Comparison
+from srbench_eval.reports.statistics import Comparison
+from srbench_eval.reports.tables import DAGGER, Cell, Table, _latex_text, latex_escape
+from srbench_eval.runs.results import Summary
 
 LAYOUTS = ("blocks", "paper", "sweep", "ablation")
 CHECK = "✓"
@@ -90,7 +90,7 @@ def select(
 
 def mark_not_significant(table: Table, comparisons: Sequence[Comparison], alpha: float) -> Table:
     """Mark ``ns`` on every cell whose paired difference from the comparisons' reference is not
-    significant at ``alpha`` (both tests; :meth:`~srbench_eval.stats.Comparison.significant`)."""
+    significant at ``alpha`` (both tests; :meth:`~srbench_eval.reports.statistics.Comparison.significant`)."""
     verdict = {(c.model, c.dataset, c.scale, c.metric): c for c in comparisons}
     rows = []
     for row in table.rows:
@@ -117,7 +117,7 @@ def mark_published(table: Table, summaries: Sequence[Summary]) -> Table:
     the paper's digits, then ours with one more), ranks unchanged. A note names the protocol of
     each such model's paper when the runs used another one (then the cells compare conventions,
     not networks)."""
-    from srbench_eval.models import published
+    from srbench_eval.models.published import build as published
 
     runs_protocol = {str((s.config or {}).get("protocol") or "matlab") for s in summaries}
     decimals = {k: v.get("decimals", 4) for s in summaries for k, v in s.metrics.items()}
@@ -385,7 +385,7 @@ def grid_latex(grid: Grid) -> str:
 
 def render(table: Table, summaries: Sequence[Summary], layout: str, fmt: str) -> str:
     """The table in ``layout`` (:data:`LAYOUTS`) as Markdown (``md``) or LaTeX (``latex``)."""
-    from srbench_eval.report import to_latex, to_markdown
+    from srbench_eval.reports.tables import to_latex, to_markdown
 
     if layout not in LAYOUTS:
         raise unknown_name("layout", layout, LAYOUTS)
@@ -411,11 +411,11 @@ class TableOptions:
 
 
 def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, list[Summary]]:
-    """The ranked table of finished runs (:class:`~srbench_eval.runs.FinishedRun`) after renaming,
+    """The ranked table of finished runs (:class:`~srbench_eval.runs.finished.FinishedRun`) after renaming,
     ordering and filtering, with ``ns`` marks when ``options.reference`` is set."""
-    from srbench_eval import stats
-    from srbench_eval.report import build_table
-    from srbench_eval.runs import all_values
+    from srbench_eval.reports import statistics as stats
+    from srbench_eval.reports.tables import build_table
+    from srbench_eval.runs.finished import all_values
 
     if options.layout not in LAYOUTS:
         raise unknown_name("layout", options.layout, LAYOUTS)

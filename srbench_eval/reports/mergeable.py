@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import FIELDS, from_json
-from srbench_eval.results import Summary
+from srbench_eval.runs.results import Summary
 
 
 @dataclass(frozen=True)

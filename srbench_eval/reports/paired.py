@@ -1,6 +1,6 @@
 """``srbench-eval compare``: every model against a reference, per dataset and metric, as a table.
 
-The numbers come from :func:`srbench_eval.stats.paired` on the per-image values of finished runs;
+The numbers come from :func:`srbench_eval.reports.statistics.paired` on the per-image values of finished runs;
 a row is marked significant when both the Wilcoxon signed-rank test and the paired bootstrap reject
 "no difference" at ``alpha``.
 """
@@ -14,9 +14,9 @@ from dataclasses import asdict
 
 from tabulate import tabulate
 
-from srbench_eval import stats
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.runs import FinishedRun, all_values
+from srbench_eval.reports import statistics as stats
+from srbench_eval.runs.finished import FinishedRun, all_values
 
 
 def metric_info(runs: Sequence[FinishedRun]) -> dict[str, dict]:

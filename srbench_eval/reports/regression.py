@@ -20,7 +20,7 @@ from tabulate import tabulate
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import get_metric
-from srbench_eval.results import (
+from srbench_eval.runs.results import (
     Summary,
     SummaryEntry,
     _entry_to_json,

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from srbench_eval.results import ImageValue
+from srbench_eval.runs.results import ImageValue
 
 SEED = 20240601
 RESAMPLES = 2000

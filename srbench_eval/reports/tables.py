@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from srbench_eval.comparability import check_mergeable, group_note
-from srbench_eval.results import Summary, SummaryEntry
+from srbench_eval.reports.mergeable import check_mergeable, group_note
+from srbench_eval.runs.results import Summary, SummaryEntry
 
 DAGGER = "†"
 _MARKS = ("", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹")  # columns of mixed runs: group 1, 2, ...
@@ -28,7 +28,7 @@ class Cell:
     text: str
     rank: int  # 1 best, 2 second best, 0 otherwise
     unreliable: bool = False
-    mark: str = ""  # superscript, e.g. "ns" (srbench_eval.layouts.mark_not_significant)
+    mark: str = ""  # superscript, e.g. "ns" (srbench_eval.reports.layouts.mark_not_significant)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Tabl
     """Merge the entries of one or more runs into table rows (later runs win on duplicates).
 
     Runs made under different protocols, crops, metric options or dataset pixels are refused
-    (:func:`~srbench_eval.comparability.check_mergeable`); with ``allow_mixed`` each group's columns
+    (:func:`~srbench_eval.reports.mergeable.check_mergeable`); with ``allow_mixed`` each group's columns
     carry a mark and a footnote naming its protocol. A note names the protocol of the table."""
     groups = check_mergeable(summaries, allow_mixed)
     mixed = len(set(groups)) > 1

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from srbench_eval import stats
-from srbench_eval.results import ImageValue, Summary, load_summary, read_csv
+from srbench_eval.reports import statistics as stats
+from srbench_eval.runs.results import ImageValue, Summary, load_summary, read_csv
 
 
 @dataclass(frozen=True)

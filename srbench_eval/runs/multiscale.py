@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.results import (
+from srbench_eval.runs.results import (
     RESULTS_CSV,
     Summary,
     finished_run_dir,

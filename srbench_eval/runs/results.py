@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval import __version__
-from srbench_eval.data.images import sha256_file, write_bytes_atomic
+from srbench_eval.data.io.images import sha256_file, write_bytes_atomic
 from srbench_eval.errors import SrbenchError, os_error
 
 RESULTS_CSV = "results.csv"
@@ -71,7 +71,8 @@ class Summary:
     metrics: dict[str, dict[str, Any]]
     provenance: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
-    statistics: dict[str, Any] = field(default_factory=dict)  # see srbench_eval.stats.statistics_json
+    # see srbench_eval.reports.statistics.statistics_json
+    statistics: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         doc = {

@@ -4,7 +4,7 @@ Presets:
 
 * ``paper``: the recipe as registered (its paper's network size and full schedule).
 * ``smoke``: minutes on a CPU. The networks shrink to their architecture's ``smoke`` sizes
-  (:class:`~srbench_eval.models.registry.ArchEntry`; the discriminators too), the schedule to
+  (:class:`~srbench_eval.models.architectures.ArchEntry`; the discriminators too), the schedule to
   :data:`SMOKE_ITERATIONS` iterations (or ``--iterations``) of batch :data:`SMOKE_BATCH` with the
   recipe's learning-rate milestones compressed in proportion to the run length, and the
   HR patch to :func:`smoke_patch` (48 to 64 pixels). Recipes trained by SGD in their paper (SRCNN,
@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models.architectures import get_arch
 from srbench_eval.models.checkpoints import PRESETS
-from srbench_eval.models.recipes import Recipe, apply_overrides, get_recipe
-from srbench_eval.models.registry import get_arch
+from srbench_eval.models.recipes.named import Recipe, apply_overrides, get_recipe
 
 DEFAULT_DATA = "div2k-train"
 DEFAULT_VAL = "set5"

@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from srbench_eval.data.images import write_bytes_atomic
+from srbench_eval.data.io.images import write_bytes_atomic
 from srbench_eval.errors import SrbenchError, os_error
 
 

@@ -43,7 +43,13 @@ from tqdm import tqdm
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
-from srbench_eval.models.recipes import Recipe, TrainSpec, build_discriminator, build_generator, build_losses
+from srbench_eval.models.recipes.named import (
+    Recipe,
+    TrainSpec,
+    build_discriminator,
+    build_generator,
+    build_losses,
+)
 from srbench_eval.protocol import resolve as resolve_protocol
 from srbench_eval.training import distributed as dist_utils
 from srbench_eval.training import resume

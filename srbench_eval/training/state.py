@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models.recipes import TrainSpec
+from srbench_eval.models.recipes.named import TrainSpec
 
 
 def param_groups(net: nn.Module, spec: TrainSpec, lr: float) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from srbench_eval.data.datasets import open_dataset
+from srbench_eval.data.datasets.registry import open_dataset
 from srbench_eval.data.patches import (
     PatchDataset,
     StreamSampler,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srbench_eval.data.datasets import open_dataset
-from srbench_eval.data.degrade import bicubic_sr, quantise_sr
+from srbench_eval.data.datasets.registry import open_dataset
+from srbench_eval.data.degrade.bicubic import bicubic_sr, quantise_sr
 from srbench_eval.data.pairs import make_pair
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings, get_metric

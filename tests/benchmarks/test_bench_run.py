@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srbench_eval.data.images import write_image
+from srbench_eval.data.io.images import write_image
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srbench_eval.data.images import write_image
+from srbench_eval.data.io.images import write_image
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from srbench_eval.cli import main
-from srbench_eval.data.images import write_image
-from srbench_eval.data.manifest import pixel_hash
+from srbench_eval.data.datasets.manifest import pixel_hash
+from srbench_eval.data.io.images import write_image
 from tests.data import conftest as data_fixtures
 from tests.data.conftest import HttpMirror, Toy, make_tar
 

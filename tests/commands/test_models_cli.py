@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from srbench_eval.commands.models import models
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models.recipes import recipe_names
+from srbench_eval.models.recipes.named import recipe_names
 
 
 def test_list_prints_every_recipe_with_parameters_losses_and_checkpoint(

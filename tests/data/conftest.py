@@ -23,10 +23,10 @@ import numpy as np
 import pooch  # noqa: F401  (imported now: its log handler binds the session's stderr, not a test's capsys)
 import pytest
 
-from srbench_eval.data import datasets as ds
-from srbench_eval.data import download as dl
-from srbench_eval.data.images import write_image
-from srbench_eval.data.manifest import pixel_hash
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets import registry as ds
+from srbench_eval.data.datasets.manifest import pixel_hash
+from srbench_eval.data.io.images import write_image
 
 
 @pytest.fixture

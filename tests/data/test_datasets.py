@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import yaml
 
-from srbench_eval.data import datasets as ds
-from srbench_eval.data import manifest as mf
-from srbench_eval.data.images import read_image, write_image
-from srbench_eval.data.manifest import ImageHash, pixel_hash, verify
+from srbench_eval.data.datasets import manifest as mf
+from srbench_eval.data.datasets import registry as ds
+from srbench_eval.data.datasets.manifest import ImageHash, pixel_hash, verify
+from srbench_eval.data.io.images import read_image, write_image
 from srbench_eval.errors import SrbenchError
 from tests.conftest import SHARED_BENCHMARKS, requires_shared
 from tests.data.conftest import Toy

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.degrade import (
+from srbench_eval.data.degrade.bicubic import (
     cubic_kernel,
     degrade_bicubic,
     degrade_bicubic_tensor,
@@ -16,7 +16,7 @@ from srbench_eval.data.degrade import (
     round_uint8,
     upscale_bicubic,
 )
-from srbench_eval.data.images import read_image
+from srbench_eval.data.io.images import read_image
 from tests import matlab_reference as ref
 from tests.conftest import SHARED_BENCHMARKS
 
@@ -225,7 +225,7 @@ def test_cuda_matches_cpu() -> None:
 
 
 def test_mirror_index_is_symmetric_padding_for_arrays_and_tensors() -> None:
-    from srbench_eval.data.degrade import mirror_index
+    from srbench_eval.data.degrade.bicubic import mirror_index
 
     index = np.arange(-7, 12)
     expected = np.pad(np.arange(5), 7, mode="symmetric")[: len(index)]  # NumPy's 'symmetric' of 0..4

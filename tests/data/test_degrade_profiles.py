@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.degrade import degrade, imresize, imresize_uint8, resize_taps
-from srbench_eval.data.images import read_image
+from srbench_eval.data.degrade.bicubic import degrade, imresize, imresize_uint8, resize_taps
+from srbench_eval.data.io.images import read_image
 from srbench_eval.data.pairs import image_tensor, make_pair, protocol_hr
 from srbench_eval.protocol import resolve
 from tests import matlab_reference as ref
@@ -170,7 +170,7 @@ def test_the_default_differs_from_the_legacy_lr() -> None:
 
 
 def test_without_modcrop_a_size_off_the_scale_is_a_one_line_error(tmp_path: Path) -> None:
-    from srbench_eval.data.images import write_image
+    from srbench_eval.data.io.images import write_image
     from srbench_eval.errors import SrbenchError
 
     write_image(tmp_path / "odd.png", np.zeros((30, 41, 3), np.uint8))
@@ -185,7 +185,7 @@ def test_once_rounded_profiles_compiled_equal_tensor_path(profile: str, scale: i
     """``double-round`` LR and the rounded bicubic SR are rounded in the kernels' last pass on the CPU
     (half to even for ``basicsr``, half away for ``matlab-double``): the same values as the float64
     tensor path rounded afterwards, ties included (x2 makes many), in both border rules."""
-    from srbench_eval.data.degrade import bicubic_sr, degrade, imresize
+    from srbench_eval.data.degrade.bicubic import bicubic_sr, degrade, imresize
     from srbench_eval.protocol import resolve
 
     gen = torch.Generator().manual_seed(scale)

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srbench_eval.data import datasets as ds
-from srbench_eval.data import download as dl
-from srbench_eval.data.images import read_image
-from srbench_eval.data.manifest import pixel_hash
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets import registry as ds
+from srbench_eval.data.datasets.manifest import pixel_hash
+from srbench_eval.data.io.images import read_image
 from srbench_eval.errors import SrbenchError
 from tests.conftest import SHARED_BENCHMARKS, requires_shared
 from tests.data.conftest import HttpMirror, Toy, make_tar, make_zip

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from srbench_eval.data import images
-from srbench_eval.data.images import modcrop, read_image, write_image
+from srbench_eval.data.io import images
+from srbench_eval.data.io.images import modcrop, read_image, write_image
 from srbench_eval.errors import SrbenchError
 
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from srbench_eval.cli import main
-from srbench_eval.data.datasets import open_dataset
-from srbench_eval.data.degrade import imresize_uint8
-from srbench_eval.data.images import read_image, write_image
+from srbench_eval.data.datasets.registry import open_dataset
+from srbench_eval.data.degrade.bicubic import imresize_uint8
+from srbench_eval.data.io.images import read_image, write_image
 from srbench_eval.data.pairs import make_pair
 from srbench_eval.protocol import resolve
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.degrade import degrade_bicubic
-from srbench_eval.data.images import write_image
+from srbench_eval.data.degrade.bicubic import degrade_bicubic
+from srbench_eval.data.io.images import write_image
 from srbench_eval.data.pairs import hr_lr_pairs, make_pair, read_ahead
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import DEFAULT

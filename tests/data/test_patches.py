@@ -10,8 +10,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from srbench_eval.data import patches
-from srbench_eval.data.degrade import degrade_bicubic
-from srbench_eval.data.images import modcrop, read_image, write_image
+from srbench_eval.data.degrade.bicubic import degrade_bicubic
+from srbench_eval.data.io.images import modcrop, read_image, write_image
 from srbench_eval.errors import SrbenchError
 
 

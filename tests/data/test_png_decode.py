@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from srbench_eval.data import images
-from srbench_eval.data.images import read_image
-from srbench_eval.data.png_decode import decode_plain, zlib_window_bits
-from srbench_eval.data.png_unfilter import unfilter
+from srbench_eval.data.io import images
+from srbench_eval.data.io.images import read_image
+from srbench_eval.data.io.png_decode import decode_plain, zlib_window_bits
+from srbench_eval.data.io.png_unfilter import unfilter
 from srbench_eval.errors import SrbenchError
 from tests.conftest import SHARED_BENCHMARKS, requires_shared
 
@@ -275,7 +275,7 @@ def test_unfilter_refuses_a_filter_type_over_4() -> None:
 def test_without_isal_libspng_decodes_plain_files(monkeypatch: pytest.MonkeyPatch) -> None:
     img = _image(np.random.default_rng(7), 5, 6, 3)
     data = _png(img, zlib.compress(_filtered(img, [4] * 5)))
-    monkeypatch.setitem(sys.modules, "srbench_eval.data.png_decode", None)  # its import now fails
+    monkeypatch.setitem(sys.modules, "srbench_eval.data.io.png_decode", None)  # its import now fails
     pytest.importorskip("pyspng")
     assert np.array_equal(images.decode_plain_png(data), img)
 

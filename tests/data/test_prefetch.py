@@ -1,4 +1,4 @@
-"""Decoding ahead (srbench_eval/data/prefetch.py): the images handed over are the decoder's own,
+"""Decoding ahead (srbench_eval/data/io/prefetch.py): the images handed over are the decoder's own,
 a changed or broken file is read (and reported) by the run itself, the budget holds, and
 ``find_images`` lists what ``open_dataset`` opens without writing anything."""
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srbench_eval.data import images
-from srbench_eval.data.datasets import find_images, open_dataset
-from srbench_eval.data.images import read_image, write_image
-from srbench_eval.data.png_decode import unfilter_rows
-from srbench_eval.data.prefetch import Prefetcher, prefetching
+from srbench_eval.data.datasets.registry import find_images, open_dataset
+from srbench_eval.data.io import images
+from srbench_eval.data.io.images import read_image, write_image
+from srbench_eval.data.io.png_decode import unfilter_rows
+from srbench_eval.data.io.prefetch import Prefetcher, prefetching
 from srbench_eval.errors import SrbenchError
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data import degrade
-from srbench_eval.data.degrade import imresize, imresize_uint8, resize_taps
-from srbench_eval.data.resize_kernels import periodic_plan
+from srbench_eval.data.degrade import bicubic as degrade
+from srbench_eval.data.degrade.bicubic import imresize, imresize_uint8, resize_taps
+from srbench_eval.data.degrade.resize_kernels import periodic_plan
 
 
 def tensor_imresize(x: torch.Tensor, scale: float, *, uint8: bool) -> torch.Tensor:

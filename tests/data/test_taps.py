@@ -1,4 +1,4 @@
-"""The NumPy taps of MATLAB's bicubic resize (:mod:`srbench_eval.data.taps`) against a copy of the
+"""The NumPy taps of MATLAB's bicubic resize (:mod:`srbench_eval.data.degrade.taps`) against a copy of the
 torch implementation they replaced, bit for bit (float64 weights compared as their 64-bit patterns,
 so ``-0.0`` and ``+0.0`` differ), and the module's import without torch."""
 
@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data import degrade, taps
-from srbench_eval.data.datasets import registry
+from srbench_eval.data.datasets.registry import registry
+from srbench_eval.data.degrade import bicubic as degrade
+from srbench_eval.data.degrade import taps
 
 # torch's sum kernel adds 4 float64 lanes on every x86 CPU (its AVX512 dispatch runs the AVX2
 # kernel); an ARM build (2 NEON lanes) adds in another order, so there torch's own taps differ.
@@ -29,7 +30,7 @@ GRID_SCALES = (1 / 2, 1 / 3, 1 / 4, 1 / 8, 2.0, 3.0, 4.0, 8.0, 0.75, 1.5, 1 / 1.
 GRID_LENGTHS = range(16, 1001, 5)
 
 
-# --- the torch implementation of srbench_eval.data.degrade before the taps moved to NumPy ---------
+# --- the torch implementation of srbench_eval.data.degrade.bicubic before the taps moved to NumPy ---------
 
 
 def torch_cubic_kernel(x: torch.Tensor) -> torch.Tensor:
@@ -89,7 +90,7 @@ def test_taps_are_bit_identical_to_torch_over_lengths_and_scales(border: str) ->
 def benchmark_resizes() -> set[tuple[int, int, float]]:
     """Every 1-D resize of the protocol on the benchmark images: each side of every HR image
     mod-cropped for ``s = 2, 3, 4`` and downscaled by ``1 / s``, and its LR side upscaled by ``s``,
-    as :func:`srbench_eval.data.degrade.degrade` and ``bicubic_sr`` call them (shapes from the
+    as :func:`srbench_eval.data.degrade.bicubic.degrade` and ``bicubic_sr`` call them (shapes from the
     manifests of ``datasets.yaml``)."""
     resizes = set()
     for name in ("set5", "set14", "bsd100", "urban100"):
@@ -157,7 +158,7 @@ def test_degrade_reexports_the_taps_names() -> None:
 
 def test_taps_import_without_torch() -> None:
     code = (
-        "import sys; from srbench_eval.data import taps; taps.resize_taps(30, 90, 3.0); "
+        "import sys; from srbench_eval.data.degrade import taps; taps.resize_taps(30, 90, 3.0); "
         "print('torch' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.cli import main
-from srbench_eval.data import datasets as ds
+from srbench_eval.data.datasets import registry as ds
 from tests.data import conftest as data_fixtures
 from tests.data.conftest import Toy, one_line_error, tree_hashes
 

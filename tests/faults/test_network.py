@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.cli import main
-from srbench_eval.data import datasets as ds
-from srbench_eval.data import download as dl
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets import registry as ds
 from tests.data import conftest as data_fixtures
 from tests.data.conftest import HttpMirror, Toy, leftovers, make_tar, one_line_error
 

@@ -23,9 +23,9 @@ import pytest
 import torch
 
 from srbench_eval.cli import main
-from srbench_eval.data.images import read_image, write_image
+from srbench_eval.data.io.images import read_image, write_image
 from srbench_eval.models import checkpoints as ckpts
-from srbench_eval.results import RESERVATION
+from srbench_eval.runs.results import RESERVATION
 from tests.faults import cli_error
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from srbench_eval.data.degrade import imresize
+from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.errors import SrbenchError
 from srbench_eval.losses.adversarial import RaGANLoss
 from srbench_eval.losses.criterion import Criterion, WeightedTerm, make_term

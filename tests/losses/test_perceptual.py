@@ -19,7 +19,7 @@ from srbench_eval.losses.perceptual import (
     VGGPerceptualLoss,
     gram_matrix,
 )
-from srbench_eval.models.recipe_zoo import SRGAN_FEATURE_SCALE
+from srbench_eval.models.recipes.zoo import SRGAN_FEATURE_SCALE
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from srbench_eval import weights
-from srbench_eval.data.images import write_image
+from srbench_eval.data.io.images import write_image
 from tests.faults import cli_error
 from tests.metrics.oracles import IQA
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.degrade import imresize_uint8, round_uint8
+from srbench_eval.data.degrade.bicubic import imresize_uint8, round_uint8
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import get_metric
 from srbench_eval.metrics.base import MetricSettings

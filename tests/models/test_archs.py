@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models.architectures import ARCHITECTURES, arch_names, build_arch, get_arch
 from srbench_eval.models.archs.common import GeneratorOutput, count_parameters
 from srbench_eval.models.archs.lapsrn import LapSRN, bilinear_kernel
 from srbench_eval.models.archs.rrdbnet import RRDBNet
 from srbench_eval.models.archs.srcnn import SRCNN
 from srbench_eval.models.archs.srresnet import SRResNet
-from srbench_eval.models.registry import ARCHITECTURES, arch_names, build_arch, get_arch
 
 FDL = {"bins_log2": 3, "tau": 0.9}
 

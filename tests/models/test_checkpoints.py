@@ -36,7 +36,7 @@ def test_default_dir_is_under_the_current_directory(monkeypatch: pytest.MonkeyPa
 
 def _tiny_checkpoint(path: Path, *, scale: int = 4, recipe: str = "srcnn", preset: str = "smoke") -> Path:
     """A weights-only checkpoint of a tiny generator, in the format the trainer writes."""
-    from srbench_eval.models.recipes import apply_overrides, build_generator, get_recipe
+    from srbench_eval.models.recipes.named import apply_overrides, build_generator, get_recipe
 
     r, _ = apply_overrides(get_recipe(recipe), ["arch.num_feat=4", "arch.num_feat2=4"])
     d = r.to_dict()

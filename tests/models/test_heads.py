@@ -98,8 +98,8 @@ def test_centred_residual_head_starts_as_the_identity_on_its_offset() -> None:
 
 
 def test_srcnn_fdl_residual_starts_at_bicubic() -> None:
-    from srbench_eval.data.degrade import upscale_bicubic
-    from srbench_eval.models.recipes import build_generator, get_recipe
+    from srbench_eval.data.degrade.bicubic import upscale_bicubic
+    from srbench_eval.models.recipes.named import build_generator, get_recipe
 
     net = build_generator(get_recipe("srcnn-fdl"), 4, num_feat=8, num_feat2=4)
     lr = torch.rand(1, 3, 6, 7)

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.images import sha256_file
+from srbench_eval.data.io.images import sha256_file
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models import published
 from srbench_eval.models.archs.rrdbnet import RRDBNet
-from srbench_eval.models.formats import load_network
 from srbench_eval.models.loading import resolve_model
+from srbench_eval.models.published import build as published
+from srbench_eval.models.published.formats import load_network
 from tests.conftest import SHARED, SHARED_BENCHMARKS, requires_shared
 
 WEIGHTS = SHARED / "oracles" / "weights"
@@ -57,7 +57,7 @@ def test_every_printed_number_is_well_formed_sourced_and_on_a_known_protocol() -
     """Every score row of the packaged registry: a dataset of datasets.yaml, one of the entry's
     scales, PSNR in dB and SSIM in (0, 1], a source saying where it was read, the protocol it was
     measured with; rows printed by another paper name that paper; entries without numbers say why."""
-    from srbench_eval.data.datasets import registry as dataset_registry
+    from srbench_eval.data.datasets.registry import registry as dataset_registry
     from srbench_eval.protocol import PROFILES
 
     for e in published.registry().values():
@@ -473,7 +473,7 @@ def test_python_api_and_factory_spec_score_like_the_cli(tmp_path: Path) -> None:
     hr_dir = tmp_path / "tiny"
     hr_dir.mkdir()
     rng = np.random.default_rng(0)
-    from srbench_eval.data.images import write_image
+    from srbench_eval.data.io.images import write_image
 
     for i in range(2):
         write_image(hr_dir / f"im{i}.png", rng.integers(0, 256, (24, 20, 3), dtype=np.uint8))
@@ -520,9 +520,9 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from srbench_eval.cli import main
-    from srbench_eval.layouts import mark_published
-    from srbench_eval.report import build_table
-    from srbench_eval.results import Summary, SummaryEntry
+    from srbench_eval.reports.layouts import mark_published
+    from srbench_eval.reports.tables import build_table
+    from srbench_eval.runs.results import Summary, SummaryEntry
 
     entries = [
         SummaryEntry("srcnn-955@pub", "Set5", 3, "psnr", 32.7488, 5),
@@ -555,9 +555,9 @@ def test_table_published_puts_each_paper_number_beside_the_measured_cell(
 def test_table_published_says_whose_number_a_borrowed_cell_is() -> None:
     """SRCNN on BSD100 was printed by the VDSR paper, not SRCNN's: the cell still shows it, and the
     note names that paper (and its protocol when the runs used another one)."""
-    from srbench_eval.layouts import mark_published
-    from srbench_eval.report import build_table
-    from srbench_eval.results import Summary, SummaryEntry
+    from srbench_eval.reports.layouts import mark_published
+    from srbench_eval.reports.tables import build_table
+    from srbench_eval.runs.results import Summary, SummaryEntry
 
     entries = [
         SummaryEntry("srcnn-955@pub", "BSD100", 2, "psnr", 31.3712, 100),

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models import recipe_registry
-from srbench_eval.models.recipes import (
+from srbench_eval.models.architectures import get_arch
+from srbench_eval.models.recipes import registry as recipe_registry
+from srbench_eval.models.recipes.named import (
     Recipe,
     apply_overrides,
     build_discriminator,
@@ -23,7 +24,6 @@ from srbench_eval.models.recipes import (
     recipe_names,
     validate,
 )
-from srbench_eval.models.registry import get_arch
 
 REQUIRED = {
     "srcnn", "srcnn-fdl", "lapsrn", "lapsrn-fdl", "srresnet", "srgan", "srgan-dp",
@@ -40,7 +40,7 @@ def test_required_recipes_are_registered_and_valid() -> None:
 def test_stored_parameter_counts_are_the_networks() -> None:
     """``models list`` reads the counts from parameter_counts.json (no torch): it must hold exactly
     what the networks count on the meta device (after changing an architecture, run
-    ``python -c "from srbench_eval.models.recipe_registry import write_parameter_counts as w; w()"``)."""
+    ``python -c "from srbench_eval.models.recipes.registry import write_parameter_counts as w; w()"``)."""
     stored = json.loads(recipe_registry.PARAMETER_COUNTS.read_text(encoding="utf-8"))
     assert stored == recipe_registry.parameter_counts()
     # An architecture not in the file (an override) is counted by building it.

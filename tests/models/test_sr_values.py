@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from srbench_eval.data.degrade import imresize_uint8
+from srbench_eval.data.degrade.bicubic import imresize_uint8
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.loading import BicubicModel, NetworkModel, resolve_model
 

@@ -14,7 +14,7 @@ import pytest
 
 from srbench_eval.cli import main
 from tests.chromium import Chromium, skip_reason
-from tests.test_figures import _run
+from tests.reports.test_figures import _run
 
 
 @pytest.fixture(scope="module")

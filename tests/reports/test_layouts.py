@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.cli import main
-from srbench_eval.layouts import TableOptions, table_text
-from srbench_eval.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
-from srbench_eval.runs import load_run
+from srbench_eval.reports.layouts import TableOptions, table_text
+from srbench_eval.runs.finished import load_run
+from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
 
 METRICS = {
     "psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2},

@@ -6,8 +6,8 @@ import pytest
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import resolve
-from srbench_eval.report import build_table, to_markdown
-from srbench_eval.results import Summary, SummaryEntry
+from srbench_eval.reports.tables import build_table, to_markdown
+from srbench_eval.runs.results import Summary, SummaryEntry
 
 METRICS = {
     "psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2, "options": {}}

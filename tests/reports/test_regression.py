@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.regression import baseline_from_summary, compare, format_comparisons, load_baseline
-from srbench_eval.results import Summary, SummaryEntry
+from srbench_eval.reports.regression import baseline_from_summary, compare, format_comparisons, load_baseline
+from srbench_eval.runs.results import Summary, SummaryEntry
 
 METRICS = {"psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2}}
 

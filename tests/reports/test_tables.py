@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from srbench_eval.report import build_table, latex_escape, to_latex, to_markdown
-from srbench_eval.results import Summary, SummaryEntry
+from srbench_eval.reports.tables import build_table, latex_escape, to_latex, to_markdown
+from srbench_eval.runs.results import Summary, SummaryEntry
 
 METRICS = {
     "psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2},

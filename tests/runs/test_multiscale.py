@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from srbench_eval import stats
 from srbench_eval.cli import main
+from srbench_eval.reports import statistics as stats
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_multi_scale_run_matches_the_single_scale_baselines(

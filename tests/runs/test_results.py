@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.results import (
+from srbench_eval.runs.results import (
     ImageValue,
     Summary,
     SummaryEntry,

@@ -44,7 +44,7 @@ def dataset_dir(name: str) -> Path:
 
 
 def stamp_dir() -> Path:
-    """Where the pixel-hash stamps live (see :mod:`srbench_eval.data.manifest`)."""
+    """Where the pixel-hash stamps live (see :mod:`srbench_eval.data.datasets.manifest`)."""
     return data_dir() / ".stamps"
 
 

@@ -1,6 +1,6 @@
 """Fetching dataset archives and unpacking their HR images, without ever leaving half a copy.
 
-* Where: downloads go to ``archives/`` of the cache (:mod:`srbench_eval.data.cache`).
+* Where: downloads go to ``archives/`` of the cache (:mod:`srbench_eval.data.datasets.cache`).
 * Mirrors: ``$SRBENCH_MIRROR`` or ``--mirror`` names a local folder or a base URL that is asked for
   each archive (by its ``file`` name) before the public URL. ``SRBENCH_OFFLINE=1`` skips the public
   URLs entirely (an air-gapped machine then fails fast instead of waiting on timeouts).
@@ -11,7 +11,7 @@
   once, and a host that timed out or refused is not asked for its other files. Errors name the URL
   and the cause.
 * Unpacking writes the selected members into a temporary folder given by the caller
-  (:mod:`srbench_eval.data.install`, which verifies it and swaps it in), only by file name, so no
+  (:mod:`srbench_eval.data.datasets.install`, which verifies it and swaps it in), only by file name, so no
   member can write outside it. A downloaded archive gets the umask's mode (pooch's temporary file
   is 0600); :func:`remove_stale_downloads` removes pooch's temporary files left by a killed run.
 """
@@ -36,10 +36,10 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlparse
 
-from srbench_eval.data.cache import DATA_ENV as DATA_ENV  # re-exported: the cache is named here too
-from srbench_eval.data.cache import data_dir as data_dir
-from srbench_eval.data.cache import local_error
-from srbench_eval.data.images import is_image_file, sha256_file
+from srbench_eval.data.datasets.cache import DATA_ENV as DATA_ENV  # re-exported: the cache is named here too
+from srbench_eval.data.datasets.cache import data_dir as data_dir
+from srbench_eval.data.datasets.cache import local_error
+from srbench_eval.data.io.images import is_image_file, sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import file_mode
 

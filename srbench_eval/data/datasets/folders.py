@@ -1,7 +1,7 @@
 """The image files of a folder of HR images.
 
-Both the reading side (:mod:`srbench_eval.data.datasets`) and the installing side
-(:mod:`srbench_eval.data.install`) list folders through :func:`folder_images`.
+Both the reading side (:mod:`srbench_eval.data.datasets.registry`) and the installing side
+(:mod:`srbench_eval.data.datasets.install`) list folders through :func:`folder_images`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from srbench_eval.data.images import is_image_file
+from srbench_eval.data.io.images import is_image_file
 from srbench_eval.errors import SrbenchError
 
 

@@ -1,10 +1,10 @@
 """Installing a verified copy of a registry dataset into the cache: fetch, extract, verify, swap.
 
 :func:`install_dataset` is the one entry point; it never opens a dataset (that is
-:mod:`srbench_eval.data.datasets`, which calls it). Candidates are tried in order: a copy of the
+:mod:`srbench_eval.data.datasets.registry`, which calls it). Candidates are tried in order: a copy of the
 mirror folder, the mirror's archive (folder or base URL), then the public URLs. Each is unpacked
 into a hidden temporary folder in the cache, its pixels are checked against the manifest, and
-only then is it swapped in by renames (:func:`~srbench_eval.data.download.replace_dir`).
+only then is it swapped in by renames (:func:`~srbench_eval.data.datasets.download.replace_dir`).
 
 What is promised:
 
@@ -26,14 +26,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srbench_eval.data import cache
-from srbench_eval.data import download as dl
-from srbench_eval.data.folders import folder_images
-from srbench_eval.data.manifest import ImageHash, Verification, hash_file, hash_images, verify, write_stamp
+from srbench_eval.data.datasets import cache
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets.folders import folder_images
+from srbench_eval.data.datasets.manifest import (
+    ImageHash,
+    Verification,
+    hash_file,
+    hash_images,
+    verify,
+    write_stamp,
+)
 from srbench_eval.errors import SrbenchError
 
 if TYPE_CHECKING:
-    from srbench_eval.data.datasets import Entry
+    from srbench_eval.data.datasets.registry import Entry
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Content manifests: one SHA-256 per image of its decoded pixels, and the check against them.
 
 Canonicalisation (``CANONICAL``, recorded in ``datasets.yaml``): decode the file with
-:func:`srbench_eval.data.images.read_image` (8-bit; ``(H, W)`` grey or ``(H, W, 3)`` RGB; alpha
+:func:`srbench_eval.data.io.images.read_image` (8-bit; ``(H, W)`` grey or ``(H, W, 3)`` RGB; alpha
 dropped), crop the bottom/right border so height and width are multiples of 12 (MATLAB
 ``modcrop(img, 12)``), then hash ``b"<h>x<w>x<c>\\n"`` (the cropped shape, ``c`` = 1 for grey)
 followed by the pixel bytes in row-major RGB order::
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srbench_eval.data.images import modcrop, read_image, write_bytes_atomic
+from srbench_eval.data.io.images import modcrop, read_image, write_bytes_atomic
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,13 +10,13 @@ verification state against the manifest. Where a registry dataset comes from, in
 1. the cache copy ``$SRBENCH_DATA/<name>/HR`` (made by a download, verified before it was moved in);
 2. a local mirror folder holding one of the entry's ``mirror_dirs`` (``<mirror>/Set5/HR``): used in
    place, never copied, so ``--mirror ../shared/benchmarks`` costs no disk;
-3. an install (``download=True``) by :func:`srbench_eval.data.install.install_dataset`: a local copy
+3. an install (``download=True``) by :func:`srbench_eval.data.datasets.install.install_dataset`: a local copy
    from the mirror folder, the mirror's archive (folder or base URL), then the public sources.
 
-This module reads; :mod:`srbench_eval.data.install` writes the cache and never opens a dataset.
+This module reads; :mod:`srbench_eval.data.datasets.install` writes the cache and never opens a dataset.
 The demo set is read from the scikit-image package folder. Checking pixels needs a full decode;
 the per-file hashes are remembered in a stamp keyed by file size and mtime (see
-:mod:`srbench_eval.data.manifest`), so opening an unchanged copy again only stats its files.
+:mod:`srbench_eval.data.datasets.manifest`), so opening an unchanged copy again only stats its files.
 A copy whose pixels differ from the manifest is logged as a warning and carried in
 ``Dataset.verified`` (published numbers would not be comparable); ``strict=True`` makes it an error.
 """
@@ -33,12 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srbench_eval import yamlio
-from srbench_eval.data import cache
-from srbench_eval.data import download as dl
-from srbench_eval.data.folders import folder_images
-from srbench_eval.data.images import IMAGE_SUFFIXES
-from srbench_eval.data.install import install_dataset
-from srbench_eval.data.manifest import (
+from srbench_eval.data.datasets import cache
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets.folders import folder_images
+from srbench_eval.data.datasets.install import install_dataset
+from srbench_eval.data.datasets.manifest import (
     CANONICAL,
     ImageHash,
     Verification,
@@ -46,6 +45,7 @@ from srbench_eval.data.manifest import (
     manifest_digest,
     verify,
 )
+from srbench_eval.data.io.images import IMAGE_SUFFIXES
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.names import name_problem, safe_name
 
@@ -312,7 +312,8 @@ def locate(entry: Entry, mirror: str | None) -> tuple[list[Path], str] | None:
 
 
 def _install(entry: Entry, mirror: str | None, strict: bool, force: bool) -> None:
-    """Install a copy of ``entry`` into the cache (:func:`srbench_eval.data.install.install_dataset`)."""
+    """Install a copy of ``entry`` into the cache
+    (:func:`srbench_eval.data.datasets.install.install_dataset`)."""
     shared = frozenset(s.file for e in registry().values() if e.name != entry.name for s in e.sources)
     install_dataset(entry, mirror, force=force, strict=strict, shared_archives=shared)
 
@@ -393,7 +394,7 @@ def download_dataset(
     spec: str, *, mirror: str | None = None, strict: bool = False, force: bool = False
 ) -> Dataset:
     """Put a verified copy of a registry dataset into the cache (see
-    :func:`srbench_eval.data.install.install_dataset`) and open it. An existing cache copy is
+    :func:`srbench_eval.data.datasets.install.install_dataset`) and open it. An existing cache copy is
     kept unless ``force``; a copy that differs from the manifest never replaces one that matches."""
     entry = get_entry(spec)
     mirror = dl.resolve_mirror(mirror)

@@ -23,7 +23,7 @@ re-implemented here with MATLAB's conventions:
   edge sample instead (``border="clamp"``, replicated borders); only the outermost output samples
   differ.
 * The taps (input samples and weights of every output sample) are computed in NumPy by
-  :mod:`srbench_eval.data.taps`, which also holds the kernel, the output size and the border rule.
+  :mod:`srbench_eval.data.degrade.taps`, which also holds the kernel, the output size and the border rule.
 * Separable: MATLAB resizes the dimension with the smaller scale first and, for equal scales (the
   only case here), dimension 1 then dimension 2: height, then width.
 
@@ -33,7 +33,7 @@ does on a ``uint8`` image (half away from zero), which is how the benchmark LR i
 bicubic baseline were made; :func:`degrade_bicubic` uses it.
 
 On the CPU (tensors that need no gradient) the two passes run in the compiled kernels of
-:mod:`srbench_eval.data.resize_kernels`, about 3x faster than the sparse matrix products used on
+:mod:`srbench_eval.data.degrade.resize_kernels`, about 3x faster than the sparse matrix products used on
 other devices and for autograd; both compute the same float64 sums and agree exactly on the
 protocol's scales (``tests/data/test_resize_kernels.py``).
 """
@@ -49,13 +49,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from srbench_eval.compiled import as_array, is_tensor, takes_compiled_path
-from srbench_eval.data import resize_kernels, taps
-from srbench_eval.data.images import modcrop
-from srbench_eval.data.taps import BORDERS as BORDERS
-from srbench_eval.data.taps import KERNEL_WIDTH as KERNEL_WIDTH
-from srbench_eval.data.taps import cubic_kernel as cubic_kernel
-from srbench_eval.data.taps import mirror_index as mirror_index
-from srbench_eval.data.taps import output_length
+from srbench_eval.data.degrade import resize_kernels, taps
+from srbench_eval.data.degrade.taps import BORDERS as BORDERS
+from srbench_eval.data.degrade.taps import KERNEL_WIDTH as KERNEL_WIDTH
+from srbench_eval.data.degrade.taps import cubic_kernel as cubic_kernel
+from srbench_eval.data.degrade.taps import mirror_index as mirror_index
+from srbench_eval.data.degrade.taps import output_length
+from srbench_eval.data.io.images import modcrop
 
 if TYPE_CHECKING:
     import torch
@@ -71,7 +71,7 @@ _WARNINGS_LOCK = threading.Lock()
 def resize_taps(
     in_length: int, out_length: int, scale: float, border: str = "symmetric"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`srbench_eval.data.taps.resize_taps` as tensors: weights ``(out, P)`` (float64) and
+    """:func:`srbench_eval.data.degrade.taps.resize_taps` as tensors: weights ``(out, P)`` (float64) and
     0-based input indices ``(out, P)`` (int64) of a 1-D resize, copies of the NumPy taps (which are
     read-only), so writing into them changes neither."""
     import torch
@@ -152,7 +152,8 @@ def _resize_planes_compiled(
     planes: np.ndarray, scale: float, rounding: bool, border: str = "symmetric", final: str | None = None
 ) -> np.ndarray:
     """:func:`_resize_planes` of a ``(P, H, W)`` float32/float64 CPU array by the compiled kernels of
-    :mod:`srbench_eval.data.resize_kernels`: float64 sums, the same taps and order; ``rounding`` rounds
+    :mod:`~srbench_eval.data.degrade.resize_kernels`: float64 sums, the same taps and order;
+    ``rounding`` rounds
     after each pass (``uint8`` arithmetic), ``final`` (``half-away`` or ``half-even``) rounds the result
     of the last pass only (a double resize rounded once), both saturating to 0..255. Returns float64,
     or float32 when rounded (exact)."""

@@ -1,8 +1,8 @@
 """Compiled CPU kernels (numba) for the 1-D passes of MATLAB's bicubic ``imresize``.
 
-:mod:`srbench_eval.data.degrade` defines the resize: every output sample ``j`` of a 1-D pass is
+:mod:`srbench_eval.data.degrade.bicubic` defines the resize: every output sample ``j`` of a 1-D pass is
 ``sum_t W[j, t] * x[I[j, t]]`` with the weights ``W`` and mirrored indices ``I`` of
-:func:`~srbench_eval.data.degrade.resize_taps`, optionally rounded half away from zero and
+:func:`~srbench_eval.data.degrade.bicubic.resize_taps`, optionally rounded half away from zero and
 saturated to 0..255 (MATLAB's ``uint8`` arithmetic). These kernels compute exactly those sums, in
 float64 and in the order ``t = 0, 1, ...`` for every sample, on ``(C, H, W)`` NumPy arrays:
 
@@ -383,7 +383,7 @@ def periodic_plan(weights: np.ndarray, taps: np.ndarray, in_length: int, scale: 
     start = taps[mid : mid + q].astype(np.int64) - r * (mid // q)  # (q, taps)
     grid = start[:, None, :] + r * np.arange(n_m)[None, :, None]
     unmirrored = grid.transpose(1, 0, 2).reshape(-1, n_taps)[:out_length]  # sample q m + p
-    from srbench_eval.data.taps import mirror_index
+    from srbench_eval.data.degrade.taps import mirror_index
 
     if not np.array_equal(mirror_index(unmirrored, in_length), taps):
         return None

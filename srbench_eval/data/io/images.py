@@ -12,7 +12,7 @@ raise it) is refused: a small PNG may otherwise decode into tens of gigabytes.
 Decoding is OpenCV's (``cv2.imdecode``, ``IMREAD_UNCHANGED``), except for the plain PNG files that
 make up the benchmarks (8-bit grey or RGB, not interlaced, no transparency chunk, every critical
 chunk's CRC right, nothing in the chunk layout libpng refuses: :func:`plain_png_layout`), which
-:mod:`srbench_eval.data.png_decode` decodes (ISA-L's inflate, a compiled unfilter) into the very
+:mod:`srbench_eval.data.io.png_decode` decodes (ISA-L's inflate, a compiled unfilter) into the very
 same pixels, straight into RGB order, in under half the CPU time of OpenCV (0.9 s against 2.0 s over
 the 219 benchmark files, ``benchmarks/bench_png_decode.py``). A file it refuses (a zlib stream
 or filter byte libpng refuses or reads otherwise) goes to OpenCV, which decodes it or reports it.
@@ -41,8 +41,8 @@ from srbench_eval.files import write_atomic
 if TYPE_CHECKING:  # NumPy, OpenCV and Pillow load on first use: commands that read no image skip them
     import numpy as np
 
-    from srbench_eval.data.png_decode import Inflated
-    from srbench_eval.data.prefetch import Prefetcher
+    from srbench_eval.data.io.png_decode import Inflated
+    from srbench_eval.data.io.prefetch import Prefetcher
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".pgm", ".webp")
 
@@ -119,7 +119,7 @@ def check_pixel_budget(path: Path, size: tuple[int, int] | int | None = None) ->
 
 
 prefetched: Prefetcher | None = None
-"""Images being decoded ahead for this run (:func:`srbench_eval.data.prefetch.prefetching`)."""
+"""Images being decoded ahead for this run (:func:`srbench_eval.data.io.prefetch.prefetching`)."""
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -135,7 +135,7 @@ def read_image(path: str | Path) -> np.ndarray:
         if img is not None and not hasattr(img, "layout"):
             return img
         if img is not None:  # inflated ahead (prefetch_image): unfiltered here
-            from srbench_eval.data.png_decode import unfilter_rows
+            from srbench_eval.data.io.png_decode import unfilter_rows
 
             pixels = unfilter_rows(img)
             if pixels is not None:
@@ -152,8 +152,8 @@ def decode_image(path: Path) -> np.ndarray:
 
 
 def prefetch_image(path: Path) -> np.ndarray | Inflated:
-    """The prefetch thread's share of :func:`read_image` (:mod:`srbench_eval.data.prefetch`): a plain
-    PNG only inflated (:func:`srbench_eval.data.png_decode.inflate_plain`, which needs no numba, so it
+    """The prefetch thread's share of :func:`read_image` (:mod:`srbench_eval.data.io.prefetch`): a plain
+    PNG only inflated (:func:`srbench_eval.data.io.png_decode.inflate_plain`, which needs no numba, so it
     runs while the interpreter is still starting), any other file decoded; :func:`read_image` unfilters
     an inflated one when it takes it."""
     data = path.read_bytes()
@@ -161,7 +161,7 @@ def prefetch_image(path: Path) -> np.ndarray | Inflated:
     check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
     if layout is not None:
         try:
-            from srbench_eval.data.png_decode import inflate_plain
+            from srbench_eval.data.io.png_decode import inflate_plain
         except ImportError:  # isal not installed
             inflate_plain = None
         inflated = inflate_plain(data, layout) if inflate_plain is not None else None
@@ -243,13 +243,13 @@ def plain_png_layout(data: bytes) -> PlainPng | None:
 
 def decode_plain_png(data: bytes, layout: PlainPng | None = None) -> np.ndarray | None:
     """A :func:`plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB ``uint8`` by
-    :func:`srbench_eval.data.png_decode.decode_plain` (ISA-L's inflate and a compiled unfilter), or
+    :func:`srbench_eval.data.io.png_decode.decode_plain` (ISA-L's inflate and a compiled unfilter), or
     ``None`` where that refuses the file (OpenCV then decodes it and reports what is wrong with it).
     Without ``isal`` installed, libspng (``pyspng``) decodes it instead, if installed; it does not
     check the zlib stream's Adler-32, which libpng and ISA-L refuse when wrong. ``layout``:
     :func:`plain_png_layout`, if known."""
     try:
-        from srbench_eval.data.png_decode import decode_plain
+        from srbench_eval.data.io.png_decode import decode_plain
     except ImportError:  # isal (or numba) not installed
         return _decode_spng(data)
     return decode_plain(data, layout)

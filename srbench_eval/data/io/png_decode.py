@@ -1,6 +1,6 @@
 """Decoding the plain PNG files of the benchmarks: ISA-L's inflate and a compiled unfilter.
 
-A :func:`~srbench_eval.data.images.plain_png` file (8-bit grey or RGB, not interlaced, no ``tRNS``,
+A :func:`~srbench_eval.data.io.images.plain_png` file (8-bit grey or RGB, not interlaced, no ``tRNS``,
 every critical chunk's CRC right, IDAT chunks consecutive) holds its pixels as one zlib stream split
 over its IDAT chunks. :func:`decode_plain` joins the chunks' data, inflates it with ISA-L
 (``isal.isal_zlib``, which checks the Adler-32) and undoes the per-row filters of the PNG
@@ -18,9 +18,9 @@ preset dictionary), a broken stream or a wrong checksum, a stream that does not 
 the rows do (``H * (1 + W * channels)`` bytes), and a filter type other than 0..4.
 
 Both halves release the GIL (ISA-L's inflate and the ``nogil`` kernel of
-:mod:`~srbench_eval.data.png_unfilter`), so the read-ahead threads of a run decode files in parallel;
+:mod:`~srbench_eval.data.io.png_unfilter`), so the read-ahead threads of a run decode files in parallel;
 they are also separate functions (:func:`inflate_plain`, :func:`unfilter_rows`), so that a run's
-prefetch thread inflates files before numba has started (:mod:`srbench_eval.data.prefetch`).
+prefetch thread inflates files before numba has started (:mod:`srbench_eval.data.io.prefetch`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from isal import isal_zlib
 
-from srbench_eval.data.images import PlainPng, plain_png_layout
+from srbench_eval.data.io.images import PlainPng, plain_png_layout
 
 
 class Inflated(NamedTuple):
@@ -46,10 +46,10 @@ class Inflated(NamedTuple):
 
 
 def decode_plain(data: bytes, layout: PlainPng | None = None) -> np.ndarray | None:
-    """A :func:`~srbench_eval.data.images.plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB
+    """A :func:`~srbench_eval.data.io.images.plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB
     ``uint8``; ``None`` for any other file and for a stream or filter byte libpng may read
     otherwise (see the module docstring). ``layout``: the file's
-    :func:`~srbench_eval.data.images.plain_png_layout`, when the caller already has it."""
+    :func:`~srbench_eval.data.io.images.plain_png_layout`, when the caller already has it."""
     inflated = inflate_plain(data, layout)
     return None if inflated is None else unfilter_rows(inflated)
 
@@ -80,8 +80,8 @@ def inflate_plain(data: bytes, layout: PlainPng | None = None) -> Inflated | Non
 
 def unfilter_rows(inflated: Inflated) -> np.ndarray | None:
     """The second half of :func:`decode_plain`: the rows unfiltered into the image
-    (:func:`srbench_eval.data.png_unfilter.unfilter`), or ``None`` at a filter type over 4."""
-    from srbench_eval.data.png_unfilter import unfilter
+    (:func:`srbench_eval.data.io.png_unfilter.unfilter`), or ``None`` at a filter type over 4."""
+    from srbench_eval.data.io.png_unfilter import unfilter
 
     layout = inflated.layout
     out = np.empty((layout.height, layout.width * layout.channels), np.uint8)

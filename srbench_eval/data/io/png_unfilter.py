@@ -1,7 +1,7 @@
-"""The compiled half of decoding a plain PNG (:mod:`srbench_eval.data.png_decode`): undoing the
+"""The compiled half of decoding a plain PNG (:mod:`srbench_eval.data.io.png_decode`): undoing the
 per-row filters of the PNG specification (section 9) in a numba kernel that releases the GIL.
 
-Apart from :mod:`~srbench_eval.data.png_decode` so that inflating needs no numba: a run's prefetch
+Apart from :mod:`~srbench_eval.data.io.png_decode` so that inflating needs no numba: a run's prefetch
 thread inflates files (ISA-L, no GIL) while the interpreter is still importing and numba is still
 starting, and the threads that take the files unfilter them.
 """

@@ -4,8 +4,8 @@
 core's worth of Python, while the other core has nothing to do; decoding the PNG files is the largest
 part of the work that follows. :func:`prefetching` starts one thread that reads the files the run will
 read, in order, before the evaluation exists: a plain PNG is only inflated (ISA-L, no GIL, no numba:
-:func:`srbench_eval.data.images.prefetch_image`), anything else decoded (OpenCV), and
-:func:`srbench_eval.data.images.read_image` takes the result from it (unfiltering an inflated PNG with
+:func:`srbench_eval.data.io.images.prefetch_image`), anything else decoded (OpenCV), and
+:func:`srbench_eval.data.io.images.read_image` takes the result from it (unfiltering an inflated PNG with
 the compiled kernel) instead of reading the file again. It changes no value: the same decoder runs,
 an image is handed over only if its file's size and modification time are unchanged, at most
 ``budget`` bytes wait unclaimed, a file that fails is left for the run to read (and report) itself,
@@ -21,12 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srbench_eval.data import images
+from srbench_eval.data.io import images
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from srbench_eval.data.png_decode import Inflated
+    from srbench_eval.data.io.png_decode import Inflated
 
 BUDGET = 192 * 2**20
 """Decoded bytes held for the run at most (about 80 Urban100 images)."""
@@ -76,7 +76,7 @@ class Prefetcher:
 
     def take(self, path: Path) -> np.ndarray | Inflated | None:
         """The decoded image of ``path`` (a plain PNG only inflated,
-        :func:`~srbench_eval.data.images.prefetch_image`) if the thread has it (waiting while it reads
+        :func:`~srbench_eval.data.io.images.prefetch_image`) if the thread has it (waiting while it reads
         that very file), else ``None``; either way the thread will not read ``path`` afterwards."""
         key = os.path.abspath(path)
         with self._cond:
@@ -105,7 +105,7 @@ class Prefetcher:
 
 @contextmanager
 def prefetching(paths: Sequence[Path], budget: int = BUDGET) -> Iterator[Prefetcher]:
-    """Decode ``paths`` in a background thread for :func:`~srbench_eval.data.images.read_image`
+    """Decode ``paths`` in a background thread for :func:`~srbench_eval.data.io.images.read_image`
     within the ``with`` block (one prefetcher at a time)."""
     prefetcher = Prefetcher(paths, budget)
     previous, images.prefetched = images.prefetched, prefetcher

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srbench_eval.data.degrade import imresize_uint8
+from srbench_eval.data.degrade.bicubic import imresize_uint8
 
 
 class Bicubic(nn.Module):

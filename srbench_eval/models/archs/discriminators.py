@@ -12,7 +12,7 @@ numerically stable form of the same equations.
   ``Dense(1)``. The paper trains on 96x96 HR patches.
 
 Both need a fixed input size (``input_size``, the HR patch size) because of their dense layers;
-:func:`srbench_eval.models.recipes.build_discriminator` takes it from the recipe's ``hr_patch``.
+:func:`srbench_eval.models.recipes.named.build_discriminator` takes it from the recipe's ``hr_patch``.
 """
 
 from __future__ import annotations

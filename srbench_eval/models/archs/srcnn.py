@@ -2,7 +2,7 @@
 ECCV 2014 / TPAMI 2016 (the 9-1-5 network with 64/32 filters).
 
 The LR image is first upscaled to the target size with MATLAB's bicubic
-(:func:`srbench_eval.data.degrade.upscale_bicubic`), then mapped by three convolutions::
+(:func:`srbench_eval.data.degrade.bicubic.upscale_bicubic`), then mapped by three convolutions::
 
     F1 = ReLU(W1 * Y + B1)      9x9, 3 -> 64      patch extraction
     F2 = ReLU(W2 * F1 + B2)     1x1, 64 -> 32     non-linear mapping
@@ -64,7 +64,7 @@ class SRCNN(SRNet):
             self.head = FineGrainedHead(num_feat2, 3, kernel_size=k3, **fdl)
 
     def _features(self, lr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        from srbench_eval.data.degrade import upscale_bicubic
+        from srbench_eval.data.degrade.bicubic import upscale_bicubic
 
         with torch.no_grad():
             x = upscale_bicubic(lr, self.scale)

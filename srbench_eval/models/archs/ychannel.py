@@ -3,7 +3,7 @@
 These take and return ONE channel, the luma Y in [0, 1] (MATLAB ``rgb2ycbcr`` / 255), unlike the
 RGB generators of the zoo (:mod:`srbench_eval.models.archs.srcnn` is an RGB, zero-padded SRCNN for
 our own training recipes). Their weights come from the published ``.mat`` files
-(:mod:`srbench_eval.models.formats`); every layer below mirrors one line of the released test code:
+(:mod:`srbench_eval.models.published.formats`); every layer below mirrors one line of the released test code:
 
 * :class:`SRCNNY` (Dong et al., ECCV 2014 / TPAMI 2016, ``SRCNN.m``): input = the bicubic-upscaled
   Y; three convolutions, each ``imfilter(x, w, 'same', 'replicate')`` (correlation, edge

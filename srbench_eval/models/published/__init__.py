@@ -1,1 +1,3 @@
-"""Published models (``NAME@pub``): the registry in ``published.yaml``, loading by file format, the models built from them."""
+"""Published models (``NAME@pub``): the registry in ``published.yaml``, loading by file format, the
+models built from them.
+"""

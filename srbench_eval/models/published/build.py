@@ -1,9 +1,9 @@
 """Published models (``NAME@pub``): the registry in ``published.yaml`` and the models built from it.
 
-:func:`registry` (:mod:`srbench_eval.models.published_registry`, torch-free) parses the YAML into
+:func:`registry` (:mod:`srbench_eval.models.published.registry`, torch-free) parses the YAML into
 :class:`PublishedModel` entries; :func:`build` gets the
 file for one scale (:func:`srbench_eval.weights.published_path`: cache, mirror, download, hash
-check), loads it by format (:mod:`srbench_eval.models.formats`) and wraps it as an
+check), loads it by format (:mod:`srbench_eval.models.published.formats`) and wraps it as an
 :class:`~srbench_eval.models.base.SRModel` for the evaluation loop:
 
 * RGB networks run as they are (:class:`~srbench_eval.models.loading.NetworkModel`);
@@ -27,11 +27,11 @@ from typing import Any, ClassVar
 
 import torch
 
-from srbench_eval.data.degrade import imresize
+from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.base import SRModel
-from srbench_eval.models.formats import LoadedNetwork
-from srbench_eval.models.published_registry import (
+from srbench_eval.models.published.formats import LoadedNetwork
+from srbench_eval.models.published.registry import (
     SUFFIX,
     PublishedFile,
     PublishedModel,
@@ -122,7 +122,7 @@ def _network_facts(loaded: LoadedNetwork) -> dict[str, Any]:
 def is_foreign_file(path: Path) -> bool:
     """True for a weights file that is not a ``srbench-eval train`` checkpoint (a released model)."""
     from srbench_eval.models import checkpoints
-    from srbench_eval.models.formats import PYTORCH_SUFFIXES
+    from srbench_eval.models.published.formats import PYTORCH_SUFFIXES
 
     suffix = path.suffix.lower()
     if suffix == ".mat" or (suffix in PYTORCH_SUFFIXES and suffix not in (".pt", ".pth")):
@@ -139,7 +139,7 @@ def is_foreign_file(path: Path) -> bool:
 def from_file(label: str, path: Path, scale: int, device: torch.device | str = "cpu") -> SRModel:
     """``--models LABEL=FILE`` for a released weights file: loaded by format, scale checked against
     ``scale``; the provenance records architecture, scale, parameter count and SHA-256."""
-    from srbench_eval.models.formats import load_network
+    from srbench_eval.models.published.formats import load_network
     from srbench_eval.weights import sha256_of
 
     loaded = load_network(path, scale)
@@ -159,7 +159,7 @@ def build(
     """The published model ``name`` at ``scale`` on ``device``: file located/fetched and verified,
     loaded by format, wrapped; the provenance records the file, its SHA-256 and the network facts."""
     from srbench_eval import weights
-    from srbench_eval.models.formats import load_network
+    from srbench_eval.models.published.formats import load_network
 
     entry = get(name)
     f = entry.file_for(scale)

@@ -1,7 +1,7 @@
 """The registry of published models (``NAME@pub``): the entries of ``published.yaml`` as data.
 
 Pure data, no torch: ``weights list``, ``models list`` and ``table --published`` read it without
-loading a network. Building a model from an entry is :func:`srbench_eval.models.published.build`.
+loading a network. Building a model from an entry is :func:`srbench_eval.models.published.build.build`.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def load_registry(text: str) -> dict[str, PublishedModel]:
 @lru_cache(maxsize=1)
 def registry() -> dict[str, PublishedModel]:
     """The published models of the packaged ``published.yaml``, by key (without ``@pub``)."""
-    text = importlib.resources.files("srbench_eval.models").joinpath("published.yaml").read_text()
+    text = importlib.resources.files("srbench_eval.models.published").joinpath("published.yaml").read_text()
     return load_registry(text)
 
 

@@ -1,1 +1,3 @@
-"""Recipes: an architecture, weighted loss terms, a discriminator, an initialisation (spec, registry, overrides, the zoo's recipes)."""
+"""Recipes: an architecture, weighted loss terms, a discriminator, an initialisation (spec, registry,
+overrides, the zoo's recipes).
+"""

@@ -31,8 +31,8 @@ themselves, as data (:mod:`.recipe_zoo`: adding a recipe is adding a value there
 is the one to import from.
 """
 
-from srbench_eval.models.recipe_overrides import apply_overrides
-from srbench_eval.models.recipe_registry import (
+from srbench_eval.models.recipes.overrides import apply_overrides
+from srbench_eval.models.recipes.registry import (
     build_discriminator,
     build_generator,
     build_losses,
@@ -43,7 +43,7 @@ from srbench_eval.models.recipe_registry import (
     register,
     validate,
 )
-from srbench_eval.models.recipe_spec import ArchSpec, LossSpec, Recipe, TrainSpec
+from srbench_eval.models.recipes.spec import ArchSpec, LossSpec, Recipe, TrainSpec
 
 __all__ = [
     "ArchSpec",

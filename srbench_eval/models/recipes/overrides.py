@@ -11,9 +11,9 @@ from typing import Any
 
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.losses.criterion import LOSS_KINDS
-from srbench_eval.models.recipe_registry import discriminator_parameters, generator_parameters, validate
-from srbench_eval.models.recipe_spec import Recipe
-from srbench_eval.models.registry import get_arch
+from srbench_eval.models.architectures import get_arch
+from srbench_eval.models.recipes.registry import discriminator_parameters, generator_parameters, validate
+from srbench_eval.models.recipes.spec import Recipe
 from srbench_eval.options import coerce, parse_assignment
 
 # --------------------------------------------------------------------------- overrides

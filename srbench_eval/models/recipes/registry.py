@@ -1,6 +1,6 @@
 """The recipe registry (:func:`get_recipe`, :func:`recipe_names`) and what is built from a recipe:
 :func:`build_generator`, :func:`build_discriminator`, :func:`build_losses`, parameter counts and
-:func:`validate`. The registry holds :data:`srbench_eval.models.recipe_zoo.RECIPES`.
+:func:`validate`. The registry holds :data:`srbench_eval.models.recipes.zoo.RECIPES`.
 
 The registry and the parameter counts of the zoo's recipes import no torch (``models list``
 answers at once): the builders import the networks and losses when they run, and a parameter
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.models.recipe_spec import ArchSpec, Recipe, _frozen, _plain
-from srbench_eval.models.registry import get_arch
+from srbench_eval.models.architectures import get_arch
+from srbench_eval.models.recipes.spec import ArchSpec, Recipe, _frozen, _plain
 
 if TYPE_CHECKING:
     from torch import nn
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from srbench_eval.losses.criterion import Criterion
     from srbench_eval.models.archs.common import SRNet
 
-PARAMETER_COUNTS = Path(__file__).with_name("parameter_counts.json")
+PARAMETER_COUNTS = Path(__file__).resolve().parents[1] / "parameter_counts.json"
 
 # --------------------------------------------------------------------------- registry
 
@@ -213,7 +213,7 @@ def validate(recipe: Recipe) -> None:
 
 
 def _register_zoo() -> None:
-    from srbench_eval.models.recipe_zoo import RECIPES
+    from srbench_eval.models.recipes.zoo import RECIPES
 
     for recipe in RECIPES:
         register(recipe)

@@ -2,7 +2,7 @@
 an initialisation and the paper's training hyperparameters) and its parts, as frozen plain data.
 
 A recipe's dict form (:meth:`Recipe.to_dict`, JSON-ready) is what results record and what
-overrides (:mod:`srbench_eval.models.recipe_overrides`) edit; see :mod:`srbench_eval.models.recipes`.
+overrides (:mod:`srbench_eval.models.recipes.overrides`) edit; see :mod:`srbench_eval.models.recipes.named`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from srbench_eval.errors import unknown_name
 
 @dataclass(frozen=True)
 class ArchSpec:
-    """An architecture of :mod:`srbench_eval.models.registry` and constructor arguments beyond ``scale``
+    """An architecture of :mod:`srbench_eval.models.architectures` and constructor arguments beyond ``scale``
     (omitted ones take the paper-size defaults)."""
 
     name: str

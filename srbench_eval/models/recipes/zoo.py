@@ -1,8 +1,8 @@
-"""The zoo's recipes, as data: each is a :class:`~srbench_eval.models.recipe_spec.Recipe` value
+"""The zoo's recipes, as data: each is a :class:`~srbench_eval.models.recipes.spec.Recipe` value
 (a derived recipe is its base with :func:`dataclasses.replace`), listed in :data:`RECIPES`.
 
 Adding a recipe: write its value here and add it to :data:`RECIPES` (the registry,
-:mod:`srbench_eval.models.recipe_registry`, registers them in that order, so a recipe comes after
+:mod:`srbench_eval.models.recipes.registry`, registers them in that order, so a recipe comes after
 the recipe it starts from).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from srbench_eval.models.recipe_spec import ArchSpec, LossSpec, Recipe, TrainSpec
+from srbench_eval.models.recipes.spec import ArchSpec, LossSpec, Recipe, TrainSpec
 
 #: SRGAN's VGG feature scale 1/12.75 (the paper's rescaling of the VGG54 loss, about 0.006).
 SRGAN_FEATURE_SCALE = 1.0 / 12.75
