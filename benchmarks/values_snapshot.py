@@ -6,7 +6,7 @@
 Runs (every protocol profile at x2-x4 on Set5+Set14; the four sets at x4 for ``matlab`` and
 ``basicsr``; the zoo models with LPIPS, FID, MS-SSIM and VIF on stand-in weights; the published Y
 networks under their authors' protocols) with the CLI, each into a fresh folder, and records the
-digest of each ``results.csv``. Needs ``../shared``.
+digest of each ``results.csv``. Needs ``../shared``. ``SNAPSHOT_ONLY=PREFIX`` runs only the runs whose name starts with it.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ RUNS["zoo-demo-set5-x4"] = [
     "--metrics",
     "psnr,ssim,lpips,lpips-vgg,fid,ms-ssim,vif",
 ]
-_FOLDERS = f"Set5={MIRROR}/Set5/HR,Set14={MIRROR}/Set14/HR"
+_FOLDERS = f"s5={MIRROR}/Set5/HR,s14={MIRROR}/Set14/HR"
 _ORACLES = str(SHARED / "oracles")
 RUNS["published-srcnn-x3"] = [
     "--models",
@@ -122,7 +122,10 @@ def main() -> None:
     env[weights.ALLOW_STAND_INS_ENV] = "1"
     cli = [sys.executable, "-m", "srbench_eval.cli"]
     digests: dict[str, str] = {}
+    only = os.environ.get("SNAPSHOT_ONLY", "")
     for name, args in RUNS.items():
+        if only and not name.startswith(only):
+            continue
         run = work / name
         done = subprocess.run(
             [*cli, "run", *args, "--out", str(run)], env=env, capture_output=True, text=True
@@ -137,7 +140,8 @@ def main() -> None:
     out.write_text(json.dumps(digests, indent=1) + "\n")
     if "--compare" in sys.argv:
         before = json.loads(Path(sys.argv[sys.argv.index("--compare") + 1]).read_text())
-        moved = {k for k in before.keys() | digests.keys() if before.get(k) != digests.get(k)}
+        keys = (before.keys() | digests.keys()) if not only else digests.keys()
+        moved = {k for k in keys if before.get(k) != digests.get(k)}
         for k in sorted(moved):
             print("MOVED", k, before.get(k), digests.get(k))
         print(f"{len(digests) - len(moved)} of {len(digests)} results.csv identical")
