@@ -1,13 +1,8 @@
 """The training loop: one recipe, one run folder, resumable exactly.
 
-Every iteration ``t`` (0-based; ``step = t + 1`` when it is done):
-
-1. Generator step. ``out = G.forward_train(lr)``; for GAN recipes the discriminator is frozen and
-   scores ``d_fake = D(out.sr)`` and ``d_real = D(hr).detach()``; the recipe's criterion gives
-   ``L_G = sum_k w_k * l_k`` (:class:`~srbench_eval.losses.criterion.Criterion`); Adam/SGD step.
-2. Discriminator step (GAN recipes). ``L_D = criterion.discriminator_loss(D(hr), D(out.sr.detach()))``,
-   a step of the discriminator's optimiser (the alternation of SRGAN and ESRGAN: one D step per G step).
-3. Both MultiStepLR schedules step; the generator's EMA (if any) is updated.
+Every iteration ``t`` (0-based; ``step = t + 1`` when it is done) is one generator step and, for
+GAN recipes, one discriminator step, then both MultiStepLR schedules step and the generator's EMA
+(if any) is updated (:mod:`.steps`: ``L_G = sum_k w_k * l_k``, ``L_D`` of SRGAN / ESRGAN).
 
 Every ``log_every`` steps the loss terms (unweighted, averaged over the interval and the ranks),
 their parts (``dp.l_vgg``, ``dp.l_res``, ``dp.zeta``, ...), the discriminator's loss and logits,
@@ -24,22 +19,21 @@ schedules, the step and every rank's RNG states, and the data stream is a pure f
 sample index (:mod:`srbench_eval.data.patches`), so a run resumed from step ``t`` computes the same
 iterations ``t+1, t+2, ...`` as an uninterrupted one: bitwise on CPU with the same number of
 threads (float sums in the kernels depend on it), whatever the number of data loader workers.
-:mod:`.stream` makes the data stream, :mod:`.resume` writes and restores the checkpoints; this
-module runs the iterations.
+:mod:`.stream` makes the data stream, :mod:`.resume` writes and restores the checkpoints,
+:mod:`.steps` runs one iteration, :mod:`.progress` sums the logging interval and shows it (a bar on
+a terminal, one line per log interval otherwise); this module runs the iterations.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
-from torch.nn.parallel import DistributedDataParallel as DDP
-from tqdm import tqdm
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
@@ -55,7 +49,9 @@ from srbench_eval.training import distributed as dist_utils
 from srbench_eval.training import resume
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog
+from srbench_eval.training.progress import Interval, Progress
 from srbench_eval.training.state import EMA, make_optimizer, make_scheduler, seed_everything, set_rng_state
+from srbench_eval.training.steps import Nets, train_step, wrap_for_ranks
 from srbench_eval.training.stream import open_stream
 from srbench_eval.training.validation import Validator
 
@@ -76,26 +72,21 @@ class TrainResult:
     timing: dict[str, float] = field(default_factory=dict)
 
 
-class _TrainForward(nn.Module):
-    """DDP hooks ``forward``: route the generator's ``forward_train`` through it."""
+@dataclass
+class _Run:
+    """What :meth:`Trainer.run` carries from one iteration to the next."""
 
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, lr: torch.Tensor) -> Any:
-        return self.net.forward_train(lr)
-
-
-class _PairForward(nn.Module):
-    """The discriminator on the real and the fake batch in one (DDP) call, one backward after it."""
-
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.net(real), self.net(fake)
+    batches: Iterator[tuple[torch.Tensor, torch.Tensor]]
+    nets: Nets
+    val_enabled: bool
+    validator: Validator | None
+    log: TrainLog | None
+    progress: Progress
+    interval: Interval
+    finished: bool
+    checkpoint: Path | None
+    steps_run: int = 0
+    loop_seconds: float = 0.0
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -252,210 +243,183 @@ class Trainer:
         )
 
     def run(self) -> TrainResult:
+        """The iterations from ``self.step`` to the end (or ``stop_after``), with the logs,
+        validations and checkpoints on their intervals (see the module docstring)."""
         cfg, plan, env = self.config, self.plan, self.env
-        main = env.is_main
-        resumed = self.step > 0
         batches, self.data_info = open_stream(cfg, plan, env, self.batch_per_rank, self.step)
-        validator = None
-        val_enabled = cfg.val.lower() != "none"
-        error: SrbenchError | None = None
-        if main and val_enabled:
-            try:
-                protocol = resolve_protocol(cfg.protocol, cfg.protocol_set)
-                validator = Validator(cfg.val, plan.scale, self.device, mirror=cfg.mirror, protocol=protocol)
-            except SrbenchError as e:
-                error = SrbenchError(
-                    f"validation set: {e} (train with --val DATASET, --val demo or --val none)"
-                )
-        if dist_utils.any_over_ranks(env, error is not None):  # every rank stops, not only rank 0
-            raise error or SrbenchError("rank 0 could not open the validation set (see its message)")
-        log = TrainLog(self.run_dir, resume_step=self.step if resumed else None) if main else None
-        if log is not None:
-            event: dict[str, Any] = {
-                "event": "resume" if resumed else "start",
-                "label": self.recipe.label,
-                "preset": cfg.preset,
-                "scale": plan.scale,
-                "iterations": plan.iterations,
-                "batch_size": plan.batch_size,
-                "hr_patch": plan.hr_patch,
-                "world_size": env.world,
-                "device": str(self.device),
-                "amp": "bf16" if self.amp else "off",
-                "data": self.data_info,
-                "init": self.init_info,
-            }
-            if resumed:
-                event["checkpoint"] = str(self.last_good)
-            log.write("event", self.step, event)
-
-        g_train = _TrainForward(self.g)
-        d_pair = _PairForward(self.d) if self.d is not None else None
-        if env.distributed:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            g_train = DDP(g_train, device_ids=ids)
-            if d_pair is not None:
-                d_pair = DDP(d_pair, device_ids=ids)
+        validator = self._open_validator()
+        log = self._open_log()
+        g_train, d_pair = wrap_for_ranks(self.g, self.d, env)
+        nets = Nets(self.g, g_train, self.opt_g, self.sched_g, self.criterion)
+        nets.d, nets.d_pair, nets.opt_d, nets.sched_d = self.d, d_pair, self.opt_d, self.sched_d
+        nets.ema, nets.amp = self.ema, self.amp
         self.g.train()
         if self.d is not None:
             self.d.train()
         if self.rng_to_restore is not None:
             set_rng_state(self.rng_to_restore, self.device)
-
-        bar = tqdm(
-            total=plan.iterations,
-            initial=self.step,
-            desc=self.recipe.label,
-            unit="it",
-            disable=not (cfg.progress and main),
-            dynamic_ncols=True,
+        r = _Run(
+            batches,
+            nets,
+            cfg.val.lower() != "none",
+            validator,
+            log,
+            Progress(self.recipe.label, self.step, plan.iterations, cfg.progress and env.is_main),
+            Interval(self.step, torch.zeros((), dtype=torch.bool, device=self.device)),
+            finished=self.step >= plan.iterations,
+            checkpoint=self.last_good,
         )
-        sums: dict[str, torch.Tensor] = {}
-        bad = torch.zeros((), dtype=torch.bool, device=self.device)
-        since = self.step
-        steps_run, loop_seconds = 0, 0.0
-        interval_seconds, interval_steps = 0.0, 0
-        finished = self.step >= plan.iterations
-        checkpoint: Path | None = self.last_good
         # The objects built so far (networks, optimiser state, images) live as long as the run: keep
         # the cyclic garbage collector from traversing them again and again during the loop.
         gc.collect()
         gc.freeze()
         while self.step < plan.iterations:
-            t0 = time.perf_counter()
-            lr_img, hr_img = next(batches)
-            lr_img = lr_img.to(self.device, non_blocking=True)
-            hr_img = hr_img.to(self.device, non_blocking=True)
-            values, bad_step = self._iteration(g_train, d_pair, lr_img, hr_img)
-            bad |= bad_step
-            for k, v in values.items():
-                sums[k] = sums[k] + v if k in sums else v.clone()
-            self.step += 1
-            steps_run += 1
-            interval_steps += 1
-            bar.update(1)
-
-            last = self.step >= plan.iterations
-            stop = cfg.stop_after is not None and self.step >= cfg.stop_after
-            do_log = self.step % cfg.log_every == 0 or last or stop
-            do_val = val_enabled and (self.step % plan.val_every == 0 or last)
-            do_save = self.step % plan.save_every == 0 or last or stop
-            scalars: dict[str, float] = {}
-            if do_log or do_save:  # the one host-device sync of the interval
-                names = sorted(sums)
-                means = dist_utils.mean_over_ranks(
-                    env, torch.stack([sums[k].float() for k in names]) / interval_steps
-                ).tolist()
-                scalars = dict(zip(names, means, strict=True))
-                if dist_utils.any_over_ranks(env, bool(bad)):
-                    if log is not None:
-                        log.write("event", self.step, {"event": "nan", **scalars})
-                        log.close()
-                    bar.close()
-                    raise self._nan_error(scalars, since)
-            elapsed = time.perf_counter() - t0  # validation and checkpoints are not loop time
-            loop_seconds += elapsed
-            interval_seconds += elapsed
-            if do_log:
-                record = {
-                    "lr": self.sched_g.get_last_lr()[0],
-                    **scalars,
-                    "it_per_s": interval_steps / interval_seconds,
-                    "img_per_s": interval_steps * plan.batch_size / interval_seconds,
-                }
-                if log is not None:
-                    log.write("train", self.step, record)
-                bar.set_postfix(_postfix(scalars, self.last_val), refresh=False)
-                sums, interval_steps, interval_seconds, since = {}, 0, 0.0, self.step
-            if do_val and validator is not None:
-                self.last_val = validator(self.ema.net if self.ema is not None else self.g)
-                if log is not None:
-                    log.write("val", self.step, {"dataset": validator.name, **self.last_val})
-                bar.set_postfix(_postfix(scalars, self.last_val), refresh=False)
-            if do_val and env.distributed and not do_save:
-                dist_utils.barrier(env)  # the other ranks wait for rank 0's validation
-            if do_save:
-                checkpoint = self._save(finished=last)
-            if last:
-                finished = True
-            if stop and not last:
+            if not self._advance(r):
                 break
         gc.unfreeze()
-        bar.close()
+        r.progress.close()
         if log is not None:
-            log.write(
-                "event", self.step, {"event": "end" if finished else "stop", "checkpoint": str(checkpoint)}
-            )
+            end = {"event": "end" if r.finished else "stop", "checkpoint": str(r.checkpoint)}
+            log.write("event", self.step, end)
             log.close()
+        return self._result(r)
+
+    def _open_validator(self) -> Validator | None:
+        """Rank 0's validator (``None`` with ``--val none`` and on the other ranks); every rank
+        stops with a one-line error when rank 0 cannot open the validation set."""
+        cfg = self.config
+        validator, error = None, None
+        if self.env.is_main and cfg.val.lower() != "none":
+            try:
+                protocol = resolve_protocol(cfg.protocol, cfg.protocol_set)
+                validator = Validator(
+                    cfg.val, self.plan.scale, self.device, mirror=cfg.mirror, protocol=protocol
+                )
+            except SrbenchError as e:
+                error = SrbenchError(
+                    f"validation set: {e} (train with --val DATASET, --val demo or --val none)"
+                )
+        if dist_utils.any_over_ranks(self.env, error is not None):  # every rank stops, not only rank 0
+            raise error or SrbenchError("rank 0 could not open the validation set (see its message)")
+        return validator
+
+    def _open_log(self) -> TrainLog | None:
+        """Rank 0's log (``None`` on the other ranks), opened with its start or resume event."""
+        if not self.env.is_main:
+            return None
+        cfg, plan = self.config, self.plan
+        resumed = self.step > 0
+        log = TrainLog(self.run_dir, resume_step=self.step if resumed else None)
+        event: dict[str, Any] = {
+            "event": "resume" if resumed else "start",
+            "label": self.recipe.label,
+            "preset": cfg.preset,
+            "scale": plan.scale,
+            "iterations": plan.iterations,
+            "batch_size": plan.batch_size,
+            "hr_patch": plan.hr_patch,
+            "world_size": self.env.world,
+            "device": str(self.device),
+            "amp": "bf16" if self.amp else "off",
+            "data": self.data_info,
+            "init": self.init_info,
+        }
+        if resumed:
+            event["checkpoint"] = str(self.last_good)
+        log.write("event", self.step, event)
+        return log
+
+    def _advance(self, r: _Run) -> bool:
+        """One iteration and what its step is due for (log, validation, checkpoint); False when
+        the run stops here (``stop_after``)."""
+        cfg, plan, env = self.config, self.plan, self.env
+        t0 = time.perf_counter()
+        lr_img, hr_img = next(r.batches)
+        lr_img = lr_img.to(self.device, non_blocking=True)
+        hr_img = hr_img.to(self.device, non_blocking=True)
+        r.interval.add(*train_step(r.nets, lr_img, hr_img))
+        self.step += 1
+        r.steps_run += 1
+        r.progress.update()
+
+        last = self.step >= plan.iterations
+        stop = cfg.stop_after is not None and self.step >= cfg.stop_after
+        do_log = self.step % cfg.log_every == 0 or last or stop
+        do_val = r.val_enabled and (self.step % plan.val_every == 0 or last)
+        do_save = self.step % plan.save_every == 0 or last or stop
+        scalars = self._sync(r) if do_log or do_save else {}
+        elapsed = time.perf_counter() - t0  # validation and checkpoints are not loop time
+        r.loop_seconds += elapsed
+        r.interval.seconds += elapsed
+        if do_log:
+            self._log_train(r, scalars)
+        if do_val:
+            self._validate(r, scalars)
+        if do_val and env.distributed and not do_save:
+            dist_utils.barrier(env)  # the other ranks wait for rank 0's validation
+        if do_save:
+            r.checkpoint = self._save(finished=last)
+        if last:
+            r.finished = True
+        return not (stop and not last)
+
+    def _sync(self, r: _Run) -> dict[str, float]:
+        """The interval's means (the one host-device sync of the interval); stops the run with a
+        ``nan`` event when a loss of the interval was not finite on any rank."""
+        scalars = r.interval.means(self.env)
+        if dist_utils.any_over_ranks(self.env, bool(r.interval.bad)):
+            if r.log is not None:
+                r.log.write("event", self.step, {"event": "nan", **scalars})
+                r.log.close()
+            r.progress.close()
+            raise self._nan_error(scalars, r.interval.since)
+        return scalars
+
+    def _log_train(self, r: _Run, scalars: dict[str, float]) -> None:
+        """The ``train`` record of the interval ending at this step; a new interval."""
+        interval = r.interval
+        it_per_s = interval.steps / interval.seconds
+        record = {
+            "lr": self.sched_g.get_last_lr()[0],
+            **scalars,
+            "it_per_s": it_per_s,
+            "img_per_s": interval.steps * self.plan.batch_size / interval.seconds,
+        }
+        if r.log is not None:
+            r.log.write("train", self.step, record)
+        r.progress.interval(self.step, scalars, self.last_val, it_per_s)
+        interval.restart(self.step)
+
+    def _validate(self, r: _Run, scalars: dict[str, float]) -> None:
+        """Validate the generator (its EMA when kept) on rank 0 and log it."""
+        if r.validator is None:
+            return
+        self.last_val = r.validator(self.ema.net if self.ema is not None else self.g)
+        if r.log is not None:
+            r.log.write("val", self.step, {"dataset": r.validator.name, **self.last_val})
+        r.progress.show(self.step, scalars, self.last_val)
+
+    def _result(self, r: _Run) -> TrainResult:
+        seconds, steps = r.loop_seconds, r.steps_run
         timing = {
-            "steps": steps_run,
-            "seconds": loop_seconds,
-            "it_per_s": steps_run / loop_seconds if loop_seconds else 0.0,
-            "img_per_s": steps_run * plan.batch_size / loop_seconds if loop_seconds else 0.0,
+            "steps": steps,
+            "seconds": seconds,
+            "it_per_s": steps / seconds if seconds else 0.0,
+            "img_per_s": steps * self.plan.batch_size / seconds if seconds else 0.0,
         }
         return TrainResult(
             self.run_dir,
-            checkpoint,
-            plan.scale,
+            r.checkpoint,
+            self.plan.scale,
             self.step,
-            plan.iterations,
-            finished,
+            self.plan.iterations,
+            r.finished,
             self.recipe.label,
             self.last_val,
             timing,
         )
 
-    def _iteration(
-        self, g_train: nn.Module, d_pair: nn.Module | None, lr: torch.Tensor, hr: torch.Tensor
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """One generator (and discriminator) update; the detached values to log and a non-finite flag."""
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
-        d = self.d
-        with autocast:
-            out = g_train(lr)
-            d_real = d_fake = None
-            if d is not None:
-                for p in d.parameters():
-                    p.requires_grad_(False)
-                d_fake = d(out.sr)
-                d_real = d(hr).detach()
-            report = self.criterion(out, hr, d_real=d_real, d_fake=d_fake)
-        self.opt_g.zero_grad(set_to_none=True)
-        report.total.backward()
-        self.opt_g.step()
-        self.sched_g.step()
-        values = {"loss": report.total.detach(), **{k: v.detach() for k, v in report.values.items()}}
-        values.update({k: v.detach() for k, v in report.parts.items()})
-        bad = ~torch.isfinite(values["loss"])
-        if d is not None:
-            assert d_pair is not None and self.opt_d is not None and self.sched_d is not None
-            for p in d.parameters():
-                p.requires_grad_(True)
-            with autocast:
-                real, fake = d_pair(hr, out.sr.detach())
-                loss_d = self.criterion.discriminator_loss(real, fake)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
-            self.sched_d.step()
-            values["d_loss"] = loss_d.detach()
-            values["d_real"] = real.detach().float().mean()
-            values["d_fake"] = fake.detach().float().mean()
-            bad = bad | ~torch.isfinite(values["d_loss"])
-        if self.ema is not None:
-            self.ema.update(self.g)
-        return values, bad
-
 
 def replace_lr_scale(spec: TrainSpec) -> TrainSpec:
     """The discriminator's optimiser: the recipe's settings without the generator's per-layer multipliers."""
     return replace(spec, lr_scale={})
-
-
-def _postfix(scalars: dict[str, float], val: dict[str, float] | None) -> dict[str, str]:
-    shown = {
-        k: f"{v:.4g}" for k, v in scalars.items() if "." not in k or k.endswith((".zeta", ".l_vgg", ".l_res"))
-    }
-    if val:
-        shown["psnr"] = f"{val['psnr']:.2f}"
-    return shown
