@@ -46,7 +46,7 @@ from srbench_eval.models.recipes.named import (
 )
 from srbench_eval.protocol import resolve as resolve_protocol
 from srbench_eval.training import distributed as dist_utils
-from srbench_eval.training import resume
+from srbench_eval.training import resume, stages
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog
 from srbench_eval.training.progress import Interval, Progress
@@ -162,44 +162,12 @@ class Trainer:
         else:
             self.init_info = self._initialise()
 
-    # ------------------------------------------------------------------ setup
-
     def _initialise(self) -> dict[str, Any] | None:
         """Load the first stage of a two-stage recipe into the generator; its provenance, or None."""
-        init = self.config.init
-        if init == "none" or (self.recipe.init is None and init is None):
+        path = stages.first_stage(self.recipe, self.config, self.plan, self.run_dir)
+        if path is None:
             return None
-        expected = self.recipe.to_dict()["arch"]
-        arch = {"name": expected.pop("name"), "params": expected}
-        if init is not None:
-            path = Path(init)
-        else:
-            assert self.recipe.init is not None
-            root = self.run_dir.parent.parent
-            folder = ckpts.recipe_dir(self.recipe.init, root) / ckpts.run_name(
-                self.plan.scale, self.config.preset
-            )
-            found = ckpts.newest_file(ckpts.checkpoint_files(folder))
-            if found is None:
-                raise SrbenchError(
-                    f"recipe {self.recipe.label} starts from a trained {self.recipe.init} (two-stage "
-                    f"training), "
-                    f"but {folder} holds no checkpoint: run 'srbench-eval train --model {self.recipe.init} "
-                    f"--preset {self.config.preset} --scale {self.plan.scale}' first, pass --init PATH, or "
-                    f"start from scratch with --init none"
-                )
-            path = found
-        net, meta = ckpts.load_generator(path, self.plan.scale, arch=arch, device=self.device)
-        self.g.load_state_dict(net.state_dict())
-        if self.ema is not None:
-            self.ema.net.load_state_dict(net.state_dict())
-        return {
-            "path": str(path.resolve()),
-            "sha256": ckpts.sha256_file(path),
-            "recipe": meta.recipe.get("name"),
-            "label": meta.label,
-            "step": meta.step,
-        }
+        return stages.load_first_stage(path, self.recipe, self.plan.scale, self.g, self.ema, self.device)
 
     # ------------------------------------------------------------------ checkpoints
 
