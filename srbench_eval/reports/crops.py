@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from srbench_eval.color import display_grey
+from srbench_eval.data.datasets.registry import open_dataset
 from srbench_eval.data.io.images import modcrop, read_image
-from srbench_eval.errors import SrbenchError
+from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.runs.finished import FinishedRun, all_values
 
 
@@ -72,8 +73,6 @@ def auto_crop(images: Sequence[np.ndarray], size: int = 48) -> Crop:
 
 def hr_image(runs: Sequence[FinishedRun], dataset: str, image: str, scale: int) -> np.ndarray | None:
     """The HR image, mod-cropped to ``scale``, from the local copy of the dataset (never downloaded)."""
-    from srbench_eval.data.datasets.registry import open_dataset
-
     candidates = [dataset]
     for r in runs:
         loc = r.summary.provenance.get("datasets", {}).get(dataset, {}).get("location", "")
@@ -94,7 +93,7 @@ def bicubic_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
     the same as the ``bicubic`` model of a run, for runs that did not include it."""
     import torch
 
-    from srbench_eval.data.degrade.bicubic import degrade_bicubic, imresize_uint8
+    from srbench_eval.data.degrade.bicubic import degrade_bicubic, imresize_uint8  # numba kernels
 
     lr = degrade_bicubic(hr, scale)
     t = torch.from_numpy(lr).to(torch.float64)
@@ -133,16 +132,12 @@ def sr_panels(
     if dataset is not None:
         known = list(dict.fromkeys(s[1] for s in saved))
         if dataset not in known:
-            from srbench_eval.errors import unknown_name
-
             raise unknown_name("dataset with --save-sr images", dataset, known)
     dataset = dataset or saved[0][1]
     in_ds = [s for s in saved if s[1] == dataset]
     scale = in_ds[0][2]
     images = list(dict.fromkeys(s[3] for s in in_ds))
     if image is not None and image not in images:
-        from srbench_eval.errors import unknown_name
-
         raise unknown_name(f"image of {dataset}", image, images)
     if image is None:
         psnr: dict[str, list[float]] = {}

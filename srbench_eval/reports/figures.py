@@ -37,8 +37,11 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from srbench_eval.data.io.images import write_bytes_atomic  # noqa: E402
 from srbench_eval.errors import SrbenchError  # noqa: E402
+from srbench_eval.models import checkpoints as ckpts  # noqa: E402
 from srbench_eval.reports.crops import Crop, auto_crop, sr_panels  # noqa: E402
+from srbench_eval.reports.layouts import overrides_of  # noqa: E402
 from srbench_eval.runs.finished import FinishedRun, all_values  # noqa: E402
+from srbench_eval.training.logs import read_log  # noqa: E402
 
 FORMATS = ("png", "pdf")
 
@@ -174,8 +177,6 @@ def distributions(runs: Sequence[FinishedRun], metric: str) -> Figure:
 
 
 def sweep_curves(runs: Sequence[FinishedRun], metric: str) -> Figure:
-    from srbench_eval.reports.layouts import overrides_of
-
     name, title = f"sweep-{metric}", f"{metric} against the swept override"
     summaries = [r.summary for r in runs]
     means = _means(runs)
@@ -229,8 +230,6 @@ _NOT_TERMS = {"step", "kind", "lr", "loss", "it_per_s", "img_per_s", "d_loss", "
 
 def _recipe_mu(train_dir: Path) -> dict[str, float]:
     """``{"dp.mu": 0.5}``: the mu of each loss term of the run's recipe (from its newest checkpoint)."""
-    from srbench_eval.models import checkpoints as ckpts
-
     newest = ckpts.newest_file(ckpts.checkpoint_files(train_dir))
     if newest is None:
         return {}
@@ -247,8 +246,6 @@ def _recipe_mu(train_dir: Path) -> dict[str, float]:
 
 def training_curves(train_dir: Path) -> Figure:
     """Every loss term, validation PSNR, the DP weights and the learning rate of a training run."""
-    from srbench_eval.training.logs import read_log
-
     name, title = "training-curves", f"Training: {Path(train_dir).name}"
     train = read_log(Path(train_dir), "train")
     val = read_log(Path(train_dir), "val")
