@@ -25,14 +25,14 @@ class PlainPng(NamedTuple):
 
 
 def plain_png(data: bytes) -> bool:
-    """Whether ``data`` is a PNG file that :func:`~srbench_eval.data.io.images.decode_plain_png` decodes exactly as OpenCV does
-    (:func:`plain_png_layout`)."""
+    """Whether ``data`` is a PNG file that :func:`~srbench_eval.data.io.images.decode_plain_png`
+    decodes exactly as OpenCV does (:func:`plain_png_layout`)."""
     return plain_png_layout(data) is not None
 
 
 def plain_png_layout(data: bytes) -> PlainPng | None:
-    """The size, channels and IDAT chunks of a PNG file that :func:`~srbench_eval.data.io.images.decode_plain_png` decodes
-    exactly as OpenCV does, else ``None``: 8-bit grey (colour type 0) or RGB (2), not interlaced, no
+    """The size, channels and IDAT chunks of a PNG file that
+    :func:`~srbench_eval.data.io.images.decode_plain_png` decodes exactly as OpenCV does, else ``None``: 8-bit grey (colour type 0) or RGB (2), not interlaced, no
     ``tRNS`` chunk (OpenCV turns one into an alpha channel), every critical chunk complete with the
     right CRC (libpng refuses a wrong one; libspng as ``pyspng`` sets it up does not look), and
     nothing else libpng refuses in the chunk layout: the critical chunks are one ``IHDR`` first
