@@ -32,8 +32,8 @@ def plain_png(data: bytes) -> bool:
 
 def plain_png_layout(data: bytes) -> PlainPng | None:
     """The size, channels and IDAT chunks of a PNG file that
-    :func:`~srbench_eval.data.io.images.decode_plain_png` decodes exactly as OpenCV does, else ``None``: 8-bit grey (colour type 0) or RGB (2), not interlaced, no
-    ``tRNS`` chunk (OpenCV turns one into an alpha channel), every critical chunk complete with the
+    :func:`~srbench_eval.data.io.images.decode_plain_png` decodes exactly as OpenCV does, else ``None``: 8-bit grey
+    (colour type 0) or RGB (2), not interlaced, no ``tRNS`` chunk (OpenCV turns one into an alpha channel), every critical chunk complete with the
     right CRC (libpng refuses a wrong one; libspng as ``pyspng`` sets it up does not look), and
     nothing else libpng refuses in the chunk layout: the critical chunks are one ``IHDR`` first
     (with compression and filter methods 0, a non-zero size within the limits of libpng and
