@@ -32,14 +32,15 @@ def plain_png(data: bytes) -> bool:
 
 def plain_png_layout(data: bytes) -> PlainPng | None:
     """The size, channels and IDAT chunks of a PNG file that
-    :func:`~srbench_eval.data.io.images.decode_plain_png` decodes exactly as OpenCV does, else ``None``: 8-bit grey
-    (colour type 0) or RGB (2), not interlaced, no ``tRNS`` chunk (OpenCV turns one into an alpha channel), every critical chunk complete with the
-    right CRC (libpng refuses a wrong one; libspng as ``pyspng`` sets it up does not look), and
-    nothing else libpng refuses in the chunk layout: the critical chunks are one ``IHDR`` first
-    (with compression and filter methods 0, a non-zero size within the limits of libpng and
-    OpenCV, which refuse a side over 1,000,000 or over 2**30 pixels), consecutive ``IDAT`` chunks and
-    ``IEND``; a ``PLTE`` (libpng's to judge in a grey file) or an unknown critical chunk leaves the
-    file to OpenCV. Reads the chunk headers and the CRCs."""
+    :func:`~srbench_eval.data.io.images.decode_plain_png` decodes exactly as OpenCV does, else
+    ``None``: 8-bit grey (colour type 0) or RGB (2), not interlaced, no ``tRNS`` chunk (OpenCV turns
+    one into an alpha channel), every critical chunk complete with the right CRC (libpng refuses a
+    wrong one; libspng as ``pyspng`` sets it up does not look), and nothing else libpng refuses in
+    the chunk layout: the critical chunks are one ``IHDR`` first (with compression and filter
+    methods 0, a non-zero size within the limits of libpng and OpenCV, which refuse a side over
+    1,000,000 or over 2**30 pixels), consecutive ``IDAT`` chunks and ``IEND``; a ``PLTE`` (libpng's
+    to judge in a grey file) or an unknown critical chunk leaves the file to OpenCV. Reads the chunk
+    headers and the CRCs."""
     if len(data) < 33 or data[:16] != _PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR":
         return None
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
