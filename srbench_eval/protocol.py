@@ -41,7 +41,11 @@ on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a 
 ``perceptual_crop``: whether the perceptual metrics (LPIPS, DISTS) drop that border too; by default
 they compare whole images, as the SR papers compute LPIPS.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
-(:meth:`Protocol.model_input`).
+(:func:`srbench_eval.models.feeding.model_input`).
+
+The record is data: it imports nothing from ``data/``, ``metrics/`` or ``models/``; the code that
+applies a field lives with what it applies to (degradation in :mod:`srbench_eval.data.degrade`, Y
+rules in :mod:`srbench_eval.color`, network input and output in :mod:`srbench_eval.models.feeding`).
 """
 
 from __future__ import annotations
@@ -49,13 +53,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.options import parse_assignment
-
-if TYPE_CHECKING:  # torch loads with the numerics: `protocols` and the CLI's start-up never need it
-    import torch
 
 Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
 Border = Literal["symmetric", "clamp"]
@@ -127,44 +128,6 @@ class Protocol:
             f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
             + (" (LPIPS/DISTS too)" if self.perceptual_crop else "")
         )
-
-    def model_input(self, lr: torch.Tensor, *, scale: int = 1, pre_upsampled: bool = False) -> torch.Tensor:
-        """What a network of this protocol sees, float64 in [0, 1], from the LR image of
-        :func:`~srbench_eval.data.pairs.make_pair` (``(N, C, h, w)``, 0..255 values, maybe unrounded):
-        ``lr / 255`` for ``network_input = rgb``; for ``y`` the Y channel, ``Y(lr) / 255`` (the LR
-        plane itself under ``y-double``). ``pre_upsampled`` networks (SRCNN, VDSR) get
-        ``imresize(x, scale)`` in double, unrounded, as their authors' code fed them."""
-        import torch
-
-        from srbench_eval.data.degrade.bicubic import imresize
-        from srbench_eval.metrics.fidelity import luma
-
-        x = lr.to(torch.float64)
-        if self.network_input == "y" and x.shape[1] == 3:
-            x = luma(x, "float")
-        x = x / 255.0
-        return imresize(x, float(scale)) if pre_upsampled else x
-
-    def model_output(self, out: torch.Tensor, lr: torch.Tensor, scale: int) -> torch.Tensor:
-        """The SR image the protocol scores, 0..255 (quantised by ``sr_quantisation``), from a network's
-        output ``out`` in [0, 1] for the input :meth:`model_input` built from ``lr``.
-
-        RGB networks: ``255 out``. Y networks: under ``y-double`` the HR is the Y plane, so ``255 out``;
-        against RGB HR images (``lapsrn``) the colour comes back the way LapSRN's ``SR_LapSRN.m`` did
-        it: ``ycbcr = imresize(rgb2ycbcr(LR), scale)`` in double, its Y replaced by the network's,
-        ``ycbcr2rgb`` (:func:`~srbench_eval.metrics.fidelity.ycbcr_to_rgb`), then quantised."""
-        import torch
-
-        from srbench_eval.data.degrade.bicubic import imresize, quantise_sr
-        from srbench_eval.metrics.fidelity import rgb_to_ycbcr, ycbcr_to_rgb
-
-        values = out.to(torch.float64) * 255.0
-        if self.network_input == "y" and lr.shape[1] == 3:
-            ycbcr = imresize(rgb_to_ycbcr(lr.to(torch.float64)), float(scale))
-            if ycbcr.shape[-2:] != values.shape[-2:]:
-                raise ValueError(f"the network returned {tuple(values.shape)}, expected {tuple(ycbcr.shape)}")
-            values = ycbcr_to_rgb(torch.cat([values[:, :1], ycbcr[:, 1:]], dim=1))
-        return quantise_sr(values, self)
 
 
 FIELDS: tuple[str, ...] = (

@@ -18,6 +18,7 @@ from srbench_eval.data.pairs import image_tensor, make_pair, protocol_hr
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings
 from srbench_eval.metrics.fidelity import PSNR, SSIM, ssim_matlab
+from srbench_eval.models.feeding import model_input
 from srbench_eval.protocol import DEFAULT, FIELDS, PROFILES, from_json, resolve
 from tests import basicsr_reference
 from tests.conftest import SHARED
@@ -127,11 +128,11 @@ def test_a_y_protocol_refuses_an_rgb_network(capsys: pytest.CaptureFixture[str],
 
 def test_model_input_of_the_y_protocols() -> None:
     rgb = torch.tensor([[[[255.0]], [[0.0]], [[0.0]]]])  # one red pixel
-    y = resolve("lapsrn").model_input(rgb)
+    y = model_input(resolve("lapsrn"), rgb)
     assert y.shape == (1, 1, 1, 1) and y.item() == pytest.approx((16 + 65.481) / 255, abs=1e-12)
-    assert torch.equal(DEFAULT.model_input(rgb), rgb.double() / 255)
+    assert torch.equal(model_input(DEFAULT, rgb), rgb.double() / 255)
     lr = torch.rand(1, 1, 6, 5, dtype=torch.float64) * 255
-    up = resolve("srcnn").model_input(lr, scale=3, pre_upsampled=True)
+    up = model_input(resolve("srcnn"), lr, scale=3, pre_upsampled=True)
     assert up.shape == (1, 1, 18, 15)
 
 

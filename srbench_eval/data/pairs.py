@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from srbench_eval.color import luma, protocol_grey
 from srbench_eval.compiled import as_tensor
 from srbench_eval.data.degrade.bicubic import degrade
 from srbench_eval.data.io.images import modcrop, read_image
@@ -82,13 +83,10 @@ def protocol_hr(img: np.ndarray, scale: int, protocol: Protocol) -> np.ndarray:
     """The HR image a protocol scores against, from a decoded ``uint8`` image: mod-cropped to the
     scale (``modcrop``), a grey image replicated to RGB (``grey = rgb``), and for the Y-only pipeline
     (``y-double``) the rounded Y plane ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
-    if img.ndim == 2 and protocol.grey == "rgb":
-        img = np.repeat(img[:, :, None], 3, axis=2)
+    img = protocol_grey(img, protocol.grey)
     if protocol.modcrop:
         img = modcrop(img, scale)
     if protocol.y_only and img.ndim == 3:
-        from srbench_eval.metrics.fidelity import luma
-
         y = luma(image_batch(img), "rounded")
         img = y[0, 0].astype(np.uint8)
     return np.ascontiguousarray(img)

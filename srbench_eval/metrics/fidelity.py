@@ -24,9 +24,10 @@ with local statistics weighted by an 11x11 Gaussian window (sigma 1.5, normalise
 ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``, ``L = 255``, biased (population) moments, only the 'valid'
 positions where the window lies inside the image, and no downsampling.
 
-Other protocols (:mod:`srbench_eval.protocol`) change two things, both here as pure functions:
-the Y channel (:func:`luma`: rounded as MATLAB's ``rgb2ycbcr`` of a ``uint8`` image returns it, or
-BasicSR's float32 ``bgr2ycbcr``) and the SSIM variant (:func:`ssim_matlab`: MATLAB's built-in
+The Y channel is :func:`srbench_eval.color.rgb_to_y` (re-exported here, with :func:`luma`). Other
+protocols (:mod:`srbench_eval.protocol`) change two things, both pure functions: the Y channel
+(:func:`~srbench_eval.color.luma`: rounded as MATLAB's ``rgb2ycbcr`` of a ``uint8`` image returns it,
+or BasicSR's float32 ``bgr2ycbcr``) and the SSIM variant (:func:`ssim_matlab`: MATLAB's built-in
 ``ssim``, the same window over the whole image with replicated borders). The metric classes read
 the protocol from their :class:`~srbench_eval.metrics.base.MetricSettings`; the default protocol
 takes exactly the code path above.
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from srbench_eval.color import DATA_RANGE, Y_OFFSET, Y_WEIGHTS, luma, rgb_to_y
 from srbench_eval.compiled import is_tensor, like, takes_compiled_path
 from srbench_eval.metrics import fidelity_compiled, register
 from srbench_eval.metrics.base import PerImageMetric
@@ -50,9 +52,6 @@ if TYPE_CHECKING:
 
     Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch: NumPy on the CPU path, else a tensor
 
-Y_WEIGHTS = (65.481, 128.553, 24.966)
-Y_OFFSET = 16.0
-DATA_RANGE = 255.0
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
@@ -84,78 +83,6 @@ def _tensors(*xs: Image) -> list[torch.Tensor]:
     import torch
 
     return [x if is_tensor(x) else torch.from_numpy(np.ascontiguousarray(x)) for x in xs]
-
-
-def rgb_to_y(x: Image) -> Image:
-    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images; 1-channel input is Y already.
-
-    The weights are divided by 255 first, as MATLAB's ``rgb2ycbcr`` does for ``double`` input, and
-    the sum is ``((R wr + G wg) + B wb) + 16`` in float64 (the channels are converted as they are
-    read, which is exact for any float32 input).
-    """
-    if x.ndim != 4 or x.shape[1] not in (1, 3):
-        raise ValueError(f"rgb_to_y takes (N, 1 or 3, H, W) tensors, got {tuple(x.shape)}")
-    if x.shape[1] == 1:
-        return x.double() if is_tensor(x) else np.asarray(x, dtype=np.float64)  # no copy of float64
-    if not is_tensor(x):
-        return rgb_to_y(*_tensors(x)).numpy()
-    import torch
-
-    wr, wg, wb = (w / DATA_RANGE for w in Y_WEIGHTS)
-    y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)  # a copy even when x is float64 already
-    return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(Y_OFFSET)
-
-
-def luma(x: Image, variant: str = "float") -> Image:
-    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images under a protocol's ``y`` rule
-    (a 1-channel image is its own Y under every rule):
-
-    * ``float``: :func:`rgb_to_y`, ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``;
-    * ``rounded``: that, rounded half away from zero (MATLAB ``rgb2ycbcr`` of a ``uint8`` image);
-    * ``float32``: BasicSR's ``to_y_channel``: ``x = float32(v / 255)``,
-      ``Y = float32((24.966 B + 128.553 G + 65.481 R + 16) / 255)`` (the sum in float64), then
-      ``float32(Y * 255)``.
-    """
-    if variant == "float" or x.shape[1] == 1:
-        return rgb_to_y(x)
-    if variant == "rounded":
-        y = rgb_to_y(x)
-        return y.add_(0.5).floor_() if is_tensor(y) else np.floor(y + 0.5)
-    if variant == "float32":
-        if takes_compiled_path(x):  # the same arithmetic, one pass per image
-            return like(fidelity_compiled.luma_float32(x), x)
-        if not is_tensor(x):
-            return luma(*_tensors(x), variant).numpy()
-        import torch
-
-        v = (x.to(torch.float32) / 255.0).to(torch.float64)
-        y = v[:, 2:3] * 24.966 + v[:, 1:2] * 128.553 + v[:, 0:1] * 65.481 + Y_OFFSET
-        return ((y / DATA_RANGE).to(torch.float32) * 255.0).to(torch.float64)
-    raise ValueError(f"unknown Y variant {variant!r}: float, rounded or float32")
-
-
-YCBCR_MATRIX = ((65.481, 128.553, 24.966), (-37.797, -74.203, 112.0), (112.0, -93.786, -18.214))
-YCBCR_OFFSET = (16.0, 128.0, 128.0)
-
-
-def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
-    """MATLAB ``rgb2ycbcr`` of ``double`` images, in 0..255 units: ``(N, 3, H, W)`` float64
-    ``YCbCr = offset + T (RGB / 255)`` with ``T`` :data:`YCBCR_MATRIX`, ``offset`` (16, 128, 128)."""
-    import torch
-
-    t = torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device) / DATA_RANGE
-    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
-    return torch.einsum("pc,nchw->nphw", t, x.to(torch.float64)) + offset[None, :, None, None]
-
-
-def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
-    """MATLAB ``ycbcr2rgb``, the inverse of :func:`rgb_to_ycbcr`: ``RGB = 255 T^-1 (YCbCr - offset)``,
-    0..255 units, float64, neither clipped nor rounded."""
-    import torch
-
-    t_inv = torch.linalg.inv(torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device)) * DATA_RANGE
-    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
-    return torch.einsum("pc,nchw->nphw", t_inv, x.to(torch.float64) - offset[None, :, None, None])
 
 
 def _crop(x: Image, border: int) -> Image:
@@ -223,7 +150,8 @@ def log10_rounded(values: np.ndarray) -> np.ndarray:
 
     PSNR uses it on both paths: NumPy's own ``log10`` is one ulp off for about 4 in 100,000
     arguments, and torch's depends on the CPU's vector unit (correctly rounded under AVX2, 7 in 40,000
-    off under AVX-512), so the dB is the same to the last bit on every machine and path. Zero, negative and non-finite elements take NumPy's ``log10``."""
+    off under AVX-512), so the dB is the same to the last bit on every machine and path. Zero,
+    negative and non-finite elements take NumPy's ``log10``."""
     flat = np.asarray(values, dtype=np.float64).reshape(-1)
     context = decimal.Context(prec=40)
     out = [
@@ -416,10 +344,8 @@ __all__ = [
     "mean_squared_y_error",
     "psnr",
     "rgb_to_y",
-    "rgb_to_ycbcr",
     "ssim",
     "ssim_map_mean",
     "ssim_matlab",
     "ssim_reference",
-    "ycbcr_to_rgb",
 ]

@@ -29,7 +29,7 @@ def y_weights(channels: int, weights: tuple[float, float, float], data_range: fl
 
 
 def luma_float32(x: Image) -> np.ndarray:
-    """BasicSR's float32 Y (:func:`srbench_eval.metrics.fidelity.luma` ``float32``) of an
+    """BasicSR's float32 Y (:func:`srbench_eval.color.luma` ``float32``) of an
     ``(N, 3, H, W)`` batch: ``(N, 1, H, W)`` float64."""
     out = np.empty((x.shape[0], 1, *x.shape[2:]))
     for k, image in enumerate(_images(x)):

@@ -3,12 +3,13 @@
 Each of them reads one grey plane per image, in float64 0..255 values:
 
 * under the SR protocol, the Y channel of MATLAB's ``rgb2ycbcr`` by the run protocol's ``y`` rule
-  (:func:`~srbench_eval.metrics.fidelity.luma`: float, rounded as SelfExSR/LapSRN's
+  (:func:`~srbench_eval.color.luma`: float, rounded as SelfExSR/LapSRN's
   ``compute_difference.m`` did, or BasicSR's float32; a 1-channel image is used as Y directly),
   with the protocol's crop removed on every side, as PSNR and SSIM do. :meth:`LumaMetric._y` is the
   only place this happens;
 * the oracles' other conventions (MATLAB ``rgb2gray`` of the uint8 image, rounded) are reached by
-  passing the 1-channel plane they used: :func:`rgb2gray_uint8` makes it.
+  passing the 1-channel plane they used: :func:`~srbench_eval.color.rgb2gray_uint8` makes it
+  (re-exported here).
 """
 
 from __future__ import annotations
@@ -17,25 +18,10 @@ from typing import ClassVar
 
 import torch
 
+from srbench_eval.color import RGB2GRAY_WEIGHTS, luma, rgb2gray_uint8
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics.base import PerImageMetric
-from srbench_eval.metrics.fidelity import _crop, luma
-
-# MATLAB rgb2gray: the first row of inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703]) (NTSC YIQ).
-_YIQ_TO_RGB = torch.tensor(
-    [[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.106, 1.703]], dtype=torch.float64
-)
-RGB2GRAY_WEIGHTS = tuple(float(v) for v in torch.linalg.inv(_YIQ_TO_RGB)[0])
-
-
-def rgb2gray_uint8(x: torch.Tensor) -> torch.Tensor:
-    """MATLAB ``rgb2gray`` of a uint8 image: ``(N, 1, H, W)`` float64 grey plane, rounded half away
-    from zero (``0.2989 R + 0.5870 G + 0.1140 B``); 1-channel input is returned as it is."""
-    if x.shape[1] == 1:
-        return x.to(torch.float64)
-    wr, wg, wb = RGB2GRAY_WEIGHTS
-    g = x[:, 0:1].to(torch.float64) * wr + x[:, 1:2].to(torch.float64) * wg + x[:, 2:3].to(torch.float64) * wb
-    return (g + 0.5).floor_()
+from srbench_eval.metrics.fidelity import _crop
 
 
 def luma_planes(x: torch.Tensor, crop_border: int, variant: str = "float") -> torch.Tensor:

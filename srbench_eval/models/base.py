@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from srbench_eval.data.degrade.bicubic import round_uint8
+from srbench_eval.models.feeding import model_input, model_output
 
 if TYPE_CHECKING:
     import torch
@@ -101,13 +102,13 @@ def runs_as(model: SRModel, protocol: Protocol) -> str:
 
 def protocol_sr(model: SRModel, lr: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     """A network's SR image under ``protocol``: fed what the protocol says it sees
-    (:meth:`Protocol.model_input`: RGB ``lr / 255``, or the Y channel, bicubic-upscaled in double for
+    (:func:`.feeding.model_input`: RGB ``lr / 255``, or the Y channel, bicubic-upscaled in double for
     ``pre_upsampled`` networks), its output turned into the SR image the protocol scores
-    (:meth:`Protocol.model_output`: Cb/Cr from bicubic where the protocol scores RGB, quantised)."""
+    (:func:`.feeding.model_output`: Cb/Cr from bicubic where the protocol scores RGB, quantised)."""
     import torch
 
     if runs_as(model, protocol) == "y":
-        x = protocol.model_input(lr, scale=model.scale, pre_upsampled=model.pre_upsampled)
+        x = model_input(protocol, lr, scale=model.scale, pre_upsampled=model.pre_upsampled)
         out = model.run(model.upscale_y, x.to(torch.float32))
     else:
         grey_in = lr.shape[1] == 1 and not model.accepts_grey
@@ -116,7 +117,7 @@ def protocol_sr(model: SRModel, lr: torch.Tensor, protocol: Protocol) -> torch.T
         out = out.mean(dim=1, keepdim=True) if grey_in else out
     if not torch.isfinite(out).all():
         raise ValueError("NaN or infinite values in the output")
-    return protocol.model_output(out, lr, model.scale)
+    return model_output(protocol, out, lr, model.scale)
 
 
 def tiled(

@@ -11,7 +11,8 @@
   loss term, the validation PSNR against bicubic, the DP weights (``dp.zeta``, ``dp.res_weight``, mu)
   and the learning rate;
 * :func:`crop_grid`: the same region of HR, bicubic and every model from the ``--save-sr`` images,
-  given as ``x,y,w,h`` or chosen where the models differ most (:func:`auto_crop`).
+  given as ``x,y,w,h`` or chosen where the models differ most
+  (:func:`~srbench_eval.reports.crops.auto_crop`; the images come from :mod:`srbench_eval.reports.crops`).
 
 A figure the runs cannot support comes back as a :class:`Figure` without a plot and with
 ``missing`` saying what is absent (no LPIPS, no ``--save-sr`` images, no training log).
@@ -34,9 +35,13 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from srbench_eval.data.io.images import modcrop, read_image, write_bytes_atomic  # noqa: E402
+from srbench_eval.data.io.images import write_bytes_atomic  # noqa: E402
 from srbench_eval.errors import SrbenchError  # noqa: E402
+from srbench_eval.models import checkpoints as ckpts  # noqa: E402
+from srbench_eval.reports.crops import Crop, auto_crop, sr_panels  # noqa: E402
+from srbench_eval.reports.layouts import overrides_of  # noqa: E402
 from srbench_eval.runs.finished import FinishedRun, all_values  # noqa: E402
+from srbench_eval.training.logs import read_log  # noqa: E402
 
 FORMATS = ("png", "pdf")
 
@@ -172,8 +177,6 @@ def distributions(runs: Sequence[FinishedRun], metric: str) -> Figure:
 
 
 def sweep_curves(runs: Sequence[FinishedRun], metric: str) -> Figure:
-    from srbench_eval.reports.layouts import overrides_of
-
     name, title = f"sweep-{metric}", f"{metric} against the swept override"
     summaries = [r.summary for r in runs]
     means = _means(runs)
@@ -227,8 +230,6 @@ _NOT_TERMS = {"step", "kind", "lr", "loss", "it_per_s", "img_per_s", "d_loss", "
 
 def _recipe_mu(train_dir: Path) -> dict[str, float]:
     """``{"dp.mu": 0.5}``: the mu of each loss term of the run's recipe (from its newest checkpoint)."""
-    from srbench_eval.models import checkpoints as ckpts
-
     newest = ckpts.newest_file(ckpts.checkpoint_files(train_dir))
     if newest is None:
         return {}
@@ -245,8 +246,6 @@ def _recipe_mu(train_dir: Path) -> dict[str, float]:
 
 def training_curves(train_dir: Path) -> Figure:
     """Every loss term, validation PSNR, the DP weights and the learning rate of a training run."""
-    from srbench_eval.training.logs import read_log
-
     name, title = "training-curves", f"Training: {Path(train_dir).name}"
     train = read_log(Path(train_dir), "train")
     val = read_log(Path(train_dir), "val")
@@ -293,155 +292,6 @@ def training_curves(train_dir: Path) -> Figure:
 
 
 # ------------------------------------------------------------------------------------- crops
-
-
-@dataclass(frozen=True)
-class Crop:
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @classmethod
-    def parse(cls, text: str) -> Crop:
-        """``"x,y,w,h"`` in HR pixels; one-line error for anything else."""
-        parts = text.split(",")
-        try:
-            x, y, w, h = (int(p) for p in parts)
-        except ValueError:
-            raise SrbenchError(
-                f"--crop '{text}': expected x,y,w,h as four integers, e.g. --crop 40,60,64,64"
-            ) from None
-        if x < 0 or y < 0 or w <= 0 or h <= 0:
-            raise SrbenchError(f"--crop '{text}': x and y must be >= 0 and w, h > 0")
-        return cls(x, y, w, h)
-
-    def check(self, shape: tuple[int, ...], where: str) -> None:
-        height, width = shape[:2]
-        if self.x + self.w > width or self.y + self.h > height:
-            raise SrbenchError(
-                f"--crop {self.x},{self.y},{self.w},{self.h}: outside {where} ({width}x{height} pixels)"
-            )
-
-    def cut(self, img: np.ndarray) -> np.ndarray:
-        return img[self.y : self.y + self.h, self.x : self.x + self.w]
-
-
-def _luma(img: np.ndarray) -> np.ndarray:
-    x = img.astype(np.float64)
-    return x if x.ndim == 2 else x @ np.array([0.299, 0.587, 0.114])
-
-
-def auto_crop(images: Sequence[np.ndarray], size: int = 48) -> Crop:
-    """The ``size x size`` window where the models' images differ most: the largest box sum of the
-    per-pixel standard deviation of luma across images (an integral image gives every window sum)."""
-    stack = np.stack([_luma(i) for i in images])
-    spread = stack.std(axis=0)
-    h, w = spread.shape
-    s = max(1, min(size, h, w))
-    integral = np.pad(spread.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = integral[s:, s:] - integral[:-s, s:] - integral[s:, :-s] + integral[:-s, :-s]
-    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return Crop(int(x), int(y), s, s)
-
-
-def hr_image(runs: Sequence[FinishedRun], dataset: str, image: str, scale: int) -> np.ndarray | None:
-    """The HR image, mod-cropped to ``scale``, from the local copy of the dataset (never downloaded)."""
-    from srbench_eval.data.datasets.registry import open_dataset
-
-    candidates = [dataset]
-    for r in runs:
-        loc = r.summary.provenance.get("datasets", {}).get(dataset, {}).get("location", "")
-        candidates += [t for t in str(loc).split() if Path(t).is_dir()]
-    for spec in candidates:
-        try:
-            ds = open_dataset(spec, download=False)
-        except SrbenchError:
-            continue
-        for path, name in zip(ds.images, ds.names(), strict=True):
-            if name == image:
-                return modcrop(read_image(path), scale)
-    return None
-
-
-def bicubic_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
-    """The bicubic baseline's SR image: ``imresize(uint8(imresize(HR, 1/scale)), scale)`` (MATLAB, uint8),
-    the same as the ``bicubic`` model of a run, for runs that did not include it."""
-    import torch
-
-    from srbench_eval.data.degrade.bicubic import degrade_bicubic, imresize_uint8
-
-    lr = degrade_bicubic(hr, scale)
-    t = torch.from_numpy(lr).to(torch.float64)
-    t = t[None] if lr.ndim == 2 else t.permute(2, 0, 1)
-    up = imresize_uint8(t, scale)
-    up = up[0] if lr.ndim == 2 else up.permute(1, 2, 0)
-    return np.ascontiguousarray(up.numpy().astype(np.uint8))
-
-
-@dataclass(frozen=True)
-class Panels:
-    """The images of one dataset image side by side: HR (when found locally) then every model."""
-
-    dataset: str
-    image: str
-    scale: int
-    labels: tuple[str, ...]
-    images: tuple[np.ndarray, ...]
-    missing: str = ""
-
-
-def sr_panels(
-    runs: Sequence[FinishedRun], dataset: str | None = None, image: str | None = None
-) -> Panels | None:
-    """HR and every model's ``--save-sr`` image of ``dataset/image`` (default: the first dataset and the
-    image whose PSNR differs most across models); ``None`` when the runs kept no SR images."""
-    values = all_values(runs)
-    saved = [
-        (v.model, v.dataset, v.scale, v.image)
-        for v in values
-        if v.image and any(r.sr_image(v.model, v.dataset, v.image, v.scale) for r in runs)
-    ]
-    if not saved:
-        return None
-    saved = list(dict.fromkeys(saved))
-    if dataset is not None:
-        known = list(dict.fromkeys(s[1] for s in saved))
-        if dataset not in known:
-            from srbench_eval.errors import unknown_name
-
-            raise unknown_name("dataset with --save-sr images", dataset, known)
-    dataset = dataset or saved[0][1]
-    in_ds = [s for s in saved if s[1] == dataset]
-    scale = in_ds[0][2]
-    images = list(dict.fromkeys(s[3] for s in in_ds))
-    if image is not None and image not in images:
-        from srbench_eval.errors import unknown_name
-
-        raise unknown_name(f"image of {dataset}", image, images)
-    if image is None:
-        psnr: dict[str, list[float]] = {}
-        for v in values:
-            if v.metric == "psnr" and v.dataset == dataset and v.scale == scale and math.isfinite(v.value):
-                psnr.setdefault(v.image, []).append(v.value)
-        image = max(images, key=lambda i: np.ptp(psnr.get(i, [0.0])))
-    models = list(dict.fromkeys(s[0] for s in in_ds if s[3] == image))
-    labels, imgs = [], []
-    for m in models:
-        path = next(p for r in runs if (p := r.sr_image(m, dataset, image, scale)) is not None)
-        labels.append(m)
-        imgs.append(read_image(path))
-    hr = hr_image(runs, dataset, image, scale)
-    missing = ""
-    if hr is not None and hr.shape[:2] == imgs[0].shape[:2]:
-        if "bicubic" not in labels:
-            labels.insert(0, "bicubic")
-            imgs.insert(0, bicubic_from_hr(hr, scale))
-        labels.insert(0, "HR")
-        imgs.insert(0, hr)
-    else:
-        missing = f"HR of {dataset}/{image} not found locally (the dataset cache or folder): shown without HR"
-    return Panels(dataset, image, scale, tuple(labels), tuple(imgs), missing)
 
 
 def crop_grid(

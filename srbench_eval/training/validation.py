@@ -21,13 +21,15 @@ from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import MetricSettings, get_metric
 from srbench_eval.models.archs.bicubic import Bicubic
 from srbench_eval.models.base import quantised_output
+from srbench_eval.models.feeding import model_input
 from srbench_eval.protocol import DEFAULT, Protocol
 
 
 def protocol_output(net: nn.Module, lr: torch.Tensor, protocol: Protocol, accepts_grey: bool) -> torch.Tensor:
     """``net``'s SR image of ``lr`` (0..255) as the protocol scores it: :func:`quantised_output` under
     the default; otherwise the bicubic baseline with the protocol's arithmetic, or the network's
-    ``255 * net(lr / 255)`` quantised as the protocol says (``round`` / ``truncate`` / ``none``)."""
+    ``255 * net(lr / 255)`` (:func:`model_input`, RGB) quantised as the protocol says (``round`` /
+    ``truncate`` / ``none``)."""
     if protocol.is_default:
         return quantised_output(net, lr, accepts_grey)
     if isinstance(net, Bicubic):
@@ -36,7 +38,7 @@ def protocol_output(net: nn.Module, lr: torch.Tensor, protocol: Protocol, accept
     def values(x: torch.Tensor) -> torch.Tensor:
         return net(x.to(torch.float32))
 
-    x = lr.to(torch.float64) / 255.0
+    x = model_input(protocol, lr)
     grey_in = x.shape[1] == 1 and not accepts_grey
     out = values(x.expand(-1, 3, -1, -1) if grey_in else x)
     out = out.mean(dim=1, keepdim=True) if grey_in else out

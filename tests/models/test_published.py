@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from srbench_eval.color import rgb_to_ycbcr_unit
 from srbench_eval.data.io.images import sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs.rrdbnet import RRDBNet
@@ -234,7 +235,7 @@ def test_y_channel_model_takes_chroma_from_bicubic() -> None:
     grey = torch.full((1, 3, 12, 12), 0.5)  # R = G = B: Cb = Cr = 128/255 everywhere
     out = model.upscale(grey)
     assert out.shape == (1, 3, 36, 36)
-    ycc = published.rgb_to_ycbcr(out)
+    ycc = rgb_to_ycbcr_unit(out)
     torch.testing.assert_close(ycc[:, 1:], torch.full_like(ycc[:, 1:], 128 / 255), atol=1e-6, rtol=0)
     assert model.upscale(grey[:, :1]).shape == (1, 1, 36, 36)
 

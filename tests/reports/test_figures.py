@@ -13,7 +13,7 @@ import torch
 from srbench_eval.cli import main
 from srbench_eval.data.io.images import read_image, write_image
 from srbench_eval.models import checkpoints
-from srbench_eval.reports import figures
+from srbench_eval.reports import crops, figures
 from srbench_eval.runs.finished import load_run
 from srbench_eval.runs.results import (
     ImageValue,
@@ -134,9 +134,9 @@ def test_training_curves_from_the_training_log(tmp_path: Path) -> None:
 
 def test_auto_crop_finds_where_models_differ(tmp_path: Path) -> None:
     run = load_run(_run(tmp_path / "r", sr=True))
-    panels = figures.sr_panels([run])
+    panels = crops.sr_panels([run])
     assert panels.labels == ("a", "b", "c") and "HR of tiny" in panels.missing
-    assert figures.auto_crop(panels.images, size=12) == figures.Crop(30, 20, 12, 12)
+    assert crops.auto_crop(panels.images, size=12) == crops.Crop(30, 20, 12, 12)
     fig = figures.crop_grid([run], size=12)
     assert "x=30, y=20, 12x12" in fig.title
     shown = fig.plot.axes[1].images[0].get_array()
@@ -174,10 +174,10 @@ def test_hr_and_bicubic_panes_equal_what_the_run_scored(tmp_path: Path) -> None:
     assert main(args) == 0
     run = load_run(out)
     for image in ("astronaut", "camera"):
-        hr = figures.hr_image([run], "demo", image, 4)
+        hr = crops.hr_image([run], "demo", image, 4)
         saved = read_image(run.sr_image("bicubic", "demo", image, 4))
         assert hr is not None and hr.shape == saved.shape
-        np.testing.assert_array_equal(figures.bicubic_from_hr(hr, 4), saved)
+        np.testing.assert_array_equal(crops.bicubic_from_hr(hr, 4), saved)
     # a run without the bicubic model still shows it, computed from HR
     (out / "sr" / "bicubic").rename(out / "sr" / "copy")
     rows = (out / "results.csv").read_text().replace("\nbicubic,", "\ncopy,")
@@ -185,6 +185,6 @@ def test_hr_and_bicubic_panes_equal_what_the_run_scored(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())  # an edited run, recorded as such
     summary["provenance"]["results_csv_sha256"] = sha256_text(rows)
     (out / "summary.json").write_text(json.dumps(summary))
-    panels = figures.sr_panels([load_run(out)], "demo", "camera")
+    panels = crops.sr_panels([load_run(out)], "demo", "camera")
     assert panels.labels == ("HR", "bicubic", "copy") and panels.missing == ""
     np.testing.assert_array_equal(panels.images[1], panels.images[2])

@@ -40,7 +40,7 @@ from srbench_eval.data.datasets.manifest import (
 from srbench_eval.errors import SrbenchError
 
 if TYPE_CHECKING:
-    from srbench_eval.data.datasets.registry import Entry
+    from srbench_eval.data.datasets.entry import Entry
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from srbench_eval import yamlio
 from srbench_eval.data.datasets import cache
 from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets.entry import Entry
 from srbench_eval.data.datasets.folders import folder_images
 from srbench_eval.data.datasets.install import install_dataset
 from srbench_eval.data.datasets.manifest import (
@@ -86,22 +87,6 @@ class Dataset:
     def names(self) -> list[str]:
         """Image names (file stems), in the order of ``images``."""
         return [p.stem for p in self.images]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One dataset of ``datasets.yaml``."""
-
-    name: str
-    title: str
-    citation: str
-    images: int
-    note: str
-    aliases: tuple[str, ...]
-    mirror_dirs: tuple[str, ...]
-    sources: tuple[dl.Source, ...]
-    skimage_files: tuple[str, ...]
-    manifest: dict[str, ImageHash] | None
 
 
 def _parse_entry(name: str, raw: dict) -> Entry:

@@ -1,6 +1,6 @@
 """Decoding the plain PNG files of the benchmarks: ISA-L's inflate and a compiled unfilter.
 
-A :func:`~srbench_eval.data.io.images.plain_png` file (8-bit grey or RGB, not interlaced, no ``tRNS``,
+A :func:`~srbench_eval.data.io.png_layout.plain_png` file (8-bit grey or RGB, not interlaced, no ``tRNS``,
 every critical chunk's CRC right, IDAT chunks consecutive) holds its pixels as one zlib stream split
 over its IDAT chunks. :func:`decode_plain` joins the chunks' data, inflates it with ISA-L
 (``isal.isal_zlib``, which checks the Adler-32) and undoes the per-row filters of the PNG
@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from isal import isal_zlib
 
-from srbench_eval.data.io.images import PlainPng, plain_png_layout
+from srbench_eval.data.io.png_layout import PlainPng, plain_png_layout
 
 
 class Inflated(NamedTuple):
@@ -46,7 +46,7 @@ class Inflated(NamedTuple):
 
 
 def decode_plain(data: bytes, layout: PlainPng | None = None) -> np.ndarray | None:
-    """A :func:`~srbench_eval.data.io.images.plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB
+    """A :func:`~srbench_eval.data.io.png_layout.plain_png` file as ``(H, W)`` grey or ``(H, W, 3)`` RGB
     ``uint8``; ``None`` for any other file and for a stream or filter byte libpng may read
     otherwise (see the module docstring). ``layout``: the file's
     :func:`~srbench_eval.data.io.images.plain_png_layout`, when the caller already has it."""

@@ -10,12 +10,12 @@ check), loads it by format (:mod:`srbench_eval.models.published.formats`) and wr
 * Y-only networks (:class:`YChannelModel`) run on the luma of the LR image and take Cb/Cr from
   bicubic, as their papers did for colour output::
 
-      YCbCr = rgb2ycbcr(LR)            (MATLAB, float)
+      YCbCr = rgb2ycbcr(LR)            (MATLAB, float: :func:`srbench_eval.color.rgb_to_ycbcr_unit`)
       Y_SR  = net(Y) or net(imresize(Y, s)) for pre-upsampled networks
       SR    = ycbcr2rgb([Y_SR, imresize(CbCr, s)])
 
   Under their authors' protocols (``srcnn``, ``lapsrn``) the evaluation loop runs them as those
-  protocols say (:meth:`srbench_eval.protocol.Protocol.model_input`; ``srcnn``: Y made from the HR
+  protocols say (:func:`srbench_eval.models.feeding.model_input`; ``srcnn``: Y made from the HR
   image, no RGB round trip), through :meth:`YChannelModel.upscale_y`.
 """
 
@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from srbench_eval.color import rgb_to_ycbcr_unit, ycbcr_to_rgb_unit
 from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.base import SRModel
@@ -45,20 +46,6 @@ from srbench_eval.models.published.registry import (
     registry,
     scores_text,
 )
-
-
-def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
-    """MATLAB ``rgb2ycbcr`` of ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr in [0, 1] (float64)."""
-    from srbench_eval.metrics.fidelity import rgb_to_ycbcr as ycbcr_255
-
-    return ycbcr_255(rgb.to(torch.float64) * 255.0) / 255.0
-
-
-def ycbcr_to_rgb(ycc: torch.Tensor) -> torch.Tensor:
-    """MATLAB ``ycbcr2rgb`` of ``(N, 3, H, W)`` YCbCr in [0, 1] (float64)."""
-    from srbench_eval.metrics.fidelity import ycbcr_to_rgb as rgb_255
-
-    return rgb_255(ycc.to(torch.float64) * 255.0) / 255.0
 
 
 @dataclass
@@ -91,10 +78,10 @@ class YChannelModel(SRModel):
             y = lr.to(torch.float64)
             x = imresize(y, float(self.scale)) if self.pre_upsampled else y
             return self.upscale_y(x).to(lr.dtype)
-        ycc = rgb_to_ycbcr(lr)
+        ycc = rgb_to_ycbcr_unit(lr)
         up = imresize(ycc, float(self.scale))
         x = up[:, :1] if self.pre_upsampled else ycc[:, :1]
-        return ycbcr_to_rgb(torch.cat([self.upscale_y(x), up[:, 1:]], dim=1)).to(lr.dtype)
+        return ycbcr_to_rgb_unit(torch.cat([self.upscale_y(x), up[:, 1:]], dim=1)).to(lr.dtype)
 
 
 def as_model(name: str, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:

@@ -1,0 +1,203 @@
+"""Every colour conversion of the package: YCbCr both ways, the protocol's Y rules, grey images.
+
+MATLAB's ``rgb2ycbcr`` (ITU-R BT.601, studio range) of RGB on [0, 1], in 0..255 units::
+
+      Y  =  16 + ( 65.481 R + 128.553 G +  24.966 B)
+      Cb = 128 + (-37.797 R -  74.203 G + 112.000 B)        (Y in 16..235, Cb and Cr in 16..240)
+      Cr = 128 + (112.000 R -  93.786 G -  18.214 B)
+
+and ``ycbcr2rgb`` its inverse (:data:`YCBCR_MATRIX`, :data:`YCBCR_OFFSET`). The SR protocols
+(:mod:`srbench_eval.protocol`) score the Y channel by one of three rules (:func:`luma`): ``float``
+(the sum in float64, not rounded), ``rounded`` (half away from zero, as MATLAB returns it for a
+``uint8`` image) or ``float32`` (BasicSR's ``bgr2ycbcr`` of float32 ``img / 255``). A 1-channel image
+is its own Y under every rule; the protocol's ``grey = rgb`` replicates it to RGB first
+(:func:`protocol_grey`, ``Y = 16 + 219 g / 255``). Two other greys are named here because they are
+not the protocol's Y: MATLAB's ``rgb2gray`` (:func:`rgb2gray_uint8`, the plane some IQA oracles
+used) and BT.601's ``0.299 R + 0.587 G + 0.114 B`` (:func:`display_grey`, figures only).
+
+The functions take ``(N, C, H, W)`` batches as NumPy arrays or torch tensors and return the same
+kind; torch is imported inside the functions that need it, so importing this module never loads it.
+Every operation keeps the order of the code it replaced (the published numbers are bit-identical).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from srbench_eval.compiled import is_tensor, like, takes_compiled_path
+
+if TYPE_CHECKING:
+    import torch
+
+    Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch
+
+YRule = Literal["float", "rounded", "float32"]
+
+DATA_RANGE = 255.0
+"""The peak value of the 8-bit images the protocols score (all values here are in 0..255 units)."""
+Y_WEIGHTS = (65.481, 128.553, 24.966)
+"""MATLAB ``rgb2ycbcr``'s Y row, for RGB on [0, 1] (divide by :data:`DATA_RANGE` for 0..255 RGB)."""
+Y_OFFSET = 16.0
+YCBCR_MATRIX = ((65.481, 128.553, 24.966), (-37.797, -74.203, 112.0), (112.0, -93.786, -18.214))
+YCBCR_OFFSET = (16.0, 128.0, 128.0)
+RGB2GRAY_WEIGHTS = tuple(
+    float.fromhex(h) for h in ("0x1.321c48cc36666p-2", "0x1.2c90e8ec38c29p-1", "0x1.d307956d60528p-4")
+)
+"""MATLAB ``rgb2gray``: the first row of ``inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])`` (NTSC
+YIQ to RGB), as ``torch.linalg.inv`` gives it (NumPy's inverse differs in the last bit of two
+weights; ``tests/test_color.py`` holds these equal to torch's)."""
+DISPLAY_GREY_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma of gamma RGB, unscaled: the grey of :func:`display_grey`."""
+
+
+def _tensor(x: Image) -> torch.Tensor:
+    """A CPU tensor of a NumPy array (a tensor passes)."""
+    import torch
+
+    return x if is_tensor(x) else torch.from_numpy(np.ascontiguousarray(x))
+
+
+def rgb_to_y(x: Image) -> Image:
+    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images; 1-channel input is Y already.
+
+    The weights are divided by 255 first, as MATLAB's ``rgb2ycbcr`` does for ``double`` input, and
+    the sum is ``((R wr + G wg) + B wb) + 16`` in float64 (the channels are converted as they are
+    read, which is exact for any float32 input).
+    """
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"rgb_to_y takes (N, 1 or 3, H, W) tensors, got {tuple(x.shape)}")
+    if x.shape[1] == 1:
+        return x.double() if is_tensor(x) else np.asarray(x, dtype=np.float64)  # no copy of float64
+    if not is_tensor(x):
+        return rgb_to_y(_tensor(x)).numpy()
+    import torch
+
+    wr, wg, wb = (w / DATA_RANGE for w in Y_WEIGHTS)
+    y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)  # a copy even when x is float64 already
+    return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(Y_OFFSET)
+
+
+def _luma_float32(x: Image) -> Image:
+    """BasicSR's ``to_y_channel``: ``v = float32(x / 255)``, then
+    ``Y = float32((24.966 B + 128.553 G + 65.481 R + 16) / 255)`` (the sum in float64), then
+    ``float32(Y * 255)``."""
+    if takes_compiled_path(x):  # the same arithmetic in a numba kernel, one pass per image
+        from srbench_eval.metrics import fidelity_compiled  # numba: compiled on first use
+
+        return like(fidelity_compiled.luma_float32(x), x)
+    if not is_tensor(x):
+        return _luma_float32(_tensor(x)).numpy()
+    import torch
+
+    wr, wg, wb = Y_WEIGHTS
+    v = (x.to(torch.float32) / 255.0).to(torch.float64)
+    y = v[:, 2:3] * wb + v[:, 1:2] * wg + v[:, 0:1] * wr + Y_OFFSET
+    return ((y / DATA_RANGE).to(torch.float32) * 255.0).to(torch.float64)
+
+
+def luma(x: Image, variant: YRule | str = "float") -> Image:
+    """``(N, 1, H, W)`` float64 Y of ``(N, 3, H, W)`` RGB 0..255 images under a protocol's ``y`` rule
+    (a 1-channel image is its own Y under every rule):
+
+    * ``float``: :func:`rgb_to_y`, ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``;
+    * ``rounded``: that, rounded half away from zero, ``floor(Y + 0.5)`` (MATLAB ``rgb2ycbcr`` of a
+      ``uint8`` image; ``Y >= 16`` so half away from zero is half up);
+    * ``float32``: BasicSR's ``to_y_channel``: ``x = float32(v / 255)``,
+      ``Y = float32((24.966 B + 128.553 G + 65.481 R + 16) / 255)`` (the sum in float64), then
+      ``float32(Y * 255)``.
+    """
+    if variant == "float" or x.shape[1] == 1:
+        return rgb_to_y(x)
+    if variant == "rounded":
+        y = rgb_to_y(x)
+        return y.add_(0.5).floor_() if is_tensor(y) else np.floor(y + 0.5)
+    if variant == "float32":
+        return _luma_float32(x)
+    raise ValueError(f"unknown Y variant {variant!r}: float, rounded or float32")
+
+
+def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2ycbcr`` of ``double`` images, in 0..255 units: ``(N, 3, H, W)`` float64
+    ``YCbCr = offset + T (RGB / 255)`` with ``T`` :data:`YCBCR_MATRIX`, ``offset`` (16, 128, 128)."""
+    import torch
+
+    t = torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device) / DATA_RANGE
+    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
+    return torch.einsum("pc,nchw->nphw", t, x.to(torch.float64)) + offset[None, :, None, None]
+
+
+def ycbcr_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``ycbcr2rgb``, the inverse of :func:`rgb_to_ycbcr`: ``RGB = 255 T^-1 (YCbCr - offset)``,
+    0..255 units, float64, neither clipped nor rounded."""
+    import torch
+
+    t_inv = torch.linalg.inv(torch.tensor(YCBCR_MATRIX, dtype=torch.float64, device=x.device)) * DATA_RANGE
+    offset = torch.tensor(YCBCR_OFFSET, dtype=torch.float64, device=x.device)
+    return torch.einsum("pc,nchw->nphw", t_inv, x.to(torch.float64) - offset[None, :, None, None])
+
+
+def rgb_to_ycbcr_unit(rgb: torch.Tensor) -> torch.Tensor:
+    """:func:`rgb_to_ycbcr` on [0, 1]: ``(N, 3, H, W)`` RGB in [0, 1] -> YCbCr / 255 (float64)."""
+    import torch
+
+    return rgb_to_ycbcr(rgb.to(torch.float64) * DATA_RANGE) / DATA_RANGE
+
+
+def ycbcr_to_rgb_unit(ycc: torch.Tensor) -> torch.Tensor:
+    """:func:`ycbcr_to_rgb` on [0, 1]: ``(N, 3, H, W)`` YCbCr / 255 -> RGB in [0, 1] (float64)."""
+    import torch
+
+    return ycbcr_to_rgb(ycc.to(torch.float64) * DATA_RANGE) / DATA_RANGE
+
+
+def protocol_grey(img: np.ndarray, grey: str) -> np.ndarray:
+    """A decoded ``(H, W)`` or ``(H, W, C)`` image under a protocol's ``grey`` rule: a 2-D grey image
+    is kept (``y``: it is its own Y) or replicated to ``(H, W, 3)`` (``rgb``, as ``cv2.imread`` reads
+    it: then ``Y = 16 + 219 g / 255``); colour images pass unchanged."""
+    if grey not in ("y", "rgb"):
+        raise ValueError(f"unknown grey rule {grey!r}: y or rgb")
+    if img.ndim == 2 and grey == "rgb":
+        return np.repeat(img[:, :, None], 3, axis=2)
+    return img
+
+
+def rgb2gray_uint8(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB ``rgb2gray`` of a uint8 image: ``(N, 1, H, W)`` float64 grey plane, rounded half away
+    from zero (``0.2989 R + 0.5870 G + 0.1140 B``, :data:`RGB2GRAY_WEIGHTS`); 1-channel input is
+    returned as it is."""
+    import torch
+
+    if x.shape[1] == 1:
+        return x.to(torch.float64)
+    wr, wg, wb = RGB2GRAY_WEIGHTS
+    g = x[:, 0:1].to(torch.float64) * wr + x[:, 1:2].to(torch.float64) * wg + x[:, 2:3].to(torch.float64) * wb
+    return (g + 0.5).floor_()
+
+
+def display_grey(img: np.ndarray) -> np.ndarray:
+    """The float64 grey of an ``(H, W, 3)`` image for figures, ``0.299 R + 0.587 G + 0.114 B``
+    (BT.601 luma, unscaled, no offset: not the protocol's Y); an ``(H, W)`` image is its own grey."""
+    x = img.astype(np.float64)
+    return x if x.ndim == 2 else x @ np.array(DISPLAY_GREY_WEIGHTS)
+
+
+__all__ = [
+    "DATA_RANGE",
+    "DISPLAY_GREY_WEIGHTS",
+    "RGB2GRAY_WEIGHTS",
+    "YCBCR_MATRIX",
+    "YCBCR_OFFSET",
+    "Y_OFFSET",
+    "Y_WEIGHTS",
+    "display_grey",
+    "luma",
+    "protocol_grey",
+    "rgb2gray_uint8",
+    "rgb_to_y",
+    "rgb_to_ycbcr",
+    "rgb_to_ycbcr_unit",
+    "ycbcr_to_rgb",
+    "ycbcr_to_rgb_unit",
+]
