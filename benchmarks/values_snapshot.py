@@ -6,7 +6,8 @@
 Runs (every protocol profile at x2-x4 on Set5+Set14; the four sets at x4 for ``matlab`` and
 ``basicsr``; the zoo models with LPIPS, FID, MS-SSIM and VIF on stand-in weights; the published Y
 networks under their authors' protocols) with the CLI, each into a fresh folder, and records the
-digest of each ``results.csv``. Needs ``../shared``. ``SNAPSHOT_ONLY=PREFIX`` runs only the runs whose name starts with it.
+digest of each ``results.csv``. Needs ``../shared``. ``SNAPSHOT_ONLY=PREFIX`` runs only the runs
+whose name starts with it.
 """
 
 from __future__ import annotations
