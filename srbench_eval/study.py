@@ -54,7 +54,7 @@ import numpy as np
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.names import safe_name
-from srbench_eval.options import parse_assignment
+from srbench_eval.options import parse_assignment, split_list
 from srbench_eval.reports import statistics as stats
 from srbench_eval.runs.results import ImageValue, read_csv, write_text_atomic
 
@@ -140,10 +140,6 @@ class Study:
         return cls(**values)
 
 
-def split_list(value: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip())
-
-
 def parse_seeds(value: object) -> tuple[int, ...]:
     """``3`` -> seeds 0, 1, 2; ``"0,4,7"`` or ``[0, 4, 7]`` -> those seeds."""
     if isinstance(value, bool):
@@ -172,7 +168,7 @@ def expand_overrides(overrides: Sequence[str]) -> list[tuple[str, ...]]:
     choices: list[list[str]] = []
     for item in overrides:
         a = parse_assignment(item)
-        values = [v.strip() for v in a.raw.split(",")] if a is not None else []
+        values = split_list(a.raw, keep_empty=True) if a is not None else ()
         if a is None or not all(values):
             raise SrbenchError(f"--set '{item}': expected PATH=VALUE or PATH=V1,V2,... (a sweep)")
         choices.append([f"{a.key}={_LIST_PLUS.sub(',', v)}" for v in values])

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from srbench_eval.data.io.images import sha256_file
+from srbench_eval.digests import sha256_file_memo
 from srbench_eval.errors import SrbenchError, unknown_name
 
 if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs it
@@ -104,8 +104,6 @@ WEIGHTS: dict[str, WeightFile] = {
 }
 
 _stand_ins_seen: set[str] = set()
-# (resolved path, size, mtime_ns) -> SHA-256, so that require() hashes a large file once per process.
-_hash_memo: dict[tuple[str, int, int], str] = {}
 
 
 def checkpoint_dir() -> Path:
@@ -133,19 +131,10 @@ def path_of(key: str) -> Path:
     return checkpoint_dir() / get(key).filename
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, remembered per (path, size, modification time) for this process."""
-    st = path.stat()
-    memo_key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if memo_key not in _hash_memo:
-        _hash_memo[memo_key] = sha256_file(path)
-    return _hash_memo[memo_key]
-
-
 def is_genuine(key: str) -> bool:
     """True when the file is present and its SHA-256 starts with the published prefix."""
     p = path_of(key)
-    return p.is_file() and sha256_of(p).startswith(get(key).sha256_prefix)
+    return p.is_file() and sha256_file_memo(p).startswith(get(key).sha256_prefix)
 
 
 def require(key: str, user: str) -> Path:
@@ -355,7 +344,7 @@ def expected_hash(key: str, f: object, pin: str | None = None) -> tuple[str, str
 def check_published(path: Path, key: str, f: object, pin: str | None = None) -> str:
     """Hash ``path`` and compare (see above); returns the SHA-256, raises a one-line refusal."""
     want = expected_hash(key, f, pin)
-    digest = sha256_of(path)
+    digest = sha256_file_memo(path)
     if want is None:
         raise SrbenchError(
             f"{path}: no published SHA-256 for {key} ({getattr(f, 'path', '')}); check the file and pin it: "

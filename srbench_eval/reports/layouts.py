@@ -394,8 +394,8 @@ def _blocks(table: Table, summaries: Sequence[Summary], fmt: str) -> str:
     return to_markdown(table) if fmt == "md" else to_latex(table)
 
 
-for _name, _grid in GRIDS.items():
-    LAYOUTS.add(_name, lambda t, s, f, g=_grid: (grid_markdown if f == "md" else grid_latex)(g(t, s)))
+for _name, _make in GRIDS.items():
+    LAYOUTS.add(_name, lambda t, s, f, g=_make: (grid_markdown if f == "md" else grid_latex)(g(t, s)))
 
 
 def render(table: Table, summaries: Sequence[Summary], layout: str, fmt: str) -> str:

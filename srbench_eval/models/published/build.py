@@ -139,12 +139,16 @@ def is_foreign_file(path: Path) -> bool:
 def from_file(label: str, path: Path, scale: int, device: torch.device | str = "cpu") -> SRModel:
     """``--models LABEL=FILE`` for a released weights file: loaded by format, scale checked against
     ``scale``; the provenance records architecture, scale, parameter count and SHA-256."""
+    from srbench_eval.digests import sha256_file_memo
     from srbench_eval.models.published.formats import load_network
-    from srbench_eval.weights import sha256_of
 
     loaded = load_network(path, scale)
     loaded.module.to(device)
-    provenance = {"kind": "weights file", "file": str(Path(path).resolve()), "sha256": sha256_of(Path(path))}
+    provenance = {
+        "kind": "weights file",
+        "file": str(Path(path).resolve()),
+        "sha256": sha256_file_memo(Path(path)),
+    }
     return as_model(label, loaded, {**provenance, **_network_facts(loaded)})
 
 
