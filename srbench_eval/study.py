@@ -579,7 +579,7 @@ def _fmt(x: float | None, digits: int) -> str:
 
 
 def _digits(metric: str) -> int:
-    return 2 if metric.lower() in ("psnr", "psnr-y") else 4
+    return 2 if metric.lower() == "psnr" else 4
 
 
 def render_table(study: Study, result: StudyResult, seeds: Sequence[int]) -> str:

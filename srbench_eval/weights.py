@@ -280,12 +280,6 @@ def load_network(name: str, key: str, user: str, device: torch.device | str, bui
     return net  # type: ignore[return-value]
 
 
-def clear_network_cache() -> None:
-    """Forget every cached network (tests; freeing GPU memory between runs)."""
-    with _networks_lock:
-        _networks.clear()
-
-
 # --------------------------------------------------------------------------- published models
 #
 # The files of the published models (srbench_eval/models/published/published.yaml) live in

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 import torch
 
 from srbench_eval.data.degrade.bicubic import imresize
-from srbench_eval.errors import SrbenchError
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.published.formats import LoadedNetwork
 from srbench_eval.models.published.registry import (
@@ -180,17 +179,6 @@ def build(
         "citation": entry.citation,
     }
     return as_model(entry.name, loaded, provenance)
-
-
-def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> None:
-    """Refuse (one line) a Y-only network under a protocol that scores ``channel`` = ``"rgb"``:
-    its colour would be bicubic's, not the network's, so the score would not be the network's."""
-    if channel == "rgb" and model.provenance.get("channels") == "y":
-        raise SrbenchError(
-            f"model '{model.name}' predicts only the Y channel (Cb/Cr come from bicubic); protocol "
-            f"'{protocol}' scores RGB: use a Y-channel protocol (e.g. its authors' '"
-            f"{model.provenance.get('protocol', 'srcnn')}')"
-        )
 
 
 __all__ = [
