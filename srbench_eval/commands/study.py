@@ -118,7 +118,8 @@ def study(
     recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/study.py for the statistics."""
-    from srbench_eval.study import Study, parse_seeds, plan_commands, run_study, split_list
+    from srbench_eval.options import split_list
+    from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
 
     values: dict = {}
     if study_file is not None:
@@ -144,7 +145,7 @@ def study(
         out = study_file.parent  # a study folder continues in place
     root = out or Path("results/studies") / "-".join(spec.recipes)
     if plan:
-        from srbench_eval.study import open_study
+        from srbench_eval.studies import open_study
 
         open_study(spec, root)
         for line in plan_commands(spec, root):
