@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import write_text_atomic
 from srbench_eval.names import safe_name
 from srbench_eval.options import parse_assignment, split_list
-from srbench_eval.runs.results import write_text_atomic
 
 STUDY_FILE = "study.json"
 FORMAT = "srbench-eval-study/1"

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from srbench_eval.files import write_text_atomic
 from srbench_eval.reports import statistics as stats
-from srbench_eval.runs.results import ImageValue, read_csv, write_text_atomic
+from srbench_eval.runs.results import ImageValue, read_csv
 from srbench_eval.studies.members import is_finished
 from srbench_eval.studies.spec import Member, Study, members, variants
 

@@ -139,7 +139,7 @@ def published_path(
     rel = f.path  # type: ignore[attr-defined]
     found, digest = _published_path(key, f, rel, mirror, download, pin)
     if pin and not getattr(f, "sha256", None) and expected_hash(key, f) != ("pinned", digest):
-        from srbench_eval.data.io.images import write_bytes_atomic
+        from srbench_eval.files import write_bytes_atomic
 
         write_bytes_atomic(pin_file(rel), (digest + "\n").encode())
     return found, digest

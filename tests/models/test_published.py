@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from srbench_eval.data.io.images import sha256_file
+from srbench_eval.digests import sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs.rrdbnet import RRDBNet
 from srbench_eval.models.loading import resolve_model
