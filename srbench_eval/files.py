@@ -76,4 +76,14 @@ def write_atomic(
         raise
 
 
-__all__ = ["dir_mode", "file_mode", "umask", "write_atomic"]
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (:func:`write_atomic`)."""
+    write_atomic(path, lambda f: f.write(data))
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` in UTF-8 to ``path`` atomically (:func:`write_atomic`)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+__all__ = ["dir_mode", "file_mode", "umask", "write_atomic", "write_bytes_atomic", "write_text_atomic"]

@@ -24,6 +24,11 @@ FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 """How a model from the user's code is named in ``--models LABEL=package.module:factory``
 (:mod:`srbench_eval.api`); here so that reading a spec imports no torch."""
 
+PLAIN_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
+"""A plain label (``LABEL=...`` of ``--models``): ASCII letters and digits, then also ``_ . + -``;
+a stricter subset of :func:`safe_name`, so text before ``=`` that matches it is read as a label, not as
+part of a folder's name (``--models mine=/ckpts`` vs a folder ``runs/a=b``)."""
+
 MAX_LENGTH = 128
 MAX_BYTES = 200
 PUNCTUATION = frozenset(" -_.,+=@()[]#")
@@ -51,6 +56,11 @@ def name_problem(value: object) -> str | None:
     return None
 
 
+def is_plain_label(text: str) -> bool:
+    """Whether ``text`` matches :data:`PLAIN_LABEL`."""
+    return PLAIN_LABEL.match(text) is not None
+
+
 def printable(text: str) -> str:
     """``text`` with control characters escaped (``\\n``), so a message stays on one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -68,4 +78,4 @@ def safe_name(kind: str, value: object, where: str = "") -> str:
     raise SrbenchError(f"{kind} {shown}{origin}: {problem}")
 
 
-__all__ = ["ALLOWED", "MAX_LENGTH", "name_problem", "printable", "safe_name"]
+__all__ = ["ALLOWED", "MAX_LENGTH", "PLAIN_LABEL", "is_plain_label", "name_problem", "printable", "safe_name"]

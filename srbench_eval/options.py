@@ -9,7 +9,7 @@ the key whole (``dotted=False``), dots included.
 
 Values are typed by what they replace (:func:`coerce`): booleans ``true/yes/on/1`` and
 ``false/no/off/0``, integers (``1e3`` is 1000), floats, strings, ``none``/``null``, and lists as
-comma-separated items typed like the list's first item.
+comma-separated items (:func:`split_list`, the one comma-list rule) typed like the list's first item.
 
 Each option keeps its own one-line error (naming the option, the item and an example): the
 functions here return ``None`` for a malformed item and the caller says what was expected.
@@ -32,6 +32,13 @@ class Assignment:
     key: str
     path: tuple[str, ...]
     raw: str
+
+
+def split_list(value: str, keep_empty: bool = False) -> tuple[str, ...]:
+    """The items of a comma list, stripped: ``"a, b,,c"`` -> ``("a", "b", "c")`` (empty items dropped,
+    or kept as ``""`` with ``keep_empty`` for callers that refuse them)."""
+    items = tuple(v.strip() for v in value.split(","))
+    return items if keep_empty else tuple(v for v in items if v)
 
 
 def parse_assignment(item: str, parts: int | None = None, dotted: bool = True) -> Assignment | None:
@@ -82,8 +89,7 @@ def coerce(raw: str, like: Any) -> Any:
     if isinstance(like, str):
         return raw
     if isinstance(like, tuple | list):
-        items = [r for r in raw.split(",") if r.strip()]
-        return [coerce(r, like[0]) if like else literal(r.strip()) for r in items]
+        return [coerce(r, like[0]) if like else literal(r) for r in split_list(raw)]
     if isinstance(like, dict):
         raise ValueError("a group of settings: set one of its keys (path.key=value)")
     return literal(raw)

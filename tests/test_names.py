@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.names import name_problem, safe_name
+from srbench_eval.names import is_plain_label, name_problem, safe_name
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,22 @@ def test_unsafe_names_are_refused_in_one_line(name: object, problem: str) -> Non
         safe_name("model label", name, "inside ckpt.pt")
     message = str(info.value)
     assert message.startswith("model label") and "inside ckpt.pt" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("esrgan", True),
+        ("srcnn-955.x4+v2", True),
+        ("my_model", True),
+        ("_x", False),
+        ("a b", False),
+        ("runs/a", False),
+        ("", False),
+        ("é", False),
+    ],
+)
+def test_plain_labels_are_a_subset_of_safe_names(text: str, plain: bool) -> None:
+    assert is_plain_label(text) is plain
+    if plain:
+        assert name_problem(text) is None

@@ -8,7 +8,7 @@ from srbench_eval.errors import SrbenchError
 from srbench_eval.evaluation import parse_metric_options
 from srbench_eval.models.loading import parse_weights
 from srbench_eval.models.recipes.named import apply_overrides, get_recipe
-from srbench_eval.options import coerce, parse_assignment
+from srbench_eval.options import coerce, parse_assignment, split_list
 from srbench_eval.protocol import resolve
 
 
@@ -42,3 +42,9 @@ def test_every_option_uses_it_with_its_own_message() -> None:
     assert resolve("matlab", [" crop_border = 0 "]).overrides == ("crop_border=0",)
     with pytest.raises(SrbenchError, match="use FIELD=VALUE"):
         resolve("matlab", ["=0"])
+
+
+def test_comma_lists_are_split_once() -> None:
+    assert split_list(" a, b,,c ,") == ("a", "b", "c") and split_list("") == ()
+    assert split_list("a,,b", keep_empty=True) == ("a", "", "b")
+    assert coerce("2, 3,", [4]) == [2, 3]

@@ -17,7 +17,7 @@ from scipy import stats as scipy_stats
 from srbench_eval.cli import cli
 from srbench_eval.errors import SrbenchError
 from srbench_eval.runs.results import ImageValue
-from srbench_eval.study import (
+from srbench_eval.studies import (
     Member,
     Study,
     expand_overrides,

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from srbench_eval import weights
+from srbench_eval.digests import sha256_file_memo
 from srbench_eval.errors import SrbenchError
 
 
@@ -81,9 +82,9 @@ def test_status_and_require(home: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_hash_memo_sees_changed_files(home: Path) -> None:
     f = home / "f.bin"
     f.write_bytes(b"a")
-    assert weights.sha256_of(f) == hashlib.sha256(b"a").hexdigest()
+    assert sha256_file_memo(f) == hashlib.sha256(b"a").hexdigest()
     f.write_bytes(b"bb")
-    assert weights.sha256_of(f) == hashlib.sha256(b"bb").hexdigest()
+    assert sha256_file_memo(f) == hashlib.sha256(b"bb").hexdigest()
 
 
 def test_fetch_through_torch_hub(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

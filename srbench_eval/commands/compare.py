@@ -22,14 +22,15 @@ def compare(
     """Per dataset and metric: each model minus REFERENCE per image, its 95% bootstrap interval, the
     Wilcoxon signed-rank and paired bootstrap p-values."""
     from srbench_eval.errors import SrbenchError
+    from srbench_eval.files import write_text_atomic
+    from srbench_eval.options import split_list
     from srbench_eval.reports import paired as cmp
     from srbench_eval.runs.finished import load_runs
-    from srbench_eval.runs.results import write_text_atomic
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")
     runs = load_runs(run_dirs)
-    wanted = tuple(m.strip() for m in metrics.split(",") if m.strip())
+    wanted = split_list(metrics)
     comparisons = cmp.compare_runs(runs, reference, wanted)
     text = (
         cmp.to_markdown(comparisons, cmp.metric_info(runs), alpha, cmp.dataset_titles(runs))

@@ -23,7 +23,7 @@ def datasets() -> None:
 @click.option("--mirror", default=None, help=_MIRROR_HELP)
 def list_(mirror: str | None) -> None:
     """Show each dataset: images, where its copy is, and its verification state."""
-    rows = [ds.dataset_status(e, mirror) for e in ds.registry().values()]
+    rows = [ds.dataset_status(e, mirror) for e in ds.DATASETS.values()]
     width = max(len(r.name) for r in rows)
     click.echo(f"{'name':<{width}}  {'images':>6}  where; verified")
     for r in rows:

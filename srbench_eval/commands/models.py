@@ -69,7 +69,7 @@ def list_models() -> None:
     click.echo(tabulate(rows, headers="keys", tablefmt="simple", disable_numparse=True))
     where = f"{checkpoints.checkpoint_dir()}/<recipe>/"
     click.echo(f"\ncheckpoints are looked up in {where} (set ${checkpoints.CHECKPOINTS_ENV} to change)\n")
-    pub = [published_row(e) for e in published.registry().values()]
+    pub = [published_row(e) for e in published.PUBLISHED.values()]
     click.echo(tabulate(pub, headers="keys", tablefmt="simple", maxcolwidths=[None] * 5 + [70]))
     click.echo("\n'run --models NAME@pub' fetches and verifies the file (see 'srbench-eval weights list')")
 

@@ -33,16 +33,14 @@ def report(
     title: str,
 ) -> None:
     """Tables, statistics, figures, provenance and a synchronised image viewer in OUT/index.html."""
+    from srbench_eval.options import split_list
     from srbench_eval.reports.figures import Crop
     from srbench_eval.reports.html import ReportOptions, write_report
     from srbench_eval.reports.layouts import TableOptions
     from srbench_eval.runs.finished import load_runs
 
-    def split(v: str) -> tuple[str, ...]:
-        return tuple(x.strip() for x in v.split(",") if x.strip())
-
     table = TableOptions(
-        rename=rename, order=split(order), metrics=split(metrics), reference=reference, alpha=alpha
+        rename=rename, order=split_list(order), metrics=split_list(metrics), reference=reference, alpha=alpha
     )
     options = ReportOptions(reference, alpha, Crop.parse(crop) if crop else None, train_logs, title, table)
     page = write_report(load_runs(run_dirs), out, options)

@@ -8,32 +8,12 @@ from pathlib import Path
 import click
 
 from srbench_eval import yamlio
-from srbench_eval.commands.evaluation import protocol_options, training_options
+from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.train_options import study_fields, study_options
 from srbench_eval.errors import SrbenchError
 
-# Option name -> Study field, for the options a YAML file may also give.
-_FIELDS = {
-    "recipes": "recipes",
-    "seeds": "seeds",
-    "preset": "preset",
-    "scale": "scale",
-    "data": "data",
-    "mirror": "mirror",
-    "overrides": "overrides",
-    "iterations": "iterations",
-    "batch_size": "batch_size",
-    "hr_patch": "hr_patch",
-    "device": "device",
-    "val": "val",
-    "save_every": "save_every",
-    "workers": "workers",
-    "datasets": "datasets",
-    "metrics": "metrics",
-    "protocol": "protocol",
-    "protocol_set": "protocol_set",
-    "init": "init",
-    "pairs": "pairs",
-}
+# The options a study file may also give (each a Study field of the same name).
+_STUDY_ONLY = ("recipes", "seeds", "datasets", "metrics", "protocol", "protocol_set", "init", "pairs")
 
 
 def _load_file(path: Path) -> dict:
@@ -58,24 +38,10 @@ def _load_file(path: Path) -> dict:
 @click.argument("study_file", required=False, type=click.Path(path_type=Path))
 @click.option("--recipes", default=None, help="Comma list of recipes; the first is the reference.")
 @click.option("--seeds", default="3", show_default=True, help="Number of seeds (0..N-1) or a comma list.")
-@click.option("--preset", type=click.Choice(["paper", "smoke"]), default="smoke", show_default=True)
-@click.option("--scale", type=int, default=None, help="Upscaling factor [default: x4].")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE[,VALUE...]",
-    help="Recipe setting for every member; a comma list sweeps (one variant per value), e.g. "
-    "--set loss.dp.mu=0.5,1,5 (list values inside a sweep: items joined by +).",
+@study_options(
+    click.option("--datasets", default="set5,set14", show_default=True, help="Evaluation datasets."),
+    click.option("--metrics", default="psnr,ssim", show_default=True),
 )
-@click.option("--device", default="auto", show_default=True)
-@click.option(
-    "--val", default="none", show_default=True, help="Validation during training (the study evaluates after)."
-)
-@click.option("--workers", type=int, default=None, help="Data loader processes per member.")
-@click.option("--datasets", default="set5,set14", show_default=True, help="Evaluation datasets.")
-@click.option("--metrics", default="psnr,ssim", show_default=True)
-@training_options
 @protocol_options()
 @click.option(
     "--out",
@@ -117,8 +83,9 @@ def study(
     continues that folder; fields
     recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
-    the same command continues a study. See srbench_eval/study.py for the statistics."""
-    from srbench_eval.study import Study, parse_seeds, plan_commands, run_study, split_list
+    the same command continues a study. See srbench_eval/studies/ for the statistics."""
+    from srbench_eval.options import split_list
+    from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
 
     values: dict = {}
     if study_file is not None:
@@ -126,11 +93,11 @@ def study(
             study_file = study_file / "study.json"
         values.update(_load_file(study_file))
         values.pop("format", None)
-    for option, name in _FIELDS.items():
-        source = ctx.get_parameter_source(option)
+    for name in (*_STUDY_ONLY, *study_fields()):
+        source = ctx.get_parameter_source(name)
         given = source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
         if given or name not in values:
-            values[name] = options[option]
+            values[name] = options[name]
     if not values.get("recipes"):
         raise SrbenchError("a study needs --recipes a,b (or a STUDY_FILE naming them)")
     for name in ("recipes", "datasets", "metrics", "pairs"):
@@ -144,7 +111,7 @@ def study(
         out = study_file.parent  # a study folder continues in place
     root = out or Path("results/studies") / "-".join(spec.recipes)
     if plan:
-        from srbench_eval.study import open_study
+        from srbench_eval.studies import open_study
 
         open_study(spec, root)
         for line in plan_commands(spec, root):

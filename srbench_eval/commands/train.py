@@ -4,122 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from srbench_eval.commands.evaluation import protocol_options, training_options
+from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.train_options import QUIET, train_options
 
 
 @click.command()
-@click.option("--model", required=True, help="Recipe name (see `models list`).")
-@click.option(
-    "--preset",
-    type=click.Choice(["paper", "smoke"]),
-    default="paper",
-    show_default=True,
-    help="paper: the recipe's network and schedule; smoke: a small network trained for minutes on a CPU.",
-)
-@click.option(
-    "--scale", type=int, default=None, help="Upscaling factor [default: x4, or the recipe's first]."
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a recipe setting, e.g. --set loss.dp.mu=1 (repeatable; shown in the table label).",
-)
-@click.option(
-    "--checkpoints",
-    "--out",
-    "checkpoints",
-    default=None,
-    help="Checkpoint root; the run goes to ROOT/<recipe>/<run>/ "
-    "[default: $SRBENCH_CHECKPOINTS or ./checkpoints].",
-)
-@click.option("--resume", is_flag=True, help="Continue the run from its newest checkpoint.")
-@click.option(
-    "--init",
-    default=None,
-    help="Checkpoint a two-stage recipe starts from [default: newest of its init recipe]; 'none': scratch.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and data.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option(
-    "--val",
-    default="set5",
-    show_default=True,
-    help="Validation dataset (name or folder) at the same scale, or 'none'.",
-)
-@click.option("--val-every", type=int, default=None, help="Validate every N iterations [default: a quarter].")
-@click.option(
-    "--log-every", type=int, default=20, show_default=True, help="Log the losses every N iterations."
-)
-@click.option("--keep", type=int, default=2, show_default=True, help="Periodic checkpoints to keep.")
-@click.option(
-    "--ema", type=float, default=0.0, show_default=True, help="EMA decay of the generator (0: off)."
-)
-@click.option(
-    "--amp",
-    type=click.Choice(["auto", "bf16", "off"]),
-    default="auto",
-    show_default=True,
-    help="bf16 autocast.",
-)
-@click.option(
-    "--workers", type=int, default=None, help="Data loader processes [default: 0 on CPU, 4 on GPU]."
-)
-@click.option(
-    "--preload/--no-preload",
-    default=None,
-    help="Keep the training images in memory [default: when they fit].",
-)
-@click.option(
-    "--subimages",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Cut the training images once into sub-images of this size (e.g. 480) for faster loading.",
-)
-@click.option(
-    "--export",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="At the end, also write the generator alone (float16, with its recipe) to this .pt file.",
-)
-@training_options
+@train_options
 @protocol_options()
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(
-    model: str,
-    preset: str,
-    scale: int | None,
-    data: str,
-    mirror: str | None,
-    overrides: tuple[str, ...],
-    iterations: int | None,
-    batch_size: int | None,
-    hr_patch: int | None,
-    checkpoints: str | None,
-    resume: bool,
-    init: str | None,
-    seed: int,
-    device: str,
-    val: str,
-    val_every: int | None,
-    save_every: int | None,
-    log_every: int,
-    keep: int,
-    ema: float,
-    amp: str,
-    workers: int | None,
-    preload: bool | None,
-    subimages: int,
-    export: Path | None,
-    protocol: str,
-    protocol_set: tuple[str, ...],
-    quiet: bool,
-) -> None:
+@QUIET
+def train(export: Path | None, quiet: bool, **options: Any) -> None:
     """Train recipe MODEL; checkpoints and logs go to CHECKPOINTS/<recipe>/<run>/.
 
     Many GPUs: `torchrun --nproc_per_node N -m srbench_eval.cli train ...` (DDP; rank 0 logs and saves).
@@ -131,42 +28,16 @@ def train(
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
-    config = TrainConfig(
-        model=model,
-        preset=preset,
-        scale=scale,
-        data=data,
-        mirror=mirror,
-        overrides=overrides,
-        iterations=iterations,
-        batch_size=batch_size,
-        hr_patch=hr_patch,
-        checkpoints=checkpoints,
-        resume=resume,
-        init=init,
-        seed=seed,
-        device=device,
-        val=val,
-        val_every=val_every,
-        save_every=save_every,
-        log_every=log_every,
-        keep=keep,
-        ema=ema,
-        amp=amp,
-        workers=workers,
-        preload=preload,
-        subimages=subimages,
-        protocol=protocol,
-        protocol_set=protocol_set,
-        progress=not quiet and sys.stderr.isatty(),
-    )
-    resolve_protocol(protocol, protocol_set)  # an unknown profile or field fails before training
+    config = TrainConfig(**options, progress=not quiet and sys.stderr.isatty())
+    resolve_protocol(
+        config.protocol, config.protocol_set
+    )  # an unknown profile or field fails before training
     if export is not None:  # before training: a run must not end on an unwritable --export
         check_writable(export, "--export")
     result = run_training(config)
     if int(os.environ.get("RANK", "0")) != 0:
         return
-    label = display_label(result.label, preset)
+    label = display_label(result.label, config.preset)
     state = "finished" if result.finished else "stopped"
     click.echo(f"{label}: {state} at step {result.step}/{result.iterations}; checkpoint {result.checkpoint}")
     if result.val:
@@ -182,6 +53,8 @@ def train(
     if export is not None and result.checkpoint is not None:
         export_generator(result.checkpoint, export, half=True)
         click.echo(f"exported: {export} ({export.stat().st_size / 1024:.0f} KiB, float16 generator)")
-    ckpt_root = f" --checkpoints {checkpoints}" if checkpoints else ""
-    click.echo(f"evaluate: srbench-eval run --models bicubic,{model}{ckpt_root} --scale {result.scale}")
+    ckpt_root = f" --checkpoints {config.checkpoints}" if config.checkpoints else ""
+    click.echo(
+        f"evaluate: srbench-eval run --models bicubic,{config.model}{ckpt_root} --scale {result.scale}"
+    )
     click.echo(f"log: {Path(result.run_dir) / 'log.jsonl'}")

@@ -31,47 +31,16 @@ import torch
 from torch import nn
 
 from srbench_eval.data.degrade.bicubic import imresize
-from srbench_eval.losses.adversarial import RaGANLoss, VanillaGANLoss
+from srbench_eval.losses import LOSS_KINDS
 from srbench_eval.losses.base import LossTerm
-from srbench_eval.losses.fine_grained import FineGrainedLoss
-from srbench_eval.losses.gradient import SecondOrderGradientLoss, TotalVariationLoss
-from srbench_eval.losses.perceptual import (
-    DualPerceptualLoss,
-    GramTextureLoss,
-    ResNetPerceptualLoss,
-    VGGPerceptualLoss,
-)
-from srbench_eval.losses.pixel import CharbonnierLoss, L1Loss, MSELoss
 from srbench_eval.models.archs.common import GeneratorOutput
-
-#: Loss kinds a recipe can name (``LossSpec.kind``), each a :class:`LossTerm` class.
-LOSS_KINDS: dict[str, type[LossTerm]] = {
-    "l1": L1Loss,
-    "mse": MSELoss,
-    "charbonnier": CharbonnierLoss,
-    "vgg": VGGPerceptualLoss,
-    "resnet": ResNetPerceptualLoss,
-    "dp": DualPerceptualLoss,
-    "gram": GramTextureLoss,
-    "gan": VanillaGANLoss,
-    "ragan": RaGANLoss,
-    "sog": SecondOrderGradientLoss,
-    "tv": TotalVariationLoss,
-    "fdl": FineGrainedLoss,
-}
 
 LEVELS = ("last", "all")
 
 
 def make_term(kind: str, **params: Any) -> LossTerm:
     """Build the loss term ``kind`` (a key of :data:`LOSS_KINDS`) with its parameters."""
-    from srbench_eval.errors import unknown_name
-
-    try:
-        cls = LOSS_KINDS[kind]
-    except KeyError:
-        raise unknown_name("loss", kind, LOSS_KINDS) from None
-    return cls(**params)
+    return LOSS_KINDS.get(kind)(**params)
 
 
 @dataclass

@@ -10,17 +10,19 @@ classes (``Metric``, ``MetricSettings``, ...) are importable from here as before
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics.facts import METRIC_FACTS, MetricFacts
+from srbench_eval.registry import Registry
 
 if TYPE_CHECKING:
     from srbench_eval.metrics.base import Metric, MetricSettings, MetricValue, PerImageMetric, SetMetric
 
-METRICS: dict[str, type[Metric]] = {}
-"""The metric classes imported so far, by name (:func:`get_metric` imports the one it needs)."""
+METRICS: Registry[type[Metric]] = Registry("metric", base="srbench_eval.metrics.base:Metric", key=str.lower)
+"""The metric classes by name: each entry of METRIC_FACTS, its module imported on first :func:`get_metric`."""
+for _facts in METRIC_FACTS.values():
+    METRICS.add_lazy(_facts.name, f"{__name__}.{_facts.implementation}")
 
 
 def register(cls: type[Metric]) -> type[Metric]:
@@ -28,8 +30,7 @@ def register(cls: type[Metric]) -> type[Metric]:
     :data:`~srbench_eval.metrics.facts.METRIC_FACTS`)."""
     if getattr(cls, "name", None) not in METRIC_FACTS:
         raise ValueError(f"{cls.__qualname__}: a metric takes its facts from METRIC_FACTS (facts=NAME)")
-    METRICS[cls.name] = cls
-    return cls
+    return METRICS.add(cls.name, cls)
 
 
 NOT_PROVIDED: dict[str, str] = {
@@ -56,16 +57,12 @@ def metric_facts(name: str) -> MetricFacts:
 
 def get_metric(name: str) -> type[Metric]:
     """The metric class registered as ``name``, case-insensitively; imports its module."""
-    facts = metric_facts(name)
-    if facts.name not in METRICS:
-        module = facts.implementation.split(":")[0]
-        importlib.import_module(f"{__name__}.{module}")
-    return METRICS[facts.name]
+    return METRICS.get(metric_facts(name).name)
 
 
 def metric_names() -> list[str]:
     """Every metric's name, in the order of :data:`~srbench_eval.metrics.facts.METRIC_FACTS`."""
-    return list(METRIC_FACTS)
+    return METRICS.names()
 
 
 _BASE = ("Metric", "MetricSettings", "MetricValue", "PerImageMetric", "SetMetric")

@@ -18,7 +18,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from srbench_eval.errors import unknown_name
+from srbench_eval.registry import Registry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -44,69 +44,65 @@ class ArchEntry:
         return getattr(importlib.import_module(f"srbench_eval.models.archs.{module}"), attribute)
 
 
-ARCHITECTURES: dict[str, ArchEntry] = {
-    e.name: e
-    for e in [
-        ArchEntry(
-            "srcnn",
-            "srcnn:SRCNN",
-            "generator",
-            "Dong et al., TPAMI 2016",
-            small={"num_feat": 8, "num_feat2": 4},
-            smoke={"num_feat": 32, "num_feat2": 16},
-        ),
-        ArchEntry(
-            "lapsrn",
-            "lapsrn:LapSRN",
-            "generator",
-            "Lai et al., CVPR 2017",
-            small={"num_feat": 8, "depth": 2},
-            smoke={"num_feat": 16, "depth": 3},
-        ),
-        ArchEntry(
-            "srresnet",
-            "srresnet:SRResNet",
-            "generator",
-            "Ledig et al., CVPR 2017",
-            small={"num_feat": 8, "num_block": 2},
-            smoke={"num_feat": 16, "num_block": 4},
-        ),
-        ArchEntry(
-            "rrdbnet",
-            "rrdbnet:RRDBNet",
-            "generator",
-            "Wang et al., ECCV Workshops 2018",
-            small={"num_feat": 8, "num_block": 1, "num_grow_ch": 4},
-            smoke={"num_feat": 16, "num_block": 2, "num_grow_ch": 8},
-        ),
-        ArchEntry(
-            "vgg128_d",
-            "discriminators:VGGStyleDiscriminator",
-            "discriminator",
-            "Wang et al., ECCV Workshops 2018",
-            small={"num_feat": 4, "input_size": 32},
-            smoke={"num_feat": 8},
-            input_multiple=32,
-        ),
-        ArchEntry(
-            "srgan_d",
-            "discriminators:SRGANDiscriminator",
-            "discriminator",
-            "Ledig et al., CVPR 2017",
-            small={"num_feat": 4, "input_size": 32, "dense": 16},
-            smoke={"num_feat": 8, "dense": 64},
-            input_multiple=16,
-        ),
-    ]
-}
+ARCHITECTURES: Registry[ArchEntry] = Registry("architecture")
+for _entry in [
+    ArchEntry(
+        "srcnn",
+        "srcnn:SRCNN",
+        "generator",
+        "Dong et al., TPAMI 2016",
+        small={"num_feat": 8, "num_feat2": 4},
+        smoke={"num_feat": 32, "num_feat2": 16},
+    ),
+    ArchEntry(
+        "lapsrn",
+        "lapsrn:LapSRN",
+        "generator",
+        "Lai et al., CVPR 2017",
+        small={"num_feat": 8, "depth": 2},
+        smoke={"num_feat": 16, "depth": 3},
+    ),
+    ArchEntry(
+        "srresnet",
+        "srresnet:SRResNet",
+        "generator",
+        "Ledig et al., CVPR 2017",
+        small={"num_feat": 8, "num_block": 2},
+        smoke={"num_feat": 16, "num_block": 4},
+    ),
+    ArchEntry(
+        "rrdbnet",
+        "rrdbnet:RRDBNet",
+        "generator",
+        "Wang et al., ECCV Workshops 2018",
+        small={"num_feat": 8, "num_block": 1, "num_grow_ch": 4},
+        smoke={"num_feat": 16, "num_block": 2, "num_grow_ch": 8},
+    ),
+    ArchEntry(
+        "vgg128_d",
+        "discriminators:VGGStyleDiscriminator",
+        "discriminator",
+        "Wang et al., ECCV Workshops 2018",
+        small={"num_feat": 4, "input_size": 32},
+        smoke={"num_feat": 8},
+        input_multiple=32,
+    ),
+    ArchEntry(
+        "srgan_d",
+        "discriminators:SRGANDiscriminator",
+        "discriminator",
+        "Ledig et al., CVPR 2017",
+        small={"num_feat": 4, "input_size": 32, "dense": 16},
+        smoke={"num_feat": 8, "dense": 64},
+        input_multiple=16,
+    ),
+]:
+    ARCHITECTURES.add(_entry.name, _entry)
 
 
 def get_arch(name: str) -> ArchEntry:
     """The entry for ``name``; an unknown name is a one-line user error with a suggestion."""
-    try:
-        return ARCHITECTURES[name]
-    except KeyError:
-        raise unknown_name("architecture", name, ARCHITECTURES) from None
+    return ARCHITECTURES.get(name)
 
 
 def arch_names(role: str | None = None) -> list[str]:

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from tabulate import tabulate
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.registry import Registry
 from srbench_eval.reports.statistics import Comparison
 from srbench_eval.reports.tables import DAGGER, Cell, Table, _latex_text, latex_escape
 from srbench_eval.runs.results import Summary
 
-LAYOUTS = ("blocks", "paper", "sweep", "ablation")
 CHECK = "✓"
 NOT_SIGNIFICANT = "ns"
 
@@ -383,16 +383,24 @@ def grid_latex(grid: Grid) -> str:
     return text
 
 
-def render(table: Table, summaries: Sequence[Summary], layout: str, fmt: str) -> str:
-    """The table in ``layout`` (:data:`LAYOUTS`) as Markdown (``md``) or LaTeX (``latex``)."""
+LAYOUTS: Registry[Callable[[Table, Sequence[Summary], str], str]] = Registry("layout")
+"""Table layouts by name: ``(table, summaries, fmt) -> text``."""
+
+
+@LAYOUTS.register("blocks")
+def _blocks(table: Table, summaries: Sequence[Summary], fmt: str) -> str:
     from srbench_eval.reports.tables import to_latex, to_markdown
 
-    if layout not in LAYOUTS:
-        raise unknown_name("layout", layout, LAYOUTS)
-    if layout == "blocks":
-        return to_markdown(table) if fmt == "md" else to_latex(table)
-    grid = GRIDS[layout](table, summaries)
-    return grid_markdown(grid) if fmt == "md" else grid_latex(grid)
+    return to_markdown(table) if fmt == "md" else to_latex(table)
+
+
+for _name, _make in GRIDS.items():
+    LAYOUTS.add(_name, lambda t, s, f, g=_make: (grid_markdown if f == "md" else grid_latex)(g(t, s)))
+
+
+def render(table: Table, summaries: Sequence[Summary], layout: str, fmt: str) -> str:
+    """The table in ``layout`` (:data:`LAYOUTS`) as Markdown (``md``) or LaTeX (``latex``)."""
+    return LAYOUTS.get(layout)(table, summaries, fmt)
 
 
 @dataclass(frozen=True)
@@ -417,8 +425,7 @@ def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, lis
     from srbench_eval.reports.tables import build_table
     from srbench_eval.runs.finished import all_values
 
-    if options.layout not in LAYOUTS:
-        raise unknown_name("layout", options.layout, LAYOUTS)
+    LAYOUTS.get(options.layout)  # an unknown layout fails before the runs are read
     if not 0 < options.alpha < 1:
         raise SrbenchError(f"--alpha {options.alpha}: must be between 0 and 1")
     rename = parse_rename(options.rename)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.options import split_list
 from srbench_eval.runs.results import (
     RESULTS_CSV,
     Summary,
@@ -25,7 +26,7 @@ from srbench_eval.runs.results import (
 def parse_scales(text: str) -> tuple[int, ...]:
     """``"2,3,4"`` -> ``(2, 3, 4)``; one-line errors for anything else."""
     try:
-        scales = tuple(int(s) for s in text.split(",") if s.strip())
+        scales = tuple(int(s) for s in split_list(text))
     except ValueError:
         raise SrbenchError(f"--scale '{text}': expected an integer or a comma list such as 2,3,4") from None
     if not scales:

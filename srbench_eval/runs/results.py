@@ -12,7 +12,6 @@ Everything is written atomically, and a run directory is only created complete (
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -29,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval import __version__
-from srbench_eval.data.io.images import sha256_file, write_bytes_atomic
+from srbench_eval.digests import sha256_file, sha256_text  # noqa: F401  (sha256_text re-exported)
 from srbench_eval.errors import SrbenchError, os_error
+from srbench_eval.files import write_bytes_atomic, write_text_atomic  # noqa: F401  (re-exported)
 
 RESULTS_CSV = "results.csv"
 CSV_COLUMNS = ("model", "dataset", "scale", "image", "metric", "value")
@@ -242,15 +242,6 @@ def load_summary(run_dir: Path) -> Summary:
                 f"the run): the run folder was changed; rerun it"
             )
     return summary
-
-
-def sha256_text(text: str) -> str:
-    """Hex SHA-256 of ``text`` in UTF-8, as :func:`write_text_atomic` stores it."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def inside(root: Path, *parts: str) -> Path:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from srbench_eval.color import rgb_to_ycbcr_unit
-from srbench_eval.data.io.images import sha256_file
+from srbench_eval.digests import sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs.rrdbnet import RRDBNet
 from srbench_eval.models.loading import resolve_model
@@ -689,13 +689,3 @@ def test_swinir_official_layout_loads_and_pads_odd_sizes(tmp_path: Path) -> None
     model = resolve_model(f"swinir={path}", 4, torch.device("cpu"))
     assert (model.provenance["architecture"], model.provenance["scale"]) == ("SwinIR", 4)
     assert model.upscale(torch.rand(1, 3, 9, 11)).shape == (1, 3, 36, 44)
-
-
-@requires_weights
-def test_y_only_network_is_refused_where_rgb_is_scored() -> None:
-    e = published.get("fsrcnn@pub")
-    loaded = load_network(WEIGHTS / e.file_for(2).path, 2, e.format)
-    model = published.as_model(e.name, loaded, {"channels": "y", "protocol": "srcnn"})
-    published.require_fidelity_channel(model, "y", "srcnn")
-    with pytest.raises(SrbenchError, match="predicts only the Y channel.*protocol 'rgb-psnr' scores RGB"):
-        published.require_fidelity_channel(model, "rgb", "rgb-psnr")

@@ -49,6 +49,7 @@ from srbench_eval.data.datasets.manifest import (
 from srbench_eval.data.io.images import IMAGE_SUFFIXES
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.names import name_problem, safe_name
+from srbench_eval.registry import Registry
 
 __all__ = [
     "Dataset",
@@ -133,24 +134,24 @@ def registry() -> dict[str, Entry]:
     return load_registry(importlib.resources.files("srbench_eval").joinpath("datasets.yaml").read_text())
 
 
+DATASETS: Registry[Entry] = Registry(
+    "dataset", key=lambda s: s.strip().lower(), source=lambda: registry(), aliases=lambda e: e.aliases
+)
+"""The datasets of :func:`registry` by name, looked up in any case or by an alias."""
+
+
 def dataset_names() -> list[str]:
-    return list(registry())
+    return DATASETS.names()
 
 
 def find_entry(spec: str) -> Entry | None:
     """The registry entry named ``spec`` or one of its aliases (any case), else None."""
-    key = spec.strip().lower()
-    for entry in registry().values():
-        if key == entry.name or key in (a.lower() for a in entry.aliases):
-            return entry
-    return None
+    name = DATASETS.find(spec)
+    return None if name is None else registry()[name]
 
 
 def get_entry(spec: str) -> Entry:
-    entry = find_entry(spec)
-    if entry is None:
-        raise unknown_name("dataset", spec, dataset_names())
-    return entry
+    return DATASETS.get(spec)
 
 
 # --- dataset specs: NAME, FOLDER or LABEL=NAME|FOLDER ------------------------------------------

@@ -27,7 +27,6 @@ Files are written atomically (a temporary file, then a rename) with the permissi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -37,8 +36,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from srbench_eval.data.io.png_layout import PlainPng, plain_png_layout
 from srbench_eval.data.io.png_layout import plain_png as plain_png  # re-exported
+from srbench_eval.digests import sha256_file  # noqa: F401  (re-exported for older imports)
 from srbench_eval.errors import SrbenchError
-from srbench_eval.files import write_atomic
+from srbench_eval.files import write_bytes_atomic
 
 if TYPE_CHECKING:  # NumPy, OpenCV and Pillow load on first use: commands that read no image skip them
     import numpy as np
@@ -248,20 +248,6 @@ def write_image(path: str | Path, img: np.ndarray) -> None:
     if not ok:
         raise SrbenchError(f"{path}: cannot encode image")
     write_bytes_atomic(path, buf.tobytes())
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (:func:`srbench_eval.files.write_atomic`)."""
-    write_atomic(path, lambda f: f.write(data))
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def modcrop(img: np.ndarray, modulo: int) -> np.ndarray:

@@ -29,7 +29,6 @@ import torch
 
 from srbench_eval.color import rgb_to_ycbcr_unit, ycbcr_to_rgb_unit
 from srbench_eval.data.degrade.bicubic import imresize
-from srbench_eval.errors import SrbenchError
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.published.formats import LoadedNetwork
 from srbench_eval.models.published.registry import (
@@ -126,12 +125,16 @@ def is_foreign_file(path: Path) -> bool:
 def from_file(label: str, path: Path, scale: int, device: torch.device | str = "cpu") -> SRModel:
     """``--models LABEL=FILE`` for a released weights file: loaded by format, scale checked against
     ``scale``; the provenance records architecture, scale, parameter count and SHA-256."""
+    from srbench_eval.digests import sha256_file_memo
     from srbench_eval.models.published.formats import load_network
-    from srbench_eval.weights import sha256_of
 
     loaded = load_network(path, scale)
     loaded.module.to(device)
-    provenance = {"kind": "weights file", "file": str(Path(path).resolve()), "sha256": sha256_of(Path(path))}
+    provenance = {
+        "kind": "weights file",
+        "file": str(Path(path).resolve()),
+        "sha256": sha256_file_memo(Path(path)),
+    }
     return as_model(label, loaded, {**provenance, **_network_facts(loaded)})
 
 
@@ -163,17 +166,6 @@ def build(
         "citation": entry.citation,
     }
     return as_model(entry.name, loaded, provenance)
-
-
-def require_fidelity_channel(model: SRModel, channel: str, protocol: str) -> None:
-    """Refuse (one line) a Y-only network under a protocol that scores ``channel`` = ``"rgb"``:
-    its colour would be bicubic's, not the network's, so the score would not be the network's."""
-    if channel == "rgb" and model.provenance.get("channels") == "y":
-        raise SrbenchError(
-            f"model '{model.name}' predicts only the Y channel (Cb/Cr come from bicubic); protocol "
-            f"'{protocol}' scores RGB: use a Y-channel protocol (e.g. its authors' '"
-            f"{model.provenance.get('protocol', 'srcnn')}')"
-        )
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from typing import Any
 
 from srbench_eval import yamlio
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.registry import Registry
 
 SUFFIX = "@pub"
 
@@ -176,8 +177,18 @@ def registry() -> dict[str, PublishedModel]:
     return load_registry(text)
 
 
+def _with_suffix(name: str) -> str:
+    return name if name.endswith(SUFFIX) else name + SUFFIX
+
+
+PUBLISHED: Registry[PublishedModel] = Registry(
+    "published model", key=_with_suffix, source=lambda: {e.name: e for e in registry().values()}
+)
+"""The published models by ``NAME@pub`` (the suffix may be left out when looking one up)."""
+
+
 def names() -> list[str]:
-    return [e.name for e in registry().values()]
+    return PUBLISHED.names()
 
 
 def is_published(spec: str) -> bool:
@@ -186,11 +197,7 @@ def is_published(spec: str) -> bool:
 
 def get(name: str) -> PublishedModel:
     """The entry for ``name`` (``srcnn-955@pub``; the suffix may be left out)."""
-    key = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else name
-    try:
-        return registry()[key]
-    except KeyError:
-        raise unknown_name("published model", name, names()) from None
+    return PUBLISHED.get(name)
 
 
 def scores_text(entry: PublishedModel) -> str:
@@ -211,7 +218,7 @@ def scores_text(entry: PublishedModel) -> str:
 def paper_score(model: str, dataset: str, scale: int) -> PublishedScore | None:
     """The printed cell of published model ``model`` for ``dataset`` x``scale`` (its own paper's
     first, then other papers'); ``None`` for other models and cells nobody printed."""
-    if not is_published(model) or model[: -len(SUFFIX)] not in registry():
+    if not is_published(model) or model not in PUBLISHED:
         return None
     return get(model).published_score(dataset, scale)
 
@@ -224,6 +231,7 @@ def paper_value(model: str, dataset: str, scale: int, metric: str) -> float | No
 
 
 __all__ = [
+    "PUBLISHED",
     "SUFFIX",
     "PublishedFile",
     "PublishedScore",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.losses.criterion import LOSS_KINDS
+from srbench_eval.losses import LOSS_KINDS
 from srbench_eval.models.architectures import get_arch
 from srbench_eval.models.recipes.registry import discriminator_parameters, generator_parameters, validate
 from srbench_eval.models.recipes.spec import Recipe

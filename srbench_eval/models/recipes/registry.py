@@ -18,9 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.errors import SrbenchError
 from srbench_eval.models.architectures import get_arch
 from srbench_eval.models.recipes.spec import ArchSpec, Recipe, _frozen, _plain
+from srbench_eval.registry import Registry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -32,28 +33,23 @@ PARAMETER_COUNTS = Path(__file__).resolve().parents[1] / "parameter_counts.json"
 
 # --------------------------------------------------------------------------- registry
 
-_RECIPES: dict[str, Recipe] = {}
+RECIPES: Registry[Recipe] = Registry("recipe")
+"""The registered recipes by name (the zoo's, then any :func:`register` adds)."""
 
 
 def register(recipe: Recipe) -> Recipe:
     """Register ``recipe`` under its name (once)."""
-    if recipe.name in _RECIPES:
-        raise ValueError(f"recipe {recipe.name} is registered twice")
-    _RECIPES[recipe.name] = recipe
-    return recipe
+    return RECIPES.add(recipe.name, recipe)
 
 
 def get_recipe(name: str) -> Recipe:
     """The registered recipe ``name``; an unknown name is a one-line user error with a suggestion."""
-    try:
-        return _RECIPES[name]
-    except KeyError:
-        raise unknown_name("recipe", name, _RECIPES) from None
+    return RECIPES.get(name)
 
 
 def recipe_names() -> list[str]:
     """Registered recipe names, in registration order."""
-    return list(_RECIPES)
+    return RECIPES.names()
 
 
 # --------------------------------------------------------------------------- builders
@@ -159,7 +155,7 @@ def parameter_counts() -> dict[str, int]:
     """Every zoo recipe's generator (at each of its scales) and discriminator, counted on the meta
     device: what :data:`PARAMETER_COUNTS` must hold."""
     counts = {}
-    for recipe in _RECIPES.values():
+    for recipe in RECIPES.values():
         for scale in recipe.scales:
             key = _arch_key(recipe.arch, scale=scale)
             counts[key] = _count_on_meta(key)
@@ -177,7 +173,8 @@ def write_parameter_counts() -> None:
 
 def validate(recipe: Recipe) -> None:
     """Cheap consistency checks (names, roles, scales, levels); raises :class:`SrbenchError`."""
-    from srbench_eval.losses.criterion import LEVELS, LOSS_KINDS
+    from srbench_eval.losses import LOSS_KINDS
+    from srbench_eval.losses.criterion import LEVELS
     from srbench_eval.models.archs.common import check_scale
 
     where = f"recipe {recipe.label}"
@@ -197,19 +194,18 @@ def validate(recipe: Recipe) -> None:
     if len(set(names)) != len(names) or not names:
         raise SrbenchError(f"{where}: loss term names must be unique and non-empty, got {names}")
     for spec in recipe.losses:
-        if spec.kind not in LOSS_KINDS:
-            raise unknown_name(f"loss kind in {where}", spec.kind, LOSS_KINDS)
+        kind = LOSS_KINDS.get(spec.kind, kind=f"loss kind in {where}")
         if spec.levels not in LEVELS:
             raise SrbenchError(f"{where}: loss.{spec.name}.levels must be one of {LEVELS}")
         try:
-            LOSS_KINDS[spec.kind].check(**spec.params)
+            kind.check(**spec.params)
         except (TypeError, ValueError) as e:
             raise SrbenchError(f"{where}: loss term {spec.name}: {e}") from None
     adversarial = [s for s in recipe.losses if LOSS_KINDS[s.kind].needs == "adversarial" and s.weight]
     if adversarial and recipe.disc is None:
         raise SrbenchError(f"{where}: adversarial term {adversarial[0].name} without a discriminator")
-    if recipe.init is not None and recipe.init not in _RECIPES:
-        raise unknown_name(f"init recipe in {where}", recipe.init, _RECIPES)
+    if recipe.init is not None:
+        RECIPES.get(recipe.init, kind=f"init recipe in {where}")
 
 
 def _register_zoo() -> None:
