@@ -2,7 +2,7 @@
 
 Run as ``torchrun ... tests/torchrun_probe.py run ...`` with ``PROBE_DIR`` set: each rank runs the
 real CLI and writes ``PROBE_DIR/rank<R>.json`` with the image files it decoded (in order) and the
-shape of every tensor in the objects it gathered or broadcast (:mod:`srbench_eval.training.distributed`).
+shape of every tensor in the objects it gathered or broadcast (:mod:`srbench_eval.distributed`).
 With ``PROBE_RANK_MISSES_AN_IMAGE=R``, rank R finds one image less in each dataset.
 """
 
@@ -22,7 +22,7 @@ from srbench_eval.cli import main
 from srbench_eval.data import pairs
 from srbench_eval.data.datasets import manifest
 from srbench_eval.data.io import images
-from srbench_eval.training import distributed
+from srbench_eval import distributed
 
 decoded: list[str] = []
 shipped: list[list[int]] = []

@@ -51,7 +51,7 @@ from srbench_eval.models.recipes.named import (
     build_losses,
 )
 from srbench_eval.protocol import resolve as resolve_protocol
-from srbench_eval.training import distributed as dist_utils
+from srbench_eval import distributed as dist_utils
 from srbench_eval.training import resume
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog

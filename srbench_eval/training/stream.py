@@ -24,7 +24,7 @@ from srbench_eval.data.patches import (
     prepare_pairs,
     worker_init,
 )
-from srbench_eval.training import distributed as dist_utils
+from srbench_eval import distributed as dist_utils
 from srbench_eval.training.config import Plan, TrainConfig
 
 logger = logging.getLogger(__name__)
