@@ -242,7 +242,7 @@ def test_auto_device_asks_torch_only_where_a_gpu_driver_is(tmp_path: Path) -> No
     driver = tmp_path / "nvidiactl"
     driver.touch()
     code = (
-        "import sys; from srbench_eval import evaluation as e; e.GPU_DRIVER_FILES = (sys.argv[1],); "
+        "import sys; from srbench_eval.evaluation import device as e; e.GPU_DRIVER_FILES = (sys.argv[1],); "
         "print(e.resolve_device('auto'), 'torch' in sys.modules)"
     )
     for files, torch_asked in ((str(tmp_path / "absent"), False), (str(driver), True)):

@@ -41,6 +41,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
+from srbench_eval import distributed as dist_utils
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes.named import (
@@ -51,7 +52,6 @@ from srbench_eval.models.recipes.named import (
     build_losses,
 )
 from srbench_eval.protocol import resolve as resolve_protocol
-from srbench_eval import distributed as dist_utils
 from srbench_eval.training import resume
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog
