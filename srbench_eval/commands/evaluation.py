@@ -41,7 +41,7 @@ def _profiles() -> Iterable[str]:
 
 
 def _layouts() -> Iterable[str]:
-    from srbench_eval.reports.layouts import LAYOUTS
+    from srbench_eval.reports.names import LAYOUTS
 
     return LAYOUTS
 

@@ -26,11 +26,11 @@ from typing import Any
 from tabulate import tabulate
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.reports.names import LAYOUTS as LAYOUTS  # re-exported
 from srbench_eval.reports.statistics import Comparison
 from srbench_eval.reports.tables import DAGGER, Cell, Table, _latex_text, latex_escape
 from srbench_eval.runs.results import Summary
 
-LAYOUTS = ("blocks", "paper", "sweep", "ablation")
 CHECK = "✓"
 NOT_SIGNIFICANT = "ns"
 
