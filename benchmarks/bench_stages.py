@@ -41,9 +41,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from srbench_eval.data.degrade.bicubic import degrade
     from srbench_eval.data.io.images import decode_image
     from srbench_eval.data.pairs import image_batch, protocol_hr
-    from srbench_eval.evaluation import SharedLuma
     from srbench_eval.metrics import MetricSettings, get_metric
-    from srbench_eval.metrics.fidelity import luma
+    from srbench_eval.metrics.sample import Sample
     from srbench_eval.models.loading import BicubicModel
     from srbench_eval.protocol import resolve
 
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     settings = MetricSettings(args.scale, protocol, "cpu")
     psnr, ssim = get_metric("psnr")(settings), get_metric("ssim")(settings)
     model = BicubicModel("bicubic", args.scale)
-    shared = SharedLuma(protocol.y) if protocol.y != "float" else None
+    rule = protocol.y if protocol.y != "float" else None  # the run's Samples share Y under this rule
     for _ in range(args.repeat):
         watch = Stopwatch()
         lap = watch.lap
@@ -65,13 +64,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             lap("float batch")
             lr = degrade(hr, args.scale, protocol)
             lap("LR degradation")
-            hr_y = shared(hr) if shared is not None else hr
+            hr_sample = Sample(hr, rule, channels_last=True)
+            hr_y = hr_sample.for_metric(psnr)
             lap("HR Y plane (shared)")
-            psnr_ref, ssim_ref = psnr.reference(hr_y), ssim.reference(hr_y)
+            psnr_ref, ssim_ref = psnr.reference(hr_y), ssim.reference(hr_sample.for_metric(ssim))
             lap("HR side of PSNR and SSIM")
             sr = model.sr_image(lr, hr, protocol, "-", path.stem)
             lap("bicubic upscaling")
-            sr_y = luma(sr, protocol.y) if shared is not None else sr
+            sr_y = Sample(sr, rule).for_metric(psnr)
             lap("SR Y plane (shared)")
             psnr.update(sr_y, hr_y, psnr_ref)
             lap("PSNR, SR side")

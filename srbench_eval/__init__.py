@@ -14,7 +14,7 @@ from typing import Any
 # numerics crawl (BSD100 x4: 1.3 s -> 124 s measured). Must be set before torch is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-__version__ = "0.1.0"
+from srbench_eval.version import __version__ as __version__  # noqa: E402 - after the environment
 
 
 def evaluate(model: Any, **options: Any) -> Any:

@@ -1,13 +1,18 @@
 """This process's place among the processes of a run (``torchrun``), as a torch-free value.
 
-:mod:`srbench_eval.training.distributed` joins the process group and makes these; a single process
-is ``DistEnv()`` (the evaluation's is ``DistEnv(device="cpu")``, which imports no torch).
+torchrun sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; :func:`from_environ` is the one place
+that reads them. :func:`srbench_eval.distributed.setup` joins the process group and gives the
+value its device; a single process is ``DistEnv()`` (the evaluation's is ``DistEnv(device="cpu")``,
+which imports no torch).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from srbench_eval.errors import SrbenchError
 
 if TYPE_CHECKING:
     import torch
@@ -37,4 +42,17 @@ class DistEnv:
         return self.world > 1
 
 
-__all__ = ["DistEnv"]
+def from_environ(device: torch.device | str = "cpu") -> DistEnv:
+    """The ranks torchrun gave this process (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``; one process
+    without them), on ``device`` until :func:`srbench_eval.distributed.setup` picks the rank's own."""
+    values = {}
+    for name, default in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+        raw = os.environ.get(name, default)
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            raise SrbenchError(f"${name}={raw!r}: torchrun sets it to a whole number") from None
+    return DistEnv(values["RANK"], values["WORLD_SIZE"], values["LOCAL_RANK"], device)
+
+
+__all__ = ["DistEnv", "from_environ"]

@@ -117,9 +117,9 @@ def test_a_cpu_run_of_the_bicubic_column_imports_no_torch(args: list[str], tmp_p
     out = ["--out", str(tmp_path / "out"), "--quiet"]
     found = _heavy_modules(["run", "--datasets", "demo", "--metrics", "psnr,ssim", *args, *out], tmp_path)
     assert found["rc"] == 0
-    from srbench_eval.evaluation import _gpu_driver_present
+    from srbench_eval.evaluation.device import gpu_driver_present
 
-    expect_torch = "--device" not in args and _gpu_driver_present()  # auto asks torch where a driver is
+    expect_torch = "--device" not in args and gpu_driver_present()  # auto asks torch where a driver is
     assert ("torch" in found["heavy"]) == expect_torch, found
     assert (tmp_path / "out" / "results.csv").is_file()
 

@@ -242,7 +242,7 @@ def test_auto_device_asks_torch_only_where_a_gpu_driver_is(tmp_path: Path) -> No
     driver = tmp_path / "nvidiactl"
     driver.touch()
     code = (
-        "import sys; from srbench_eval import evaluation as e; e.GPU_DRIVER_FILES = (sys.argv[1],); "
+        "import sys; from srbench_eval.evaluation import device as e; e.GPU_DRIVER_FILES = (sys.argv[1],); "
         "print(e.resolve_device('auto'), 'torch' in sys.modules)"
     )
     for files, torch_asked in ((str(tmp_path / "absent"), False), (str(driver), True)):
@@ -256,25 +256,33 @@ def test_auto_device_asks_torch_only_where_a_gpu_driver_is(tmp_path: Path) -> No
 def test_shared_y_planes_give_the_values_of_each_metric_on_its_own(
     demo_run: Path, tmp_path: Path, protocol: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under a protocol whose Y is not the plain float one, PSNR and SSIM are handed the Y planes the
-    run makes once per image (evaluation.SharedLuma): byte-identical to each computing its own."""
-    from srbench_eval import evaluation
+    """Under a protocol whose Y is not the plain float one, PSNR and SSIM are handed the Y planes each
+    image's Sample makes once (metrics.sample.Sample.luma): byte-identical to each computing its own."""
+    from srbench_eval.metrics import sample
 
     folder = f"sr={demo_run / 'sr' / 'bicubic'}"
     args = ["--models", f"bicubic,{folder}", "--datasets", "demo", "--protocol", protocol, "--scale", "4"]
     made: list[str] = []
-    original = evaluation.SharedLuma.__call__
+    original = sample.luma
 
-    def counted(self: evaluation.SharedLuma, hr: object) -> object:
-        made.append(self.rule)
-        return original(self, hr)
+    def counted(image: object, rule: str) -> object:
+        made.append(rule)
+        return original(image, rule)
 
-    monkeypatch.setattr(evaluation.SharedLuma, "__call__", counted)
+    monkeypatch.setattr(sample, "luma", counted)
     shared = _run(tmp_path, "shared", *args)
-    assert len(made) == 3 * 5  # the plane, then PSNR's and SSIM's references reuse it (5 images)
-    monkeypatch.setattr(evaluation, "_reads_shared_luma", lambda metric: False)
+    assert made == [protocol_y(protocol)] * (5 + 2 * 5)  # one plane per HR image and per SR image
+    monkeypatch.setattr(sample.Sample, "shares_luma", lambda self, metric: False)
+    made.clear()
     own = _run(tmp_path, "own", *args)
+    assert made == []
     assert (shared / "results.csv").read_bytes() == (own / "results.csv").read_bytes()
+
+
+def protocol_y(name: str) -> str:
+    from srbench_eval.protocol import PROFILES
+
+    return PROFILES[name].y
 
 
 def test_the_scoring_thread_keeps_the_order_and_raises_in_the_main_thread() -> None:
@@ -282,7 +290,8 @@ def test_the_scoring_thread_keeps_the_order_and_raises_in_the_main_thread() -> N
     submission order, and a metric's error is raised in the main thread, naming the image."""
     from types import SimpleNamespace
 
-    from srbench_eval import evaluation
+    from srbench_eval.errors import SrbenchError
+    from srbench_eval.evaluation.scoring import Scorer
 
     class Task:
         def __init__(self, k: int) -> None:
@@ -290,17 +299,17 @@ def test_the_scoring_thread_keeps_the_order_and_raises_in_the_main_thread() -> N
 
         def run(self, metrics: list) -> tuple[list, list]:
             if self.k == 3:
-                raise evaluation.SrbenchError(f"set/im{self.k}: too small")
+                raise SrbenchError(f"set/im{self.k}: too small")
             return [(self.k, SimpleNamespace(value=self.k))], []
 
     rows: list = []
-    with evaluation._Scorer(rows, pending=2) as scorer:
+    with Scorer(rows, pending=2) as scorer:
         for k in range(3):
             scorer.submit(Task(k), [])  # type: ignore[arg-type]
     assert [k for k, _ in rows] == [0, 1, 2]
     rows.clear()
-    refused = pytest.raises(evaluation.SrbenchError, match="im3: too small")
-    with refused, evaluation._Scorer(rows, pending=1) as scorer:
+    refused = pytest.raises(SrbenchError, match="im3: too small")
+    with refused, Scorer(rows, pending=1) as scorer:
         for k in range(3, 8):
             scorer.submit(Task(k), [])  # type: ignore[arg-type]
     assert rows == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.evaluation import parse_metric_options
+from srbench_eval.evaluation.plan import parse_metric_options
 from srbench_eval.models.loading import parse_weights
 from srbench_eval.models.recipes.named import apply_overrides, get_recipe
 from srbench_eval.options import coerce, parse_assignment, split_list

@@ -261,7 +261,7 @@ def test_matlab_ssim_equals_replicate_filtering_over_the_full_image() -> None:
 
 def _y_identity(scale: int) -> object:
     """A Y-only network that returns its pre-upsampled input: its SR is the protocol's bicubic."""
-    from srbench_eval.models.loading import NetworkModel
+    from srbench_eval.models.network import NetworkModel
 
     model = NetworkModel("y-identity", scale, network=torch.nn.Identity())
     model.network_input = "y"  # type: ignore[attr-defined]  (the attributes the loop reads)

@@ -103,7 +103,7 @@ def test_a_gan_recipe_trains_on_two_ranks(images: Path, tmp_path: Path) -> None:
 )
 def test_torchrun_rank_joins_nccl_on_gpus_and_gloo_on_cpus(monkeypatch, device, backend, device_id) -> None:
     """What a torchrun rank asks of torch.distributed (no GPU here: CUDA and the group are faked)."""
-    from srbench_eval.training import distributed
+    from srbench_eval import distributed
 
     calls: list[dict] = []
     monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: True)

@@ -12,9 +12,9 @@ import torch
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes.named import build_discriminator, build_generator
+from srbench_eval.ranks import DistEnv
 from srbench_eval.training import TrainConfig, resume
 from srbench_eval.training.config import resolve
-from srbench_eval.training.distributed import DistEnv
 from srbench_eval.training.state import EMA, make_optimizer, make_scheduler, seed_everything
 from tests.test_train import _states_equal
 

@@ -2,7 +2,7 @@
 
 Run as ``torchrun ... tests/torchrun_probe.py run ...`` with ``PROBE_DIR`` set: each rank runs the
 real CLI and writes ``PROBE_DIR/rank<R>.json`` with the image files it decoded (in order) and the
-shape of every tensor in the objects it gathered or broadcast (:mod:`srbench_eval.training.distributed`).
+shape of every tensor in the objects it gathered or broadcast (:mod:`srbench_eval.distributed`).
 With ``PROBE_RANK_MISSES_AN_IMAGE=R``, rank R finds one image less in each dataset.
 """
 
@@ -17,12 +17,12 @@ from typing import Any
 
 import torch
 
-from srbench_eval import evaluation
+from srbench_eval import distributed
 from srbench_eval.cli import main
 from srbench_eval.data import pairs
 from srbench_eval.data.datasets import manifest
 from srbench_eval.data.io import images
-from srbench_eval.training import distributed
+from srbench_eval.evaluation import loop
 
 decoded: list[str] = []
 shipped: list[list[int]] = []
@@ -65,7 +65,7 @@ manifest.read_image = _read_image
 distributed.gather_objects = _recorded(distributed.gather_objects)
 distributed.broadcast_object = _recorded(distributed.broadcast_object)
 if os.environ.get("PROBE_RANK_MISSES_AN_IMAGE") == os.environ["RANK"]:
-    evaluation.open_dataset = _one_image_less(evaluation.open_dataset)
+    loop.open_dataset = _one_image_less(loop.open_dataset)
 
 if __name__ == "__main__":
     try:

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from srbench_eval.defaults import DEFAULT_DATASETS, DEFAULT_METRICS, SCALE_RANGE
 from srbench_eval.errors import SrbenchError
+
+METRIC_OPTION_EXAMPLES = ("fid-patch.patch_size=128", "fid.batch_size=8")
+"""The ``--metric-option`` examples of the help text (options of registered metrics: a test parses them)."""
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+class RegistryOption(click.Option):
+    """An option whose help names the entries of a registry (``{names}`` in the help text), read
+    only when the help is shown: the registry's module is not imported otherwise."""
+
+    def __init__(self, *args: Any, names: Callable[[], Iterable[str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._template = self.help or ""
+        self._names = names
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self._template.format(names=", ".join(self._names()))
+        return super().get_help_record(ctx)
+
+
+def _profiles() -> Iterable[str]:
+    from srbench_eval.protocol import PROFILES
+
+    return PROFILES
+
+
+def _layouts() -> Iterable[str]:
+    from srbench_eval.reports.names import LAYOUTS
+
+    return LAYOUTS
 
 
 def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click decorator)
@@ -29,10 +60,11 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
         )(fn)
         return click.option(
             "--protocol",
+            cls=RegistryOption,
+            names=_profiles,
             default=default,
             show_default=default is not None,
-            help="Evaluation protocol profile: matlab, matlab-legacy, matlab-double, selfexsr, srcnn, "
-            "lapsrn, basicsr (see `srbench-eval protocols`).",
+            help="Evaluation protocol profile: {names} (see `srbench-eval protocols`).",
         )(fn)
 
     return decorate
@@ -74,17 +106,27 @@ def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
 @click.option(
     "--models",
     required=True,
-    help="Comma list: bicubic, recipe names (their trained checkpoints), LABEL=folder of SR images, "
-    "or LABEL=checkpoint.pt.",
+    help="Comma list: bicubic, recipe names (their trained checkpoints), NAME@pub (published models), "
+    "LABEL=folder of SR images, LABEL=checkpoint.pt, LABEL=weights file or LABEL=package.module:factory.",
 )
-@click.option("--scale", default="4", show_default=True, help="Upscaling factor, or a comma list (2,3,4).")
+@click.option(
+    "--scale",
+    default="4",
+    show_default=True,
+    help=f"Upscaling factor, {SCALE_RANGE}, or a comma list (2,3,4).",
+)
 @click.option(
     "--datasets",
-    default="set5,set14,bsd100,urban100",
+    default=",".join(DEFAULT_DATASETS),
     show_default=True,
     help="Comma list of dataset names (see `datasets list`) or folders of HR images.",
 )
-@click.option("--metrics", default="psnr,ssim", show_default=True, help="Comma list of metric names.")
+@click.option(
+    "--metrics",
+    default=",".join(DEFAULT_METRICS),
+    show_default=True,
+    help="Comma list of metric names (see `srbench-eval metrics`).",
+)
 @click.option(
     "--crop-border",
     type=int,
@@ -105,7 +147,7 @@ def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
     "metric_options",
     multiple=True,
     metavar="METRIC.OPTION=VALUE",
-    help="Option of a metric (repeatable), e.g. fid-patch.patch_size=128 or lpips.crop_border=4.",
+    help=f"Option of a metric (repeatable), e.g. {' or '.join(METRIC_OPTION_EXAMPLES)}.",
 )
 @click.option(
     "--weights",
@@ -173,7 +215,7 @@ def run(
     hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
     with limit_pixels(max_pixels), prefetching(hr_files):
         start_numba()  # without its BLAS probe (0.19 s of SciPy imports; compiled.start_numba)
-        from srbench_eval.evaluation import RunConfig, default_out_dir, run_evaluation
+        from srbench_eval.evaluation import RunConfig, build_plan, default_out_dir, run_plan
         from srbench_eval.runs.multiscale import parse_scales, run_scales
 
         scales = parse_scales(scale)
@@ -195,14 +237,14 @@ def run(
             tile=tile,
             tile_overlap=tile_overlap,
         )
-        config.resolved_protocol()  # an unknown profile or field fails here, before anything is read
+        plan = build_plan(config)  # every bad string fails here, before anything is computed
         out = out or default_out_dir()
         progress = not quiet and sys.stderr.isatty()
         if len(scales) > 1:
             summary = run_scales(config, scales, out, progress)
         else:
-            summary = run_evaluation(config, out, progress=progress)
-    if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports (and alone wrote the run)
+            summary = run_plan(plan, out, progress=progress)
+    if not plan.ranks.is_main:  # torchrun: rank 0 reports (and alone wrote the run)
         return
     from srbench_eval.reports.tables import build_table, to_markdown
 
@@ -216,7 +258,14 @@ def run(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
 )
-@click.option("--layout", default="blocks", show_default=True, help="blocks, paper, sweep or ablation.")
+@click.option(
+    "--layout",
+    cls=RegistryOption,
+    names=_layouts,
+    default="blocks",
+    show_default=True,
+    help="One of {names}.",
+)
 @click.option("--rename", multiple=True, metavar="OLD=NEW", help="Rename a model column (repeatable).")
 @click.option("--order", default="", help="Comma list of models (after --rename) in the order to show.")
 @click.option("--metrics", default="", help="Comma list of metrics to show, in this order [default: all].")
@@ -286,7 +335,7 @@ def check(
     protocols were named); ``--protocol`` / ``--protocol-set`` replace it."""
     import tempfile
 
-    from srbench_eval.evaluation import RunConfig, run_evaluation
+    from srbench_eval.evaluation import RunConfig, build_plan, run_plan
     from srbench_eval.reports.regression import (
         baseline_from_summary,
         compare,
@@ -315,13 +364,14 @@ def check(
         else:
             settings["protocol_set"] += tuple(protocol_set)
         config = RunConfig(**settings, scale=scales[0], device=device, mirror=mirror)
+        plan = build_plan(config)  # the baseline's strings checked before anything is computed
         with tempfile.TemporaryDirectory(prefix="srbench-check-") as tmp:
             if len(scales) > 1:
                 from srbench_eval.runs.multiscale import run_scales
 
                 summary = run_scales(config, scales, Path(tmp) / "run", progress=False)
             else:
-                summary = run_evaluation(config, Path(tmp) / "run", progress=False)
+                summary = run_plan(plan, Path(tmp) / "run", progress=False)
     comparisons = compare(base, summary)
     click.echo(format_comparisons(comparisons))
     bad = [c for c in comparisons if c.status != "ok"]

@@ -21,10 +21,9 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
 
     Many GPUs: `torchrun --nproc_per_node N -m srbench_eval.cli train ...` (DDP; rank 0 logs and saves).
     """
-    import os
-
     from srbench_eval.models.checkpoints import check_writable, display_label, export_generator
     from srbench_eval.protocol import resolve as resolve_protocol
+    from srbench_eval.ranks import from_environ
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
@@ -35,7 +34,7 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
     if export is not None:  # before training: a run must not end on an unwritable --export
         check_writable(export, "--export")
     result = run_training(config)
-    if int(os.environ.get("RANK", "0")) != 0:
+    if not from_environ().is_main:  # torchrun: rank 0 reports
         return
     label = display_label(result.label, config.preset)
     state = "finished" if result.finished else "stopped"

@@ -91,12 +91,14 @@ class Metric(ABC):
     takes_arrays: ClassVar[bool] = False
     """Whether :meth:`reference`, :meth:`update` (and :meth:`SetMetric.features`) also take the NumPy
     ``(N, C, H, W)`` float arrays of the evaluation's CPU path (and return NumPy values for them);
-    otherwise the evaluation hands them tensors (:func:`srbench_eval.compiled.as_tensor`)."""
+    otherwise the evaluation hands them tensors (:meth:`srbench_eval.metrics.sample.Sample.for_metric`
+    makes the choice)."""
     reads_luma: ClassVar[bool] = False
     """Whether the metric's first step on both images is the protocol's Y plane
     (:func:`srbench_eval.metrics.fidelity.luma` under ``protocol.y``) and a 1-channel image is taken as
     its own Y: the evaluation may then hand it the Y planes, made once per image for every such
-    metric (PSNR and SSIM), where the protocol's Y is not the plain float one."""
+    metric (PSNR and SSIM), where the protocol's Y is not the plain float one
+    (:meth:`srbench_eval.metrics.sample.Sample.luma`)."""
 
     def __init_subclass__(cls, facts: str | None = None, **kwargs: object) -> None:
         """``class M(Metric, facts="name")`` sets the class's facts from ``METRIC_FACTS["name"]``."""
@@ -170,7 +172,7 @@ class SetMetric(Metric):
     for its own images; :meth:`add_features` accumulates the result; :meth:`compute` gives the
     statistic. Adding the same features in the same order gives the same value, wherever they were
     computed: a sharded run computes the features of each image on the rank that holds it and
-    gathers them, in image order, on rank 0 (:mod:`srbench_eval.evaluation`).
+    gathers them, in image order, on rank 0 (:mod:`srbench_eval.evaluation.distributed`).
     """
 
     per_image: ClassVar[bool] = False

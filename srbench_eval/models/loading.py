@@ -47,6 +47,7 @@ from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.metrics.fidelity import luma
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.network import NetworkModel, from_factory
 from srbench_eval.names import FACTORY, safe_name
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol
@@ -60,20 +61,6 @@ if TYPE_CHECKING:  # torch loads with the networks: the bicubic and folder colum
 ZOO = "zoo"
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
-
-
-@dataclass
-class NetworkModel(SRModel):
-    """An ``nn.Module`` at a fixed scale, run in eval mode without gradients."""
-
-    network: torch.nn.Module | None = None
-
-    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
-        import torch
-
-        assert self.network is not None
-        with torch.no_grad():
-            return self.network(lr)
 
 
 @dataclass
@@ -299,8 +286,6 @@ def resolve_model(
         safe_name("model label", label, f"in --models '{spec}'")
         path = Path(target).expanduser()
         if FACTORY.match(target) and not path.exists():  # LABEL=package.module:factory
-            from srbench_eval.api import from_factory
-
             return from_factory(label, target, scale, device)
         if path.is_dir():
             if not any(is_image_file(p) or p.is_dir() for p in path.iterdir()):

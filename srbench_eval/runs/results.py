@@ -18,8 +18,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -27,7 +25,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from srbench_eval import __version__
 from srbench_eval.digests import sha256_file, sha256_text  # noqa: F401  (sha256_text re-exported)
 from srbench_eval.errors import SrbenchError, os_error
 from srbench_eval.files import write_bytes_atomic, write_text_atomic  # noqa: F401  (re-exported)
@@ -364,64 +361,3 @@ def finished_run_dir(out: Path) -> Iterator[Path]:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def git_commit() -> str:
-    """The commit of the srbench-eval checkout, with ``-dirty`` when it has local changes."""
-    src = Path(__file__).resolve().parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=src, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=src,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
-
-
-def torch_version() -> str:
-    """``torch.__version__`` (``2.14.1+cu130``, the build included) without importing torch: read from
-    the installed ``torch/version.py``, else the distribution's version."""
-    import importlib.metadata
-    import importlib.util
-    import re
-
-    spec = importlib.util.find_spec("torch")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        try:
-            text = Path(folder, "version.py").read_text()
-        except OSError:
-            continue
-        found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.MULTILINE)
-        if found:
-            return found.group(1)
-    return importlib.metadata.version("torch")
-
-
-def environment_provenance(device: str) -> dict[str, Any]:
-    """Versions and machine facts that a published number must carry."""
-    import numpy
-
-    torch = sys.modules.get("torch")  # not imported for this: a CPU run of the bicubic column never loads it
-    info: dict[str, Any] = {
-        "tool": "srbench-eval",
-        "tool_version": __version__,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "torch": torch.__version__ if torch is not None else torch_version(),
-        "numpy": numpy.__version__,
-        "platform": platform.platform(),
-        "device": device,
-        "command": " ".join(["srbench-eval", *sys.argv[1:]]) if sys.argv else "",
-    }
-    if device.startswith("cuda") and torch is not None and torch.cuda.is_available():
-        info["device_name"] = torch.cuda.get_device_name(torch.device(device))
-        info["cuda"] = torch.version.cuda
-    return info

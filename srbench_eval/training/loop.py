@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 
+from srbench_eval import distributed as dist_utils
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes.named import (
@@ -45,7 +46,6 @@ from srbench_eval.models.recipes.named import (
     build_losses,
 )
 from srbench_eval.protocol import resolve as resolve_protocol
-from srbench_eval.training import distributed as dist_utils
 from srbench_eval.training import resume, stages
 from srbench_eval.training.config import Plan, TrainConfig, resolve
 from srbench_eval.training.logs import TrainLog

@@ -21,7 +21,7 @@ from typing import TextIO
 import torch
 from tqdm import tqdm
 
-from srbench_eval.training import distributed as dist_utils
+from srbench_eval import distributed as dist_utils
 
 
 @dataclass

@@ -23,12 +23,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from srbench_eval import distributed as dist_utils
 from srbench_eval.errors import SrbenchError
+from srbench_eval.evaluation.provenance import environment_provenance
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.checkpoint_fields import check_fields, check_training_fields
 from srbench_eval.models.recipes.named import Recipe
-from srbench_eval.runs.results import environment_provenance, utc_now
-from srbench_eval.training import distributed as dist_utils
+from srbench_eval.runs.results import utc_now
 from srbench_eval.training.config import Plan, TrainConfig
 from srbench_eval.training.state import EMA, rng_state, set_rng_state
 

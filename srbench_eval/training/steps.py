@@ -23,8 +23,8 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from srbench_eval import distributed as dist_utils
 from srbench_eval.losses.criterion import Criterion
-from srbench_eval.training import distributed as dist_utils
 from srbench_eval.training.state import EMA
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from srbench_eval import distributed as dist_utils
 from srbench_eval.data.datasets.registry import open_dataset
 from srbench_eval.data.patches import (
     PatchDataset,
@@ -24,7 +25,6 @@ from srbench_eval.data.patches import (
     prepare_pairs,
     worker_init,
 )
-from srbench_eval.training import distributed as dist_utils
 from srbench_eval.training.config import Plan, TrainConfig
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from torch import nn
 
 from srbench_eval.data.degrade.bicubic import imresize_uint8
 from srbench_eval.models.archs.bicubic import Bicubic
-from srbench_eval.models.loading import BicubicModel, NetworkModel, resolve_model
+from srbench_eval.models.loading import BicubicModel, resolve_model
+from srbench_eval.models.network import NetworkModel
 
 CPU = torch.device("cpu")
 

@@ -6,7 +6,7 @@ file for one scale (:func:`srbench_eval.weights.published_path`: cache, mirror, 
 check), loads it by format (:mod:`srbench_eval.models.published.formats`) and wraps it as an
 :class:`~srbench_eval.models.base.SRModel` for the evaluation loop:
 
-* RGB networks run as they are (:class:`~srbench_eval.models.loading.NetworkModel`);
+* RGB networks run as they are (:class:`~srbench_eval.models.network.NetworkModel`);
 * Y-only networks (:class:`YChannelModel`) run on the luma of the LR image and take Cb/Cr from
   bicubic, as their papers did for colour output::
 
@@ -30,6 +30,7 @@ import torch
 from srbench_eval.color import rgb_to_ycbcr_unit, ycbcr_to_rgb_unit
 from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.network import NetworkModel
 from srbench_eval.models.published.formats import LoadedNetwork
 from srbench_eval.models.published.registry import (
     SUFFIX,
@@ -85,8 +86,6 @@ class YChannelModel(SRModel):
 
 def as_model(name: str, loaded: LoadedNetwork, provenance: dict[str, Any]) -> SRModel:
     """Wrap a loaded network as the evaluation loop's model, in column ``name``."""
-    from srbench_eval.models.loading import NetworkModel
-
     if loaded.channels == "y":
         return YChannelModel(
             name, loaded.scale, provenance, network=loaded.module, pre_upsampled=loaded.upsampled_input

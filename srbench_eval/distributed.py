@@ -1,8 +1,10 @@
-"""Many processes: ``torchrun --nproc_per_node N srbench-eval train ...`` runs the same training with
-DistributedDataParallel.
+"""Many processes: ``torchrun --nproc_per_node N srbench-eval train|run ...``; the collectives the
+training (DistributedDataParallel) and the sharded evaluation (:mod:`srbench_eval.evaluation.shards`)
+share.
 
-torchrun sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; :func:`setup` then joins the process
-group (NCCL on GPUs, gloo on CPUs) and gives each rank its device (``cuda:LOCAL_RANK``). The global
+torchrun sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` (read by :func:`srbench_eval.ranks.from_environ`);
+:func:`setup` then joins the process group (NCCL on GPUs, gloo on CPUs) and gives each rank its device
+(``cuda:LOCAL_RANK``). Training: the global
 batch of the recipe is split evenly over the ranks; each rank reads its share of the sample stream
 (:class:`~srbench_eval.data.patches.StreamSampler`), DDP averages the gradients, so N ranks compute
 the update of one process with the whole batch. Rank 0 alone validates, logs and writes
@@ -12,7 +14,6 @@ checkpoints; the others wait at a barrier. Without those variables everything is
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ import torch.distributed as dist
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.ranks import DistEnv as DistEnv  # re-exported
+from srbench_eval.ranks import from_environ
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -40,11 +42,11 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     return device
 
 
-def setup(device_name: str) -> DistEnv:
-    """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1); pick the device."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+def setup(device_name: str, ranks: DistEnv | None = None) -> DistEnv:
+    """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1); pick the device.
+    ``ranks``: this process's place (default: :func:`srbench_eval.ranks.from_environ`)."""
+    ranks = ranks or from_environ()
+    rank, world, local_rank = ranks.rank, ranks.world, ranks.local_rank
     device = resolve_device(device_name, local_rank)
     if world > 1 and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"

@@ -1,0 +1,252 @@
+"""The run plan: the user's strings turned, once, into the objects a run works with.
+
+A run is asked for in strings (``srbench-eval run``'s options, the Python API's arguments, a
+baseline's recorded settings, a study's evaluation): a :class:`RunConfig`. :func:`build_plan` parses
+and checks them once, before any dataset is read or any process group is joined, into a
+:class:`RunPlan`: the resolved :class:`~srbench_eval.protocol.Protocol` (the profile with its
+``--protocol-set`` overrides and ``--crop-border``), the metric classes with their typed options
+(:class:`MetricPlan`), one factory per model column that builds it on the run's device
+(:class:`ModelPlan`: a ``--models`` spec, :func:`~srbench_eval.models.loading.resolve_model`, or an
+object handed to :func:`srbench_eval.evaluate`), the device and this process's ranks
+(:func:`srbench_eval.ranks.from_environ`). Everything below the plan takes these objects; the
+:class:`RunConfig` stays as the record of the run written to ``summary.json`` (:meth:`RunPlan.record`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING
+
+from srbench_eval.defaults import DEFAULT_DATASETS, DEFAULT_METRICS, MAX_SCALE, MIN_SCALE, SCALE_RANGE
+from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.evaluation.device import resolve_device
+from srbench_eval.metrics import Metric, MetricSettings, SetMetric, get_metric
+from srbench_eval.models.base import SRModel
+from srbench_eval.models.loading import parse_weights, resolve_model
+from srbench_eval.options import parse_assignment
+from srbench_eval.protocol import Protocol, resolve
+from srbench_eval.ranks import DistEnv, from_environ
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What the user asked for, as strings; stored in ``summary.json`` so a run can be repeated."""
+
+    models: tuple[str, ...]
+    scale: int = 4
+    datasets: tuple[str, ...] = DEFAULT_DATASETS
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    crop_border: int | None = None  # None: crop = scale
+    device: str = "auto"
+    mirror: str | None = None
+    strict: bool = False
+    save_sr: bool = False
+    weights: tuple[str, ...] = ()  # NAME=PATH: the checkpoint (file or folder) of recipe NAME
+    checkpoints: str | None = None  # checkpoint root for recipe names; "zoo": the shipped demo models
+    metric_options: tuple[str, ...] = ()  # METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128
+    protocol: str = "matlab"  # a profile of srbench_eval.protocol.PROFILES
+    protocol_set: tuple[str, ...] = ()  # FIELD=VALUE overrides of the profile
+    tile: int = 0  # networks run on tile x tile LR tiles (0: whole images), models.base.tiled
+    tile_overlap: int = 0  # input pixels added on every side of a tile
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ModelFactory = Callable[["torch.device | str"], SRModel]
+"""Builds one model column on the run's device (each rank's own under torchrun)."""
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """One model column: its spec as recorded, and the factory that builds it on the device."""
+
+    spec: str
+    build: ModelFactory
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    """One metric: its class and the typed keyword options its constructor takes."""
+
+    cls: type[Metric]
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.cls.name
+
+    def build(self, settings: MetricSettings) -> Metric:
+        """A fresh metric object (one per model and dataset)."""
+        return self.cls(settings, **self.options)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run, resolved (see the module docstring); made by :func:`build_plan`."""
+
+    config: RunConfig  # the record (metric names canonical)
+    protocol: Protocol
+    metrics: tuple[MetricPlan, ...]
+    models: tuple[ModelPlan, ...]
+    device: str  # one process: the resolved device; torchrun: the name each rank resolves
+    ranks: DistEnv
+    tiling: tuple[int, int] | None = None  # (tile, overlap) of the networks' LR input
+
+    @property
+    def scale(self) -> int:
+        return self.config.scale
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return self.config.datasets
+
+    @property
+    def save_sr(self) -> bool:
+        return self.config.save_sr
+
+    def record(self) -> dict:
+        """The ``config`` of ``summary.json``: the strings asked for, with the crop in force."""
+        d = asdict(self.config)
+        d["crop_border"] = self.protocol.crop(self.scale)
+        return d
+
+
+def resolved_protocol(config: RunConfig) -> Protocol:
+    """The profile with its ``--protocol-set`` overrides; ``--crop-border N`` is the override
+    ``crop_border=N`` when it differs from the profile's crop at this scale."""
+    sets = list(config.protocol_set)
+    base = resolve(config.protocol, sets)
+    if config.crop_border is None or config.crop_border == base.crop(config.scale):
+        return base
+    return resolve(config.protocol, [*sets, f"crop_border={config.crop_border}"])
+
+
+def build_plan(config: RunConfig, models: Sequence[ModelPlan] | None = None) -> RunPlan:
+    """``config`` checked and resolved into a :class:`RunPlan`; every error of the strings (an unknown
+    metric, option, protocol field, device or ``--weights`` name, a bad scale) is raised here.
+    ``models``: the model columns when they are objects (the Python API), else ``config.models``."""
+    _check_config(config)
+    protocol = resolved_protocol(config)
+    classes = [get_metric(name) for name in config.metrics]
+    # Metric names are case-insensitive: the run, its options and its files use the registered ones.
+    config = replace(config, metrics=tuple(cls.name for cls in classes))
+    options = parse_metric_options(config.metric_options, config.metrics)
+    ranks = from_environ()
+    for cls in classes:
+        if ranks.distributed and not cls.per_image and not issubclass(cls, SetMetric):
+            raise SrbenchError(
+                f"metric {cls.name} is set-level without per-image features: run it in one process"
+            )
+    if models is None:
+        weights = parse_weights(config.weights, config.models)
+        models = [_spec_plan(spec, config, weights) for spec in config.models]
+    device = config.device if ranks.distributed else resolve_device(config.device)
+    return RunPlan(
+        config=config,
+        protocol=protocol,
+        metrics=tuple(MetricPlan(cls, options.get(cls.name, {})) for cls in classes),
+        models=tuple(models),
+        device=device,
+        ranks=replace(ranks, device=device) if not ranks.distributed else ranks,
+        tiling=(config.tile, config.tile_overlap) if config.tile else None,
+    )
+
+
+def _spec_plan(spec: str, config: RunConfig, weights: Mapping[str, str]) -> ModelPlan:
+    """The factory of a ``--models`` spec (:func:`~srbench_eval.models.loading.resolve_model`: a
+    recipe, checkpoint, folder, published model or ``LABEL=package.module:factory``)."""
+    build = partial(
+        _resolve_on,
+        spec=spec,
+        scale=config.scale,
+        weights=weights,
+        checkpoints=config.checkpoints,
+        mirror=config.mirror,
+    )
+    return ModelPlan(spec, build)
+
+
+def _resolve_on(device: torch.device | str, *, spec: str, scale: int, **where: typing.Any) -> SRModel:
+    return resolve_model(spec, scale, device, **where)  # type: ignore[arg-type]
+
+
+def _check_config(config: RunConfig) -> None:
+    if not MIN_SCALE <= config.scale <= MAX_SCALE:
+        raise SrbenchError(f"scale {config.scale} does not fit: use {SCALE_RANGE}")
+    if config.crop_border is not None and config.crop_border < 0:
+        raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")
+    if config.tile < 0 or config.tile_overlap < 0:
+        raise SrbenchError(f"--tile {config.tile} --tile-overlap {config.tile_overlap}: both must be >= 0")
+    if not config.models:
+        raise SrbenchError("no models given: e.g. --models bicubic")
+    if not config.datasets:
+        raise SrbenchError("no datasets given: e.g. --datasets demo")
+    if not config.metrics:
+        raise SrbenchError("no metrics given: e.g. --metrics psnr,ssim")
+    metrics = tuple(m.lower() for m in config.metrics)  # metric names are case-insensitive
+    for kind, names in (("model", config.models), ("dataset", config.datasets), ("metric", metrics)):
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise SrbenchError(f"{kind} '{sorted(dupes)[0]}' is listed twice")
+
+
+def metric_options_of(cls: type[Metric]) -> list[str]:
+    """The options a metric takes: the keyword-only parameters of its constructor."""
+    params = inspect.signature(cls.__init__).parameters
+    return [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def parse_metric_options(items: Sequence[str], metrics: Sequence[str]) -> dict[str, dict[str, object]]:
+    """``("fid-patch.patch_size=128",)`` -> ``{"fid-patch": {"patch_size": 128}}``, checked against the
+    keyword-only options of each metric's constructor; numbers are converted."""
+    out: dict[str, dict[str, object]] = {}
+    for item in items:
+        a = parse_assignment(item, parts=2)
+        if a is None:
+            raise SrbenchError(
+                f"metric option '{item}': use METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128"
+            )
+        (metric, option), raw = a.path, a.raw
+        metric = metric.lower()
+        if metric not in metrics:
+            raise SrbenchError(f"metric option '{item}': metric '{metric}' is not in --metrics")
+        cls = get_metric(metric)
+        allowed = metric_options_of(cls)
+        if option not in allowed:
+            raise unknown_name(f"option of metric {metric}", option, allowed)
+        param = inspect.signature(cls.__init__).parameters[option]
+        out.setdefault(metric, {})[option] = _option_value(item, option, raw, cls, param)
+    return out
+
+
+def _option_value(item: str, option: str, raw: str, cls: type[Metric], param: inspect.Parameter) -> object:
+    """``raw`` converted to the type of the option (its annotation, else its default's type)."""
+    try:
+        hint = typing.get_type_hints(cls.__init__).get(option)
+    except Exception:  # noqa: BLE001 - an annotation that does not evaluate: use the default's type
+        hint = None
+    kinds = [t for t in (typing.get_args(hint) or (hint,)) if t is not type(None)] if hint else []
+    if not kinds and param.default not in (inspect.Parameter.empty, None):
+        kinds = [type(param.default)]
+    for kind in kinds:
+        if kind is bool:
+            if raw.lower() in ("true", "1", "yes", "false", "0", "no"):
+                return raw.lower() in ("true", "1", "yes")
+        elif kind in (int, float):
+            try:
+                return kind(raw)
+            except ValueError:
+                continue
+        elif kind is str:
+            return raw
+    if not kinds:
+        return raw
+    said = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+    wanted = " or ".join(said.get(k, getattr(k, "__name__", str(k))) for k in kinds)
+    raise SrbenchError(f"metric option '{item}': {option} takes {wanted}, not '{raw}'")

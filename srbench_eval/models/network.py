@@ -1,0 +1,122 @@
+"""Models that are networks: a module of the package's checkpoints or released weights
+(:class:`NetworkModel`), and any network of the user's code (:class:`CallableModel`: an ``nn.Module``
+or a plain ``lr -> sr`` callable, from the Python API :func:`srbench_eval.evaluate` or a
+``--models LABEL=package.module:factory`` spec).
+
+A factory spec ``pkg.mod:attr`` names an ``nn.Module``, a callable network, or a function that
+returns one; a function whose signature has a ``scale`` parameter is called with the run's scale.
+The provenance records the spec, the class, the parameter count and, for modules, the SHA-256 of
+the parameters and buffers (in ``state_dict`` order), so two runs of the same weights are
+recognisable. torch is imported only when a network runs or is wrapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from srbench_eval.errors import SrbenchError
+from srbench_eval.models.base import SRModel
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class NetworkModel(SRModel):
+    """An ``nn.Module`` at a fixed scale, run in eval mode without gradients."""
+
+    network: torch.nn.Module | None = None
+
+    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        assert self.network is not None
+        with torch.no_grad():
+            return self.network(lr)
+
+
+@dataclass
+class CallableModel(SRModel):
+    """Any ``lr -> sr`` callable (an ``nn.Module`` run in eval mode without gradients)."""
+
+    fn: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    def upscale(self, lr: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        assert self.fn is not None
+        with torch.no_grad():
+            out = self.fn(lr)
+        if not isinstance(out, torch.Tensor):
+            raise ValueError(f"the network returned a {type(out).__name__}, not a tensor")
+        return out
+
+
+def state_sha256(module: torch.nn.Module) -> str:
+    """SHA-256 over the names, shapes and bytes of ``module.state_dict()``."""
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype}\n".encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def wrap(label: str, obj: object, scale: int, device: torch.device | str, source: str) -> CallableModel:
+    """``obj`` (module or callable) as a model in column ``label``, moved to ``device``."""
+    import torch
+
+    if isinstance(obj, torch.nn.Module):
+        obj = obj.to(device).eval()
+        provenance: dict[str, Any] = {
+            "kind": "python",
+            "source": source,
+            "class": f"{type(obj).__module__}.{type(obj).__qualname__}",
+            "parameters": sum(p.numel() for p in obj.parameters()),
+            "state_sha256": state_sha256(obj),
+        }
+    elif callable(obj):
+        provenance = {"kind": "python", "source": source, "callable": getattr(obj, "__qualname__", repr(obj))}
+    else:
+        raise SrbenchError(f"{source}: {type(obj).__name__} is neither an nn.Module nor a callable")
+    return CallableModel(label, scale, provenance, fn=obj)  # type: ignore[arg-type]
+
+
+def from_factory(label: str, spec: str, scale: int, device: torch.device | str) -> CallableModel:
+    """``--models LABEL=pkg.mod:attr``: import ``pkg.mod``, take ``attr`` (see the module docstring)."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise SrbenchError(f"--models {label}={spec}: cannot import {module_name} ({e})") from None
+    try:
+        obj = getattr(module, attr)
+    except AttributeError:
+        raise SrbenchError(f"--models {label}={spec}: {module_name} has no attribute {attr}") from None
+    if inspect.isclass(obj) or (inspect.isfunction(obj) and _is_factory(obj)):
+        params = inspect.signature(obj).parameters
+        try:
+            obj = obj(scale=scale) if "scale" in params else obj()
+        except Exception as e:  # noqa: BLE001 - the user's code: report it in one line
+            raise SrbenchError(
+                f"--models {label}={spec}: the factory failed ({type(e).__name__}: {e})"
+            ) from None
+    return wrap(label, obj, scale, device, spec)
+
+
+def _is_factory(fn: Callable[..., object]) -> bool:
+    """A function whose only required parameter (if any) is ``scale`` builds the network; one that
+    requires anything else (``lr``) is the network."""
+    required = [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    return set(required) <= {"scale"}
+
+
+__all__ = ["CallableModel", "NetworkModel", "from_factory", "state_sha256", "wrap"]
