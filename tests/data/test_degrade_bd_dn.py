@@ -14,6 +14,14 @@ from srbench_eval.data.degrade.blur import (
     nearest_indices,
     round_saturate_uint8,
 )
+from srbench_eval.data.degrade.noise import (
+    V4_STARTUP_STATE,
+    add_noise_dn,
+    degrade_dn,
+    park_miller,
+    randn_v4,
+    randn_v4_stream,
+)
 from srbench_eval.data.io.images import read_image
 from srbench_eval.errors import SrbenchError
 from tests.conftest import SHARED, SHARED_BENCHMARKS
@@ -122,3 +130,73 @@ def test_bd_equals_rdn_files(name: str) -> None:
     hr = read_image(SHARED_BENCHMARKS / "Set5" / "HR" / f"{name}.png")
     expected = read_image(ORACLES / "lr" / "rdn-bd" / "Set5" / "x3" / f"{name}_LRBD_x3.png")
     assert np.array_equal(degrade_bd(hr, 3), expected)
+
+
+# --- DN: MATLAB 4's randn('seed', 0) --------------------------------------------------------------
+
+
+def test_park_miller_check_value() -> None:
+    # Park & Miller (CACM 1988): from x_0 = 1, x_10000 = 1043618065.
+    states = park_miller(1, 10000)
+    assert states[:3].tolist() == [16807, 282475249, 1622650073] and states[-1] == 1043618065
+    assert V4_STARTUP_STATE == states[4] == 1144108930
+
+
+def test_randn_v4_equals_matlab4_help() -> None:
+    # MATLAB 4's randn help: "randn('seed',0) ... R = randn(3,4) produces" these values (4 decimals).
+    printed = [
+        [1.1650, 0.3516, 0.0591, 0.8717],
+        [0.6268, -0.6965, 1.7971, -1.4462],
+        [0.0751, 1.6961, 0.2641, -0.7012],
+    ]
+    assert np.round(randn_v4((3, 4)), 4).tolist() == printed
+
+
+def test_randn_v4_layout_and_continuation() -> None:
+    stream = randn_v4_stream(200_000)  # several vectorised blocks: the stream must not restart
+    assert np.array_equal(stream[:12], randn_v4_stream(12))
+    assert np.array_equal(randn_v4((4, 5, 3)), stream[:60].reshape((4, 5, 3), order="F"))
+    assert abs(stream.mean()) < 0.01 and abs(stream.std() - 1) < 0.01
+    assert not np.array_equal(randn_v4_stream(12, seed=7), stream[:12])
+
+
+def test_dn_noise_rounds_and_saturates() -> None:
+    noise = 30 * randn_v4((4, 4))
+    for level in (0, 128, 255):
+        lr = np.full((4, 4), level, dtype=np.uint8)
+        expected = np.clip(np.floor(np.float32(level) + noise.astype(np.float32) + 0.5), 0, 255)
+        assert np.array_equal(add_noise_dn(lr), expected.astype(np.uint8))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**31 - 1, 1.5])
+def test_dn_rejects_bad_seeds(seed: object) -> None:
+    with pytest.raises(SrbenchError, match="seed"):
+        add_noise_dn(np.zeros((3, 3), dtype=np.uint8), seed=seed)
+
+
+def test_dn_rejects_bad_border() -> None:
+    with pytest.raises(SrbenchError, match="border 'mirror'"):
+        degrade_dn(_synthetic(9, 9), 3, border="mirror")
+
+
+# --- DN: SRFBN's and RDN's own LR files -----------------------------------------------------------
+
+
+@requires_oracles
+@pytest.mark.parametrize("name", SET5)
+def test_dn_noise_field_equals_srfbn_files(name: str) -> None:
+    """``LRDN = uint8(LRBI + 30 randn)`` on SRFBN's own LRBI file, every pixel."""
+    folder = ORACLES / "lr" / "srfbn-bi-dn" / "Set5" / "x3"
+    lrbi = read_image(folder / "LRBI" / f"{name}_LRBI_x3.png")
+    assert np.array_equal(add_noise_dn(lrbi), read_image(folder / "LRDN" / f"{name}_LRDN_x3.png"))
+
+
+@requires_oracles
+@pytest.mark.parametrize("name", SET5)
+def test_dn_from_hr_equals_srfbn_and_rdn_files(name: str) -> None:
+    """From the HR image: SRFBN's LRDN with symmetric-border bicubic, RDN's with clamped borders."""
+    hr = read_image(SHARED_BENCHMARKS / "Set5" / "HR" / f"{name}.png")
+    srfbn = read_image(ORACLES / "lr" / "srfbn-bi-dn" / "Set5" / "x3" / "LRDN" / f"{name}_LRDN_x3.png")
+    rdn = read_image(ORACLES / "lr" / "rdn-dn" / "Set5" / "x3" / f"{name}_LRDN_x3.png")
+    assert np.array_equal(degrade_dn(hr, 3), srfbn)
+    assert np.array_equal(degrade_dn(hr, 3, border="clamp"), rdn)
