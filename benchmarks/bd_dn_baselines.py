@@ -10,7 +10,8 @@
    ``float`` (:func:`srbench_eval.metrics.fidelity.psnr`: ``Y = rgb2ycbcr(im2double)``, grey images
    replicated to RGB as the script does) and ``rounded`` (Y of the uint8 image rounded, as
    ``compute_difference.m`` scores; a grey HR image scored on its grey values).
-2. **DN** (x3, Set5): the Bicubic SR of the released LRDN files (RDN's and SRFBN's), same scores.
+2. **DN** (x3, Set5): the Bicubic SR of the released LRDN files (RDN's and SRFBN's) and of ours
+   (:func:`srbench_eval.data.degrade.noise.degrade_dn`, equal to them pixel for pixel), same scores.
 3. RDN's released SR images (``published_sr/RDN-BD``, ``RDN-DN``) scored with the float rule against
    ``rdn_bd_dn_logs.json`` (its ``Evaluate_PSNR_SSIM.m``): the largest per-image difference.
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from srbench_eval.data.degrade.bicubic import bicubic_sr
 from srbench_eval.data.degrade.blur import degrade_bd
+from srbench_eval.data.degrade.noise import degrade_dn
 from srbench_eval.data.io.images import is_image_file, modcrop, read_image
 from srbench_eval.metrics.fidelity import luma, psnr, ssim
 from srbench_eval.protocol import PROFILES
@@ -80,12 +82,17 @@ def bd_row(root: Path, name: str) -> dict[str, tuple[float, float]]:
     return mean_scores(rows)
 
 
-def dn_row(root: Path, folder: Path, pattern: str) -> dict[str, tuple[float, float]]:
-    """Mean Bicubic scores of Set5 from released LRDN files ``folder/pattern.format(name)``."""
+def dn_row(root: Path, folder: Path | None, pattern: str) -> dict[str, tuple[float, float]]:
+    """Mean Bicubic scores of Set5 from released LRDN files ``folder/pattern.format(name)``, or from
+    :func:`degrade_dn` with border ``pattern`` when ``folder`` is ``None``."""
     rows = []
     for name in SET5:
         hr, grey = rgb_hr(root / "Set5" / "HR" / f"{name}.png")
-        lr = read_image(folder / pattern.format(name))
+        lr = (
+            degrade_dn(hr, SCALE, border=pattern)
+            if folder is None
+            else read_image(folder / pattern.format(name))
+        )
         sr = bicubic_sr(batch(lr), SCALE, PROFILES["matlab"])
         rows.append(scores(sr, batch(hr), grey))
     return mean_scores(rows)
@@ -125,11 +132,13 @@ def main() -> None:
             continue
         row, pub = bd_row(args.root, name), PUBLISHED_BD[name]
         print(f"| {name} | {pub[0]} / {pub[1]} | {cell(row['float'], pub)} | {cell(row['rounded'], pub)} |")
-    print("\n| DN x3 Bicubic, Set5, released LRDN | published | float Y | rounded Y |\n|---|---|---|---|")
+    print("\n| DN x3 Bicubic, Set5, LRDN | published | float Y | rounded Y |\n|---|---|---|---|")
     lr = args.oracles / "lr"
     for label, folder, pattern in (
         ("RDN (lr/rdn-dn)", lr / "rdn-dn/Set5/x3", "{}_LRDN_x3.png"),
         ("SRFBN (lr/srfbn-bi-dn)", lr / "srfbn-bi-dn/Set5/x3/LRDN", "{}_LRDN_x3.png"),
+        ("ours: degrade_dn(HR, 3), symmetric", None, "symmetric"),
+        ("ours: degrade_dn(HR, 3), clamp", None, "clamp"),
     ):
         row, pub = dn_row(args.root, folder, pattern), PUBLISHED_DN["Set5"]
         print(f"| {label} | {pub[0]} / {pub[1]} | {cell(row['float'], pub)} | {cell(row['rounded'], pub)} |")
