@@ -11,7 +11,14 @@
 from srbench_eval.papers.claims import ClaimResult, cell_text, check_claims, evaluate_claim, published_values
 from srbench_eval.papers.loader import load, load_file, paper_names, parse_cell, parse_paper
 from srbench_eval.papers.records import Cell, Claim, Paper, Row, SameRun, Table
-from srbench_eval.papers.specs import Schedule, SpecMember, StudySpec, load_spec, paper_train_overrides, spec_names
+from srbench_eval.papers.specs import (
+    Schedule,
+    SpecMember,
+    StudySpec,
+    load_spec,
+    paper_train_overrides,
+    spec_names,
+)
 
 __all__ = [
     "Cell",

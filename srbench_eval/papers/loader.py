@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.resources
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ class _Where:
 
     def error(self, what: str) -> SrbenchError:
         return SrbenchError(f"{self.file}: {self.path}: {what}" if self.path else f"{self.file}: {what}")
+
+    def unknown(self, kind: str, name: str, known: Collection[str]) -> SrbenchError:
+        """The unknown-name error (with its suggestion) at this field."""
+        return self.error(str(unknown_name(kind, name, known)).removeprefix("unknown "))
 
 
 def parse_cell(raw: object, where: _Where | None = None) -> Cell:
@@ -78,7 +83,7 @@ def _names(
         raise where.key(key).error("expected a list of names")
     for v in value:
         if known is not None and v not in known:
-            raise where.key(key).error(str(unknown_name("name", v, known)).removeprefix("unknown "))
+            raise where.key(key).unknown("name", v, known)
     return tuple(value)
 
 
@@ -158,12 +163,12 @@ def _claim(raw: object, tables: Mapping[str, Table], where: _Where) -> Claim:
         raise where.key("kind").error(f"'{kind}' is not one of {', '.join(CLAIM_KINDS)}")
     table_id = _text(data, "table", where)
     if table_id not in tables:
-        raise where.key("table").error(str(unknown_name("table", table_id, tables)).removeprefix("unknown "))
+        raise where.key("table").unknown("table", table_id, tables)
     table = tables[table_id]
     rows = [r.id for r in table.rows]
     row = _text(data, "row", where)
     if row not in rows:
-        raise where.key("row").error(str(unknown_name(f"row of {table_id}", row, rows)).removeprefix("unknown "))
+        raise where.key("row").unknown(f"row of {table_id}", row, rows)
     than = _names(data, "than", where, rows)
     if kind in ("below", "above", "mean_difference") and not than:
         raise where.key("than").error(f"a '{kind}' claim needs the rows it compares with")
@@ -211,7 +216,8 @@ def _same_run(raw: object, paper: Paper, where: _Where) -> SameRun:
     for ref, other in zip(refs[1:], rows[1:], strict=True):
         shared = shared_cells(rows[0], other, entry.datasets, entry.metrics)
         if len(shared) != entry.cells:
-            raise where.key("cells").error(f"{refs[0]} and {ref} share {len(shared)} cells, not {entry.cells}")
+            shared_n = f"{refs[0]} and {ref} share {len(shared)} cells"
+            raise where.key("cells").error(f"{shared_n}, not {entry.cells}")
         for dataset, metric in shared:
             a, b = rows[0].cell(dataset, metric), other.cell(dataset, metric)
             if a.text != b.text:
@@ -260,8 +266,9 @@ def parse_paper(data: object, file: str) -> Paper:
         training=_mapping(doc.get("training") or {}, where.key("training")),
         source=_text(doc, "source", where, required=False),
     )
-    same = tuple(_same_run(s, paper, where.key("same_run").item(i)) for i, s in enumerate(doc.get("same_run") or ()))
-    return Paper(**{**paper.__dict__, "same_run": same})
+    same_raw = doc.get("same_run") or ()
+    same = tuple(_same_run(s, paper, where.key("same_run").item(i)) for i, s in enumerate(same_raw))
+    return replace(paper, same_run=same)
 
 
 def load_file(path: str | Path) -> Paper:

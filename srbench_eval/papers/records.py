@@ -13,6 +13,7 @@ from typing import Any
 
 from srbench_eval.errors import unknown_name
 
+
 @dataclass(frozen=True)
 class Cell:
     """One printed number: ``text`` as printed, its ``value`` and its ``decimals`` (digits after the

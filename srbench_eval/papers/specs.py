@@ -69,7 +69,8 @@ class Schedule:
 
 @dataclass(frozen=True)
 class StudySpec:
-    """A study spec (see the module docstring)."""
+    """A study spec (see the module docstring). ``pairs``: (member, reference) labels of the paired
+    comparisons (none: every member against ``reference``)."""
 
     name: str
     title: str
@@ -80,11 +81,14 @@ class StudySpec:
     table: str | None = None
     printed_only: tuple[str, ...] = ()
     reference: str | None = None
+    pairs: tuple[tuple[str, str], ...] = ()
     seeds: tuple[int, ...] = (0, 1, 2)
     scale: int = 4
     protocol: str = "matlab"
     protocol_set: tuple[str, ...] = ()
+    protocol_note: str = ""
     data: str = "div2k-train"
+    data_note: str = ""
     init: str = "stage"
     schedule: Schedule = Schedule()
     published: str = ""
@@ -129,7 +133,7 @@ def _member(raw: object, where: _Where, paper_rows: list[str] | None) -> SpecMem
     row = data.get("row")
     if paper_rows is not None:
         if row not in paper_rows:
-            raise where.key("row").error(str(unknown_name("table row", str(row), paper_rows)).removeprefix("unknown "))
+            raise where.key("row").unknown("table row", str(row), paper_rows)
     elif row is not None:
         raise where.key("row").error("the spec names no paper table to map rows to")
     return SpecMember(label, row, recipe, model, overrides, _text(data, "note", where, required=False))
@@ -140,7 +144,7 @@ def _schedule(raw: object, where: _Where) -> Schedule:
     known = {"source", "note", "keep_recipe", *SCHEDULE_FIELDS}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise where.error(str(unknown_name("schedule field", unknown[0], known)).removeprefix("unknown "))
+        raise where.unknown("schedule field", unknown[0], known)
     values: dict[str, Any] = {"source": _text(data, "source", where, required=False)}
     values["note"] = _text(data, "note", where, required=False)
     values["keep_recipe"] = _names(data, "keep_recipe", where, SCHEDULE_FIELDS)
@@ -148,7 +152,8 @@ def _schedule(raw: object, where: _Where) -> Schedule:
     for key, kind in types.items():
         if data.get(key) is not None:
             value = data[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and value != int(value)):
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if not numeric or (kind is int and value != int(value)):
                 raise where.key(key).error(f"{value!r} is not {'an integer' if kind is int else 'a number'}")
             values[key] = kind(value)
     for key in ("betas", "milestones"):
@@ -178,12 +183,32 @@ def _check_names(spec: dict[str, Any], where: _Where) -> tuple[tuple[str, ...], 
     return datasets, metrics
 
 
+_FIELDS = {
+    "format", "name", "title", "paper", "table", "members", "printed_only", "reference", "pairs", "seeds",
+    "scale", "datasets", "metrics", "protocol", "protocol_set", "protocol_note", "data", "data_note",
+    "init", "preset", "published", "notes",
+}  # fmt: skip
+
+
+def _pairs(doc: dict[str, Any], where: _Where, labels: list[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in _names(doc, "pairs", where):
+        name, sep, ref = item.rpartition(":")
+        if not sep or name not in labels or ref not in labels or name == ref:
+            raise where.key("pairs").error(f"'{item}': use MEMBER:REFERENCE with two member labels")
+        out.append((name, ref))
+    return tuple(out)
+
+
 def parse_spec(data: object, file: str) -> StudySpec:
     """The spec of a spec file's parsed YAML; ``file`` names it in errors."""
     where = _Where(file)
     doc = _mapping(data, where)
     if doc.get("format") != FORMAT:
         raise where.key("format").error(f"{doc.get('format')!r} is not {FORMAT}")
+    unknown = sorted(set(doc) - _FIELDS)
+    if unknown:
+        raise where.unknown("study spec field", unknown[0], _FIELDS)
     paper: Paper | None = None
     rows: list[str] | None = None
     if doc.get("paper") is not None:
@@ -205,7 +230,7 @@ def parse_spec(data: object, file: str) -> StudySpec:
             raise where.error(f"table row {missing[0]} is neither a member's row nor printed_only")
     reference = doc.get("reference")
     if reference is not None and reference not in labels:
-        raise where.key("reference").error(str(unknown_name("member", str(reference), labels)).removeprefix("unknown "))
+        raise where.key("reference").unknown("member", str(reference), labels)
     datasets, metrics = _check_names(doc, where)
     seeds = doc.get("seeds", [0, 1, 2])
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
@@ -223,11 +248,14 @@ def parse_spec(data: object, file: str) -> StudySpec:
         table=doc.get("table") if paper is not None else None,
         printed_only=printed_only,
         reference=reference,
+        pairs=_pairs(doc, where, labels),
         seeds=tuple(seeds),
         scale=int(doc.get("scale", 4)),
         protocol=str(doc.get("protocol", "matlab")),
         protocol_set=_names(doc, "protocol_set", where),
+        protocol_note=_text(doc, "protocol_note", where, required=False),
         data=str(doc.get("data", "div2k-train")),
+        data_note=_text(doc, "data_note", where, required=False),
         init=str(doc.get("init", "stage")),
         schedule=_schedule(preset.get("paper"), where.key("preset").key("paper")),
         published=_text(doc, "published", where, required=False),
