@@ -90,10 +90,9 @@ def _better(metric: str, a: float, b: float) -> bool:
     return a > b if METRIC_FACTS[metric].higher_is_better else a < b
 
 
-def _unit(claim: Claim, values: dict[str, float], metric: str) -> bool:
-    """Whether one (dataset, metric) unit holds, given every needed row's value."""
-    x = values[claim.row]
-    others = [values[r] for r in (claim.than or claim.among) if r != claim.row]
+def _unit(claim: Claim, metric: str, x: float, others: list[float]) -> bool:
+    """Whether one (dataset, metric) unit holds: ``x`` is the claim's row, ``others`` the rows it is
+    compared with (``than``, or ``among`` without the row itself)."""
     if claim.kind == "below":
         return all(x < o for o in others)
     if claim.kind == "above":
@@ -104,8 +103,10 @@ def _unit(claim: Claim, values: dict[str, float], metric: str) -> bool:
 
 
 def _rows_needed(claim: Claim, paper: Paper) -> list[str]:
+    """The claim's row first, then the rows it is compared with (``among`` default: the table's)."""
     if claim.kind in ("best", "worst") and not claim.among:
-        return [r.id for r in paper.table(claim.table).rows]
+        others = [r.id for r in paper.table(claim.table).rows if r.id != claim.row]
+        return [claim.row, *others]
     return list(dict.fromkeys((claim.row, *claim.than, *claim.among)))
 
 
@@ -135,16 +136,16 @@ def evaluate_claim(claim: Claim, paper: Paper, measured: Values) -> ClaimResult:
             details.append(f"measured {mean:+.{claim.value.decimals}f}, published {claim.value.text}")
         return ClaimResult(claim, reproduced, measured_units, len(claim.metrics), "; ".join(details))
     rows = _rows_needed(claim, paper)
-    if claim.kind in ("best", "worst") and not claim.among:
-        claim = Claim(**{**claim.__dict__, "among": tuple(rows)})
     reproduced = measured_units = 0
     for dataset in claim.datasets:
         for metric in claim.metrics:
-            values = {r: measured.get((claim.table, r, dataset, metric)) for r in rows}
-            if any(v is None or not math.isfinite(v) for v in values.values()):
+            values = [measured.get((claim.table, r, dataset, metric)) for r in rows]
+            known = [v for v in values if v is not None and math.isfinite(v)]
+            if len(known) < len(rows):
                 continue
             measured_units += 1
-            reproduced += _unit(claim, values, metric)  # type: ignore[arg-type]
+            others = [v for r, v in zip(rows, known, strict=True) if r != claim.row]
+            reproduced += _unit(claim, metric, known[rows.index(claim.row)], others)
     return ClaimResult(claim, reproduced, measured_units, len(claim.datasets) * len(claim.metrics))
 
 
