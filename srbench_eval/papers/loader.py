@@ -110,6 +110,11 @@ def _cells(raw: object, table: Table, where: _Where) -> dict[str, dict[str, Cell
                 f"metric {extra[0]} is not among the table's ({', '.join(table.metrics)}): "
                 "the rows of a table share their columns"
             )
+        for m in table.metrics:
+            if isinstance(metrics[m], int | float) and not isinstance(metrics[m], bool):
+                raise here.key(m).error(
+                    f'write {metrics[m]!r} as printed, in quotes ("0.1040"): a YAML number loses its zeros'
+                )
         cells[dataset] = {m: parse_cell(metrics[m], here.key(m)) for m in table.metrics}
     return cells
 

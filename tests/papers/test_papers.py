@@ -156,6 +156,10 @@ def test_malformed_paper_files_are_refused_in_one_line() -> None:
     _refused(data, "tables[table2].rows[beta_{4,3}].cells.urban100.psnr", "'24.8g' is not a number")
 
     data = copy.deepcopy(good)
+    data["tables"][0]["rows"][0]["cells"]["set14"]["lpips"] = 0.1239
+    _refused(data, "tables[table1].rows[mu=inf].cells.set14.lpips", "write 0.1239 as printed, in quotes")
+
+    data = copy.deepcopy(good)
     data["tables"][2]["rows"][0]["cells"]["set5"]["psnr"] = "27.00"
     _refused(data, "tables[table3].rows[srgan-dp].cells.set5", "metric psnr", "share their columns")
 
