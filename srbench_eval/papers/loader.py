@@ -74,7 +74,11 @@ def _text(data: Mapping[str, Any], key: str, where: _Where, required: bool = Tru
 
 
 def _names(
-    data: Mapping[str, Any], key: str, where: _Where, known: Collection[str] | None = None
+    data: Mapping[str, Any],
+    key: str,
+    where: _Where,
+    known: Collection[str] | None = None,
+    kind: str = "name",
 ) -> tuple[str, ...]:
     value = data.get(key, [])
     if isinstance(value, str):
@@ -83,7 +87,7 @@ def _names(
         raise where.key(key).error("expected a list of names")
     for v in value:
         if known is not None and v not in known:
-            raise where.key(key).unknown("name", v, known)
+            raise where.key(key).unknown(kind, v, known)
     return tuple(value)
 
 
@@ -140,8 +144,8 @@ def _table(raw: object, where: _Where, datasets: Collection[str], metrics: Colle
     head = Table(
         id=table_id,
         caption=_text(data, "caption", where),
-        datasets=_names(data, "datasets", where, datasets),
-        metrics=_names(data, "metrics", where, metrics),
+        datasets=_names(data, "datasets", where, datasets, "dataset"),
+        metrics=_names(data, "metrics", where, metrics, "metric"),
         rows=(),
         description=_text(data, "description", where, required=False),
         footnotes=tuple(str(f) for f in data.get("footnotes") or ()),
@@ -174,7 +178,7 @@ def _claim(raw: object, tables: Mapping[str, Table], where: _Where) -> Claim:
     row = _text(data, "row", where)
     if row not in rows:
         raise where.key("row").unknown(f"row of {table_id}", row, rows)
-    than = _names(data, "than", where, rows)
+    than = _names(data, "than", where, rows, f"row of {table_id}")
     if kind in ("below", "above", "mean_difference") and not than:
         raise where.key("than").error(f"a '{kind}' claim needs the rows it compares with")
     at_most = data.get("at_most", 1)
@@ -189,10 +193,10 @@ def _claim(raw: object, tables: Mapping[str, Table], where: _Where) -> Claim:
         kind=kind,
         table=table_id,
         row=row,
-        metrics=_names(data, "metrics", where, table.metrics) or table.metrics,
-        datasets=_names(data, "datasets", where, table.datasets) or table.datasets,
+        metrics=_names(data, "metrics", where, table.metrics, f"metric of {table_id}") or table.metrics,
+        datasets=_names(data, "datasets", where, table.datasets, f"dataset of {table_id}") or table.datasets,
         than=than,
-        among=_names(data, "among", where, rows),
+        among=_names(data, "among", where, rows, f"row of {table_id}"),
         at_most=at_most,
         value=None if value is None else parse_cell(value, where.key("value")),
         basis=_text(data, "basis", where, required=False) or "text",
@@ -211,9 +215,12 @@ def _same_run(raw: object, paper: Paper, where: _Where) -> SameRun:
             rows.append(paper.row(ref))
         except SrbenchError as e:
             raise where.key("rows").error(str(e)) from None
+    cells = data.get("cells")
+    if isinstance(cells, bool) or not isinstance(cells, int) or cells < 1:
+        raise where.key("cells").error(f"{cells!r} is not a count of equal cells (1, 2, ...)")
     entry = SameRun(
         rows=refs,
-        cells=data.get("cells", 0),
+        cells=cells,
         datasets=_names(data, "datasets", where),
         metrics=_names(data, "metrics", where),
         transcription=_text(data, "transcription", where, required=False),

@@ -147,7 +147,7 @@ def _schedule(raw: object, where: _Where) -> Schedule:
         raise where.unknown("schedule field", unknown[0], known)
     values: dict[str, Any] = {"source": _text(data, "source", where, required=False)}
     values["note"] = _text(data, "note", where, required=False)
-    values["keep_recipe"] = _names(data, "keep_recipe", where, SCHEDULE_FIELDS)
+    values["keep_recipe"] = _names(data, "keep_recipe", where, SCHEDULE_FIELDS, "schedule field")
     types = {"iterations": int, "batch_size": int, "hr_patch": int, "lr": float, "gamma": float}
     for key, kind in types.items():
         if data.get(key) is not None:
@@ -172,8 +172,8 @@ def _check_names(spec: dict[str, Any], where: _Where) -> tuple[tuple[str, ...], 
     from srbench_eval.metrics.facts import METRIC_FACTS
     from srbench_eval.protocol import resolve
 
-    datasets = _names(spec, "datasets", where, dataset_names())
-    metrics = _names(spec, "metrics", where, METRIC_FACTS)
+    datasets = _names(spec, "datasets", where, dataset_names(), "dataset")
+    metrics = _names(spec, "metrics", where, METRIC_FACTS, "metric")
     if not datasets or not metrics:
         raise where.error("a study needs datasets and metrics")
     try:
@@ -222,7 +222,7 @@ def parse_spec(data: object, file: str) -> StudySpec:
     labels = [m.label for m in members]
     if len(set(labels)) != len(labels):
         raise where.key("members").error("two members share a label")
-    printed_only = _names(doc, "printed_only", where, rows or ())
+    printed_only = _names(doc, "printed_only", where, rows or (), "table row")
     if rows is not None:
         covered = {m.row for m in members} | set(printed_only)
         missing = [r for r in rows if r not in covered]
