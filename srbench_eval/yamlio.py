@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 
 def safe_load(text: str) -> Any:
     """``yaml.safe_load(text)``, by ``yaml.CSafeLoader`` when available."""
-    import yaml
 
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (a safe loader)

@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from srbench_eval.models import checkpoints
 from srbench_eval.models.published import registry as published
+from srbench_eval.models.recipes.overrides import apply_overrides
 from srbench_eval.models.recipes.registry import (
     discriminator_parameters,
     generator_parameters,
@@ -87,8 +88,6 @@ def show(name: str, overrides: tuple[str, ...]) -> None:
     """Print recipe NAME as JSON, with --set overrides applied (its label names table columns)."""
     recipe, label = get_recipe(name), get_recipe(name).label
     if overrides:
-        from srbench_eval.models.recipes.overrides import apply_overrides
-
         recipe, label = apply_overrides(recipe, list(overrides))
     d = {"label": label, **recipe.to_dict(), "generator_parameters": generator_parameters(recipe)}
     click.echo(json.dumps(d, indent=2))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from srbench_eval.protocol import FIELDS, PROFILES, choices, resolve
+
 
 @click.command()
 @click.argument("name", required=False)
@@ -11,7 +13,6 @@ def protocols(name: str | None) -> None:
     """List the protocol profiles (or show one): their fields and the published code each reproduces.
 
     Use one with `run --protocol NAME`; change a field with `--protocol-set FIELD=VALUE`."""
-    from srbench_eval.protocol import FIELDS, PROFILES, choices, resolve
 
     shown = [resolve(name)] if name else list(PROFILES.values())
     width = max(len(f) for f in FIELDS)

@@ -6,7 +6,10 @@ digests, models, stand-in weights, ranks), and the facts of its metrics (:func:`
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -45,9 +48,6 @@ def git_commit() -> str:
 def torch_version() -> str:
     """``torch.__version__`` (``2.14.1+cu130``, the build included) without importing torch: read from
     the installed ``torch/version.py``, else the distribution's version."""
-    import importlib.metadata
-    import importlib.util
-    import re
 
     spec = importlib.util.find_spec("torch")
     for folder in (spec.submodule_search_locations or []) if spec else []:

@@ -27,11 +27,14 @@ from typing import Any, ClassVar
 
 import torch
 
+from srbench_eval import weights
 from srbench_eval.color import rgb_to_ycbcr_unit, ycbcr_to_rgb_unit
 from srbench_eval.data.degrade.bicubic import imresize
+from srbench_eval.digests import sha256_file_memo
+from srbench_eval.models import checkpoints
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.network import NetworkModel
-from srbench_eval.models.published.formats import LoadedNetwork
+from srbench_eval.models.published.formats import PYTORCH_SUFFIXES, LoadedNetwork, load_network
 from srbench_eval.models.published.registry import (
     SUFFIX,
     PublishedFile,
@@ -106,8 +109,6 @@ def _network_facts(loaded: LoadedNetwork) -> dict[str, Any]:
 
 def is_foreign_file(path: Path) -> bool:
     """True for a weights file that is not a ``srbench-eval train`` checkpoint (a released model)."""
-    from srbench_eval.models import checkpoints
-    from srbench_eval.models.published.formats import PYTORCH_SUFFIXES
 
     suffix = path.suffix.lower()
     if suffix == ".mat" or (suffix in PYTORCH_SUFFIXES and suffix not in (".pt", ".pth")):
@@ -124,8 +125,6 @@ def is_foreign_file(path: Path) -> bool:
 def from_file(label: str, path: Path, scale: int, device: torch.device | str = "cpu") -> SRModel:
     """``--models LABEL=FILE`` for a released weights file: loaded by format, scale checked against
     ``scale``; the provenance records architecture, scale, parameter count and SHA-256."""
-    from srbench_eval.digests import sha256_file_memo
-    from srbench_eval.models.published.formats import load_network
 
     loaded = load_network(path, scale)
     loaded.module.to(device)
@@ -147,8 +146,6 @@ def build(
 ) -> SRModel:
     """The published model ``name`` at ``scale`` on ``device``: file located/fetched and verified,
     loaded by format, wrapped; the provenance records the file, its SHA-256 and the network facts."""
-    from srbench_eval import weights
-    from srbench_eval.models.published.formats import load_network
 
     entry = get(name)
     f = entry.file_for(scale)

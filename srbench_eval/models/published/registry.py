@@ -13,6 +13,7 @@ from typing import Any
 
 from srbench_eval import yamlio
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.protocol import PROFILES
 from srbench_eval.registry import Registry
 
 SUFFIX = "@pub"
@@ -136,7 +137,6 @@ def _scores(
 ) -> tuple[PublishedScore, ...]:
     """The rows ``[dataset, scale, psnr, ssim]`` of one block of printed numbers, checked: a source
     for any row, a known protocol, a listed scale, PSNR in dB and SSIM in (0, 1] (or null)."""
-    from srbench_eval.protocol import PROFILES
 
     rows = block.get("scores") or ()
     source = " ".join(str(block.get("source") or "").split())

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.losses import LOSS_KINDS
 from srbench_eval.models.architectures import get_arch
 from srbench_eval.models.recipes.spec import ArchSpec, Recipe, _frozen, _plain
+from srbench_eval.models.recipes.zoo import RECIPES as ZOO_RECIPES
 from srbench_eval.registry import Registry
 
 if TYPE_CHECKING:
@@ -173,9 +175,8 @@ def write_parameter_counts() -> None:
 
 def validate(recipe: Recipe) -> None:
     """Cheap consistency checks (names, roles, scales, levels); raises :class:`SrbenchError`."""
-    from srbench_eval.losses import LOSS_KINDS
-    from srbench_eval.losses.criterion import LEVELS
-    from srbench_eval.models.archs.common import check_scale
+    from srbench_eval.losses.criterion import LEVELS  # torch
+    from srbench_eval.models.archs.common import check_scale  # torch
 
     where = f"recipe {recipe.label}"
     entry = get_arch(recipe.arch.name)
@@ -209,9 +210,7 @@ def validate(recipe: Recipe) -> None:
 
 
 def _register_zoo() -> None:
-    from srbench_eval.models.recipes.zoo import RECIPES
-
-    for recipe in RECIPES:
+    for recipe in ZOO_RECIPES:
         register(recipe)
 
 
