@@ -182,3 +182,31 @@ def test_a_loss_kind_added_is_accepted_by_recipes(added: list) -> None:
     recipe, _ = apply_overrides(get_recipe("srcnn"), ["loss.toy-l1.weight=0.5"])
     validate(recipe)
     assert [s.kind for s in recipe.losses][-1] == "toy-l1"
+
+
+def test_a_protocol_profile_added_is_listed_by_protocols_and_run_help(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`protocols` lists the profiles and `run --help` names them, both read from ``PROFILES``."""
+    from srbench_eval import protocol
+    from srbench_eval.cli import cli
+
+    toy = dataclasses.replace(protocol.PROFILES["matlab"], name="toy-profile", reproduces="nothing")
+    monkeypatch.setitem(protocol.PROFILES, "toy-profile", toy)
+    listing = CliRunner().invoke(cli, ["protocols"])
+    assert listing.exit_code == 0 and "toy-profile" in listing.output
+    helped = CliRunner().invoke(cli, ["run", "--help"], terminal_width=400)
+    assert helped.exit_code == 0 and "toy-profile" in helped.output
+    assert protocol.resolve("toy-profile") == toy
+
+
+def test_the_layout_names_of_table_help_are_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`table --help` prints the NumPy-free list in ``reports/names.py``: it is the registry's names, and
+    a name added there is in the help."""
+    from srbench_eval.cli import cli
+    from srbench_eval.reports import layouts, names
+
+    assert tuple(names.LAYOUTS) == tuple(layouts.LAYOUTS.names())
+    monkeypatch.setattr(names, "LAYOUTS", (*names.LAYOUTS, "toy-layout"))
+    helped = CliRunner().invoke(cli, ["table", "--help"], terminal_width=400)
+    assert helped.exit_code == 0 and "toy-layout" in helped.output
