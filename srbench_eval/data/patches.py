@@ -27,7 +27,6 @@ so patches cut from them are the same pixels as patches cut from the full images
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -45,6 +44,7 @@ from srbench_eval.data.datasets import download as dl
 from srbench_eval.data.datasets.registry import folder_images
 from srbench_eval.data.degrade.bicubic import degrade_bicubic
 from srbench_eval.data.io.images import modcrop, read_image, write_image
+from srbench_eval.digests import sha256_text
 from srbench_eval.errors import SrbenchError
 
 #: Preload the images into memory when all decoded HR pixels take at most this many bytes.
@@ -78,7 +78,7 @@ def _rgb(img: np.ndarray) -> np.ndarray:
 def _cache_key(path: Path, scale: int) -> str:
     st = path.stat()
     text = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|x{scale}|matlab-bicubic-v1"
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return sha256_text(text)[:24]
 
 
 def lr_cache_dir() -> Path:
@@ -185,7 +185,7 @@ def extract_subimages(
     if size % scale or step % scale or size <= 0 or step <= 0:
         raise SrbenchError(f"sub-image size {size} and step {step} must be positive multiples of x{scale}")
     key_text = "|".join(_cache_key(p, scale) for p in images) + f"|{size}|{step}"
-    key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
+    key = sha256_text(key_text)[:24]
     folder = root or dl.data_dir() / "subimages" / f"x{scale}-{size}-{step}-{key}"
     index = folder / "index.json"
     if not index.is_file():

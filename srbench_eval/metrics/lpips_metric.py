@@ -34,7 +34,6 @@ composition.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import warnings
@@ -45,6 +44,7 @@ from typing import ClassVar
 import torch
 
 from srbench_eval import weights
+from srbench_eval.digests import sha256_bytes
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import register
 from srbench_eval.metrics.base import MetricSettings, PerImageMetric
@@ -78,7 +78,7 @@ def image_digest(x: torch.Tensor) -> str:
     """A hash of an image tensor's shape and values: the key of cached HR features (SHA-256, about
     1.5 ms for a 500x480 RGB image)."""
     data = x.detach().to("cpu", torch.float32).contiguous().numpy()
-    return hashlib.sha256(str(data.shape).encode() + data.tobytes()).hexdigest()
+    return sha256_bytes(str(data.shape).encode() + data.tobytes())
 
 
 class FeatureCache:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from srbench_eval.data.io.images import modcrop, read_image, write_bytes_atomic
+from srbench_eval.digests import sha256_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +88,7 @@ def hash_file(path: Path) -> ImageHash:
 def manifest_digest(hashes: Mapping[str, ImageHash]) -> str:
     """SHA-256 over ``"<name> <sha256>\\n"`` lines sorted by image name: one value for provenance."""
     lines = "".join(f"{name} {hashes[name].sha256}\n" for name in sorted(hashes))
-    return hashlib.sha256(lines.encode()).hexdigest()
+    return sha256_text(lines)
 
 
 def manifest_yaml(hashes: Mapping[str, ImageHash], indent: int = 4) -> str:
@@ -167,7 +168,7 @@ def verify(
 
 
 def _stamp_path(stamp_dir: Path, folder: Path) -> Path:
-    key = hashlib.sha256(str(folder).encode()).hexdigest()[:20]
+    key = sha256_text(str(folder))[:20]
     return stamp_dir / f"{key}.json"
 
 
