@@ -124,12 +124,14 @@ def main() -> int:
     return 0
 
 
-def print_row(model: str, ds: str, scale: int, got_psnr: float, got_ssim: float, n: int, seconds: float) -> None:
+def print_row(
+    model: str, ds: str, scale: int, got_psnr: float, got_ssim: float, n: int, seconds: float
+) -> None:
     ref = PUBLISHED.get((model, ds, scale))
     pub = f"{ref[0]:.2f} / {ref[1]:.3f}" if ref else "-"
     diff = f"{got_psnr - ref[0]:+.3f} | {got_ssim - ref[1]:+.4f}" if ref else "- | -"
     print(
-        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {n} | {seconds:.0f} |",
+        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {n} | {secs:.0f} |",
         flush=True,
     )
 

@@ -27,6 +27,7 @@ from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs.mslapsrn import MSLapSRN
 
 _RECURSION = re.compile(r"^x\d+SR_level1_R(\d+)_output$")
+REQUIRED = ("input_conv_f", "conv1_f", "upconv_f", "img_up_f", "residual_conv_f")
 
 
 def _strings(a: object) -> list[str]:
@@ -39,10 +40,11 @@ def _strings(a: object) -> list[str]:
 
 def _load(path: Path) -> dict:
     import scipy.io
+    from scipy.io.matlab import MatReadError
 
     try:
         return scipy.io.loadmat(str(path))
-    except (ValueError, OSError, NotImplementedError) as e:
+    except (ValueError, OSError, NotImplementedError, MatReadError) as e:
         raise SrbenchError(f"{path}: not a readable MATLAB .mat file ({e})") from None
 
 
@@ -56,7 +58,9 @@ def read_parameters(path: str | Path) -> tuple[dict[str, np.ndarray], int]:
     params = {_strings(p["name"])[0]: np.asarray(p["value"], np.float64) for p in net["params"].ravel()}
     names = {_strings(layer["name"])[0] for layer in net["layers"].ravel()}
     recursions = {int(m.group(1)) for n in names if (m := _RECURSION.match(n))}
-    missing = [k for k in ("input_conv_f", "conv1_f", "upconv_f", "img_up_f", "residual_conv_f") if k not in params]
+    missing = [
+        k for k in ("input_conv_f", "conv1_f", "upconv_f", "img_up_f", "residual_conv_f") if k not in params
+    ]
     if missing or not recursions:
         what = f"parameter {missing[0]}" if missing else "layers x?SR_level1_R*_output"
         raise SrbenchError(f"{path}: no {what}; not an MS-LapSRN file")
