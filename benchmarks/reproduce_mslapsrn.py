@@ -127,11 +127,13 @@ def main() -> int:
 def print_row(
     model: str, ds: str, scale: int, got_psnr: float, got_ssim: float, n: int, seconds: float
 ) -> None:
+    """One Markdown row: the printed cell, ours, the differences, the image count and seconds."""
     ref = PUBLISHED.get((model, ds, scale))
     pub = f"{ref[0]:.2f} / {ref[1]:.3f}" if ref else "-"
     diff = f"{got_psnr - ref[0]:+.3f} | {got_ssim - ref[1]:+.4f}" if ref else "- | -"
     print(
-        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {n} | {secs:.0f} |",
+        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {n} "
+        f"| {seconds:.0f} |",
         flush=True,
     )
 
