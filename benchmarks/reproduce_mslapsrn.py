@@ -21,6 +21,7 @@ found again in the searchable corpus: check them against the PDF before citing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -78,10 +79,11 @@ def network(model: str, scale: int, weights: Path) -> Callable[[torch.Tensor], t
 
 
 def score_dataset(
-    net: Callable[[torch.Tensor], torch.Tensor], folder: Path, scale: int
+    net: Callable[[torch.Tensor], torch.Tensor], folder: Path, scale: int, grey: str = "rgb"
 ) -> tuple[float, float, int]:
-    """Mean PSNR and SSIM over the HR images of ``folder`` under the ``lapsrn`` protocol."""
-    protocol = resolve("lapsrn")
+    """Mean PSNR and SSIM over the HR images of ``folder`` under the ``lapsrn`` protocol, grey images
+    replicated to RGB (``grey = rgb``, the profile's) or scored as their own Y (``grey = y``)."""
+    protocol = dataclasses.replace(resolve("lapsrn"), grey=grey)
     psnrs, ssims = [], []
     for path in sorted(folder.glob("*.png")):
         pair = make_pair(path, scale, protocol, "cpu")
@@ -105,6 +107,9 @@ def main() -> int:
     ap.add_argument("--benchmarks", default=str(SHARED / "benchmarks"))
     ap.add_argument("--jsonl", default=None, help="append one JSON line per cell here")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--grey", default="rgb", choices=("rgb", "y"), help="Set14 bridge: replicated or its own Y"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(HEADER, flush=True)
@@ -114,13 +119,18 @@ def main() -> int:
             for scale in scales:
                 start = time.time()
                 net = network(model, scale, Path(args.weights))
-                got_psnr, got_ssim, n = score_dataset(net, Path(args.benchmarks) / FOLDERS[ds] / "HR", scale)
+                got_psnr, got_ssim, n = score_dataset(
+                    net, Path(args.benchmarks) / FOLDERS[ds] / "HR", scale, args.grey
+                )
                 seconds = time.time() - start
                 print_row(model, ds, scale, got_psnr, got_ssim, n, seconds)
                 if args.jsonl:
-                    row = {"model": model, "dataset": ds, "scale": scale, "psnr": got_psnr, "ssim": got_ssim}
+                    row = {"model": model, "dataset": ds, "scale": scale, "grey": args.grey, "psnr": got_psnr}
                     with open(args.jsonl, "a") as f:
-                        f.write(json.dumps({**row, "images": n, "seconds": round(seconds, 1)}) + "\n")
+                        f.write(
+                            json.dumps({**row, "ssim": got_ssim, "images": n, "seconds": round(seconds)})
+                            + "\n"
+                        )
     return 0
 
 
