@@ -13,6 +13,12 @@ with ``s`` border pixels shaved. Each image runs through :func:`srbench_eval.dat
 ``srbench-eval run`` scores a Y network. Prints one Markdown row per (model, dataset, scale), appends
 JSON lines to ``--jsonl`` as it goes (a long run can be read while it runs).
 
+Set14's ``bridge`` is a grey PNG. The ``lapsrn`` profile replicates it to RGB (``Y = 16 + 219 g / 255``),
+which is what LapSRN's CVPR x2/x4 Set14 cells need; the MS-LapSRN (TPAMI) Set14 cells and the LapSRN x8
+Set14 cell are about 0.095 dB lower, i.e. ``20 log10(255 / 219) / 14``: there ``bridge`` was scored as
+its own Y. ``--grey y`` runs that variant (it changes nothing on Set5, BSD100 and Urban100, which hold
+no grey files).
+
 PUBLISHED: the printed cells (PSNR, SSIM). Their sources are given beside them; cells marked
 ``recalled`` were read from the paper's table by the engineer who wrote this script and could not be
 found again in the searchable corpus: check them against the PDF before citing.
