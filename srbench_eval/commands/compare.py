@@ -25,7 +25,7 @@ def compare(
     from srbench_eval.files import write_text_atomic
     from srbench_eval.options import split_list
     from srbench_eval.reports import paired as cmp
-    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.finished import load_runs, refuse_finished
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")
@@ -38,6 +38,7 @@ def compare(
         else cmp.to_json(comparisons, alpha)
     )
     if out:
+        refuse_finished(out)
         write_text_atomic(out, text)
     else:
         click.echo(text, nl=False)
