@@ -29,6 +29,8 @@ def compare(
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")
+    if out:
+        refuse_finished(out)
     runs = load_runs(run_dirs)
     wanted = split_list(metrics)
     comparisons = cmp.compare_runs(runs, reference, wanted)
@@ -38,7 +40,6 @@ def compare(
         else cmp.to_json(comparisons, alpha)
     )
     if out:
-        refuse_finished(out)
         write_text_atomic(out, text)
     else:
         click.echo(text, nl=False)

@@ -303,12 +303,13 @@ def table(
     from srbench_eval.runs.finished import load_runs, refuse_finished
     from srbench_eval.runs.results import write_text_atomic
 
+    if out:
+        refuse_finished(out)
     options = TableOptions(
         layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
     )
     text = table_text(load_runs(run_dirs), options)
     if out:
-        refuse_finished(out)
         write_text_atomic(out, text)
     else:
         click.echo(text, nl=False)

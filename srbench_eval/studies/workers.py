@@ -1,11 +1,12 @@
 """The study's worker processes and its folder lock.
 
 Workers (``study --jobs N``) are ``spawn``-ed processes, at most ``N`` at once, each answering one
-task through a pipe. They die with their parent: on Linux each asks the kernel for ``SIGKILL`` when
-its parent dies (``prctl(PR_SET_PDEATHSIG)``, :func:`die_with_parent`), and everywhere it checks
-that its parent is still the one that started it; when the parent stops early (an error, Ctrl-C,
-SIGTERM, which the CLI turns into an exception), it sends every running worker SIGTERM, waits
-:data:`GRACE_S` seconds, and kills the rest, so nothing keeps training into the study folder.
+task through a pipe. They die with their parent, even one killed by ``kill -9``
+(:func:`die_with_parent`: the kernel's parent-death signal on Linux, and a watchdog thread); when
+the parent stops early (an error, Ctrl-C, SIGTERM, which the CLI turns into an exception), it sends
+every running worker SIGTERM, waits :data:`GRACE_S` seconds and kills the rest, so nothing keeps
+training into the study folder. A worker unwinds on SIGTERM (``finally`` blocks remove temporary
+files); a temporary checkpoint left by a SIGKILL is removed when the member resumes.
 
 The lock (:func:`locked`) is an exclusive ``flock`` on the study folder itself: held while a study
 runs, released by the kernel when the process ends however it ends (``kill -9`` included), and it
@@ -20,6 +21,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
@@ -33,12 +36,29 @@ _PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(parent: int) -> None:
-    """Ask for SIGKILL when the parent dies (Linux), and exit now if it already has."""
+    """End this worker when ``parent`` ends: SIGTERM from the kernel (Linux ``PR_SET_PDEATHSIG``),
+    unwound like the CLI's (``finally`` blocks remove temporary files), and a watchdog thread that
+    exits for good :data:`GRACE_S` seconds after the parent is gone (any system, any state)."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+    threading.Thread(target=_watch, args=(parent,), daemon=True, name="parent-watchdog").start()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    sys.exit(128 + signum)
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(GRACE_S)
+    os._exit(1)
 
 
 def _worker(parent: int, conn: Connection, fn: Callable[..., str], args: tuple[Any, ...]) -> None:
