@@ -265,11 +265,17 @@ def session_processes(sid: int) -> list[int]:
     return out
 
 
-def start_study(images: Path, out: Path) -> subprocess.Popen[bytes]:
-    """A two-member study with ``--jobs 2`` long enough to be stopped, in its own session."""
-    argv = tiny_args(images, out, "--jobs", "2").copy()
+def study_args(images: Path, out: Path) -> list[str]:
+    """A two-member study with ``--jobs 2``, long enough to be stopped."""
+    argv = tiny_args(images, out, "--jobs", "2")
     argv[argv.index("--iterations") + 1] = "100000"
     argv[argv.index("--recipes") + 1] = "srcnn,srcnn-fdl"
+    return argv
+
+
+def start_study(images: Path, out: Path) -> subprocess.Popen[bytes]:
+    """:func:`study_args` in a process of its own session."""
+    argv = study_args(images, out)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "srbench_eval.cli", *argv],
@@ -302,40 +308,41 @@ def temporary_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".srbench")]
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_sigterm_stops_the_workers_within_seconds(images: Path, tmp_path: Path) -> None:
-    out = tmp_path / "st"
-    proc = start_study(images, out)
-    try:
-        wait_for_workers(proc, out)
-        os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=15) == 128 + signal.SIGTERM
-        wait_until_gone(proc.pid, timeout=10)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL) if session_processes(proc.pid) else None
-        proc.communicate()
-    assert temporary_files(out) == []
+def killpg_left(proc: subprocess.Popen[bytes]) -> None:
+    if session_processes(proc.pid):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_workers_die_with_a_killed_parent(images: Path, tmp_path: Path) -> None:
-    out = tmp_path / "st"
-    proc = start_study(images, out)
+def test_workers_stop_with_their_parent_and_the_folder_is_locked(
+    images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two ``study --jobs 2`` at once (they share the wait for the workers to start): the same
+    command again on the first one's folder is refused while it runs; then SIGTERM to the first
+    parent (exit 143, workers gone within seconds) and SIGKILL to the second (workers gone, their
+    logs no longer growing); no temporary file is left."""
+    a_out, b_out = tmp_path / "a", tmp_path / "b"
+    a, b = start_study(images, a_out), start_study(images, b_out)
     try:
-        wait_for_workers(proc, out)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        wait_until_gone(proc.pid, timeout=15)
-        # the workers stopped writing: the logs stay as they are
-        logs = {p: p.stat().st_size for p in out.glob("members/*/seed0/checkpoints/*/*/log.jsonl")}
+        wait_for_workers(a, a_out)
+        wait_for_workers(b, b_out)
+        rc, output = cli(capsys, study_args(images, a_out))
+        assert_one_line_error(rc, output, "another srbench-eval study is running", str(a_out))
+        os.kill(a.pid, signal.SIGTERM)
+        os.kill(b.pid, signal.SIGKILL)
+        assert a.wait(timeout=15) == 128 + signal.SIGTERM
+        b.wait(timeout=10)
+        wait_until_gone(a.pid, timeout=10)
+        wait_until_gone(b.pid, timeout=15)
+        logs = {p: p.stat().st_size for p in b_out.glob("members/*/seed0/checkpoints/*/*/log.jsonl")}
         time.sleep(1.0)
         assert {p: p.stat().st_size for p in logs} == logs
     finally:
-        os.killpg(proc.pid, signal.SIGKILL) if session_processes(proc.pid) else None
-        proc.communicate()
-    assert temporary_files(out) == []
+        killpg_left(a)
+        killpg_left(b)
+    assert temporary_files(a_out) == [] and temporary_files(b_out) == []
 
 
 # --------------------------------------------------------------------------- bounds
