@@ -132,7 +132,11 @@ def is_finished(study: Study, member: Member, root: Path) -> bool:
     # The run records the absolute path; the study folder may have moved since: the last three parts
     # (<recipe>/<run>/step_N.pt) inside this member's checkpoints.
     checkpoint = member.folder(root).joinpath("checkpoints", *Path(models[0]["path"]).parts[-3:])
-    check_checkpoint(study, member, root, checkpoint)
+    if checkpoint.is_file():
+        check_checkpoint(study, member, root, checkpoint)
+    else:  # checkpoints pruned after the evaluation: what the run recorded of the one it evaluated
+        done = models[0].get("step") == models[0].get("iterations")
+        _check_recorded(study, member, models[0], run / "summary.json", {}, done)
     if scale != resolved_scale(study, member):
         _differs(study, "scale", resolved_scale(study, member), scale, run / "summary.json", where)
     return True
@@ -176,29 +180,47 @@ def check_bicubic(study: Study, root: Path) -> bool:
 def check_checkpoint(study: Study, member: Member, root: Path, path: Path) -> None:
     """The (final) checkpoint of a member or first stage against the study's settings."""
     from srbench_eval.models import checkpoints as ckpts
-    from srbench_eval.training.config import resolve
 
-    where = f"{member.variant} seed {member.seed}"
     ckpt = ckpts.load_checkpoint(path)
-    plan = resolve(train_config(study, member, path.parents[2]))
-    recipe, config = ckpt.get("recipe") or {}, ckpt.get("config") or {}
-    train = recipe.get("train") or {}
-    pairs = {
-        "recipes": (member.recipe, recipe.get("name")),
-        "overrides": (list(member.overrides), list(recipe.get("overrides") or [])),
-        "preset": (study.preset, ckpt.get("preset")),
-        "scale": (plan.scale, ckpt.get("scale")),
-        "iterations": (plan.iterations, ckpt.get("iterations")),
-        "batch_size": (plan.batch_size, train.get("batch_size")),
-        "hr_patch": (plan.hr_patch, train.get("hr_patch")),
+    config = ckpt.get("config") or {}
+    extra = {
         "data": (study.data, config.get("data")),
         "seeds": (member.seed, config.get("seed")),
         "init": (init_recipe(study, member.recipe), (ckpt.get("init") or {}).get("recipe")),
     }
+    _check_recorded(study, member, ckpt, path, extra, bool(ckpt.get("finished")))
+
+
+def _check_recorded(
+    study: Study,
+    member: Member,
+    recorded: dict[str, Any],
+    path: Path,
+    extra: dict[str, tuple[object, object]],
+    finished: bool,
+) -> None:
+    """What a checkpoint (or a run's record of one) says was trained, against the study's settings:
+    ``recorded`` holds ``recipe``, ``preset``, ``scale`` and ``iterations``; ``extra`` more pairs."""
+    from srbench_eval.training.config import resolve
+
+    where = f"{member.variant} seed {member.seed}"
+    plan = resolve(train_config(study, member, Path("checkpoints")))
+    recipe = recorded.get("recipe") or {}
+    train = recipe.get("train") or {}
+    pairs = {
+        "recipes": (member.recipe, recipe.get("name")),
+        "overrides": (list(member.overrides), list(recipe.get("overrides") or [])),
+        "preset": (study.preset, recorded.get("preset")),
+        "scale": (plan.scale, recorded.get("scale")),
+        "iterations": (plan.iterations, recorded.get("iterations")),
+        "batch_size": (plan.batch_size, train.get("batch_size")),
+        "hr_patch": (plan.hr_patch, train.get("hr_patch")),
+        **extra,
+    }
     for name, (want, got) in pairs.items():
         if want != got:
             _differs(study, name, want, got, path, where)
-    if not ckpt.get("finished"):
+    if not finished:
         raise SrbenchError(f"{path}: not a finished training ({where}); remove it to train the member again")
 
 

@@ -114,6 +114,22 @@ def test_edited_datasets_and_data_are_refused(
         assert snapshot(root) == before
 
 
+def test_pruned_checkpoints_are_verified_from_the_run_record(
+    finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checkpoints deleted after the evaluation (to save space): the run's record of the checkpoint
+    it evaluated is checked instead; unchanged, the study is skipped; edited, the field is named."""
+    root = copy_study(finished, tmp_path)
+    for ckpt in root.rglob("*.pt"):
+        ckpt.unlink()
+    rc, output = cli(capsys, ["study", str(root), "--quiet"])
+    assert rc == 0 and "1 member(s) finished before: skipped" in output, output
+    before = edit_study(root, iterations=3)
+    rc, output = cli(capsys, ["study", str(root), "--quiet"])
+    assert_one_line_error(rc, output, "study field 'iterations'", "summary.json")
+    assert snapshot(root) == before
+
+
 @pytest.mark.parametrize(
     ("field", "value", "named"),
     [
