@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from srbench_eval.defaults import MAX_SCALE, MIN_SCALE, SCALE_RANGE
+from srbench_eval.defaults import MAX_SCALE, MIN_SCALE
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS
@@ -97,7 +97,7 @@ class Study:
         if self.scale is not None and (
             not _is_int(self.scale) or not MIN_SCALE < self.scale <= MAX_SCALE  # x1 is not trained
         ):
-            raise SrbenchError(f"study field 'scale' {self.scale!r}: use {SCALE_RANGE.split(' (')[0]}, not 1")
+            raise SrbenchError(f"study field 'scale' {self.scale!r}: use an integer from 2 to {MAX_SCALE}")
         for name in _INT_FIELDS:
             value = getattr(self, name)
             low = 0 if name == "workers" else 1
