@@ -25,10 +25,12 @@ def compare(
     from srbench_eval.files import write_text_atomic
     from srbench_eval.options import split_list
     from srbench_eval.reports import paired as cmp
-    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.finished import load_runs, refuse_finished
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")
+    if out:
+        refuse_finished(out)
     runs = load_runs(run_dirs)
     wanted = split_list(metrics)
     comparisons = cmp.compare_runs(runs, reference, wanted)

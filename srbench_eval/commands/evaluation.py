@@ -300,9 +300,11 @@ def table(
     Runs whose protocol, crop, metric options or dataset manifests differ are refused, naming the
     field, unless --allow-mixed."""
     from srbench_eval.reports.layouts import TableOptions, table_text
-    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.finished import load_runs, refuse_finished
     from srbench_eval.runs.results import write_text_atomic
 
+    if out:
+        refuse_finished(out)
     options = TableOptions(
         layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
     )
@@ -338,6 +340,7 @@ def check(
     from srbench_eval.evaluation import RunConfig, build_plan, run_plan
     from srbench_eval.reports.regression import (
         baseline_from_summary,
+        check_baseline_target,
         compare,
         format_comparisons,
         load_baseline,
@@ -347,6 +350,7 @@ def check(
     if update and run_dir is None:
         raise SrbenchError("--update needs a RUN_DIR to take the values from")
     if update:
+        check_baseline_target(baseline, run_dir)
         summary = load_summary(run_dir)
         if not summary.entries:
             raise SrbenchError(f"{run_dir}: the run has no results; a baseline from it would check nothing")

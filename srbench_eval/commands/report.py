@@ -37,8 +37,9 @@ def report(
     from srbench_eval.reports.figures import Crop
     from srbench_eval.reports.html import ReportOptions, write_report
     from srbench_eval.reports.layouts import TableOptions
-    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.finished import load_runs, refuse_finished
 
+    refuse_finished(out)
     table = TableOptions(
         rename=rename, order=split_list(order), metrics=split_list(metrics), reference=reference, alpha=alpha
     )

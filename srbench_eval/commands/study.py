@@ -85,7 +85,7 @@ def study(
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/studies/ for the statistics."""
     from srbench_eval.options import split_list
-    from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
+    from srbench_eval.studies import Study, parse_seeds, prepare_plan, run_study
 
     values: dict = {}
     if study_file is not None:
@@ -111,10 +111,7 @@ def study(
         out = study_file.parent  # a study folder continues in place
     root = out or Path("results/studies") / "-".join(spec.recipes)
     if plan:
-        from srbench_eval.studies import open_study
-
-        open_study(spec, root)
-        for line in plan_commands(spec, root):
+        for line in prepare_plan(spec, root):
             click.echo(line)
         click.echo(f"# afterwards: srbench-eval study {root / 'study.json'}  (writes the table)")
         return

@@ -114,6 +114,25 @@ def baseline_from_summary(summary: Summary) -> Baseline:
     )
 
 
+def check_baseline_target(path: Path, run_dir: Path) -> None:
+    """Refuse to write a baseline (``check --update``) over a file of the run it is made from, or over
+    an existing file that is not a baseline (a run's or a study's ``summary.json``, say)."""
+    base = (run_dir if run_dir.is_dir() else run_dir.parent).resolve()
+    if base == path.resolve().parent or base in path.resolve().parents:
+        raise SrbenchError(f"--baseline {path}: is inside the run {run_dir}; write the baseline elsewhere")
+    if path.is_dir():
+        raise SrbenchError(f"--baseline {path}: is a folder; give a file name, e.g. {path / 'base.json'}")
+    if path.exists():
+        try:
+            kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            kind = None
+        if kind != BASELINE_KIND:
+            raise SrbenchError(
+                f"--baseline {path}: exists and is not a srbench-eval baseline; refusing to overwrite it"
+            )
+
+
 def load_baseline(path: Path) -> Baseline:
     """Read a baseline file; a missing or mistyped field, or one without any value to check, is a
     one-line error naming the file and the field."""

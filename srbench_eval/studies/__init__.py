@@ -20,6 +20,11 @@ per seed with the study's settings (of its ``--set`` only the unswept ``arch.*``
 member of that seed starts from its final checkpoint; ``init: none`` in the study starts them
 from scratch instead.
 
+Verified and locked: ``study.json`` is checked like the command line, and a member counts as finished
+only when its run and checkpoint on disk were made with the study's settings (else a one-line error
+names the field: :func:`~srbench_eval.studies.members.is_finished`); one ``study`` at a time writes
+in a folder, and its workers die with it (:mod:`.workers`).
+
 Resumable: a member whose ``run/`` holds a finished evaluation is skipped; any other member is
 trained with ``--resume`` (a killed run continues from its newest checkpoint, a finished one returns
 at once) and then evaluated. The table is computed from the finished members only.
@@ -40,6 +45,7 @@ and run (:mod:`.members`), the study's plan and run (:mod:`.planning`) and its t
 """
 
 from srbench_eval.studies.members import (
+    check_settings,
     final_checkpoint,
     init_recipe,
     is_finished,
@@ -50,7 +56,7 @@ from srbench_eval.studies.members import (
     stages,
     train_config,
 )
-from srbench_eval.studies.planning import plan_commands, run_study
+from srbench_eval.studies.planning import plan_commands, prepare_plan, run_study
 from srbench_eval.studies.spec import (
     FORMAT,
     STUDY_FILE,
@@ -81,6 +87,7 @@ __all__ = [
     "SeedSummary",
     "Study",
     "StudyResult",
+    "check_settings",
     "collect",
     "comparison_pairs",
     "expand_overrides",
@@ -93,6 +100,7 @@ __all__ = [
     "paired_comparisons",
     "parse_seeds",
     "plan_commands",
+    "prepare_plan",
     "render_table",
     "run_config",
     "run_member",

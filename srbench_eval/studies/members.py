@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.studies.spec import Member, Study
+from srbench_eval.studies.spec import Member, Study, members
 
 
 def init_recipe(study: Study, recipe: str) -> str | None:
@@ -98,8 +97,138 @@ def run_config(study: Study, models: tuple[str, ...], scale: int) -> Any:
     )
 
 
+def check_settings(study: Study) -> None:
+    """Everything the command line would refuse before training: each variant's training settings
+    resolved (preset, scale, sizes, ``--set``), the protocol and the metrics."""
+    from srbench_eval.metrics import get_metric
+    from srbench_eval.protocol import resolve as resolve_protocol
+    from srbench_eval.training.config import resolve
+
+    study.check()
+    for m in members(study):
+        if m.seed == study.seeds[0]:
+            resolve(train_config(study, m, Path("checkpoints")))
+    resolve_protocol(study.protocol, study.protocol_set)
+    for name in study.metrics:
+        get_metric(name)
+
+
 def is_finished(study: Study, member: Member, root: Path) -> bool:
-    return (member.folder(root) / "run" / "summary.json").is_file()
+    """Whether the member's ``run/`` holds a finished evaluation, verified against the study: its run
+    (scale, datasets, metrics, protocol) and the checkpoint it evaluated (recipe, ``--set``, preset,
+    scale, sizes, data, seed, first stage) must be the study's, else a one-line error names the field
+    (a hand-edited ``study.json`` never relabels results measured under other settings)."""
+    run = member.folder(root) / "run"
+    if not (run / "summary.json").is_file():
+        return False
+    from srbench_eval.runs.results import load_summary
+
+    summary = load_summary(run)
+    where = f"{member.variant} seed {member.seed}"
+    scale = _check_run(study, summary.config, run / "summary.json", where)
+    models = [v for v in summary.provenance.get("models", {}).values() if v.get("kind") == "checkpoint"]
+    if len(models) != 1 or not isinstance(models[0].get("path"), str):
+        raise SrbenchError(f"{run / 'summary.json'}: not the evaluation of one checkpoint ({where}); refused")
+    # The run records the absolute path; the study folder may have moved since: the last three parts
+    # (<recipe>/<run>/step_N.pt) inside this member's checkpoints.
+    checkpoint = member.folder(root).joinpath("checkpoints", *Path(models[0]["path"]).parts[-3:])
+    if checkpoint.is_file():
+        check_checkpoint(study, member, root, checkpoint)
+    else:  # checkpoints pruned after the evaluation: what the run recorded of the one it evaluated
+        done = models[0].get("step") == models[0].get("iterations")
+        _check_recorded(study, member, models[0], run / "summary.json", {}, done)
+    if scale != resolved_scale(study, member):
+        _differs(study, "scale", resolved_scale(study, member), scale, run / "summary.json", where)
+    return True
+
+
+def resolved_scale(study: Study, member: Member) -> int:
+    from srbench_eval.training.config import resolve
+
+    return resolve(train_config(study, member, Path("checkpoints"))).scale
+
+
+def _check_run(study: Study, config: dict[str, Any], path: Path, where: str) -> int:
+    """The run's recorded settings against the study's; returns the run's scale."""
+    wants = {
+        "datasets": list(study.datasets),
+        "metrics": [m.lower() for m in study.metrics],
+        "protocol": study.protocol,
+        "protocol_set": list(study.protocol_set),
+    }
+    for name, want in wants.items():
+        got = config.get(name)
+        got = [str(x).lower() for x in got] if name == "metrics" and isinstance(got, list) else got
+        if got != want:
+            _differs(study, name, want, got, path, where)
+    return config.get("scale")  # type: ignore[return-value]
+
+
+def check_bicubic(study: Study, root: Path) -> bool:
+    """Whether the study's bicubic run is finished, verified like a member's run."""
+    path = root / "bicubic" / "summary.json"
+    if not path.is_file():
+        return False
+    from srbench_eval.runs.results import load_summary
+
+    scale = _check_run(study, load_summary(path.parent).config, path, "bicubic")
+    if scale != (study.scale or 4):
+        _differs(study, "scale", study.scale or 4, scale, path, "bicubic")
+    return True
+
+
+def check_checkpoint(study: Study, member: Member, root: Path, path: Path) -> None:
+    """The (final) checkpoint of a member or first stage against the study's settings."""
+    from srbench_eval.models import checkpoints as ckpts
+
+    ckpt = ckpts.load_checkpoint(path)
+    config = ckpt.get("config") or {}
+    extra = {
+        "data": (study.data, config.get("data")),
+        "seeds": (member.seed, config.get("seed")),
+        "init": (init_recipe(study, member.recipe), (ckpt.get("init") or {}).get("recipe")),
+    }
+    _check_recorded(study, member, ckpt, path, extra, bool(ckpt.get("finished")))
+
+
+def _check_recorded(
+    study: Study,
+    member: Member,
+    recorded: dict[str, Any],
+    path: Path,
+    extra: dict[str, tuple[object, object]],
+    finished: bool,
+) -> None:
+    """What a checkpoint (or a run's record of one) says was trained, against the study's settings:
+    ``recorded`` holds ``recipe``, ``preset``, ``scale`` and ``iterations``; ``extra`` more pairs."""
+    from srbench_eval.training.config import resolve
+
+    where = f"{member.variant} seed {member.seed}"
+    plan = resolve(train_config(study, member, Path("checkpoints")))
+    recipe = recorded.get("recipe") or {}
+    train = recipe.get("train") or {}
+    pairs = {
+        "recipes": (member.recipe, recipe.get("name")),
+        "overrides": (list(member.overrides), list(recipe.get("overrides") or [])),
+        "preset": (study.preset, recorded.get("preset")),
+        "scale": (plan.scale, recorded.get("scale")),
+        "iterations": (plan.iterations, recorded.get("iterations")),
+        "batch_size": (plan.batch_size, train.get("batch_size")),
+        "hr_patch": (plan.hr_patch, train.get("hr_patch")),
+        **extra,
+    }
+    for name, (want, got) in pairs.items():
+        if want != got:
+            _differs(study, name, want, got, path, where)
+    if not finished:
+        raise SrbenchError(f"{path}: not a finished training ({where}); remove it to train the member again")
+
+
+def _differs(study: Study, name: str, want: object, got: object, path: Path, where: str) -> None:
+    raise SrbenchError(
+        f"study field '{name}' is {want!r} but {where} was made with {got!r} ({path}): restore the "
+        f"study's {name}, or run the changed study in another --out"
+    )
 
 
 def run_member(study: Study, member: Member, root: Path, progress: bool = False) -> str:
@@ -112,6 +241,7 @@ def run_member(study: Study, member: Member, root: Path, progress: bool = False)
     checkpoints = member.folder(root) / "checkpoints"
     final = final_checkpoint(study, member, checkpoints)
     if final.is_file():  # trained before (e.g. by a --plan line), not evaluated yet
+        check_checkpoint(study, member, root, final)
         checkpoint, scale, done = final, study.scale or 4, "trained before"
     else:
         config = train_config(study, member, checkpoints, progress, member_init(study, member, root))
@@ -131,16 +261,9 @@ def run_stage(study: Study, stage: Member, root: Path, progress: bool = False) -
 
     final = final_checkpoint(study, stage, stage_folder(root, stage) / "checkpoints")
     if final.is_file():
+        check_checkpoint(study, stage, root, final)
         return f"first stage {stage.recipe} seed {stage.seed}: finished before, skipped"
     result = train(train_config(study, stage, stage_folder(root, stage) / "checkpoints", progress))
     if not result.finished:
         raise SrbenchError(f"first stage {stage.recipe} seed {stage.seed}: stopped at step {result.step}")
     return f"first stage {stage.recipe} seed {stage.seed}: trained {result.step} iterations"
-
-
-def run_in_worker(args: tuple[Callable[..., str], Study, Member, Path]) -> str:
-    import torch
-
-    torch.set_num_threads(1)  # N jobs on N cores: one thread each
-    fn, *rest = args
-    return fn(*rest)

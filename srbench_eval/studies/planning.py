@@ -8,11 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from srbench_eval.studies.members import (
+    check_bicubic,
+    check_settings,
     final_checkpoint,
     is_finished,
     member_init,
     run_config,
-    run_in_worker,
     run_member,
     run_stage,
     stage_folder,
@@ -20,6 +21,7 @@ from srbench_eval.studies.members import (
 )
 from srbench_eval.studies.spec import Member, Study, members, open_study
 from srbench_eval.studies.table import StudyResult, write_table
+from srbench_eval.studies.workers import locked, run_parallel
 
 
 def plan_commands(study: Study, root: Path, program: str = "srbench-eval") -> list[str]:
@@ -45,6 +47,15 @@ def plan_commands(study: Study, root: Path, program: str = "srbench-eval") -> li
         run += _protocol_args(study) + ["--quiet"]
         lines.append(f"{shlex.join(train)} && {shlex.join(run)}")
     return lines
+
+
+def prepare_plan(study: Study, root: Path, program: str = "srbench-eval") -> list[str]:
+    """Check the study, write (or check) its ``study.json`` under the folder's lock, and return
+    :func:`plan_commands`."""
+    check_settings(study)
+    with locked(root):
+        open_study(study, root)
+        return plan_commands(study, root, program)
 
 
 def _train_args(study: Study, m: Member, checkpoints: Path, init: str, program: str) -> list[str]:
@@ -77,27 +88,25 @@ def _protocol_args(study: Study) -> list[str]:
 def run_study(
     study: Study, root: Path, jobs: int = 1, echo: Callable[[str], None] = print, progress: bool = False
 ) -> StudyResult:
-    """Train and evaluate every unfinished member (``jobs`` at a time), then write the table."""
-    open_study(study, root)
-    todo = [m for m in members(study) if not is_finished(study, m, root)]
-    done = len(members(study)) - len(todo)
-    if done:
-        echo(f"{done} member(s) finished before: skipped")
-    first = [s for s in stages(study) if any(m.seed == s.seed for m in todo)]
-    for fn, items in ((run_stage, first), (run_member, todo)):  # every first stage before its members
-        if jobs > 1 and len(items) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+    """Train and evaluate every unfinished member (``jobs`` at a time), then write the table; the
+    study folder is locked meanwhile (:func:`srbench_eval.studies.workers.locked`)."""
+    check_settings(study)
+    with locked(root):
+        open_study(study, root)
+        todo = [m for m in members(study) if not is_finished(study, m, root)]
+        done = len(members(study)) - len(todo)
+        if done:
+            echo(f"{done} member(s) finished before: skipped")
+        first = [s for s in stages(study) if any(m.seed == s.seed for m in todo)]
+        for fn, items in ((run_stage, first), (run_member, todo)):  # every first stage before its members
+            if jobs > 1 and len(items) > 1:
+                run_parallel(fn, [(study, m, root) for m in items], jobs, echo)
+            else:
+                for m in items:
+                    echo(fn(study, m, root, progress))
+        if study.bicubic and not check_bicubic(study, root):
+            from srbench_eval.evaluation import run_evaluation
 
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                for line in pool.map(run_in_worker, [(fn, study, m, root) for m in items]):
-                    echo(line)
-        else:
-            for m in items:
-                echo(fn(study, m, root, progress))
-    if study.bicubic and not (root / "bicubic" / "summary.json").is_file():
-        from srbench_eval.evaluation import run_evaluation
-
-        run_evaluation(run_config(study, ("bicubic",), study.scale or 4), root / "bicubic", progress=False)
-    return write_table(study, root)
+            config = run_config(study, ("bicubic",), study.scale or 4)
+            run_evaluation(config, root / "bicubic", progress=False)
+        return write_table(study, root)

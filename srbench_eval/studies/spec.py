@@ -11,13 +11,21 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from srbench_eval.defaults import MAX_SCALE, MIN_SCALE
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
+from srbench_eval.models.checkpoint_fields import PRESETS
 from srbench_eval.names import safe_name
-from srbench_eval.options import parse_assignment, split_list
+from srbench_eval.options import literal, parse_assignment, split_list
 
 STUDY_FILE = "study.json"
 FORMAT = "srbench-eval-study/1"
+#: Bounds that keep a typo (``--seeds 1000000``) from writing a study nobody can run.
+MAX_SEEDS = 100
+MAX_MEMBERS = 1000
+_LAYOUT = ("members", "init", "bicubic")  # what a study folder holds before its study.json is written
+_INT_FIELDS = ("iterations", "batch_size", "hr_patch", "save_every", "workers")
+_STR_FIELDS = ("preset", "data", "device", "val", "protocol", "init")
 
 
 @dataclass(frozen=True)
@@ -47,14 +55,26 @@ class Study:
     pairs: tuple[str, ...] = ()  # RECIPE:REFERENCE comparisons; none: every recipe against the first
 
     def check(self) -> None:
+        """Refuse a field of the wrong type or out of range, as the command line would (one line naming
+        the field and the value); the settings the recipes and the run resolve are checked by
+        :func:`srbench_eval.studies.members.check_settings`."""
+        self._check_types()
         if not self.recipes:
             raise SrbenchError("a study needs at least one recipe (--recipes a,b)")
         if not self.seeds:
             raise SrbenchError("a study needs at least one seed (--seeds N)")
         if len(set(self.recipes)) != len(self.recipes):
             raise SrbenchError(f"--recipes {','.join(self.recipes)}: a recipe is listed twice")
-        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise SrbenchError(f"seeds {list(self.seeds)}: must be distinct and >= 0")
+        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0 or max(self.seeds) >= 2**32:
+            raise SrbenchError(f"seeds {_shown(self.seeds)}: must be distinct, >= 0 and below 2**32")
+        if len(self.seeds) > MAX_SEEDS:
+            raise SrbenchError(f"seeds: {len(self.seeds)} seeds; a study takes at most {MAX_SEEDS}")
+        n = len(self.recipes) * len(expand_overrides(self.overrides)) * len(self.seeds)
+        if n > MAX_MEMBERS:
+            raise SrbenchError(
+                f"the study has {n} members (recipes x sweep values x seeds); at most {MAX_MEMBERS}: "
+                f"give fewer seeds or sweep values"
+            )
         for item in self.pairs:
             name, sep, ref = item.partition(":")
             if not sep or name not in self.recipes or ref not in self.recipes:
@@ -64,6 +84,31 @@ class Study:
             raise SrbenchError(f"study init '{self.init}': use 'stage' (train the first stage) or 'none'")
         if not self.datasets:
             raise SrbenchError("a study needs at least one dataset (--datasets set5)")
+
+    def _check_types(self) -> None:
+        for name in _STR_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise SrbenchError(f"study field '{name}' {value!r}: must be a non-empty string")
+        if self.mirror is not None and not isinstance(self.mirror, str):
+            raise SrbenchError(f"study field 'mirror' {self.mirror!r}: must be a string or null")
+        if self.preset not in PRESETS:
+            raise SrbenchError(f"study field 'preset' {self.preset!r}: use one of {', '.join(PRESETS)}")
+        if self.scale is not None and (
+            not _is_int(self.scale) or not MIN_SCALE < self.scale <= MAX_SCALE  # x1 is not trained
+        ):
+            raise SrbenchError(f"study field 'scale' {self.scale!r}: use an integer from 2 to {MAX_SCALE}")
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            low = 0 if name == "workers" else 1
+            if value is not None and (not _is_int(value) or value < low):
+                raise SrbenchError(f"study field '{name}' {value!r}: must be a whole number >= {low}")
+        if not all(_is_int(s) for s in self.seeds):
+            raise SrbenchError(f"seeds {_shown(self.seeds)}: must be whole numbers")
+        if not isinstance(self.bicubic, bool):
+            raise SrbenchError(f"study field 'bicubic' {self.bicubic!r}: must be true or false")
+        if not re.fullmatch(r"auto|cpu|mps|(cuda|xpu)(:\d+)?", self.device):
+            raise SrbenchError(f"unknown device '{self.device}': use auto, cpu, cuda or cuda:N")
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, **asdict(self)}
@@ -95,7 +140,21 @@ class Study:
             values[key] = value
         if "recipes" not in values:
             raise SrbenchError(f"{source}: the study names no recipes")
-        return cls(**values)
+        study = cls(**values)
+        try:
+            study.check()
+        except SrbenchError as e:
+            raise SrbenchError(str(e) if source == "the command line" else f"{source}: {e}") from None
+        return study
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(seeds: Sequence[object]) -> str:
+    items = ", ".join(map(repr, seeds[:5]))
+    return f"[{items}{', ...' if len(seeds) > 5 else ''}]"
 
 
 def parse_seeds(value: object) -> tuple[int, ...]:
@@ -103,10 +162,16 @@ def parse_seeds(value: object) -> tuple[int, ...]:
     if isinstance(value, bool):
         raise SrbenchError(f"seeds {value!r}: give a count (3) or a list (0,4,7)")
     if isinstance(value, int):
-        if value < 1:
-            raise SrbenchError(f"--seeds {value}: the number of seeds must be positive")
+        if not 1 <= value <= MAX_SEEDS:
+            raise SrbenchError(f"--seeds {value}: the number of seeds must be from 1 to {MAX_SEEDS}")
         return tuple(range(value))
-    items: Sequence[Any] = split_list(value) if isinstance(value, str) else value  # type: ignore[assignment]
+    if not isinstance(value, str | list | tuple):
+        raise SrbenchError(f"seeds {value!r}: give a count (3) or a list (0,4,7)")
+    items: Sequence[Any] = split_list(value) if isinstance(value, str) else value
+    if len(items) > MAX_SEEDS:
+        raise SrbenchError(f"seeds: {len(items)} seeds given; a study takes at most {MAX_SEEDS}")
+    if not all(isinstance(v, str) or _is_int(v) for v in items):
+        raise SrbenchError(f"seeds {_shown(items)}: must be whole numbers")
     try:
         seeds = tuple(int(v) for v in items)
     except (TypeError, ValueError):
@@ -124,12 +189,27 @@ def expand_overrides(overrides: Sequence[str]) -> list[tuple[str, ...]]:
     ``[("loss.dp.mu=0.5", "train.lr=1e-4"), ("loss.dp.mu=1", "train.lr=1e-4")]`` (every combination,
     in the order given). A ``+`` between digits or words (not in ``1e+3``) separates list items."""
     choices: list[list[str]] = []
+    given: dict[str, str] = {}
     for item in overrides:
         a = parse_assignment(item)
         values = split_list(a.raw, keep_empty=True) if a is not None else ()
         if a is None or not all(values):
             raise SrbenchError(f"--set '{item}': expected PATH=VALUE or PATH=V1,V2,... (a sweep)")
-        choices.append([f"{a.key}={_LIST_PLUS.sub(',', v)}" for v in values])
+        if a.key in given:
+            raise SrbenchError(
+                f"--set '{given[a.key]}' and --set '{item}' both set {a.key}: give one --set per setting "
+                f"(a comma list sweeps)"
+            )
+        given[a.key] = item
+        items = [_LIST_PLUS.sub(",", v) for v in values]
+        parsed = [tuple(literal(x) for x in split_list(v)) for v in items]
+        for i, p in enumerate(parsed):
+            if p in parsed[:i]:
+                twin = items[parsed.index(p)]
+                raise SrbenchError(
+                    f"--set '{item}': the sweep values '{twin}' and '{items[i]}' of {a.key} are equal"
+                )
+        choices.append([f"{a.key}={v}" for v in items])
     return [tuple(combo) for combo in itertools.product(*choices)] if choices else [()]
 
 
@@ -173,9 +253,19 @@ def variants(study: Study) -> list[str]:
 
 
 def open_study(study: Study, root: Path) -> None:
-    """Write ``study.json``, or check that the folder holds this same study."""
+    """Write ``study.json``, or check that the folder holds this same study; a folder holding anything
+    else (a finished run, another tool's files) is refused, never written into."""
     study.check()
     path = root / STUDY_FILE
+    if root.exists() and not root.is_dir():
+        raise SrbenchError(f"{root}: is a file, not a study folder; choose another --out")
+    foreign = sorted(p.name for p in root.iterdir() if p.name not in _LAYOUT) if root.is_dir() else []
+    if not path.is_file() and foreign:
+        what = "a finished run" if (root / "summary.json").is_file() else f"'{foreign[0]}'"
+        raise SrbenchError(
+            f"{root}: holds {what} and no {STUDY_FILE}; a study writes only into a new or empty folder "
+            f"(or its own): choose another --out"
+        )
     if path.is_file():
         try:
             recorded = Study.from_mapping(json.loads(path.read_text(encoding="utf-8")), str(path))
