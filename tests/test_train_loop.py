@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from srbench_eval.models import checkpoints as ckpts
+from srbench_eval.ranks import DistEnv
 from srbench_eval.training import TrainConfig, train
 from srbench_eval.training import progress as progress_module
-from srbench_eval.ranks import DistEnv
 from srbench_eval.training.progress import Interval, Progress, stderr_is_terminal
 from tests.test_train import GAN_NO_VGG, TINY_SRCNN, _states_equal, make_images
 
