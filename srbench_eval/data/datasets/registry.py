@@ -38,6 +38,7 @@ from srbench_eval.data.datasets import download as dl
 from srbench_eval.data.datasets.entry import Entry
 from srbench_eval.data.datasets.folders import folder_images
 from srbench_eval.data.datasets.install import install_dataset
+from srbench_eval.data.datasets.lr import LRSide, entry_lr_side, hr_only, lr_folder_side
 from srbench_eval.data.datasets.manifest import (
     CANONICAL,
     ImageHash,
@@ -84,6 +85,7 @@ class Dataset:
     location: str = ""  # where the images were found, e.g. "cache /root/.cache/srbench-eval/set5/HR"
     ok: bool = True  # False when the copy differs from its manifest or has the wrong image count
     title: str = ""  # display name for tables ("Set5"); the folder name for ad-hoc folders
+    lr: LRSide | None = None  # a paired dataset's LR images (data.datasets.lr), None: HR only
 
     def names(self) -> list[str]:
         """Image names (file stems), in the order of ``images``."""
@@ -117,6 +119,9 @@ def _parse_entry(name: str, raw: dict) -> Entry:
         sources=sources,
         skimage_files=tuple(raw.get("skimage_files") or ()),
         manifest=None if manifest is None else {str(k): ImageHash.parse(v) for k, v in manifest.items()},
+        lr={int(k): tuple(str(d) for d in v) for k, v in (raw.get("lr") or {}).items()},
+        lr_same_size=bool(raw.get("lr_same_size", False)),
+        lr_sha256={str(k): str(v) for k, v in (raw.get("lr_sha256") or {}).items()},
     )
 
 
@@ -306,6 +311,12 @@ def _install(entry: Entry, mirror: str | None, strict: bool, force: bool) -> Non
 
 def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: bool | None) -> Dataset:
     label, spec = split_label(spec)
+    spec, paired, lr_dir = spec.partition("::")
+    if paired:  # HRDIR::LRDIR (or NAME::LRDIR): LR images given
+        if not lr_dir.strip():
+            raise SrbenchError(f"dataset {spec}::: nothing after '::'; write HRDIR::LRDIR")
+        d = _open(spec if label is None else f"{label}={spec}", mirror, download, strict, rehash)
+        return dataclasses.replace(d, lr=lr_folder_side(Path(lr_dir.strip()).expanduser()))
     entry = find_entry(spec)
     if label is not None:
         other = find_entry(label)
@@ -327,7 +338,10 @@ def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: b
         _install(entry, mirror, strict, force=False)
         found = (folder_images(cache_dir(entry)), f"cache {cache_dir(entry)}")
     images, location = found
-    d = _finish(entry, entry.name, images, location, strict, rehash)
+    d = _finish(entry, entry.name, hr_only(images) if entry.lr else images, location, strict, rehash)
+    if entry.lr:
+        local = mirror if mirror and not dl.is_url(mirror) else None
+        d = dataclasses.replace(d, lr=entry_lr_side(entry, local, strict))
     return d if label is None else dataclasses.replace(d, name=label, title=label)
 
 
