@@ -109,8 +109,9 @@ class Protocol:
 
     @property
     def lr_rounded(self) -> bool:
-        """Whether the LR image holds integers (it can be saved as an 8-bit file exactly)."""
-        return self.degradation in ("uint8-passes", "double-round")
+        """Whether the LR image holds integers (it can be saved as an 8-bit file exactly): a rounded
+        bicubic, or BD, DN and given LR (8-bit images)."""
+        return self.lr_source != "bi" or self.degradation in ("uint8-passes", "double-round")
 
     @property
     def y_only(self) -> bool:
