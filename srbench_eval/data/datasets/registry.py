@@ -112,7 +112,7 @@ def _parse_entry(name: str, raw: dict) -> Entry:
         name=name,
         title=str(raw.get("title", name)),
         citation=" ".join(str(raw.get("citation", "")).split()),
-        images=int(raw["images"]),
+        images=int(raw["images"] or 0),  # null: unknown (mirror-only paired sets), not checked
         note=" ".join(str(raw.get("note", "")).split()),
         aliases=tuple(str(a) for a in raw.get("aliases") or ()),
         mirror_dirs=tuple(raw.get("mirror_dirs") or ()),
@@ -202,7 +202,7 @@ def _finish(
         if same:
             result = Verification(f"manifest ok (same images as {same[0]})", ok=True)
     else:
-        result = verify(hashes, entry.manifest, entry.images)
+        result = verify(hashes, entry.manifest, entry.images or None)
     if not result.ok:
         message = f"dataset {name} ({location}): {result.status}; published numbers are not comparable"
         if strict:
