@@ -55,7 +55,9 @@ def test_bd_and_dn_on_set5_and_the_released_pairs(tmp_path: Path, mirror: Path) 
     assert bd.provenance["protocol"]["lr_source"] == "bd"
     given, given_rows = _run(tmp_path, "given", datasets=("rdn-bd-set5",), degradation="given", **common)
     # RDN's released BD files are our BD LR pixel for pixel: every per-image value is the same.
-    assert {(i, m): v for (_, i, m), v in given_rows.items()} == {(i, m): v for (_, i, m), v in bd_rows.items()}
+    assert {(i, m): v for (_, i, m), v in given_rows.items()} == {
+        (i, m): v for (_, i, m), v in bd_rows.items()
+    }
     dn, _ = _run(tmp_path, "dn", datasets=("rdn-dn-set5",), degradation="given", **common)
     assert abs(_mean(dn, "rdn-dn-set5") - PUBLISHED_DN_PSNR_SET5) < 0.02
     made, _ = _run(tmp_path, "dn-made", datasets=("set5",), degradation="dn", **common)
@@ -89,6 +91,8 @@ def test_rdn_released_sr_rescored_equals_its_log(tmp_path: Path, mirror: Path, k
 @pytest.mark.slow
 def test_bd_bicubic_rows_of_rdn_table_3(tmp_path: Path) -> None:
     sets = tuple(s for s in PUBLISHED_BD_PSNR if s != "set5")
-    bd, _ = _run(tmp_path, "bd", datasets=sets, degradation="bd", protocol="rdn-bddn", mirror=str(SHARED_BENCHMARKS))
+    bd, _ = _run(
+        tmp_path, "bd", datasets=sets, degradation="bd", protocol="rdn-bddn", mirror=str(SHARED_BENCHMARKS)
+    )
     for name in sets:
         assert abs(_mean(bd, name) - PUBLISHED_BD_PSNR[name]) < 0.02, name

@@ -66,7 +66,9 @@ def test_lr_folder_scales_and_a_scale_not_provided(tmp_path: Path) -> None:
     side = lr_folder_side(tmp_path)
     assert side.scales() == [3, 4]
     assert side.folder(4, "mine") == tmp_path / "X4"
-    with pytest.raises(SrbenchError, match=r"dataset mine provides no LR images at x2 \(its LR scales: x3, x4\)"):
+    with pytest.raises(
+        SrbenchError, match=r"dataset mine provides no LR images at x2 \(its LR scales: x3, x4\)"
+    ):
         side.folder(2, "mine")
     flat = tmp_path / "x3"
     assert lr_folder_side(flat).folders == {ANY_SCALE: flat}
@@ -89,7 +91,11 @@ def test_given_lr_checks_size_and_channels_naming_the_file(tmp_path: Path) -> No
         given_lr(GivenLR(grey), hr, tmp_path / "hr.png", 3, protocol, hr_rgb=True)
     same = tmp_path / "same.png"
     write_image(same, _img(12, 9))
-    assert given_lr(GivenLR(same, True), hr, tmp_path / "hr.png", 3, protocol, hr_rgb=True).shape == (12, 9, 3)
+    assert given_lr(GivenLR(same, True), hr, tmp_path / "hr.png", 3, protocol, hr_rgb=True).shape == (
+        12,
+        9,
+        3,
+    )
     with pytest.raises(SrbenchError, match="expected 9x12 \\(the HR's size;"):
         given_lr(GivenLR(ok, True), hr, tmp_path / "hr.png", 3, protocol, hr_rgb=True)
 
@@ -101,7 +107,9 @@ def test_make_pair_takes_the_lr_of_the_protocols_source(tmp_path: Path) -> None:
     assert np.array_equal(bd.lr[0].transpose(1, 2, 0), degrade_bd(hr, 3))
     write_image(tmp_path / "lr.png", degrade_bd(hr, 3))
     given = resolve("matlab", ["lr_source=given"])
-    pair = make_pair(tmp_path / "hr.png", 3, given, "cpu", host_arrays=True, given=GivenLR(tmp_path / "lr.png"))
+    pair = make_pair(
+        tmp_path / "hr.png", 3, given, "cpu", host_arrays=True, given=GivenLR(tmp_path / "lr.png")
+    )
     assert np.array_equal(pair.lr, bd.lr)
     with pytest.raises(SrbenchError, match="--degradation given needs a dataset with LR images"):
         make_pair(tmp_path / "hr.png", 3, given, "cpu", host_arrays=True)
