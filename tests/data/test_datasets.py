@@ -36,16 +36,20 @@ PAIRED = {
 
 def test_registry_entries_are_complete() -> None:
     reg = ds.registry()
-    assert set(reg) == {
-        "set5",
-        "set14",
-        "bsd100",
-        "urban100",
-        "manga109",
-        "div2k-train",
-        "div2k-valid",
-        "demo",
-    } | PAIRED
+    assert (
+        set(reg)
+        == {
+            "set5",
+            "set14",
+            "bsd100",
+            "urban100",
+            "manga109",
+            "div2k-train",
+            "div2k-valid",
+            "demo",
+        }
+        | PAIRED
+    )
     for entry in reg.values():
         assert entry.citation and (entry.images > 0 or entry.lr)
         if entry.lr:  # paired (LR given): downloadable HR, LR files pinned, or mirror-only and said so

@@ -3,12 +3,23 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from srbench_eval.data.datasets.lr import ANY_SCALE, LRSide, image_key, lr_folder_side, match_lr
+from srbench_eval.data.datasets import download as dl
+from srbench_eval.data.datasets.entry import Entry
+from srbench_eval.data.datasets.lr import (
+    ANY_SCALE,
+    LRSide,
+    entry_lr_side,
+    image_key,
+    install_lr,
+    lr_folder_side,
+    match_lr,
+)
 from srbench_eval.data.degrade.blur import degrade_bd
 from srbench_eval.data.io.images import write_image
 from srbench_eval.data.pairs import GivenLR, given_lr, make_pair
@@ -174,3 +185,28 @@ def test_patch_scores_average_over_patches_of_a_large_pair() -> None:
     assert len(small) == 1
     mean = patch_mean([scores, small])
     assert mean[0] == pytest.approx(np.mean([s[0] for s in scores + small]))
+
+
+# --- LR archives: installed into the cache, hashes pinned on the first install ----------------------
+
+
+def test_lr_archive_installs_and_pins_its_hashes(tmp_path: Path, srbench_env: Path) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    write_image(tmp_path / "a.png", _img(4, 4))
+    with zipfile.ZipFile(mirror / "toy_LR_X3.zip", "w") as zf:
+        zf.write(tmp_path / "a.png", "toy_LR/X3/ax3.png")
+    source = dl.Source("https://example.invalid/toy_LR_X3.zip", "zip", ("toy_LR/X3/*.png",), "toy_LR_X3.zip")
+    entry = Entry(
+        "toy", "Toy", "c", 1, "", (), (), (), (), None, lr={3: ("toy_LR/X3",)}, lr_sources={3: (source,)}
+    )
+    assert install_lr(entry, str(mirror)) == [3] and install_lr(entry, str(mirror)) == []
+    side = entry_lr_side(entry, None, strict=True)
+    assert side.folder(3, "toy") == srbench_env / "toy" / "LR" / "x3"
+    assert [p.name for p in (srbench_env / "toy" / "LR" / "x3").iterdir()] == ["ax3.png"]
+    write_image(srbench_env / "toy" / "LR" / "x3" / "ax3.png", _img(4, 4))  # another file in its place
+    with pytest.raises(SrbenchError, match=r"ax3\.png: SHA-256 differs from the one pinned for dataset toy"):
+        entry_lr_side(entry, None, strict=True)
+    empty = Entry("none", "None", "c", 1, "", (), (), (), (), None, lr={2: ("x",)}, lr_sources={2: (source,)})
+    with pytest.raises(SrbenchError, match="dataset none: no source gave its x2 LR images"):
+        install_lr(empty, str(tmp_path))

@@ -27,6 +27,7 @@ class Entry:
     lr: dict[int, tuple[str, ...]] = field(default_factory=dict)  # scale -> LR folders (paired datasets)
     lr_same_size: bool = False  # LR registered at the HR's size (RealSR V3, DRealSR)
     lr_sha256: dict[str, str] = field(default_factory=dict)  # LR file name -> SHA-256 of its bytes
+    lr_sources: dict[int, tuple[dl.Source, ...]] = field(default_factory=dict)  # scale -> LR archives
 
 
 __all__ = ["Entry"]

@@ -15,13 +15,16 @@ without an LR file is an error naming it; two LR files of one key are an error n
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from srbench_eval.data.datasets import cache
+from srbench_eval.data.datasets import download as dl
 from srbench_eval.data.datasets.entry import Entry
 from srbench_eval.data.datasets.folders import folder_images
 from srbench_eval.digests import sha256_file
@@ -75,6 +78,52 @@ def lr_folder_side(folder: Path, same_size: bool = False) -> LRSide:
     return LRSide(scaled or {ANY_SCALE: folder}, same_size)
 
 
+def lr_cache(entry: Entry, scale: int) -> Path:
+    """The cache's LR folder of a paired dataset at ``scale``: ``$SRBENCH_DATA/<name>/LR/x<scale>``."""
+    return cache.data_dir() / entry.name / "LR" / f"x{scale}"
+
+
+def _pins_file(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".sha256.json")
+
+
+def install_lr(entry: Entry, mirror: str | None, *, force: bool = False) -> list[int]:
+    """Put the LR images of every scale with ``lr_sources`` into the cache (:func:`lr_cache`), from
+    the mirror's archive or the public URL, extracted aside and moved in whole; the scales installed.
+    Without hashes in ``datasets.yaml`` the files' SHA-256 are pinned on this first install
+    (``x<scale>.sha256.json`` beside the folder) and checked whenever the dataset is opened."""
+    done = []
+    for scale, sources in sorted(entry.lr_sources.items()):
+        target = lr_cache(entry, scale)
+        if not target.is_dir() or force:
+            _install_scale(entry, scale, sources, mirror)
+            done.append(scale)
+    return done
+
+
+def _install_scale(entry: Entry, scale: int, sources: Sequence[dl.Source], mirror: str | None) -> None:
+    target = lr_cache(entry, scale)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (cache.data_dir() / "archives").mkdir(exist_ok=True)
+    reasons = []
+    for source in sources:
+        for location in dl.archive_locations(source, mirror):
+            staging = cache.temp_dir(target.parent, target.name)
+            try:
+                archive, _ = dl.get_archive(location, source, cache.data_dir() / "archives")
+                files = dl.extract_members(archive, source, staging)
+            except dl.SourceFailed as e:
+                shutil.rmtree(staging, ignore_errors=True)
+                reasons.append(str(e))
+                continue
+            pins = {p.name: entry.lr_sha256.get(p.name) or sha256_file(p) for p in files}
+            _pins_file(target).write_text(json.dumps(pins, indent=1, sort_keys=True))
+            cache.replace_dir(staging, target)
+            return
+    why = "; ".join(reasons) or "no source"
+    raise SrbenchError(f"dataset {entry.name}: no source gave its x{scale} LR images ({why})")
+
+
 def entry_lr_side(entry: Entry, mirror: str | None, strict: bool) -> LRSide:
     """The LR folders of a registered paired dataset: for each scale the first of its ``lr`` folders
     that exists in the mirror folder, else the cache's ``$SRBENCH_DATA/<name>/LR/x<scale>``; a scale
@@ -83,7 +132,7 @@ def entry_lr_side(entry: Entry, mirror: str | None, strict: bool) -> LRSide:
     folders: dict[int, Path] = {}
     for scale, rels in sorted(entry.lr.items()):
         candidates = [Path(mirror) / rel for rel in rels] if mirror else []
-        candidates.append(cache.data_dir() / entry.name / "LR" / f"x{scale}")
+        candidates.append(lr_cache(entry, scale))
         found = next((c for c in candidates if c.is_dir()), None)
         if found is not None:
             folders[scale] = found
@@ -92,8 +141,10 @@ def entry_lr_side(entry: Entry, mirror: str | None, strict: bool) -> LRSide:
 
 
 def _check_pinned(entry: Entry, folder: Path, strict: bool) -> None:
+    local = _pins_file(folder)
+    pins = {**(json.loads(local.read_text()) if local.is_file() else {}), **entry.lr_sha256}
     for p in folder_images(folder):
-        pinned = entry.lr_sha256.get(p.name)
+        pinned = pins.get(p.name)
         if pinned is not None and sha256_file(p) != pinned:
             message = f"{p}: SHA-256 differs from the one pinned for dataset {entry.name}; not comparable"
             if strict:
@@ -126,4 +177,14 @@ def hr_only(images: Sequence[Path]) -> list[Path]:
     return marked or list(images)
 
 
-__all__ = ["ANY_SCALE", "LRSide", "entry_lr_side", "hr_only", "image_key", "lr_folder_side", "match_lr"]
+__all__ = [
+    "ANY_SCALE",
+    "LRSide",
+    "entry_lr_side",
+    "hr_only",
+    "install_lr",
+    "lr_cache",
+    "image_key",
+    "lr_folder_side",
+    "match_lr",
+]

@@ -38,7 +38,7 @@ from srbench_eval.data.datasets import download as dl
 from srbench_eval.data.datasets.entry import Entry
 from srbench_eval.data.datasets.folders import folder_images
 from srbench_eval.data.datasets.install import install_dataset
-from srbench_eval.data.datasets.lr import LRSide, entry_lr_side, hr_only, lr_folder_side
+from srbench_eval.data.datasets.lr import LRSide, entry_lr_side, hr_only, install_lr, lr_folder_side
 from srbench_eval.data.datasets.manifest import (
     CANONICAL,
     ImageHash,
@@ -92,8 +92,8 @@ class Dataset:
         return [p.stem for p in self.images]
 
 
-def _parse_entry(name: str, raw: dict) -> Entry:
-    sources = tuple(
+def _parse_sources(raw: list | None) -> tuple[dl.Source, ...]:
+    return tuple(
         dl.Source(
             url=s["url"],
             format=s["format"],
@@ -102,9 +102,14 @@ def _parse_entry(name: str, raw: dict) -> Entry:
             sha256=s.get("sha256"),
             note=str(s.get("note", "")).strip(),
         )
-        for s in raw.get("sources") or ()
+        for s in raw or ()
     )
-    for s in sources:
+
+
+def _parse_entry(name: str, raw: dict) -> Entry:
+    sources = _parse_sources(raw.get("sources"))
+    lr_sources = {int(k): _parse_sources(v) for k, v in (raw.get("lr_sources") or {}).items()}
+    for s in sources + tuple(s for group in lr_sources.values() for s in group):
         if s.format not in dl.ARCHIVE_FORMATS:
             raise ValueError(f"datasets.yaml: {name}: unknown archive format {s.format!r}")
     manifest = raw.get("manifest")
@@ -122,6 +127,7 @@ def _parse_entry(name: str, raw: dict) -> Entry:
         lr={int(k): tuple(str(d) for d in v) for k, v in (raw.get("lr") or {}).items()},
         lr_same_size=bool(raw.get("lr_same_size", False)),
         lr_sha256={str(k): str(v) for k, v in (raw.get("lr_sha256") or {}).items()},
+        lr_sources=lr_sources,
     )
 
 
@@ -400,6 +406,7 @@ def download_dataset(
     mirror = dl.resolve_mirror(mirror)
     if not entry.skimage_files:
         _install(entry, mirror, strict, force)
+    install_lr(entry, mirror, force=force)
     return _open(entry.name, mirror, download=False, strict=strict, rehash=False)
 
 
