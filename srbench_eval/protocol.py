@@ -14,6 +14,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``srcnn``          y-double        symmetric rounded  y      wang    round  y
 ``lapsrn``         double          symmetric float    rgb    matlab  round  y
 ``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb  (half-even)
+``rdn-bddn``       uint8-passes    symmetric rounded  y      wang    round  rgb
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -42,6 +43,14 @@ on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a 
 they compare whole images, as the SR papers compute LPIPS.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
 (:func:`srbench_eval.models.feeding.model_input`).
+``lr_source`` (``run --degradation``): where the LR image comes from, the degradation *kind* of the
+RDN/RCAN tables' columns (``degradation`` above is only the bicubic arithmetic): ``bi``, bicubic
+``imresize`` as ``degradation`` says (the default); ``bd``, Gaussian blur (7x7, sigma 1.6) then
+nearest downsampling (:mod:`srbench_eval.data.degrade.blur`); ``dn``, the ``bi`` LR plus
+``30 randn`` of MATLAB 4's ``randn('seed', 0)`` (:mod:`srbench_eval.data.degrade.noise`); ``given``,
+the dataset's own LR files (:mod:`srbench_eval.data.pairs`: DIV2K's official LR, RealSR pairs).
+The profile ``rdn-bddn`` (rounded Y, grey as its own Y, crop = scale) reproduces the Bicubic rows of
+RDN's BD and DN tables.
 
 The record is data: it imports nothing from ``data/``, ``metrics/`` or ``models/``; the code that
 applies a field lives with what it applies to (degradation in :mod:`srbench_eval.data.degrade`, Y
@@ -66,6 +75,7 @@ SSIMVariant = Literal["wang", "matlab"]
 Quantisation = Literal["round", "truncate", "none"]
 Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
+LRSource = Literal["bi", "bd", "dn", "given"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class Protocol:
     modcrop: bool = True
     perceptual_crop: bool = False
     network_input: NetworkInput = "rgb"
+    lr_source: LRSource = "bi"
     reproduces: str = field(default="", compare=False)
     overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
 
@@ -98,8 +109,9 @@ class Protocol:
 
     @property
     def lr_rounded(self) -> bool:
-        """Whether the LR image holds integers (it can be saved as an 8-bit file exactly)."""
-        return self.degradation in ("uint8-passes", "double-round")
+        """Whether the LR image holds integers (it can be saved as an 8-bit file exactly): a rounded
+        bicubic, or BD, DN and given LR (8-bit images)."""
+        return self.lr_source != "bi" or self.degradation in ("uint8-passes", "double-round")
 
     @property
     def y_only(self) -> bool:
@@ -127,6 +139,7 @@ class Protocol:
             f"protocol {self.label}: LR {self.degradation} ({self.border} borders), Y {self.y}, "
             f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
             + (" (LPIPS/DISTS too)" if self.perceptual_crop else "")
+            + (f", degradation {LR_SOURCES[self.lr_source]}" if self.lr_source != "bi" else "")
         )
 
 
@@ -142,7 +155,16 @@ FIELDS: tuple[str, ...] = (
     "modcrop",
     "perceptual_crop",
     "network_input",
+    "lr_source",
 )
+
+LR_SOURCES: dict[str, str] = {
+    "bi": "BI (bicubic)",
+    "bd": "BD (Gaussian blur sigma 1.6, nearest downsampling; RDN imresize_BD)",
+    "dn": "DN (bicubic + 30 randn, MATLAB randn('seed', 0))",
+    "given": "LR given (the dataset's own LR files)",
+}
+"""What each ``lr_source`` (``--degradation``) is, for footnotes."""
 
 PROFILES: dict[str, Protocol] = {
     p.name: p
@@ -192,6 +214,12 @@ PROFILES: dict[str, Protocol] = {
             reproduces="BasicSR/ESRGAN Python pipeline (imresize rounded once, float32 bgr2ycbcr, "
             "grey read as RGB)",
         ),
+        Protocol(
+            "rdn-bddn",
+            y="rounded",
+            reproduces="RDN Table 3 Bicubic BD/DN rows with --degradation bd|dn --scale 3 (rounded Y, "
+            "grey scored as its own Y, crop = scale)",
+        ),
     )
 }
 DEFAULT = PROFILES["matlab"]
@@ -205,6 +233,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "sr_quantisation": get_args(Quantisation),
     "rounding": get_args(Rounding),
     "network_input": get_args(NetworkInput),
+    "lr_source": get_args(LRSource),
 }
 
 
@@ -268,4 +297,4 @@ def from_json(data: Mapping[str, object] | None) -> Protocol:
     return resolve(str(data.get("name", DEFAULT.name)), [str(s) for s in data.get("overrides", ())])  # type: ignore[union-attr]
 
 
-__all__ = ["DEFAULT", "FIELDS", "PROFILES", "Protocol", "choices", "from_json", "resolve"]
+__all__ = ["DEFAULT", "FIELDS", "LR_SOURCES", "PROFILES", "Protocol", "choices", "from_json", "resolve"]

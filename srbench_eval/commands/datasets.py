@@ -90,6 +90,12 @@ def manifest(folder: Path) -> None:
 @click.option(
     "--protocol-set", "protocol_set", multiple=True, metavar="FIELD=VALUE", help="Override a field."
 )
+@click.option(
+    "--degradation",
+    type=click.Choice(["bi", "bd", "dn", "given"]),
+    default=None,
+    help="The LR of this degradation (as `run --degradation`) [default: the protocol's, bi].",
+)
 @click.option("--mirror", default=None, help=_MIRROR_HELP)
 @click.option("--strict", is_flag=True, help="Refuse a copy whose pixels differ from the manifest.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
@@ -106,6 +112,7 @@ def lr(
     scale: int,
     protocol: str,
     protocol_set: tuple[str, ...],
+    degradation: str | None,
     mirror: str | None,
     strict: bool,
     out: Path,
@@ -120,7 +127,8 @@ def lr(
     from srbench_eval.data.lr_export import export_lr
     from srbench_eval.protocol import resolve
 
-    protocol_ = resolve(protocol, protocol_set)
+    degraded = [f"lr_source={degradation}"] if degradation else []
+    protocol_ = resolve(protocol, [*protocol_set, *degraded])
     result = export_lr(dataset, scale, protocol_, out, mirror=mirror, strict=strict, fmt=fmt)
     kind = "float64 .npy" if fmt == "npy" else f"{result.bits}-bit PNG"
     click.echo(f"{result.dataset} x{scale}: {len(result.files)} LR images ({kind}) in {out}")

@@ -176,6 +176,14 @@ def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
 )
 @protocol_options()
 @click.option(
+    "--degradation",
+    type=click.Choice(["bi", "bd", "dn", "given"]),
+    default=None,
+    help="How the LR is made: bi (bicubic), bd (RDN's blur + nearest), dn (bicubic + RDN's seeded noise), "
+    "given (the dataset's LR files: a paired dataset or HRDIR::LRDIR) [default: the protocol's, bi]; "
+    "the same as --protocol-set lr_source=K.",
+)
+@click.option(
     "--tile", type=int, default=0, help="Run networks on TxT LR tiles (large images) [default: off]."
 )
 @click.option("--tile-overlap", type=int, default=0, help="Input pixels added around each tile.")
@@ -197,6 +205,7 @@ def run(
     max_pixels: int | None,
     protocol: str,
     protocol_set: tuple[str, ...],
+    degradation: str | None,
     tile: int,
     tile_overlap: int,
     quiet: bool,
@@ -234,6 +243,7 @@ def run(
             metric_options=metric_options,
             protocol=protocol,
             protocol_set=protocol_set,
+            degradation=degradation,
             tile=tile,
             tile_overlap=tile_overlap,
         )

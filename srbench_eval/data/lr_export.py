@@ -33,7 +33,7 @@ import torch
 
 from srbench_eval.data.datasets.registry import open_dataset
 from srbench_eval.data.io.images import write_bytes_atomic, write_image
-from srbench_eval.data.pairs import make_pair
+from srbench_eval.data.pairs import given_files, make_pair
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol
 
@@ -104,9 +104,10 @@ def export_lr(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
     cpu = torch.device("cpu")
+    given = given_files([dataset], scale, protocol)  # --degradation given: the dataset's LR, checked
     try:
         for path, stem in zip(dataset.images, stems, strict=True):
-            pair = make_pair(path, scale, protocol, cpu)
+            pair = make_pair(path, scale, protocol, cpu, given=given.get(path))
             if fmt == "npy":
                 _write_npy(staging / f"{stem}.npy", pair.lr)
             else:

@@ -2,9 +2,12 @@
 
 For an HR image file and a :class:`~srbench_eval.protocol.Protocol`: ``HR = modcrop(read(file), scale)``
 (a grey image replicated to RGB, or RGB reduced to its rounded Y plane, where the protocol says so:
-:func:`protocol_hr`) and ``LR = degrade(HR)`` (MATLAB bicubic,
-:func:`srbench_eval.data.degrade.bicubic.degrade`,
-always on the CPU), as ``(1, C, H, W)`` batches of 0..255 values: ``float32`` integers, or ``float64``
+:func:`protocol_hr`) and ``LR = degrade(HR)`` by the protocol's ``lr_source`` (``run --degradation``,
+:func:`lr_image`): MATLAB bicubic (``bi``, :func:`srbench_eval.data.degrade.bicubic.degrade`), RDN's
+BD or DN (:mod:`srbench_eval.data.degrade.blur`, :mod:`srbench_eval.data.degrade.noise`), or the
+dataset's own LR file (``given``: read, brought to the protocol's channels like the HR, and checked:
+``LR * scale = modcrop(HR)``, or ``LR = HR`` in size for pairs registered at one size), always on the
+CPU, as ``(1, C, H, W)`` batches of 0..255 values: ``float32`` integers, or ``float64``
 for an unrounded LR (``double``, ``y-double`` degradations): tensors on the given device, or, where the
 caller asks for ``host_arrays`` and the device is the CPU (the evaluation loop), NumPy arrays, which
 the compiled kernels take as they are, so that torch is never imported for them (a network or a
@@ -30,7 +33,10 @@ import numpy as np
 
 from srbench_eval.color import luma, protocol_grey
 from srbench_eval.compiled import as_tensor
+from srbench_eval.data.datasets.lr import match_lr
 from srbench_eval.data.degrade.bicubic import degrade
+from srbench_eval.data.degrade.blur import degrade_bd
+from srbench_eval.data.degrade.noise import degrade_dn
 from srbench_eval.data.io.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol
@@ -38,6 +44,7 @@ from srbench_eval.protocol import Protocol
 if TYPE_CHECKING:
     import torch
 
+    from srbench_eval.data.datasets.registry import Dataset
     from srbench_eval.data.degrade.bicubic import Image
 
 T = TypeVar("T")
@@ -92,6 +99,91 @@ def protocol_hr(img: np.ndarray, scale: int, protocol: Protocol) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+@dataclass(frozen=True)
+class GivenLR:
+    """The LR file of an HR file (``--degradation given``), and whether the pair is registered at one
+    size (RealSR V3, DRealSR) instead of ``LR * scale = HR``."""
+
+    path: Path
+    same_size: bool = False
+
+
+def given_lr(
+    given: GivenLR, hr: np.ndarray, hr_path: Path, scale: int, protocol: Protocol, *, hr_rgb: bool
+) -> np.ndarray:
+    """The dataset's LR image for ``hr`` (the protocol's HR image of ``hr_path``): read, grey handled
+    and Y taken as for the HR (:func:`protocol_hr`, without its mod-crop unless the pair is registered
+    at one size); an LR whose channels (``hr_rgb``: the HR file's) or size do not match is a one-line
+    error naming both files."""
+    raw = read_image(given.path)
+    if (raw.ndim == 3) != hr_rgb:
+        raise SrbenchError(
+            f"{given.path}: {'RGB' if raw.ndim == 3 else 'grey'} LR image for the "
+            f"{'grey' if raw.ndim == 3 else 'RGB'} HR image {hr_path}: the channel counts differ"
+        )
+    lr = protocol_grey(raw, protocol.grey)
+    if given.same_size and protocol.modcrop:
+        lr = modcrop(lr, scale)
+    if protocol.y_only and lr.ndim == 3:
+        lr = luma(image_batch(lr), "rounded")[0, 0].astype(np.uint8)
+    want = hr.shape[:2] if given.same_size else (hr.shape[0] // scale, hr.shape[1] // scale)
+    if lr.shape[:2] != want:
+        rule = "the HR's size" if given.same_size else f"the HR's size / {scale}"
+        raise SrbenchError(
+            f"{given.path}: LR image is {lr.shape[1]}x{lr.shape[0]}, expected {want[1]}x{want[0]} ({rule}; "
+            f"HR {hr_path} is {hr.shape[1]}x{hr.shape[0]} after the protocol's mod-crop)"
+        )
+    return np.ascontiguousarray(lr)
+
+
+def lr_image(
+    img: np.ndarray,
+    hr: Image,
+    path: Path,
+    scale: int,
+    protocol: Protocol,
+    given: GivenLR | None,
+    *,
+    rgb: bool,
+) -> Image:
+    """The LR batch of the HR image ``img`` (uint8, its batch ``hr``) by ``protocol.lr_source``: ``bi``
+    bicubic (:func:`~srbench_eval.data.degrade.bicubic.degrade`), ``bd`` RDN's blur-downsampling,
+    ``dn`` bicubic plus MATLAB's ``randn('seed', 0)`` noise (its bicubic borders: ``protocol.border``),
+    ``given`` the dataset's file (:func:`given_lr`). BD and DN replicate a grey image to RGB as RDN's
+    script does; a grey HR scored as grey (``grey = y``) keeps their first plane. ``rgb``: whether
+    the HR file is RGB."""
+    source = protocol.lr_source
+    if source == "bi":
+        return degrade(hr, scale, protocol)
+    if source == "given":
+        if given is None:
+            raise SrbenchError(f"{path}: --degradation given needs a dataset with LR images (HRDIR::LRDIR)")
+        return image_batch(given_lr(given, img, path, scale, protocol, hr_rgb=rgb))
+    lr = degrade_bd(img, scale) if source == "bd" else degrade_dn(img, scale, border=protocol.border)
+    return image_batch(lr[:, :, 0] if img.ndim == 2 else lr)
+
+
+def given_files(datasets: Sequence[Dataset], scale: int, protocol: Protocol) -> dict[Path, GivenLR]:
+    """The LR file of every HR file of ``datasets`` when the protocol's LR is ``given`` (else ``{}``),
+    found before any image is read: a dataset without LR images, without them at ``scale``, or an
+    HR image without its LR file is a one-line error naming it
+    (:func:`~srbench_eval.data.datasets.lr.match_lr`)."""
+    if protocol.lr_source != "given":
+        return {}
+    out: dict[Path, GivenLR] = {}
+    for ds in datasets:
+        if ds.lr is None:
+            raise SrbenchError(
+                f"dataset {ds.name} ({ds.location}) has no LR images for --degradation given: name them "
+                f"with --datasets {ds.name}=HRDIR::LRDIR, or a paired dataset (srbench-eval datasets list)"
+            )
+        same = ds.lr.same_size
+        out.update(
+            {hr: GivenLR(lr, same) for hr, lr in match_lr(ds.images, ds.lr.folder(scale, ds.name)).items()}
+        )
+    return out
+
+
 def make_pair(
     path: Path,
     scale: int,
@@ -100,6 +192,7 @@ def make_pair(
     precompute: Precompute | None = None,
     *,
     host_arrays: bool = False,
+    given: GivenLR | None = None,
 ) -> Pair:
     """Read, mod-crop and degrade one HR image under ``protocol``; refuse one too small for the scale
     and the protocol's border crop.
@@ -107,9 +200,11 @@ def make_pair(
     ``precompute`` maps names to functions of the HR tensor whose results go to :attr:`Pair.extra`
     (the metrics' HR-only work, :meth:`srbench_eval.metrics.base.Metric.reference`); an image a
     metric refuses there (too small for SSIM's window after the crop) is a one-line error naming it.
-    ``host_arrays``: NumPy arrays instead of tensors when ``device`` is the CPU.
+    ``host_arrays``: NumPy arrays instead of tensors when ``device`` is the CPU; ``given``: the
+    dataset's LR file of this image (``--degradation given``).
     """
-    img = protocol_hr(read_image(path), scale, protocol)
+    raw = read_image(path)
+    img = protocol_hr(raw, scale, protocol)
     border = protocol.crop(scale)
     if min(img.shape[:2]) < scale * 2 + 2 * border:
         raise SrbenchError(
@@ -123,7 +218,7 @@ def make_pair(
         )
     # The LR image is made on the CPU whatever the device, so every device scores the same input.
     hr = image_batch(img)
-    lr = degrade(hr, scale, protocol)
+    lr = lr_image(img, hr, path, scale, protocol, given, rgb=raw.ndim == 3)
     if not (host_arrays and on_host(device)):
         hr, lr = as_tensor(hr, device, channels_last=True), as_tensor(lr, device)
     extra = {}
@@ -173,18 +268,26 @@ def hr_lr_pairs(
     *,
     workers: int = 2,
     host_arrays: bool = False,
+    given: Mapping[Path, GivenLR] | None = None,
 ) -> Iterator[Pair]:
     """The :class:`Pair` of every HR file under ``protocol``, in order, prepared ahead by
-    :func:`read_ahead` (``host_arrays``: as :func:`make_pair`)."""
+    :func:`read_ahead` (``host_arrays``, ``given``: as :func:`make_pair`, by HR file)."""
+    lrs = given or {}
     return read_ahead(
         paths,
-        lambda p: make_pair(p, scale, protocol, device, precompute, host_arrays=host_arrays),
+        lambda p: make_pair(
+            p, scale, protocol, device, precompute, host_arrays=host_arrays, given=lrs.get(p)
+        ),
         workers=workers,
     )
 
 
 __all__ = [
+    "GivenLR",
+    "given_files",
     "Pair",
+    "given_lr",
+    "lr_image",
     "image_batch",
     "image_tensor",
     "make_pair",

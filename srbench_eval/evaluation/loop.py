@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srbench_eval.data.datasets.registry import Dataset, open_dataset
-from srbench_eval.data.pairs import Pair, hr_lr_pairs
+from srbench_eval.data.pairs import GivenLR, Pair, given_files, hr_lr_pairs
 from srbench_eval.errors import SrbenchError
 from srbench_eval.evaluation.distributed import agree, collectives, exchange, merge, shard
 from srbench_eval.evaluation.plan import RunConfig, RunPlan, build_plan
@@ -83,6 +83,7 @@ class _Run:
     models: list[SRModel]
     staging: Path | None
     progress: bool
+    given: dict[Path, GivenLR]  # the datasets' LR files under --degradation given
 
 
 def _evaluate(plan: RunPlan, out: Path, env: DistEnv, started: str, progress: bool) -> Summary:
@@ -114,6 +115,7 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
         for d in plan.datasets
     ]
     _check_datasets(datasets)
+    given = given_files(datasets, plan.scale, plan.protocol)
     models = [m.build(env.device) for m in plan.models]
     if env.distributed and env.is_main:
         collectives().barrier(env)
@@ -131,7 +133,7 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
             model.tiling = plan.tiling
         for ds in datasets:
             model.prepare(ds.name, ds.names())
-    return _Run(plan, env, datasets, models, staging, progress)
+    return _Run(plan, env, datasets, models, staging, progress, given)
 
 
 def _check_datasets(datasets: list[Dataset]) -> None:
@@ -281,7 +283,9 @@ def _pairs_of(run: _Run, metrics: Metrics) -> Iterator[Pair]:
     precompute: dict[str, typing.Callable[[Image], object]] = {SAMPLE: samples}  # first, then reused
     precompute.update({m.name: _reference(m, samples) for m in firsts})
     paths = [ds.images[i] for ds in run.datasets for i in shard(len(ds.images), run.env)]
-    return hr_lr_pairs(paths, plan.scale, plan.protocol, run.env.device, precompute, host_arrays=True)
+    return hr_lr_pairs(
+        paths, plan.scale, plan.protocol, run.env.device, precompute, host_arrays=True, given=run.given
+    )
 
 
 def _reference(metric: Metric, samples: LastSample) -> typing.Callable[[Image], object]:

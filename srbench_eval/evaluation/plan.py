@@ -53,6 +53,7 @@ class RunConfig:
     metric_options: tuple[str, ...] = ()  # METRIC.OPTION=VALUE, e.g. fid-patch.patch_size=128
     protocol: str = "matlab"  # a profile of srbench_eval.protocol.PROFILES
     protocol_set: tuple[str, ...] = ()  # FIELD=VALUE overrides of the profile
+    degradation: str | None = None  # bi | bd | dn | given (the protocol's lr_source); None: the profile's
     tile: int = 0  # networks run on tile x tile LR tiles (0: whole images), models.base.tiled
     tile_overlap: int = 0  # input pixels added on every side of a tile
     extra: dict[str, str] = field(default_factory=dict)
@@ -119,12 +120,16 @@ class RunPlan:
 
 def resolved_protocol(config: RunConfig) -> Protocol:
     """The profile with its ``--protocol-set`` overrides; ``--crop-border N`` is the override
-    ``crop_border=N`` when it differs from the profile's crop at this scale."""
+    ``crop_border=N`` when it differs from the profile's crop at this scale, and ``--degradation K``
+    the override ``lr_source=K`` when it differs from the profile's (so ``summary.json``'s protocol
+    records it, and ``table`` refuses to merge runs of different degradations)."""
     sets = list(config.protocol_set)
     base = resolve(config.protocol, sets)
-    if config.crop_border is None or config.crop_border == base.crop(config.scale):
-        return base
-    return resolve(config.protocol, [*sets, f"crop_border={config.crop_border}"])
+    if config.degradation is not None and config.degradation != base.lr_source:
+        sets.append(f"lr_source={config.degradation}")
+    if config.crop_border is not None and config.crop_border != base.crop(config.scale):
+        sets.append(f"crop_border={config.crop_border}")
+    return resolve(config.protocol, sets) if len(sets) > len(config.protocol_set) else base
 
 
 def build_plan(config: RunConfig, models: Sequence[ModelPlan] | None = None) -> RunPlan:

@@ -24,20 +24,39 @@ pytestmark = pytest.mark.usefixtures("srbench_env")
 REPO = Path(__file__).resolve().parents[2]
 
 
+PAIRED = {
+    "div2k-valid-bicubic",
+    "div2k-valid-unknown",
+    "rdn-bd-set5",
+    "rdn-dn-set5",
+    *(f"realsr-{camera}-x{s}" for camera in ("canon", "nikon") for s in (2, 3, 4)),
+    *(f"drealsr-x{s}" for s in (2, 3, 4)),
+}
+
+
 def test_registry_entries_are_complete() -> None:
     reg = ds.registry()
-    assert set(reg) == {
-        "set5",
-        "set14",
-        "bsd100",
-        "urban100",
-        "manga109",
-        "div2k-train",
-        "div2k-valid",
-        "demo",
-    }
+    assert (
+        set(reg)
+        == {
+            "set5",
+            "set14",
+            "bsd100",
+            "urban100",
+            "manga109",
+            "div2k-train",
+            "div2k-valid",
+            "demo",
+        }
+        | PAIRED
+    )
     for entry in reg.values():
-        assert entry.citation and entry.images > 0
+        assert entry.citation and (entry.images > 0 or entry.lr)
+        if entry.lr:  # paired (LR given): downloadable HR, LR files pinned, or mirror-only and said so
+            assert set(entry.lr) <= {2, 3, 4} and entry.name in PAIRED, entry.name
+            assert entry.sources or entry.lr_sha256 or "mirror-only" in entry.note, entry.name
+            continue
+        assert entry.images > 0
         assert entry.sources or entry.skimage_files, entry.name
         for s in entry.sources:
             assert s.url.startswith(("http://", "https://")) and s.members and s.file

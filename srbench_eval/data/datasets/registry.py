@@ -38,6 +38,7 @@ from srbench_eval.data.datasets import download as dl
 from srbench_eval.data.datasets.entry import Entry
 from srbench_eval.data.datasets.folders import folder_images
 from srbench_eval.data.datasets.install import install_dataset
+from srbench_eval.data.datasets.lr import LRSide, entry_lr_side, hr_only, install_lr, lr_folder_side
 from srbench_eval.data.datasets.manifest import (
     CANONICAL,
     ImageHash,
@@ -84,14 +85,15 @@ class Dataset:
     location: str = ""  # where the images were found, e.g. "cache /root/.cache/srbench-eval/set5/HR"
     ok: bool = True  # False when the copy differs from its manifest or has the wrong image count
     title: str = ""  # display name for tables ("Set5"); the folder name for ad-hoc folders
+    lr: LRSide | None = None  # a paired dataset's LR images (data.datasets.lr), None: HR only
 
     def names(self) -> list[str]:
         """Image names (file stems), in the order of ``images``."""
         return [p.stem for p in self.images]
 
 
-def _parse_entry(name: str, raw: dict) -> Entry:
-    sources = tuple(
+def _parse_sources(raw: list | None) -> tuple[dl.Source, ...]:
+    return tuple(
         dl.Source(
             url=s["url"],
             format=s["format"],
@@ -100,9 +102,14 @@ def _parse_entry(name: str, raw: dict) -> Entry:
             sha256=s.get("sha256"),
             note=str(s.get("note", "")).strip(),
         )
-        for s in raw.get("sources") or ()
+        for s in raw or ()
     )
-    for s in sources:
+
+
+def _parse_entry(name: str, raw: dict) -> Entry:
+    sources = _parse_sources(raw.get("sources"))
+    lr_sources = {int(k): _parse_sources(v) for k, v in (raw.get("lr_sources") or {}).items()}
+    for s in sources + tuple(s for group in lr_sources.values() for s in group):
         if s.format not in dl.ARCHIVE_FORMATS:
             raise ValueError(f"datasets.yaml: {name}: unknown archive format {s.format!r}")
     manifest = raw.get("manifest")
@@ -110,13 +117,17 @@ def _parse_entry(name: str, raw: dict) -> Entry:
         name=name,
         title=str(raw.get("title", name)),
         citation=" ".join(str(raw.get("citation", "")).split()),
-        images=int(raw["images"]),
+        images=int(raw["images"] or 0),  # null: unknown (mirror-only paired sets), not checked
         note=" ".join(str(raw.get("note", "")).split()),
         aliases=tuple(str(a) for a in raw.get("aliases") or ()),
         mirror_dirs=tuple(raw.get("mirror_dirs") or ()),
         sources=sources,
         skimage_files=tuple(raw.get("skimage_files") or ()),
         manifest=None if manifest is None else {str(k): ImageHash.parse(v) for k, v in manifest.items()},
+        lr={int(k): tuple(str(d) for d in v) for k, v in (raw.get("lr") or {}).items()},
+        lr_same_size=bool(raw.get("lr_same_size", False)),
+        lr_sha256={str(k): str(v) for k, v in (raw.get("lr_sha256") or {}).items()},
+        lr_sources=lr_sources,
     )
 
 
@@ -197,7 +208,7 @@ def _finish(
         if same:
             result = Verification(f"manifest ok (same images as {same[0]})", ok=True)
     else:
-        result = verify(hashes, entry.manifest, entry.images)
+        result = verify(hashes, entry.manifest, entry.images or None)
     if not result.ok:
         message = f"dataset {name} ({location}): {result.status}; published numbers are not comparable"
         if strict:
@@ -306,6 +317,12 @@ def _install(entry: Entry, mirror: str | None, strict: bool, force: bool) -> Non
 
 def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: bool | None) -> Dataset:
     label, spec = split_label(spec)
+    spec, paired, lr_dir = spec.partition("::")
+    if paired:  # HRDIR::LRDIR (or NAME::LRDIR): LR images given
+        if not lr_dir.strip():
+            raise SrbenchError(f"dataset {spec}::: nothing after '::'; write HRDIR::LRDIR")
+        d = _open(spec if label is None else f"{label}={spec}", mirror, download, strict, rehash)
+        return dataclasses.replace(d, lr=lr_folder_side(Path(lr_dir.strip()).expanduser()))
     entry = find_entry(spec)
     if label is not None:
         other = find_entry(label)
@@ -327,7 +344,10 @@ def _open(spec: str, mirror: str | None, download: bool, strict: bool, rehash: b
         _install(entry, mirror, strict, force=False)
         found = (folder_images(cache_dir(entry)), f"cache {cache_dir(entry)}")
     images, location = found
-    d = _finish(entry, entry.name, images, location, strict, rehash)
+    d = _finish(entry, entry.name, hr_only(images) if entry.lr else images, location, strict, rehash)
+    if entry.lr:
+        local = mirror if mirror and not dl.is_url(mirror) else None
+        d = dataclasses.replace(d, lr=entry_lr_side(entry, local, strict))
     return d if label is None else dataclasses.replace(d, name=label, title=label)
 
 
@@ -386,6 +406,7 @@ def download_dataset(
     mirror = dl.resolve_mirror(mirror)
     if not entry.skimage_files:
         _install(entry, mirror, strict, force)
+    install_lr(entry, mirror, force=force)
     return _open(entry.name, mirror, download=False, strict=strict, rehash=False)
 
 
