@@ -14,6 +14,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``srcnn``          y-double        symmetric rounded  y      wang    round  y
 ``lapsrn``         double          symmetric float    rgb    matlab  round  y
 ``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb  (half-even)
+``metasr``         uint8-passes    symmetric float    y      wang    round  rgb  (Meta-SR sizes)
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -37,7 +38,17 @@ built-in ``ssim`` (``matlab``: the same window over the full image with replicat
 float (``none``). ``rounding``: how the LR (``double-round``) and SR images are rounded: half away
 from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
 ``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed
-on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a multiple of the scale.
+on each side before scoring (``None``: ``ceil(scale)``, the scale itself at integer scales; Meta-SR's
+``calc_psnr``/``calc_ssim`` shave ``math.ceil(scale)``). ``modcrop``: HR cropped to a multiple of the scale.
+``size_rule``: how HR and LR sizes are chosen. ``modcrop`` (integer scales: ``HR = modcrop(HR, s)``,
+``LR = imresize(HR, 1/s)``); at a non-integer scale no mod-crop makes ``HR / s`` whole for every
+side, so every profile then follows Meta-SR's rule. ``metasr`` follows it at every scale, integer
+ones too (:func:`srbench_eval.data.degrade.scale_rule.metasr_sizes`; Hu et al., CVPR 2019,
+XuecaiHu/Meta-SR-Pytorch ``prepare_dataset/generate_LR_metasr_X1_X4.m`` and
+``data/multiscalesrdata.py``): a side ``n`` with ``mod(n, s) ~= 0`` loses 4 pixels (bottom/right)
+once, ``LR = imresize(HR, 1/s)`` (``ceil(n' / s)`` samples, MATLAB's size rule), the HR scored is the
+uncropped image cut to ``int(lr * s)`` (top-left), and the SR image is cut to that size too (a
+network or ``imresize(LR, s)`` returns ``ceil(lr * s)``); the border shaved is ``ceil(s)``.
 ``perceptual_crop``: whether the perceptual metrics (LPIPS, DISTS) drop that border too; by default
 they compare whole images, as the SR papers compute LPIPS.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
@@ -51,6 +62,7 @@ rules in :mod:`srbench_eval.color`, network input and output in :mod:`srbench_ev
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -66,6 +78,7 @@ SSIMVariant = Literal["wang", "matlab"]
 Quantisation = Literal["round", "truncate", "none"]
 Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
+SizeRule = Literal["modcrop", "metasr"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,7 @@ class Protocol:
     modcrop: bool = True
     perceptual_crop: bool = False
     network_input: NetworkInput = "rgb"
+    size_rule: SizeRule = "modcrop"
     reproduces: str = field(default="", compare=False)
     overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
 
@@ -92,9 +106,13 @@ class Protocol:
         """``matlab`` or ``matlab[crop_border=0]``: the profile and its overrides."""
         return self.name + (f"[{','.join(self.overrides)}]" if self.overrides else "")
 
-    def crop(self, scale: int) -> int:
-        """Pixels removed on each side before scoring."""
-        return scale if self.crop_border is None else self.crop_border
+    def crop(self, scale: float) -> int:
+        """Pixels removed on each side before scoring: ``crop_border``, else ``ceil(scale)``."""
+        return math.ceil(scale) if self.crop_border is None else self.crop_border
+
+    def metasr_sizes(self, scale: float) -> bool:
+        """Whether HR/LR sizes follow Meta-SR's rule at ``scale`` (``size_rule``; any non-integer scale)."""
+        return self.size_rule == "metasr" or float(scale) != int(scale)
 
     @property
     def lr_rounded(self) -> bool:
@@ -127,6 +145,7 @@ class Protocol:
             f"protocol {self.label}: LR {self.degradation} ({self.border} borders), Y {self.y}, "
             f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
             + (" (LPIPS/DISTS too)" if self.perceptual_crop else "")
+            + (", Meta-SR sizes" if self.size_rule == "metasr" else "")
         )
 
 
@@ -142,6 +161,7 @@ FIELDS: tuple[str, ...] = (
     "modcrop",
     "perceptual_crop",
     "network_input",
+    "size_rule",
 )
 
 PROFILES: dict[str, Protocol] = {
@@ -192,6 +212,12 @@ PROFILES: dict[str, Protocol] = {
             reproduces="BasicSR/ESRGAN Python pipeline (imresize rounded once, float32 bgr2ycbcr, "
             "grey read as RGB)",
         ),
+        Protocol(
+            "metasr",
+            size_rule="metasr",
+            reproduces="Meta-SR generate_LR_metasr_X1_X4.m + multiscalesrdata.py (sides trimmed by 4 "
+            "when mod(n, s) ~= 0, LR = imresize(HR, 1/s), HR cut to int(lr*s), border ceil(s))",
+        ),
     )
 }
 DEFAULT = PROFILES["matlab"]
@@ -205,6 +231,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "sr_quantisation": get_args(Quantisation),
     "rounding": get_args(Rounding),
     "network_input": get_args(NetworkInput),
+    "size_rule": get_args(SizeRule),
 }
 
 
