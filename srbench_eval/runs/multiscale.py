@@ -22,6 +22,7 @@ from srbench_eval.data.degrade.scale_rule import matlab_colon
 from srbench_eval.defaults import SCALE_DECIMALS, as_scale
 from srbench_eval.errors import SrbenchError
 from srbench_eval.options import split_list
+from srbench_eval.protocol import from_json
 from srbench_eval.runs.results import (
     RESULTS_CSV,
     Summary,
@@ -96,6 +97,7 @@ def merge_summaries(summaries: Sequence[Summary], scales: Sequence[int | float])
             **provenance["protocol"],
             "scale": list(scales),
             "crop_border": [s.config.get("crop_border") for s in summaries],
+            "description": from_json(provenance["protocol"]).describe(),  # crop: per scale, not the last's
         }
     config = {**first.config, "scale": list(scales)}
     statistics = dict(first.statistics)

@@ -140,3 +140,19 @@ def test_sweep_writes_one_folder_per_scale_and_resumes(tmp_path: Path) -> None:
     assert (out / "x1.5" / "results.csv").stat().st_mtime_ns == kept
     assert (out / "results.csv").read_text() == merged
     assert _run(out, "bicubic", "1.5:3.5:1.0", hr) == 2  # a finished sweep is not overwritten
+
+
+def test_sweep_tables_and_psnr_against_scale_figure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hr = _images(tmp_path / "hr")
+    out = tmp_path / "sweep"
+    assert _run(out, "bicubic", "1.5:3.5:1.0,4", hr) == 0
+    capsys.readouterr()
+    assert main(["table", str(out), "--layout", "paper"]) == 0
+    table = capsys.readouterr().out
+    assert all(f"| ×{s} " in table for s in ("1.5", "2.5", "3.5", "4"))
+    assert main(["figures", str(out), "--out", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "scale-psnr.png").stat().st_size > 0
+    assert main(["figures", str(out / "x1.5"), "--out", str(tmp_path / "one")]) == 0
+    assert "skipped scale-psnr: the runs hold fewer than two scales" in capsys.readouterr().out
