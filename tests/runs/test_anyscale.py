@@ -156,3 +156,15 @@ def test_sweep_tables_and_psnr_against_scale_figure(
     assert (tmp_path / "figs" / "scale-psnr.png").stat().st_size > 0
     assert main(["figures", str(out / "x1.5"), "--out", str(tmp_path / "one")]) == 0
     assert "skipped scale-psnr: the runs hold fewer than two scales" in capsys.readouterr().out
+
+
+def test_a_non_integer_sweep_is_a_baseline_that_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hr = _images(tmp_path / "hr")
+    out = tmp_path / "sweep"
+    assert _run(out, "bicubic", "1.5,2", hr) == 0
+    baseline = tmp_path / "b.json"
+    assert main(["check", "--baseline", str(baseline), "--update", str(out)]) == 0
+    assert main(["check", "--baseline", str(baseline), str(out)]) == 0
+    assert "values match" in capsys.readouterr().out
