@@ -9,7 +9,7 @@ and ``test_LapSRN.m``: ``HR = mod_crop(im2double(imread), s)``, ``LR = imresize(
 (unrounded), the network on ``Y(LR)`` (float ``rgb2ycbcr``), Cb/Cr from ``imresize(ycbcr(LR), s)``,
 ``ycbcr2rgb``, the SR image saved as uint8 (rounded), then Y-channel PSNR and MATLAB's built-in ``ssim``
 with ``s`` border pixels shaved. Each image runs through :func:`srbench_eval.data.pairs.make_pair`,
-:meth:`Protocol.model_input` / :meth:`Protocol.model_output` and the library's metrics, exactly as
+:func:`~srbench_eval.models.feeding.model_input` / ``model_output`` and the library's metrics, exactly as
 ``srbench-eval run`` scores a Y network. Prints one Markdown row per (model, dataset, scale), appends
 JSON lines to ``--jsonl`` as it goes (a long run can be read while it runs).
 
@@ -19,9 +19,9 @@ Set14 cell are about 0.095 dB lower, i.e. ``20 log10(255 / 219) / 14``: there ``
 its own Y. ``--grey y`` runs that variant (it changes nothing on Set5, BSD100 and Urban100, which hold
 no grey files).
 
-PUBLISHED: the printed cells (PSNR, SSIM). Their sources are given beside them; cells marked
-``recalled`` were read from the paper's table by the engineer who wrote this script and could not be
-found again in the searchable corpus: check them against the PDF before citing.
+PUBLISHED: the printed cells whose source was verified (MS-LapSRN D5R8 x2 Set14/BSD100/Urban100 PSNR).
+UNVERIFIED: the other cells, written from memory, never read in the papers: shown as a hint marked
+"unverified", not published numbers; check them against the PDFs before citing.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import torch
 from srbench_eval.data.pairs import make_pair
 from srbench_eval.metrics.fidelity import psnr, ssim_matlab
 from srbench_eval.models.archs.mslapsrn import FixedScale
+from srbench_eval.models.feeding import model_input, model_output
 from srbench_eval.models.published.formats import load_network
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
 from srbench_eval.protocol import resolve
@@ -47,14 +48,19 @@ from srbench_eval.protocol import resolve
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FOLDERS = {"set5": "Set5", "set14": "Set14", "bsd100": "BSD100", "urban100": "Urban100"}
-# (model, dataset, scale) -> (PSNR, SSIM). MS-LapSRN D5R8: TPAMI 2018, Table 7 (recalled; its x2
-# Set14/BSD100/Urban100 PSNRs 33.28 / 32.05 / 31.15 are also copied by fperazzi/proSR's README, see
-# ../shared/oracles/README.md). LapSRN x8: CVPR 2017, Table 4 (recalled).
-PUBLISHED: dict[tuple[str, str, int], tuple[float, float]] = {
+# (model, dataset, scale) -> PSNR printed by a source we could verify: MS-LapSRN D5R8 x2 (TPAMI 2018) as
+# copied by fperazzi/proSR's README (cited in ../shared/oracles/README.md); Set14 was scored with the grey
+# ``bridge`` as its own Y (``--grey y``). These are the cells ``published.yaml`` records.
+PUBLISHED: dict[tuple[str, str, int], float] = {
+    ("mslapsrn-d5r8", "set14", 2): 33.28,
+    ("mslapsrn-d5r8", "bsd100", 2): 32.05,
+    ("mslapsrn-d5r8", "urban100", 2): 31.15,
+}
+# UNVERIFIED: (PSNR, SSIM) written down from memory of MS-LapSRN's TPAMI Table 7 and LapSRN's CVPR
+# Table 4 by an earlier engineer, never read in the papers nor found in a searchable source. Shown
+# only as a hint, marked "unverified"; they are NOT published numbers and are not registered.
+UNVERIFIED: dict[tuple[str, str, int], tuple[float, float]] = {
     ("mslapsrn-d5r8", "set5", 2): (37.78, 0.960),
-    ("mslapsrn-d5r8", "set14", 2): (33.28, 0.915),
-    ("mslapsrn-d5r8", "bsd100", 2): (32.05, 0.898),
-    ("mslapsrn-d5r8", "urban100", 2): (31.15, 0.919),
     ("mslapsrn-d5r8", "set5", 4): (31.74, 0.889),
     ("mslapsrn-d5r8", "set14", 4): (28.26, 0.774),
     ("mslapsrn-d5r8", "bsd100", 4): (27.43, 0.731),
@@ -69,8 +75,8 @@ PUBLISHED: dict[tuple[str, str, int], tuple[float, float]] = {
     ("lapsrn-x8", "urban100", 8): (21.81, 0.581),
 }
 HEADER = (
-    "| model | dataset | scale | published PSNR/SSIM | measured PSNR/SSIM | diff dB | dSSIM | images | s |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+    "| model | dataset | scale | published PSNR | measured PSNR/SSIM | diff dB | unverified PSNR/SSIM "
+    "| images | s |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -96,8 +102,8 @@ def score_dataset(
         lr = torch.as_tensor(np.asarray(pair.lr))
         hr = torch.as_tensor(np.asarray(pair.hr)).to(torch.float64)
         with torch.no_grad():
-            out = net(protocol.model_input(lr).to(torch.float32))
-        sr = protocol.model_output(out, lr, scale)
+            out = net(model_input(protocol, lr).to(torch.float32))
+        sr = model_output(protocol, out, lr, scale)
         border = protocol.crop(scale)
         psnrs.append(float(psnr(sr, hr, border)[0]))
         ssims.append(float(ssim_matlab(sr, hr, border)[0]))
@@ -143,13 +149,15 @@ def main() -> int:
 def print_row(
     model: str, ds: str, scale: int, got_psnr: float, got_ssim: float, n: int, seconds: float
 ) -> None:
-    """One Markdown row: the printed cell, ours, the differences, the image count and seconds."""
+    """One Markdown row: the verified printed PSNR, ours, the difference, the unverified (recalled)
+    cell if any, the image count and seconds."""
     ref = PUBLISHED.get((model, ds, scale))
-    pub = f"{ref[0]:.2f} / {ref[1]:.3f}" if ref else "-"
-    diff = f"{got_psnr - ref[0]:+.3f} | {got_ssim - ref[1]:+.4f}" if ref else "- | -"
+    pub, diff = (f"{ref:.2f}", f"{got_psnr - ref:+.3f}") if ref else ("-", "-")
+    hint = UNVERIFIED.get((model, ds, scale))
+    recalled = f"{hint[0]:.2f} / {hint[1]:.3f} (unverified)" if hint else "-"
     print(
-        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {n} "
-        f"| {seconds:.0f} |",
+        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {recalled} "
+        f"| {n} | {seconds:.0f} |",
         flush=True,
     )
 

@@ -10,5 +10,19 @@ DEFAULT_METRICS: tuple[str, ...] = ("psnr", "ssim")
 MIN_SCALE, MAX_SCALE = 1, 16
 """The upscaling factors a run accepts (1: the identity, for tests of the pipeline)."""
 
-SCALE_RANGE = f"an integer from {MIN_SCALE} to {MAX_SCALE} ({MIN_SCALE}: the identity)"
+SCALE_RANGE = (
+    f"a number from {MIN_SCALE} to {MAX_SCALE} ({MIN_SCALE}: the identity; non-integer scales such as 1.5 "
+    f"follow Meta-SR's size rule)"
+)
 """How the help text and the error of a bad ``--scale`` name the accepted factors."""
+
+SCALE_DECIMALS = 10
+"""Scales are kept to this many decimals (``1.1 + 2 * 0.1`` is ``1.3``, not ``1.3000000000000003``)."""
+
+
+def as_scale(value: float | int | str) -> int | float:
+    """A scale as the run records it: an ``int`` when whole (``2.0`` -> ``2``, so integer runs are
+    unchanged), else the float rounded to :data:`SCALE_DECIMALS` decimals. ``ValueError`` for text
+    that is not a number."""
+    number = round(float(value), SCALE_DECIMALS)
+    return int(number) if number.is_integer() else number

@@ -15,6 +15,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``lapsrn``         double          symmetric float    rgb    matlab  round  y
 ``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb  (half-even)
 ``rdn-bddn``       uint8-passes    symmetric rounded  y      wang    round  rgb
+``metasr``         uint8-passes    symmetric float    y      wang    round  rgb  (Meta-SR sizes)
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -38,7 +39,17 @@ built-in ``ssim`` (``matlab``: the same window over the full image with replicat
 float (``none``). ``rounding``: how the LR (``double-round``) and SR images are rounded: half away
 from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
 ``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed
-on each side before scoring (``None``: the scale). ``modcrop``: HR cropped to a multiple of the scale.
+on each side before scoring (``None``: ``ceil(scale)``, the scale itself at integer scales; Meta-SR's
+``calc_psnr``/``calc_ssim`` shave ``math.ceil(scale)``). ``modcrop``: HR cropped to a multiple of the scale.
+``size_rule``: how HR and LR sizes are chosen. ``modcrop`` (integer scales: ``HR = modcrop(HR, s)``,
+``LR = imresize(HR, 1/s)``); at a non-integer scale no mod-crop makes ``HR / s`` whole for every
+side, so every profile then follows Meta-SR's rule. ``metasr`` follows it at every scale, integer
+ones too (:func:`srbench_eval.data.degrade.scale_rule.metasr_sizes`; Hu et al., CVPR 2019,
+XuecaiHu/Meta-SR-Pytorch ``prepare_dataset/generate_LR_metasr_X1_X4.m`` and
+``data/multiscalesrdata.py``): a side ``n`` with ``mod(n, s) ~= 0`` loses 4 pixels (bottom/right)
+once, ``LR = imresize(HR, 1/s)`` (``ceil(n' / s)`` samples, MATLAB's size rule), the HR scored is the
+uncropped image cut to ``int(lr * s)`` (top-left), and the SR image is cut to that size too (a
+network or ``imresize(LR, s)`` returns ``ceil(lr * s)``); the border shaved is ``ceil(s)``.
 ``perceptual_crop``: whether the perceptual metrics (LPIPS, DISTS) drop that border too; by default
 they compare whole images, as the SR papers compute LPIPS.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
@@ -60,6 +71,7 @@ rules in :mod:`srbench_eval.color`, network input and output in :mod:`srbench_ev
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -76,6 +88,7 @@ Quantisation = Literal["round", "truncate", "none"]
 Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
 LRSource = Literal["bi", "bd", "dn", "given"]
+SizeRule = Literal["modcrop", "metasr"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,7 @@ class Protocol:
     perceptual_crop: bool = False
     network_input: NetworkInput = "rgb"
     lr_source: LRSource = "bi"
+    size_rule: SizeRule = "modcrop"
     reproduces: str = field(default="", compare=False)
     overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
 
@@ -103,9 +117,13 @@ class Protocol:
         """``matlab`` or ``matlab[crop_border=0]``: the profile and its overrides."""
         return self.name + (f"[{','.join(self.overrides)}]" if self.overrides else "")
 
-    def crop(self, scale: int) -> int:
-        """Pixels removed on each side before scoring."""
-        return scale if self.crop_border is None else self.crop_border
+    def crop(self, scale: float) -> int:
+        """Pixels removed on each side before scoring: ``crop_border``, else ``ceil(scale)``."""
+        return math.ceil(scale) if self.crop_border is None else self.crop_border
+
+    def metasr_sizes(self, scale: float) -> bool:
+        """Whether HR/LR sizes follow Meta-SR's rule at ``scale`` (``size_rule``; any non-integer scale)."""
+        return self.size_rule == "metasr" or float(scale) != int(scale)
 
     @property
     def lr_rounded(self) -> bool:
@@ -140,6 +158,7 @@ class Protocol:
             f"grey as {self.grey}, SSIM {self.ssim}, SR {self.sr_quantisation}, crop {crop}"
             + (" (LPIPS/DISTS too)" if self.perceptual_crop else "")
             + (f", degradation {LR_SOURCES[self.lr_source]}" if self.lr_source != "bi" else "")
+            + (", Meta-SR sizes" if self.size_rule == "metasr" else "")
         )
 
 
@@ -156,6 +175,7 @@ FIELDS: tuple[str, ...] = (
     "perceptual_crop",
     "network_input",
     "lr_source",
+    "size_rule",
 )
 
 LR_SOURCES: dict[str, str] = {
@@ -219,6 +239,10 @@ PROFILES: dict[str, Protocol] = {
             y="rounded",
             reproduces="RDN Table 3 Bicubic BD/DN rows with --degradation bd|dn --scale 3 (rounded Y, "
             "grey scored as its own Y, crop = scale)",
+            "metasr",
+            size_rule="metasr",
+            reproduces="Meta-SR generate_LR_metasr_X1_X4.m + multiscalesrdata.py (sides trimmed by 4 "
+            "when mod(n, s) ~= 0, LR = imresize(HR, 1/s), HR cut to int(lr*s), border ceil(s))",
         ),
     )
 }
@@ -234,6 +258,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "rounding": get_args(Rounding),
     "network_input": get_args(NetworkInput),
     "lr_source": get_args(LRSource),
+    "size_rule": get_args(SizeRule),
 }
 
 

@@ -26,7 +26,7 @@ NOWHERE = ("no-such-dataset-anywhere",)
         ({"metrics": ("psnr", "nope")}, "unknown metric 'nope'"),
         ({"metric_options": ("psnr.crop_border=4",)}, "option of metric psnr"),
         ({"metrics": ("fid-patch",), "metric_options": ("fid-patch.patch_size=big",)}, "a whole number"),
-        ({"scale": 17}, "scale 17 does not fit: use an integer from 1 to 16"),
+        ({"scale": 17}, "scale 17 does not fit: use a number from 1 to 16"),
         ({"scale": 0}, "scale 0 does not fit"),
         ({"weights": ("srcnn=x.pt",)}, "srcnn is not one of --models"),
         ({"protocol": "nope"}, "protocol"),

@@ -37,6 +37,7 @@ from srbench_eval.data.datasets.lr import match_lr
 from srbench_eval.data.degrade.bicubic import degrade
 from srbench_eval.data.degrade.blur import degrade_bd
 from srbench_eval.data.degrade.noise import degrade_dn
+from srbench_eval.data.degrade.scale_rule import metasr_sizes
 from srbench_eval.data.io.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol
@@ -86,12 +87,13 @@ def on_host(device: torch.device | str) -> bool:
 Precompute = Mapping[str, Callable[["Image"], object]]
 
 
-def protocol_hr(img: np.ndarray, scale: int, protocol: Protocol) -> np.ndarray:
+def protocol_hr(img: np.ndarray, scale: float, protocol: Protocol) -> np.ndarray:
     """The HR image a protocol scores against, from a decoded ``uint8`` image: mod-cropped to the
-    scale (``modcrop``), a grey image replicated to RGB (``grey = rgb``), and for the Y-only pipeline
-    (``y-double``) the rounded Y plane ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
+    scale (``modcrop``; not under Meta-SR's size rule, :func:`metasr_crops`), a grey image replicated
+    to RGB (``grey = rgb``), and for the Y-only pipeline (``y-double``) the rounded Y plane
+    ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
     img = protocol_grey(img, protocol.grey)
-    if protocol.modcrop:
+    if protocol.modcrop and not protocol.metasr_sizes(scale):
         img = modcrop(img, scale)
     if protocol.y_only and img.ndim == 3:
         y = luma(image_batch(img), "rounded")
@@ -184,9 +186,36 @@ def given_files(datasets: Sequence[Dataset], scale: int, protocol: Protocol) -> 
     return out
 
 
+def metasr_crops(img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Meta-SR's ``(resized, scored)`` HR regions of an HR image (:func:`metasr_sizes`): the top-left
+    region ``imresize`` reads (a side ``n`` with ``mod(n, s) ~= 0`` minus 4) and the one scored
+    (``int(lr * s)`` per side, at most the image)."""
+    sizes = metasr_sizes(img.shape[0], img.shape[1], scale)
+    (rh, rw), (sh, sw) = sizes.resized_hr, sizes.scored_hr
+    return np.ascontiguousarray(img[:rh, :rw]), np.ascontiguousarray(img[:sh, :sw])
+
+
+def _hr_and_lr(path: Path, img: np.ndarray, scale: float, protocol: Protocol) -> tuple[Image, Image]:
+    """``(HR scored, LR)`` batches: mod-crop rule (the HR must be a multiple of the scale) or Meta-SR's."""
+    if protocol.metasr_sizes(scale):
+        if not protocol.modcrop:
+            raise SrbenchError(
+                f"{path}: x{scale} needs Meta-SR's size rule, which crops the HR; drop modcrop=false"
+            )
+        resized, scored = metasr_crops(img, scale)
+        return image_batch(scored), degrade(image_batch(resized), scale, protocol, whole=False)
+    if img.shape[0] % scale or img.shape[1] % scale:
+        raise SrbenchError(
+            f"{path}: {img.shape[1]}x{img.shape[0]} is not a multiple of the scale {scale} and protocol "
+            f"{protocol.label} does not mod-crop; use --protocol-set modcrop=true"
+        )
+    hr = image_batch(img)
+    return hr, degrade(hr, scale, protocol)
+
+
 def make_pair(
     path: Path,
-    scale: int,
+    scale: float,
     protocol: Protocol,
     device: torch.device | str,
     precompute: Precompute | None = None,
@@ -211,14 +240,12 @@ def make_pair(
             f"{path}: {img.shape[1]}x{img.shape[0]} is too small for x{scale} "
             f"with a {border}-pixel border crop"
         )
-    if img.shape[0] % scale or img.shape[1] % scale:
-        raise SrbenchError(
-            f"{path}: {img.shape[1]}x{img.shape[0]} is not a multiple of the scale {scale} and protocol "
-            f"{protocol.label} does not mod-crop; use --protocol-set modcrop=true"
-        )
     # The LR image is made on the CPU whatever the device, so every device scores the same input.
-    hr = image_batch(img)
-    lr = lr_image(img, hr, path, scale, protocol, given, rgb=raw.ndim == 3)
+    if protocol.lr_source == "bi":
+        hr, lr = _hr_and_lr(path, img, scale, protocol)
+    else:
+        hr = image_batch(img)
+        lr = lr_image(img, hr, path, scale, protocol, given, rgb=raw.ndim == 3)
     if not (host_arrays and on_host(device)):
         hr, lr = as_tensor(hr, device, channels_last=True), as_tensor(lr, device)
     extra = {}
@@ -261,7 +288,7 @@ def read_ahead(
 
 def hr_lr_pairs(
     paths: Sequence[Path],
-    scale: int,
+    scale: float,
     protocol: Protocol,
     device: torch.device | str,
     precompute: Precompute | None = None,
@@ -292,6 +319,7 @@ __all__ = [
     "image_tensor",
     "make_pair",
     "hr_lr_pairs",
+    "metasr_crops",
     "on_host",
     "protocol_hr",
     "read_ahead",

@@ -25,7 +25,7 @@ from srbench_eval.defaults import DEFAULT_DATASETS, DEFAULT_METRICS, MAX_SCALE, 
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.evaluation.device import resolve_device
 from srbench_eval.metrics import Metric, MetricSettings, SetMetric, get_metric
-from srbench_eval.models.base import SRModel
+from srbench_eval.models.base import SRModel, check_model_scale
 from srbench_eval.models.loading import parse_weights, resolve_model
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
@@ -40,7 +40,7 @@ class RunConfig:
     """What the user asked for, as strings; stored in ``summary.json`` so a run can be repeated."""
 
     models: tuple[str, ...]
-    scale: int = 4
+    scale: int | float = 4  # non-integer: Meta-SR's size rule (protocol.Protocol.metasr_sizes)
     datasets: tuple[str, ...] = DEFAULT_DATASETS
     metrics: tuple[str, ...] = DEFAULT_METRICS
     crop_border: int | None = None  # None: crop = scale
@@ -177,12 +177,14 @@ def _spec_plan(spec: str, config: RunConfig, weights: Mapping[str, str]) -> Mode
     return ModelPlan(spec, build)
 
 
-def _resolve_on(device: torch.device | str, *, spec: str, scale: int, **where: typing.Any) -> SRModel:
-    return resolve_model(spec, scale, device, **where)  # type: ignore[arg-type]
+def _resolve_on(device: torch.device | str, *, spec: str, scale: float, **where: typing.Any) -> SRModel:
+    model = resolve_model(spec, scale, device, **where)  # type: ignore[arg-type]
+    check_model_scale(model, scale)
+    return model
 
 
 def _check_config(config: RunConfig) -> None:
-    if not MIN_SCALE <= config.scale <= MAX_SCALE:
+    if not isinstance(config.scale, (int, float)) or not MIN_SCALE <= config.scale <= MAX_SCALE:
         raise SrbenchError(f"scale {config.scale} does not fit: use {SCALE_RANGE}")
     if config.crop_border is not None and config.crop_border < 0:
         raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from srbench_eval.data.degrade.bicubic import round_uint8
+from srbench_eval.errors import SrbenchError
 from srbench_eval.models.feeding import model_input, model_output
 
 if TYPE_CHECKING:
@@ -38,9 +39,13 @@ class SRModel(ABC):
     """A named model at one scale, ready for inference."""
 
     name: str
-    scale: int
+    scale: int | float
     provenance: dict[str, Any] = field(default_factory=dict)
     accepts_grey: bool = False
+    scale_range: tuple[float, float] | None = None
+    """The scales the model takes at run time, ``(low, high)`` inclusive (bicubic: ``(1, inf)``; a
+    ``LABEL=pkg.mod:factory`` network declares one with a ``scale_range`` attribute); ``None``: the
+    integer ``scale`` it was built for only."""
 
     network_input: ClassVar[str] = "rgb"
     pre_upsampled: ClassVar[bool] = False
@@ -98,6 +103,20 @@ def runs_as(model: SRModel, protocol: Protocol) -> str:
         f"the network takes {takes.upper()} input but protocol {protocol.label} feeds networks "
         f"{protocol.network_input.upper()}; use a protocol with network_input={takes}"
     )
+
+
+def check_model_scale(model: SRModel, scale: float) -> None:
+    """A one-line :class:`SrbenchError` when ``model`` cannot run at ``scale`` (its ``scale_range``;
+    without one, a non-integer scale: the model was built for one integer factor)."""
+    if model.scale_range is None:
+        if float(scale) != int(scale):
+            raise SrbenchError(
+                f"model '{model.name}' takes integer scales only, not x{scale} (it declares no scale_range)"
+            )
+        return
+    low, high = model.scale_range
+    if not low <= scale <= high:
+        raise SrbenchError(f"model '{model.name}' takes scales x{low:g} to x{high:g}, not x{scale}")
 
 
 def protocol_sr(model: SRModel, lr: torch.Tensor, protocol: Protocol) -> torch.Tensor:

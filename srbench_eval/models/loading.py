@@ -31,6 +31,7 @@ it becomes a folder name under ``OUT/sr/``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class BicubicModel(NetworkModel):
     arrays on the CPU (the network is made when first asked for)."""
 
     accepts_grey: bool = True
+    scale_range: tuple[float, float] | None = (1.0, math.inf)  # imresize takes any factor
     takes_arrays: ClassVar[bool] = True
 
     def upscale(self, lr: torch.Tensor) -> torch.Tensor:
@@ -100,6 +102,7 @@ class FolderModel(SRModel):
     grey HR the rounded mean of its channels)."""
 
     folder: Path = Path()
+    scale_range: tuple[float, float] | None = (1.0, math.inf)  # images made elsewhere, at any scale
     takes_arrays: ClassVar[bool] = True
     _names: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 

@@ -5,6 +5,9 @@ or a plain ``lr -> sr`` callable, from the Python API :func:`srbench_eval.evalua
 
 A factory spec ``pkg.mod:attr`` names an ``nn.Module``, a callable network, or a function that
 returns one; a function whose signature has a ``scale`` parameter is called with the run's scale.
+A network that takes a scale at run time (arbitrary-scale networks: Meta-SR, LIIF) says so with a
+``scale_range = (low, high)`` attribute on the factory or on what it returns; without one a network
+runs at integer scales only (a non-integer ``--scale`` is a one-line error before it is built).
 The provenance records the spec, the class, the parameter count and, for modules, the SHA-256 of
 the parameters and buffers (in ``state_dict`` order), so two runs of the same weights are
 recognisable. torch is imported only when a network runs or is wrapped.
@@ -66,8 +69,26 @@ def state_sha256(module: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def wrap(label: str, obj: object, scale: int, device: torch.device | str, source: str) -> CallableModel:
-    """``obj`` (module or callable) as a model in column ``label``, moved to ``device``."""
+def declared_range(obj: object, source: str) -> tuple[float, float] | None:
+    """``obj.scale_range`` as ``(low, high)`` with ``1 <= low <= high``, ``None`` when absent; a
+    malformed one is a one-line error naming ``source``."""
+    raw = getattr(obj, "scale_range", None)
+    if raw is None:
+        return None
+    try:
+        low, high = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        raise SrbenchError(f"{source}: scale_range {raw!r} is not a (low, high) pair of numbers") from None
+    if not 1.0 <= low <= high:
+        raise SrbenchError(f"{source}: scale_range {raw!r} needs 1 <= low <= high")
+    return (low, high)
+
+
+def wrap(
+    label: str, obj: object, scale: float, device: torch.device | str, source: str, scales: object = None
+) -> CallableModel:
+    """``obj`` (module or callable) as a model in column ``label``, moved to ``device``; its scale
+    range is ``obj.scale_range``, else that of ``scales`` (the factory that made it), if any."""
     import torch
 
     if isinstance(obj, torch.nn.Module):
@@ -83,10 +104,13 @@ def wrap(label: str, obj: object, scale: int, device: torch.device | str, source
         provenance = {"kind": "python", "source": source, "callable": getattr(obj, "__qualname__", repr(obj))}
     else:
         raise SrbenchError(f"{source}: {type(obj).__name__} is neither an nn.Module nor a callable")
-    return CallableModel(label, scale, provenance, fn=obj)  # type: ignore[arg-type]
+    span = declared_range(obj, source) or declared_range(scales, source)
+    if span is not None:
+        provenance["scale_range"] = list(span)
+    return CallableModel(label, scale, provenance, fn=obj, scale_range=span)  # type: ignore[arg-type]
 
 
-def from_factory(label: str, spec: str, scale: int, device: torch.device | str) -> CallableModel:
+def from_factory(label: str, spec: str, scale: float, device: torch.device | str) -> CallableModel:
     """``--models LABEL=pkg.mod:attr``: import ``pkg.mod``, take ``attr`` (see the module docstring)."""
     module_name, _, attr = spec.partition(":")
     try:
@@ -97,6 +121,13 @@ def from_factory(label: str, spec: str, scale: int, device: torch.device | str) 
         obj = getattr(module, attr)
     except AttributeError:
         raise SrbenchError(f"--models {label}={spec}: {module_name} has no attribute {attr}") from None
+    factory = obj
+    span = declared_range(obj, f"--models {label}={spec}")
+    if float(scale) != int(scale) and span is None:
+        raise SrbenchError(
+            f"--models {label}={spec}: x{scale} is not an integer and {attr} declares no scale_range; "
+            f"set {attr}.scale_range = (low, high) for a network that takes any scale in that range"
+        )
     if inspect.isclass(obj) or (inspect.isfunction(obj) and _is_factory(obj)):
         params = inspect.signature(obj).parameters
         try:
@@ -105,7 +136,7 @@ def from_factory(label: str, spec: str, scale: int, device: torch.device | str) 
             raise SrbenchError(
                 f"--models {label}={spec}: the factory failed ({type(e).__name__}: {e})"
             ) from None
-    return wrap(label, obj, scale, device, spec)
+    return wrap(label, obj, scale, device, spec, factory)
 
 
 def _is_factory(fn: Callable[..., object]) -> bool:
@@ -119,4 +150,4 @@ def _is_factory(fn: Callable[..., object]) -> bool:
     return set(required) <= {"scale"}
 
 
-__all__ = ["CallableModel", "NetworkModel", "from_factory", "state_sha256", "wrap"]
+__all__ = ["CallableModel", "NetworkModel", "declared_range", "from_factory", "state_sha256", "wrap"]

@@ -7,6 +7,9 @@
   points), one panel per dataset;
 * :func:`sweep_curves`: a metric's mean (with its 95% bootstrap interval) against the value of the
   recipe override that distinguishes the models (``dp.mu``);
+* :func:`scale_curves`: a metric's mean against the scale, one curve per model and dataset (the
+  PSNR-vs-scale curves of the arbitrary-scale papers, Meta-SR Fig. 5, LIIF), from runs that hold
+  two scales or more (``run --scale 1.1:4.0:0.1``);
 * :func:`training_curves`: a training run's ``log.jsonl`` (:mod:`srbench_eval.training.logs`): every
   loss term, the validation PSNR against bicubic, the DP weights (``dp.zeta``, ``dp.res_weight``, mu)
   and the learning rate;
@@ -218,6 +221,34 @@ def sweep_curves(runs: Sequence[FinishedRun], metric: str) -> Figure:
     return Figure(name, f"{_label(info, metric)} against {key}", fig)
 
 
+def scale_curves(runs: Sequence[FinishedRun], metric: str = "psnr") -> Figure:
+    """``metric`` (mean over each dataset's images) against the scale: one line per model and dataset."""
+    name = f"scale-{metric}"
+    means = _means(runs)
+    scales = sorted({k[2] for k in means if k[3] == metric})
+    if len(scales) < 2:
+        return Figure(name, f"{metric} against the scale", missing="the runs hold fewer than two scales")
+    info, titles = _metric_info(runs), _titles(runs)
+    fig, axes = _panels(1, width=5.6, height=3.8)
+    ax = axes[0]
+    for model, dataset in dict.fromkeys((k[0], k[1]) for k in means if k[3] == metric):
+        points = sorted(
+            (float(k[2]), v) for k, v in means.items() if k[:2] == (model, dataset) and k[3] == metric
+        )
+        ax.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            marker="o",
+            markersize=3,
+            label=f"{model}, {titles.get(dataset, dataset)}",
+        )
+    ax.set_xlabel("scale")
+    ax.set_ylabel(_label(info, metric) + " (mean)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return Figure(name, f"{_label(info, metric)} against the scale", fig)
+
+
 def _is_number(v: Any) -> bool:
     try:
         return v is not None and math.isfinite(float(v))
@@ -345,6 +376,7 @@ def all_figures(
     figs = [perception_distortion(runs)]
     figs += [distributions(runs, m) for m in metrics]
     figs.append(sweep_curves(runs, "lpips" if "lpips" in metrics else metrics[0]))
+    figs.append(scale_curves(runs, "psnr" if "psnr" in metrics else metrics[0]))
     figs.append(crop_grid(runs, crop, dataset, image))
     figs += [training_curves(d) for d in train_dirs]
     return figs

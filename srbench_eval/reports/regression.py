@@ -49,10 +49,10 @@ class Baseline:
             if not items or not all(isinstance(v, str) for v in items):
                 raise SrbenchError(f"{source}: field 'run.{key}' should be a non-empty list of names")
             out[key] = tuple(items)
-        scale = get_field(run, "scale", "integer|list", source, "run")  # a list: a multi-scale run
+        scale = get_field(run, "scale", "number|list", source, "run")  # a list: a multi-scale run
         scales = scale if isinstance(scale, list) else [scale]
-        if not scales or not all(isinstance(s, int) and not isinstance(s, bool) for s in scales):
-            raise SrbenchError(f"{source}: field 'run.scale' should be an integer or a list of integers")
+        if not scales or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scales):
+            raise SrbenchError(f"{source}: field 'run.scale' should be a number or a list of numbers")
         out["scales"] = tuple(scales)
         out["crop_border"] = get_field(run, "crop_border", "integer|null", source, "run", default=None)
         out["checkpoints"] = get_field(run, "checkpoints", "text|null", source, "run", default=None)

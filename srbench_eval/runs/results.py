@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from srbench_eval.defaults import as_scale
 from srbench_eval.digests import sha256_file, sha256_text  # noqa: F401  (sha256_text re-exported)
 from srbench_eval.errors import SrbenchError, os_error
 from srbench_eval.files import write_bytes_atomic, write_text_atomic  # noqa: F401  (re-exported)
@@ -177,7 +178,7 @@ def entries_from_json(items: list[Any], source: str) -> list[SummaryEntry]:
             SummaryEntry(
                 model=get_field(d, "model", "text", source, where),
                 dataset=get_field(d, "dataset", "text", source, where),
-                scale=get_field(d, "scale", "integer", source, where),
+                scale=as_scale(get_field(d, "scale", "number", source, where)),
                 metric=get_field(d, "metric", "text", source, where),
                 value=value,
                 n_samples=get_field(d, "n_samples", "integer", source, where),
@@ -211,7 +212,9 @@ def read_csv(path: Path) -> list[ImageValue]:
         if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
             raise SrbenchError(f"{path}: expected columns {','.join(CSV_COLUMNS)}")
         return [
-            ImageValue(r["model"], r["dataset"], int(r["scale"]), r["image"], r["metric"], float(r["value"]))
+            ImageValue(
+                r["model"], r["dataset"], as_scale(r["scale"]), r["image"], r["metric"], float(r["value"])
+            )
             for r in reader
         ]
 

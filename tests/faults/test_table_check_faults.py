@@ -68,7 +68,7 @@ def test_baseline_with_no_value_of_the_run_fails(baseline: Path, run_dir: Path, 
     [
         (lambda d: d.pop("tolerances"), "field 'tolerances' is missing"),
         (lambda d: d["results"][1].update(value="abc"), "field 'results[1].value' should be a number"),
-        (lambda d: d["results"][0].update(scale="4"), "field 'results[0].scale' should be integer, not text"),
+        (lambda d: d["results"][0].update(scale="4"), "field 'results[0].scale' should be number, not text"),
         (lambda d: d["results"][0].pop("metric"), "field 'results[0].metric' is missing"),
         (lambda d: d["tolerances"].update(psnr=None), "field 'tolerances.psnr' should be number, not null"),
         (lambda d: d.update(results={}), "field 'results' should be list, not object"),
@@ -85,7 +85,7 @@ def test_baseline_field_missing_or_mistyped(baseline: Path, run_dir: Path, capsy
 def test_baseline_run_settings_are_checked_for_a_fresh_run(baseline: Path, capsys) -> None:
     _edit(baseline, lambda d: d["run"].update(scale="four"))
     err = cli_error(capsys, ["check", "--baseline", str(baseline)])
-    assert str(baseline) in err and "field 'run.scale' should be integer or list, not text" in err
+    assert str(baseline) in err and "field 'run.scale' should be number or list, not text" in err
     _edit(baseline, lambda d: d["run"].pop("models"))
     assert "field 'run.models' is missing" in cli_error(capsys, ["check", "--baseline", str(baseline)])
 

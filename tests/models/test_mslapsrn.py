@@ -16,6 +16,8 @@ from srbench_eval.data.pairs import make_pair
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics.fidelity import psnr
 from srbench_eval.models.archs.mslapsrn import FixedScale, MSLapSRN
+from srbench_eval.models.feeding import model_input, model_output
+from srbench_eval.models.published import build as published
 from srbench_eval.models.published import formats
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
 from srbench_eval.protocol import resolve
@@ -108,9 +110,9 @@ def test_set5_butterfly_beats_bicubic_under_the_lapsrn_protocol() -> None:
     lr, hr = torch.as_tensor(np.asarray(pair.lr)), torch.as_tensor(np.asarray(pair.hr)).double()
     net = FixedScale(load_mslapsrn(D5R2), 4)
     with torch.no_grad():
-        out = net(protocol.model_input(lr).float())
-    sr = protocol.model_output(out, lr, 4)
-    bicubic = protocol.model_output(protocol.model_input(lr, scale=4, pre_upsampled=True), lr, 4)
+        out = net(model_input(protocol, lr).float())
+    sr = model_output(protocol, out, lr, 4)
+    bicubic = model_output(protocol, model_input(protocol, lr, scale=4, pre_upsampled=True), lr, 4)
     gain = float(psnr(sr, hr, 4)[0] - psnr(bicubic, hr, 4)[0])
     assert 2.5 < gain < 6.0, gain
 
@@ -121,3 +123,43 @@ def test_lapsrn_x8_is_a_dagnn_of_three_levels() -> None:
     assert (loaded.format, loaded.scale, loaded.channels) == ("dagnn", 8, "y")
     with torch.no_grad():
         assert loaded.module(torch.rand(1, 1, 5, 6)).shape == (1, 1, 40, 48)
+
+
+@requires_weights
+def test_registered_mslapsrn_and_lapsrn_x8_build_from_a_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mslapsrn-d5r{2,5,8}@pub`` (format ``mslapsrn``, one file for x2/x4/x8) and ``lapsrn@pub`` x8
+    resolve from ``--mirror``, hash-checked; the network is the file's at the asked scale."""
+    monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+    mirror = str(SHARED / "oracles")
+    model = published.build("mslapsrn-d5r2@pub", 8, mirror=mirror)
+    prov = model.provenance
+    assert (prov["format"], prov["architecture"], prov["scale"]) == ("mslapsrn", "mslapsrn D5R2", 8)
+    y = torch.rand(1, 1, 7, 9, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(model.upscale_y(y), load_mslapsrn(D5R2)(y, 8).double(), rtol=0, atol=0)
+    for key in ("mslapsrn-d5r5@pub", "mslapsrn-d5r8@pub"):
+        assert published.get(key).file_for(4).path.startswith("mslapsrn/MSLapSRN_D5R")
+    x8 = published.build("lapsrn@pub", 8, mirror=mirror)
+    assert (x8.provenance["format"], x8.scale) == ("dagnn", 8)
+    with pytest.raises(SrbenchError, match="no x3 model"):
+        published.build("mslapsrn-d5r8@pub", 3, mirror=mirror)
+
+
+@requires_weights
+def test_mslapsrn_file_loads_by_label_and_truncated_mat_is_one_line(tmp_path: Path) -> None:
+    """A ``LABEL=MSLapSRN_D5R2.mat`` file is recognised by its ``x2SR_*`` graph; a truncated ``.mat``
+    (scipy's ``MatReadError``) is a one-line error naming the file, whatever the format."""
+    loaded = formats.load_network(D5R2, 4)
+    assert (loaded.format, loaded.scale, loaded.channels) == ("mslapsrn", 4, "y")
+    with pytest.raises(SrbenchError, match="MS-LapSRN upscales x2, x4 or x8, not --scale 3"):
+        formats.load_network(D5R2, 3)
+    cut = tmp_path / "MSLapSRN_D5R2.mat"
+    data = D5R2.read_bytes()
+    for size, fmt in ((100, None), (100, "mslapsrn"), (len(data) // 2, None), (len(data) // 2, "mslapsrn")):
+        cut.write_bytes(data[:size])
+        with pytest.raises(SrbenchError, match="MSLapSRN_D5R2.mat: not a readable MATLAB .mat file") as e:
+            formats.load_network(cut, 4, fmt)
+        assert "\n" not in str(e.value)

@@ -65,7 +65,7 @@ def test_multi_scale_run_matches_the_single_scale_baselines(
 
 
 def test_bad_scale_lists_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for value, msg in (("2,x", "expected an integer or a comma list"), ("2,2", "listed twice")):
+    for value, msg in (("2,x", "expected a number (2, 1.5), a comma list"), ("2,2", "listed twice")):
         out = tmp_path / "bad"
         assert (
             main(

@@ -303,7 +303,7 @@ def upscale_bicubic(lr: Image, scale: int) -> Image:
     return imresize(lr, float(scale))
 
 
-def degrade(hr: Image, scale: int, protocol: Protocol) -> Image:
+def degrade(hr: Image, scale: float, protocol: Protocol, *, whole: bool = True) -> Image:
     """The LR batch of a protocol from a mod-cropped ``(N, C, H, W)`` HR batch of 0..255 values
     (:func:`srbench_eval.data.pairs.protocol_hr` made it the protocol's HR: RGB, grey or Y):
 
@@ -311,11 +311,13 @@ def degrade(hr: Image, scale: int, protocol: Protocol) -> Image:
     * ``double-round``: ``uint8(imresize(hr, 1/s))`` in double, rounded once;
     * ``double`` and ``y-double``: ``imresize(hr, 1/s)`` in double, not rounded (float64 result).
 
-    with the protocol's border rule. Rounded results keep ``hr``'s dtype.
+    with the protocol's border rule. Rounded results keep ``hr``'s dtype. ``whole``: the HR sides must
+    be multiples of ``scale`` (mod-cropped); ``False`` for Meta-SR's rule, where the LR has MATLAB's
+    ``ceil(n * (1 / s))`` samples per side (:func:`srbench_eval.data.degrade.scale_rule.lr_length`).
     """
     if hr.ndim != 4:
         raise ValueError(f"degrade takes (N, C, H, W) batches, got {tuple(hr.shape)}")
-    if hr.shape[-2] % scale or hr.shape[-1] % scale:
+    if whole and (hr.shape[-2] % scale or hr.shape[-1] % scale):
         raise ValueError(f"HR size {tuple(hr.shape[-2:])} is not a multiple of the scale {scale}; modcrop it")
     if protocol.degradation == "uint8-passes":
         return imresize_uint8(hr, 1.0 / scale, border=protocol.border)

@@ -9,6 +9,11 @@ parameter count). Formats:
   ``biases_conv``/``prelu_conv`` (FSRCNN: ``FSRCNN.m``), a struct ``model`` with cells ``weight``/
   ``bias`` (VDSR: ``VDSR_Matconvnet.m``);
 * ``dagnn``: a MatConvNet DagNN struct ``net`` (``layers``, ``params``, ``vars``), e.g. LapSRN;
+* ``mslapsrn``: the MS-LapSRN DagNN files (``MSLapSRN_D5R{2,5,8}.mat``: the x2/x4/x8 graphs side by
+  side over one set of shared parameters), loaded by
+  :func:`~srbench_eval.models.published.mslapsrn_mat.load_mslapsrn` and run at one scale
+  (:class:`~srbench_eval.models.archs.mslapsrn.FixedScale`, as ``evaluate_MSLapSRN_dataset.m``
+  builds it); a ``dagnn`` file whose layers are ``x2SR_*`` is loaded this way too;
 * ``pytorch``: a PyTorch state dict (``.pth``/``.pt``/``.safetensors``), architecture detected by
   ``spandrel`` (ESRGAN old and new key layouts, Real-ESRGAN, SwinIR, HAT, RCAN, ...), plus the
   EDSR-PyTorch layout (:mod:`srbench_eval.models.archs.edsr`), which spandrel does not know.
@@ -21,6 +26,7 @@ correlations, exactly as ``imfilter`` and ``vl_nnconv`` apply them: no kernel fl
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +37,16 @@ from torch import nn
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs import edsr
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
+from srbench_eval.models.archs.mslapsrn import SCALES as MSLAPSRN_SCALES
+from srbench_eval.models.archs.mslapsrn import FixedScale
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
+from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
 
 #: format name -> what it is (the one-line error for an unknown format lists these).
 FORMATS = {
     "matlab": "MATLAB .mat of SRCNN / FSRCNN / VDSR test code",
     "dagnn": "MatConvNet DagNN .mat (LapSRN)",
+    "mslapsrn": "MatConvNet DagNN .mat of MS-LapSRN (one network for x2/x4/x8)",
     "pytorch": "PyTorch state dict .pth/.pt/.safetensors, architecture detected by spandrel (or EDSR)",
 }
 PYTORCH_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt")
@@ -80,12 +90,20 @@ def column_major_kernels(w: np.ndarray) -> np.ndarray:
     return w.transpose(2, 0, 1).reshape(cout, cin, k, k).transpose(0, 1, 3, 2)
 
 
+def _mat_errors() -> tuple[type[BaseException], ...]:
+    """What scipy raises on a truncated or corrupt ``.mat``: ``MatReadError`` for a short header,
+    ``IndexError``/``EOFError``/``zlib.error`` for a file cut inside its header or a compressed block."""
+    from scipy.io.matlab import MatReadError
+
+    return (ValueError, OSError, NotImplementedError, MatReadError, IndexError, EOFError, zlib.error)
+
+
 def _load_mat(path: Path) -> dict:
     import scipy.io
 
     try:
         return scipy.io.loadmat(str(path))
-    except (ValueError, OSError, NotImplementedError) as e:
+    except _mat_errors() as e:
         raise SrbenchError(f"{path}: not a readable MATLAB .mat file ({e})") from None
 
 
@@ -236,7 +254,7 @@ def detect_format(path: Path) -> str:
 
         try:
             names = {n for n, *_ in scipy.io.whosmat(str(path))}
-        except (ValueError, OSError, NotImplementedError) as e:
+        except _mat_errors() as e:
             raise SrbenchError(f"{path}: not a readable MATLAB .mat file ({e})") from None
         if "net" in names:
             return "dagnn"
@@ -266,7 +284,11 @@ def load_network(
         return _pytorch(path, scale)
     if fmt not in FORMATS:
         raise SrbenchError(f"{path}: unknown weights format '{fmt}'; supported: {supported()}")
+    if fmt == "mslapsrn":
+        return _mslapsrn(path, scale)
     d = _load_mat(path)
+    if fmt == "dagnn" and _is_mslapsrn(d):
+        return _mslapsrn(path, scale)
     if fmt == "dagnn":
         dag, found = _dagnn(d, path)
         _check_scale(path, found, scale)
@@ -283,6 +305,23 @@ def load_network(
     else:
         raise SrbenchError(f"{path}: unknown .mat layout; supported: {supported()}")
     return LoadedNetwork(net.eval(), fmt, arch, scale, "y", bool(net.upsampled_input))
+
+
+def _is_mslapsrn(d: dict) -> bool:
+    """Whether a DagNN struct holds MS-LapSRN's side-by-side ``x2SR_*`` .. ``x8SR_*`` graphs."""
+    layers = d["net"][0, 0]["layers"].ravel()
+    return any(_str(layer["name"]).startswith("x2SR_") for layer in layers)
+
+
+def _mslapsrn(path: Path, scale: int | None) -> LoadedNetwork:
+    """An MS-LapSRN file at ``scale`` (2, 4 or 8; the file serves all three)."""
+    if scale is None:
+        raise SrbenchError(f"{path}: MS-LapSRN serves x2, x4 and x8; give --scale")
+    if scale not in MSLAPSRN_SCALES:
+        raise SrbenchError(f"{path}: MS-LapSRN upscales x2, x4 or x8, not --scale {scale}")
+    net = load_mslapsrn(path, scale)
+    arch = f"mslapsrn D{net.depth}R{net.recursions}"
+    return LoadedNetwork(FixedScale(net, scale).eval(), "mslapsrn", arch, scale, "y", False)
 
 
 def _check_scale(path: Path, found: int, wanted: int | None) -> None:

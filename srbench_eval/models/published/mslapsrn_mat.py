@@ -17,6 +17,7 @@ MatConvNet filters are ``H x W x in x out`` (``vl_nnconv``, a correlation, as ``
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ def _load(path: Path) -> dict:
 
     try:
         return scipy.io.loadmat(str(path))
-    except (ValueError, OSError, NotImplementedError, MatReadError) as e:
+    except (ValueError, OSError, NotImplementedError, MatReadError, IndexError, EOFError, zlib.error) as e:
         raise SrbenchError(f"{path}: not a readable MATLAB .mat file ({e})") from None
 
 
