@@ -239,6 +239,8 @@ PROFILES: dict[str, Protocol] = {
             y="rounded",
             reproduces="RDN Table 3 Bicubic BD/DN rows with --degradation bd|dn --scale 3 (rounded Y, "
             "grey scored as its own Y, crop = scale)",
+        ),
+        Protocol(
             "metasr",
             size_rule="metasr",
             reproduces="Meta-SR generate_LR_metasr_X1_X4.m + multiscalesrdata.py (sides trimmed by 4 "
