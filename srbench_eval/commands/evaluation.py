@@ -282,6 +282,13 @@ def run(
     is_flag=True,
     help="NAME@pub cells: the paper's number, then ours (32.75 → 32.749).",
 )
+@click.option(
+    "--markdown",
+    type=click.Choice(["html", "plain"]),
+    default="html",
+    show_default=True,
+    help="Markdown marks: html (<ins>, <sup>) or plain (no HTML: second best in italics).",
+)
 def table(
     run_dirs: tuple[Path, ...],
     fmt: str,
@@ -294,6 +301,7 @@ def table(
     alpha: float,
     allow_mixed: bool,
     published: bool,
+    markdown: str,
 ) -> None:
     """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
 
@@ -304,7 +312,16 @@ def table(
     from srbench_eval.runs.results import write_text_atomic
 
     options = TableOptions(
-        layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
+        layout,
+        fmt,
+        rename,
+        _split(order),
+        _split(metrics),
+        reference,
+        alpha,
+        allow_mixed,
+        published,
+        markdown,
     )
     text = table_text(load_runs(run_dirs), options)
     if out:
