@@ -221,6 +221,8 @@ def _checkpoint_model(
             meta.display_label,
             f"the label inside {path}; name the column with --models LABEL={path}",
         )
+    else:  # LABEL=file.pt keeps "(smoke)" and the steps of a run stopped early
+        label = meta.qualified(label)
     provenance = meta.provenance(ckpts.sha256_file(path), source)
     return NetworkModel(label, scale, provenance, network=net)
 

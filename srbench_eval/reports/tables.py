@@ -105,11 +105,34 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False, order: 
                     footnotes.append(e.note)
             arrow = "↑" if info["higher_is_better"] else "↓"
             rows.append(Row(label, f"{info['label']} {arrow}", cells, dataset, scale, metric))
+    trained = training_note(summaries)
+    if trained:
+        warnings.append(trained)
     if len(scales) == 1 and blocks:
         warnings.insert(0, f"scale ×{blocks[0][1]}")
     warnings[1 if len(scales) == 1 and blocks else 0 : 0] = list(protocol_notes.values())
     protocols = tuple(protocol_notes[g].split(":")[0] for g in sorted(protocol_notes)) if mixed else ()
     return Table(tuple(models), tuple(rows), tuple(footnotes), tuple(_ordered(warnings)), protocols)
+
+
+def training_note(summaries: Sequence[Summary]) -> str:
+    """One note naming every checkpoint model that is not a finished paper-preset training (a smoke
+    preset, or a run stopped early): its preset and iterations trained of planned, so a 40-iteration
+    smoke model, a killed run and a shipped demo model are told apart in any table."""
+    found: dict[str, str] = {}
+    for s in summaries:
+        for label, prov in s.provenance.get("models", {}).items():
+            if not isinstance(prov, dict) or prov.get("kind") != "checkpoint":
+                continue
+            preset, step, planned = prov.get("preset"), prov.get("step"), prov.get("iterations")
+            if preset == "paper" and (step is None or planned is None or step >= planned):
+                continue
+            what = f"{preset} preset, {step}/{planned} iterations"
+            found[label] = what + (" (shipped demo model)" if prov.get("source") == "shipped zoo" else "")
+    if not found:
+        return ""
+    listed = "; ".join(f"{label}: {what}" for label, what in found.items())
+    return f"not the papers' models (preset, iterations trained/planned): {listed}"
 
 
 def _ordered(items) -> list:
