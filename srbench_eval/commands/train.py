@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
-    config = TrainConfig(**options, progress=not quiet and sys.stderr.isatty())
+    config = TrainConfig(**options, progress=not quiet)  # a bar on a terminal, else a line per interval
     resolve_protocol(
         config.protocol, config.protocol_set
     )  # an unknown profile or field fails before training
