@@ -207,36 +207,38 @@ def run(
     from srbench_eval.data.datasets.registry import find_images
     from srbench_eval.data.io.images import limit_pixels
     from srbench_eval.data.io.prefetch import prefetching
+    from srbench_eval.evaluation.plan import RunConfig, check_early
+    from srbench_eval.runs.multiscale import parse_scales
 
     keep_freed_memory()  # image buffers reused, not mapped afresh for every image (allocator.py)
-
+    scales = parse_scales(scale)
+    config = RunConfig(
+        models=_split(models),
+        scale=scales[0],
+        datasets=_split(datasets),
+        metrics=_split(metrics),
+        crop_border=crop_border,
+        device=device,
+        mirror=mirror,
+        strict=strict,
+        save_sr=save_sr,
+        weights=weights,
+        checkpoints=checkpoints,
+        metric_options=metric_options,
+        protocol=protocol,
+        protocol_set=protocol_set,
+        tile=tile,
+        tile_overlap=tile_overlap,
+    )
+    check_early(config, scales)  # device, models, metric weights: named at once, before any dataset work
     # The HR files are read and inflated in a background thread while the interpreter imports and
     # numba starts (srbench_eval/data/io/prefetch.py); nothing is read here that the run would not read.
     hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
     with limit_pixels(max_pixels), prefetching(hr_files):
         start_numba()  # without its BLAS probe (0.19 s of SciPy imports; compiled.start_numba)
-        from srbench_eval.evaluation import RunConfig, build_plan, default_out_dir, run_plan
-        from srbench_eval.runs.multiscale import parse_scales, run_scales
+        from srbench_eval.evaluation import build_plan, default_out_dir, run_plan
+        from srbench_eval.runs.multiscale import run_scales
 
-        scales = parse_scales(scale)
-        config = RunConfig(
-            models=_split(models),
-            scale=scales[0],
-            datasets=_split(datasets),
-            metrics=_split(metrics),
-            crop_border=crop_border,
-            device=device,
-            mirror=mirror,
-            strict=strict,
-            save_sr=save_sr,
-            weights=weights,
-            checkpoints=checkpoints,
-            metric_options=metric_options,
-            protocol=protocol,
-            protocol_set=protocol_set,
-            tile=tile,
-            tile_overlap=tile_overlap,
-        )
         plan = build_plan(config)  # every bad string fails here, before anything is computed
         out = out or default_out_dir()
         progress = not quiet and sys.stderr.isatty()
