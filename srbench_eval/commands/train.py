@@ -9,6 +9,7 @@ import click
 
 from srbench_eval.commands.evaluation import protocol_options
 from srbench_eval.commands.train_options import QUIET, train_options
+from srbench_eval.weights import mirror_in_use
 
 
 @click.command()
@@ -32,7 +33,8 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
     )  # an unknown profile or field fails before training
     if export is not None:  # before training: a run must not end on an unwritable --export
         check_writable(export, "--export")
-    result = run_training(config)
+    with mirror_in_use(config.mirror):  # the losses' VGG/ResNet weights: cache, then this mirror
+        result = run_training(config)
     if not from_environ().is_main:  # torchrun: rank 0 reports
         return
     label = display_label(result.label, config.preset)
