@@ -79,8 +79,24 @@ def _num(v: float | None, decimals: int) -> str:
     return f"{v:.{decimals}f}"
 
 
+def _dataset_namer(runs: Sequence[FinishedRun]):
+    """``(dataset, scale) -> "Set5"`` (``"Set5 ×4"`` when the runs hold several scales): the datasets
+    named as the results table names them."""
+    titles: dict[str, str] = {}
+    for r in runs:
+        for name, d in r.summary.provenance.get("datasets", {}).items():
+            titles[name] = d.get("title", name)
+    scales = {e.scale for r in runs for e in r.summary.entries}
+
+    def name(dataset: str, scale: int) -> str:
+        return titles.get(dataset, dataset) + (f" ×{scale}" if len(scales) > 1 else "")
+
+    return name
+
+
 def _statistics(runs: Sequence[FinishedRun], info: dict[str, dict]) -> list[dict[str, Any]]:
     out = []
+    named = _dataset_namer(runs)
     for run in runs:
         for d in run.descriptions():
             dec = int(info.get(d.metric, {}).get("decimals", 4))
@@ -88,7 +104,7 @@ def _statistics(runs: Sequence[FinishedRun], info: dict[str, dict]) -> list[dict
             out.append(
                 {
                     "model": d.model,
-                    "dataset": f"{d.dataset} ×{d.scale}",
+                    "dataset": named(d.dataset, d.scale),
                     "metric": info.get(d.metric, {}).get("label", d.metric),
                     "n": d.n,
                     "mean": _num(d.mean, dec),
@@ -100,7 +116,9 @@ def _statistics(runs: Sequence[FinishedRun], info: dict[str, dict]) -> list[dict
     return out
 
 
-def _comparisons(values, reference: str, info: dict[str, dict], alpha: float) -> tuple[list[dict], list[str]]:
+def _comparisons(
+    values, reference: str, info: dict[str, dict], alpha: float, named=lambda d, s: f"{d} ×{s}"
+) -> tuple[list[dict], list[str]]:
     per_image = {k: bool(v.get("per_image", True)) for k, v in info.items()}
     rows, notes = [], []
     for c in stats.paired(values, reference, per_image):
@@ -112,7 +130,7 @@ def _comparisons(values, reference: str, info: dict[str, dict], alpha: float) ->
         dec = int(info.get(c.metric, {}).get("decimals", 4)) + 1
         rows.append(
             {
-                "dataset": f"{c.dataset} ×{c.scale}",
+                "dataset": named(c.dataset, c.scale),
                 "metric": label,
                 "model": c.model,
                 "n": c.n,
@@ -203,7 +221,9 @@ def render_report(runs: Sequence[FinishedRun], options: ReportOptions) -> str:
     for s in summaries:
         info.update(s.metrics)
     comparisons, set_level = (
-        _comparisons(values, reference, info, options.alpha) if values and reference else ([], [])
+        _comparisons(values, reference, info, options.alpha, _dataset_namer(runs))
+        if values and reference
+        else ([], [])
     )
     figs = figures.all_figures(runs, options.crop, options.train_dirs)
     viewers, viewer_missing = _viewers(runs)
@@ -253,6 +273,7 @@ def render_report(runs: Sequence[FinishedRun], options: ReportOptions) -> str:
                 "title": f.title,
                 "src": data_uri(f.png_bytes()) if f.plot is not None else "",
                 "missing": f.missing,
+                "optional": f.optional,
             }
             for f in figs
         ],
