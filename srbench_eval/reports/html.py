@@ -162,26 +162,59 @@ def _per_image_html(values) -> str:
     return wide.to_html(float_format=lambda x: f"{x:.4f}", classes="values", border=0, na_rep="–")
 
 
+MAX_VIEWER_IMAGES = 12
+"""Images per dataset the viewer embeds (each one as a PNG per model): the first is the image whose
+PSNR differs most across the models, the others follow in the dataset's order."""
+
+
+def _viewer_image(runs: Sequence[FinishedRun], dataset: str, image: str | None, labels: list[str] | None):
+    panels = figures.sr_panels(runs, dataset, image)
+    if panels is None:
+        return None
+    h, w = panels.images[0].shape[:2]
+    srcs = {lab: image_uri(img) for lab, img in zip(panels.labels, panels.images, strict=True)}
+    order = labels if labels is not None else list(panels.labels)
+    return {
+        "name": panels.image,
+        "scale": panels.scale,
+        "width": w,
+        "height": h,
+        "note": panels.missing,
+        "labels": order,
+        "srcs": [srcs.get(lab, "") for lab in order],
+    }
+
+
 def _viewers(runs: Sequence[FinishedRun]) -> tuple[list[dict[str, Any]], str]:
+    """One viewer per dataset with ``--save-sr`` images; a menu switches between its images."""
     values = all_values(runs)
     datasets = list(dict.fromkeys(v.dataset for v in values if v.image))
     viewers, missing = [], ""
     for dataset in datasets:
-        panels = figures.sr_panels(runs, dataset)
-        if panels is None:
+        first = _viewer_image(runs, dataset, None, None)
+        if first is None:
             continue
-        h, w = panels.images[0].shape[:2]
+        names = list(dict.fromkeys(v.image for v in values if v.dataset == dataset and v.image))
+        others = [
+            n
+            for n in names
+            if n != first["name"]
+            and any(r.sr_image(m, dataset, n, first["scale"]) for r in runs for m in first["labels"])
+        ]
+        shown = [first] + [
+            img
+            for n in others[: MAX_VIEWER_IMAGES - 1]
+            if (img := _viewer_image(runs, dataset, n, first["labels"])) is not None
+        ]
         viewers.append(
             {
                 "dataset": dataset,
-                "image": panels.image,
-                "scale": panels.scale,
-                "width": w,
-                "height": h,
-                "note": panels.missing,
+                "first": first,
+                "images": shown,
+                "total": 1 + len(others),
                 "panes": [
-                    {"label": lab, "src": image_uri(img)}
-                    for lab, img in zip(panels.labels, panels.images, strict=True)
+                    {"label": lab, "src": src}
+                    for lab, src in zip(first["labels"], first["srcs"], strict=True)
                 ],
             }
         )
