@@ -132,14 +132,17 @@ def perception_distortion(runs: Sequence[FinishedRun]) -> Figure:
     fig, axes = _panels(len(blocks))
     colours = matplotlib.colormaps["tab10"]
     points: list[list[tuple[float, float, str]]] = []
+    marker_colours: list[list[Any]] = []
     for ax, (dataset, scale) in zip(axes, blocks, strict=True):
         points.append([])
+        marker_colours.append([])
         for i, model in enumerate(models):
             x, y = means.get((model, dataset, scale, "psnr")), means.get((model, dataset, scale, y_metric))
             if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
                 continue
             ax.scatter([x], [y], color=colours(i % 10), label=model, s=40, zorder=3)
             points[-1].append((x, y, model))
+            marker_colours[-1].append(colours(i % 10))
         ax.set_xlabel(_label(info, "psnr"))
         ax.set_ylabel(_label(info, y_metric))
         ax.set_title(f"{titles.get(dataset, dataset)} ×{scale}")
@@ -147,8 +150,8 @@ def perception_distortion(runs: Sequence[FinishedRun]) -> Figure:
         ax.margins(0.2)  # room for the labels inside the axes
     note = "" if y_metric == "lpips" else " (no LPIPS in the runs: SSIM instead)"
     fig.suptitle(title + note, fontsize=10)
-    for ax, pts in zip(axes, points, strict=True):
-        place_labels(ax, pts)  # after the layout: no label over another, a marker or the frame
+    for ax, pts, cs in zip(axes, points, marker_colours, strict=True):
+        place_labels(ax, pts, colors=cs)  # after the layout: no label over another, a marker or the frame
     return Figure(name, title + note, fig)
 
 

@@ -36,8 +36,11 @@ def _renderer(fig: Any) -> Any:
     return fig.canvas.get_renderer()
 
 
-def place_labels(ax: Any, points: Sequence[tuple[float, float, str]], fontsize: float = 7) -> list[Any]:
-    """Annotate every ``(x, y, text)`` of ``ax`` without overlaps where possible; returns the texts."""
+def place_labels(
+    ax: Any, points: Sequence[tuple[float, float, str]], fontsize: float = 7, colors: Sequence[Any] = ()
+) -> list[Any]:
+    """Annotate every ``(x, y, text)`` of ``ax`` without overlaps where possible, each in the colour of
+    its marker (``colors``), so a label beside two close points names the right one; returns the texts."""
     renderer = _renderer(ax.figure)
     inside = ax.get_window_extent(renderer)
     pad = 2.0
@@ -47,11 +50,19 @@ def place_labels(ax: Any, points: Sequence[tuple[float, float, str]], fontsize: 
     ]
     placed: list[Bbox] = []
     texts = []
-    for x, y, text in points:
+    for k, (x, y, text) in enumerate(points):
         best, best_cost, best_box = None, None, None
+        color = colors[k] if k < len(colors) else None
         for dx, dy, ha, va in _OFFSETS:
             ann = ax.annotate(
-                text, (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, va=va, fontsize=fontsize
+                text,
+                (x, y),
+                textcoords="offset points",
+                xytext=(dx, dy),
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+                color=color,
             )
             box = ann.get_window_extent(renderer)
             cost = sum(box.overlaps(b) for b in placed) + sum(box.overlaps(m) for m in markers)
