@@ -169,6 +169,9 @@ def check_early(config: RunConfig, scales: Sequence[int] = ()) -> None:
     driver is installed, every model at every scale and the metrics' weights files, every problem
     of the last two named in one line."""
     _check_config(config)
+    resolved_protocol(config)  # the strings first: protocol, metrics and their options
+    names = tuple(get_metric(name).name for name in config.metrics)
+    parse_metric_options(config.metric_options, names)
     if config.device.startswith("cuda") and not gpu_driver_present():
         raise SrbenchError(
             f"device '{config.device}' requested but no CUDA GPU is available; use --device cpu"
