@@ -58,10 +58,40 @@ def test_a_recipe_name_finds_its_newest_checkpoint(trained: tuple[Path, Path]) -
     # --weights: a file or a folder; LABEL=file.pt
     assert resolve_model("srcnn", 4, CPU, weights={"srcnn": str(path)}).provenance["source"] == "--weights"
     assert resolve_model("srcnn", 4, CPU, weights={"srcnn": str(path.parent)}).name == LABEL
-    assert resolve_model(f"mine={path}", 4, CPU).name == "mine"
+    assert resolve_model(f"mine={path}", 4, CPU).name == "mine (smoke)"  # LABEL=file.pt keeps the preset
     # a file or run folder alone takes the checkpoint's label (a sweep's variants, side by side)
     assert resolve_model(str(path), 4, CPU).name == LABEL
     assert resolve_model(str(path.parent), 4, CPU).provenance["path"] == str(path.resolve())
+
+
+def test_labels_tell_a_stopped_run_and_a_smoke_model_from_the_paper_model(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from srbench_eval.reports.tables import build_table, to_markdown
+    from srbench_eval.runs.results import Summary, SummaryEntry
+
+    root, _ = trained
+    path = root / "srcnn" / "x4-smoke-arch.num_feat=4_arch.num_feat2=4" / "step_0000003.pt"
+    ckpt = torch.load(path, weights_only=True)
+    ckpt.update(step=2, iterations=5, finished=False)  # a run killed at step 2 of 5
+    killed = tmp_path / "step_0000002.pt"
+    torch.save(ckpt, killed)
+    stopped = resolve_model(str(killed), 4, CPU)
+    assert stopped.name == "srcnn[arch.num_feat=4,arch.num_feat2=4] (smoke, step 2 of 5)"
+    assert resolve_model(f"mine={killed}", 4, CPU).name == "mine (smoke, step 2 of 5)"
+    assert resolve_model(f"mine (smoke)={path}", 4, CPU).name == "mine (smoke)"
+    finished = resolve_model(str(path), 4, CPU)
+    assert finished.name == LABEL and finished.name != stopped.name
+    # The tables say what each model is: preset, iterations trained of planned, not the paper's.
+    models = {m.name: m.provenance for m in (finished, stopped)}
+    entries = [SummaryEntry(m, "set5", 4, "psnr", 20.0 + i, 5) for i, m in enumerate(models)]
+    metrics = {"psnr": {"label": "PSNR", "higher_is_better": True, "decimals": 2}}
+    md = to_markdown(build_table([Summary(entries, metrics, {"models": models}, {})]))
+    assert "not the papers' models" in md
+    assert (
+        f"{LABEL}: smoke preset, 3/3 iterations" in md
+        and "(smoke, step 2 of 5): smoke preset, 2/5 iterations" in md
+    )
 
 
 def test_missing_and_mismatched_checkpoints_are_clear_errors(

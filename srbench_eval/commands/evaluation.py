@@ -216,37 +216,39 @@ def run(
     from srbench_eval.data.datasets.registry import find_images
     from srbench_eval.data.io.images import limit_pixels
     from srbench_eval.data.io.prefetch import prefetching
+    from srbench_eval.evaluation.plan import RunConfig, check_early
+    from srbench_eval.runs.multiscale import parse_scales
 
     keep_freed_memory()  # image buffers reused, not mapped afresh for every image (allocator.py)
-
+    scales = parse_scales(scale)
+    config = RunConfig(
+        models=_split(models),
+        scale=scales[0],
+        datasets=_split(datasets),
+        metrics=_split(metrics),
+        crop_border=crop_border,
+        device=device,
+        mirror=mirror,
+        strict=strict,
+        save_sr=save_sr,
+        weights=weights,
+        checkpoints=checkpoints,
+        metric_options=metric_options,
+        protocol=protocol,
+        protocol_set=protocol_set,
+        degradation=degradation,
+        tile=tile,
+        tile_overlap=tile_overlap,
+    )
+    check_early(config, scales)  # device, models, metric weights: named at once, before any dataset work
     # The HR files are read and inflated in a background thread while the interpreter imports and
     # numba starts (srbench_eval/data/io/prefetch.py); nothing is read here that the run would not read.
     hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
     with limit_pixels(max_pixels), prefetching(hr_files):
         start_numba()  # without its BLAS probe (0.19 s of SciPy imports; compiled.start_numba)
-        from srbench_eval.evaluation import RunConfig, build_plan, default_out_dir, run_plan
-        from srbench_eval.runs.multiscale import parse_scales, run_scales
+        from srbench_eval.evaluation import build_plan, default_out_dir, run_plan
+        from srbench_eval.runs.multiscale import run_scales
 
-        scales = parse_scales(scale)
-        config = RunConfig(
-            models=_split(models),
-            scale=scales[0],
-            datasets=_split(datasets),
-            metrics=_split(metrics),
-            crop_border=crop_border,
-            device=device,
-            mirror=mirror,
-            strict=strict,
-            save_sr=save_sr,
-            weights=weights,
-            checkpoints=checkpoints,
-            metric_options=metric_options,
-            protocol=protocol,
-            protocol_set=protocol_set,
-            degradation=degradation,
-            tile=tile,
-            tile_overlap=tile_overlap,
-        )
         plan = build_plan(config)  # every bad string fails here, before anything is computed
         out = out or default_out_dir()
         progress = not quiet and sys.stderr.isatty()
@@ -292,6 +294,13 @@ def run(
     is_flag=True,
     help="NAME@pub cells: the paper's number, then ours (32.75 → 32.749).",
 )
+@click.option(
+    "--markdown",
+    type=click.Choice(["html", "plain"]),
+    default="html",
+    show_default=True,
+    help="Markdown marks: html (<ins>, <sup>) or plain (no HTML: second best in italics).",
+)
 def table(
     run_dirs: tuple[Path, ...],
     fmt: str,
@@ -304,6 +313,7 @@ def table(
     alpha: float,
     allow_mixed: bool,
     published: bool,
+    markdown: str,
 ) -> None:
     """Rebuild the comparison table from one or more finished runs (later runs win on duplicates).
 
@@ -316,7 +326,16 @@ def table(
     if out:
         refuse_finished(out)
     options = TableOptions(
-        layout, fmt, rename, _split(order), _split(metrics), reference, alpha, allow_mixed, published
+        layout,
+        fmt,
+        rename,
+        _split(order),
+        _split(metrics),
+        reference,
+        alpha,
+        allow_mixed,
+        published,
+        markdown,
     )
     text = table_text(load_runs(run_dirs), options)
     if out:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 
 from srbench_eval.commands.evaluation import protocol_options
 from srbench_eval.commands.train_options import QUIET, train_options
+from srbench_eval.weights import mirror_in_use
 
 
 @click.command()
@@ -27,13 +27,14 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
-    config = TrainConfig(**options, progress=not quiet and sys.stderr.isatty())
+    config = TrainConfig(**options, progress=not quiet)  # a bar on a terminal, else a line per interval
     resolve_protocol(
         config.protocol, config.protocol_set
     )  # an unknown profile or field fails before training
     if export is not None:  # before training: a run must not end on an unwritable --export
         check_writable(export, "--export")
-    result = run_training(config)
+    with mirror_in_use(config.mirror):  # the losses' VGG/ResNet weights: cache, then this mirror
+        result = run_training(config)
     if not from_environ().is_main:  # torchrun: rank 0 reports
         return
     label = display_label(result.label, config.preset)

@@ -1,7 +1,7 @@
-"""`srbench-eval weights list|fetch|verify`: the pretrained files that metrics and losses need.
-
-Each file lives where its library reads it, ``$TORCH_HOME/hub/checkpoints``; fetching on a connected
-machine and copying that folder to an air-gapped one is all an offline node needs.
+"""`srbench-eval weights list|fetch|verify`: the pretrained files that metrics, losses and published
+models need, one store (:mod:`srbench_eval.weights`): each is found in its cache
+(``$TORCH_HOME/hub/checkpoints``, ``$SRBENCH_DATA/weights``), then in a mirror as
+``<mirror>/weights/<file>`` (copied into the cache), then at its public URL (``fetch`` only).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def list_(names: tuple[str, ...], mirror: str | None) -> None:
         click.echo(f"hub cache: {w.checkpoint_dir()}  (follows $TORCH_HOME)")
     width = max((len(k) for k in keys), default=0)
     for key in keys:
-        s = w.status(key)
+        s = w.status(key, mirror)
         click.echo(
             f"{key:<{width}}  {_STATE[s.state]:<11}  sha256 {s.file.sha256_prefix}...  {s.file.filename}  "
             f"[{_short_users(s.file)}]"
@@ -112,14 +112,18 @@ def fetch(names: tuple[str, ...], mirror: str | None, quiet: bool, pin: str | No
     if pin and (len(pub) != 1 or len(published.get(pub[0]).files) != 1 or keys):
         raise SrbenchError("--sha256 pins one file: give exactly one NAME@pub that has a single file")
     for entry, f, label in _published_files(pub):
-        path, digest = w.published_path(entry, f, mirror=mirror, pin=pin)
+        path, digest = w.published_path(entry, f, mirror=mirror, pin=pin, keep=True)
         click.echo(f"{label}: ok {path}  sha256 {digest}")
     for key in keys:
         before = w.status(key)
         if before.ok:
             click.echo(f"{key}: present {before.path}")
             continue
-        after = w.fetch(key, progress=not quiet)
+        after = w.fetch(key, progress=not quiet, mirror=mirror)
+        if not after.ok:  # a stand-in from a mirror, where the tests allow one
+            raise SrbenchError(
+                f"{key}: {after.path} is not the published file ({_STATE[after.state].lower()})"
+            )
         click.echo(f"{key}: fetched {after.path}")
 
 
@@ -129,20 +133,28 @@ def fetch(names: tuple[str, ...], mirror: str | None, quiet: bool, pin: str | No
 def verify(names: tuple[str, ...], mirror: str | None) -> None:
     """Hash each file and compare with its published SHA-256 (or prefix, or pin); fail if any is
     missing or wrong."""
-    bad = []
+    bad, bad_pub = [], []
     keys, pub = _split(names)
     for entry, f, label in _published_files(pub):
         state, path = w.published_status(entry, f, mirror)
         click.echo(f"{label}: {'ok' if state == 'ok' else _STATE[state].lower()}  {path or f.path}")
         if state != "ok":
-            bad.append(f"{label} ({_STATE[state].lower()})")
+            bad_pub.append(f"{label} ({_STATE[state].lower()})")
     for key in keys:
-        s = w.status(key)
+        s = w.status(key, mirror)
         click.echo(f"{key}: {'ok' if s.ok else _STATE[s.state].lower()}  {s.path}")
         if not s.ok:
             bad.append(f"{key} ({_STATE[s.state].lower()})")
+    hints = []
     if bad:
-        raise SrbenchError(
-            f"{len(bad)} weights file(s) not usable: {', '.join(bad)}; run 'srbench-eval weights fetch' "
-            f"on a connected machine, or copy its hub cache into {w.checkpoint_dir()}"
+        hints.append(
+            f"{', '.join(bad)}: run 'srbench-eval weights fetch' (connected, or with --mirror DIR), "
+            f"or put the files in {w.checkpoint_dir()} or in a mirror as <mirror>/weights/<file name>"
         )
+    if bad_pub:
+        hints.append(
+            f"{', '.join(bad_pub)}: run 'srbench-eval weights fetch NAME@pub' (--mirror DIR), or put the "
+            f"files in {w.published_dir()}/<path> or in a mirror as <mirror>/weights/<path>"
+        )
+    if hints:
+        raise SrbenchError(f"{len(bad) + len(bad_pub)} weights file(s) not usable: " + "; ".join(hints))

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 
 from srbench_eval.defaults import DEFAULT_DATASETS, DEFAULT_METRICS, MAX_SCALE, MIN_SCALE, SCALE_RANGE
 from srbench_eval.errors import SrbenchError, unknown_name
-from srbench_eval.evaluation.device import resolve_device
+from srbench_eval.evaluation.device import gpu_driver_present, resolve_device
 from srbench_eval.metrics import Metric, MetricSettings, SetMetric, get_metric
 from srbench_eval.models.base import SRModel, check_model_scale
-from srbench_eval.models.loading import parse_weights, resolve_model
+from srbench_eval.models.loading import parse_weights, resolve_model, spec_problems
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
 from srbench_eval.ranks import DistEnv, from_environ
+from srbench_eval.weights import from_mirror, keys_of, path_of, require
 
 if TYPE_CHECKING:
     import torch
@@ -148,6 +149,7 @@ def build_plan(config: RunConfig, models: Sequence[ModelPlan] | None = None) -> 
             raise SrbenchError(
                 f"metric {cls.name} is set-level without per-image features: run it in one process"
             )
+    _check_inputs(config, (config.scale,), check_models=models is None, strict_weights=False)
     if models is None:
         weights = parse_weights(config.weights, config.models)
         models = [_spec_plan(spec, config, weights) for spec in config.models]
@@ -161,6 +163,53 @@ def build_plan(config: RunConfig, models: Sequence[ModelPlan] | None = None) -> 
         ranks=replace(ranks, device=device) if not ranks.distributed else ranks,
         tiling=(config.tile, config.tile_overlap) if config.tile else None,
     )
+
+
+# ----------------------------------------------------------------------------- early checks
+
+
+def check_early(config: RunConfig, scales: Sequence[int] = ()) -> None:
+    """What fails fast, before any dataset is read (``run`` calls this first; :func:`build_plan`
+    repeats the model and weights checks): the config's strings, ``--device cuda`` where no GPU
+    driver is installed, every model at every scale and the metrics' weights files, every problem
+    of the last two named in one line."""
+    _check_config(config)
+    resolved_protocol(config)  # the strings first: protocol, metrics and their options
+    names = tuple(get_metric(name).name for name in config.metrics)
+    parse_metric_options(config.metric_options, names)
+    if config.device.startswith("cuda") and not gpu_driver_present():
+        raise SrbenchError(
+            f"device '{config.device}' requested but no CUDA GPU is available; use --device cpu"
+        )
+    _check_inputs(config, tuple(scales) or (config.scale,), check_models=True, strict_weights=True)
+
+
+def _check_inputs(config: RunConfig, scales: Sequence[int], check_models: bool, strict_weights: bool) -> None:
+    """Models (:func:`~srbench_eval.models.loading.spec_problems`: unknown, untrained, missing files)
+    and the weights files of the metrics, found in the cache or copied from the run's mirror
+    (:func:`srbench_eval.weights.require`; without ``strict_weights`` a missing file is left for the
+    metric to report when it is built); one :class:`SrbenchError` naming all problems."""
+    problems: list[str] = []
+    if check_models:
+        weights = parse_weights(config.weights, config.models)
+        for scale in scales:
+            found = spec_problems(config.models, scale, weights, config.checkpoints)
+            problems += [p for p in found if p not in problems]
+    for name in config.metrics:
+        user = f"metric {get_metric(name).name}"
+        for key in keys_of(user):
+            if not strict_weights:
+                if not path_of(key).is_file():
+                    from_mirror(key, config.mirror)
+                continue
+            try:
+                require(key, user, mirror=config.mirror)
+            except SrbenchError as e:
+                problems.append(str(e))
+    if len(problems) == 1:
+        raise SrbenchError(problems[0])
+    if problems:
+        raise SrbenchError(f"{len(problems)} problems: " + "; ".join(problems))
 
 
 def _spec_plan(spec: str, config: RunConfig, weights: Mapping[str, str]) -> ModelPlan:

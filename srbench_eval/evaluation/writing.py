@@ -13,7 +13,9 @@ import numpy as np
 from srbench_eval.compiled import is_tensor
 from srbench_eval.data.degrade.bicubic import round_uint8
 from srbench_eval.data.io.images import write_image
-from srbench_eval.reports.tables import build_table, to_latex, to_markdown
+from srbench_eval.reports.grid_text import grid_latex, grid_markdown
+from srbench_eval.reports.layouts import paper_grid
+from srbench_eval.reports.tables import build_table
 from srbench_eval.runs.results import (
     RESULTS_CSV,
     ImageValue,
@@ -51,7 +53,8 @@ def write_run_files(staging: Path, rows: list[ImageValue], summary: Summary) -> 
     results_csv = csv_text(rows)
     summary.provenance["results_csv_sha256"] = sha256_text(results_csv)
     table = build_table([summary])
+    grid = paper_grid(table, [summary])  # the SR papers' layout: methods in rows, datasets in columns
     write_text_atomic(inside(staging, RESULTS_CSV), results_csv)
     write_text_atomic(inside(staging, "summary.json"), summary.to_json())
-    write_text_atomic(inside(staging, "table.md"), to_markdown(table))
-    write_text_atomic(inside(staging, "table.tex"), to_latex(table))
+    write_text_atomic(inside(staging, "table.md"), grid_markdown(grid))
+    write_text_atomic(inside(staging, "table.tex"), grid_latex(grid))

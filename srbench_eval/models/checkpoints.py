@@ -245,8 +245,15 @@ class CheckpointInfo:
 
     @property
     def display_label(self) -> str:
-        """The table column: the recipe label, with the preset unless it is ``paper`` (``srcnn (smoke)``)."""
-        return display_label(self.label, self.preset)
+        """The table column: the recipe label, with the preset unless it is ``paper`` (``srcnn (smoke)``)
+        and the steps trained of planned when stopped early (``srcnn (smoke, step 1600 of 2000)``)."""
+        return display_label(self.label, self.preset, self.step, self.iterations)
+
+    def qualified(self, label: str) -> str:
+        """A user's ``LABEL=file.pt`` with what the checkpoint is appended (``mine (smoke)``), unless the
+        label already says it."""
+        suffix = display_label("", self.preset, self.step, self.iterations).strip()
+        return label if not suffix or label.endswith(suffix) else f"{label} {suffix}"
 
     def provenance(self, sha256: str, source: str) -> dict[str, Any]:
         return {
@@ -265,8 +272,13 @@ class CheckpointInfo:
         }
 
 
-def display_label(label: str, preset: str) -> str:
-    return label if preset == "paper" else f"{label} ({preset})"
+def display_label(label: str, preset: str, step: int | None = None, iterations: int | None = None) -> str:
+    """``srcnn (smoke)``; ``srcnn (smoke, step 1600 of 2000)`` for a run stopped at step 1600 of 2000;
+    ``esrgan`` (paper preset, finished), ``esrgan (step 1600 of 400000)`` (paper preset, stopped)."""
+    parts = [] if preset == "paper" else [preset]
+    if step is not None and iterations and step < iterations:
+        parts.append(f"step {step} of {iterations}")
+    return f"{label} ({', '.join(parts)})" if parts else label
 
 
 def info(ckpt: dict[str, Any], path: Path) -> CheckpointInfo:

@@ -49,6 +49,8 @@ from srbench_eval.metrics.fidelity import luma
 from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.network import NetworkModel, from_factory
+from srbench_eval.models.published import registry as published_registry
+from srbench_eval.models.recipes.named import get_recipe, recipe_names
 from srbench_eval.names import FACTORY, safe_name
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol
@@ -224,6 +226,8 @@ def _checkpoint_model(
             meta.display_label,
             f"the label inside {path}; name the column with --models LABEL={path}",
         )
+    else:  # LABEL=file.pt keeps "(smoke)" and the steps of a run stopped early
+        label = meta.qualified(label)
     provenance = meta.provenance(ckpts.sha256_file(path), source)
     return NetworkModel(label, scale, provenance, network=net)
 
@@ -251,15 +255,79 @@ def _find_recipe_checkpoint(
     shipped = ckpts.find_in_zoo(name, scale)
     if shipped is not None:
         return shipped, "shipped zoo"
+    raise no_checkpoint([name], scale, checkpoints)
+
+
+def _train_command(name: str, scale: int) -> str:
+    """The ``train`` command that makes a checkpoint of recipe ``name`` at ``scale``: one ``train``
+    accepts (a recipe defined for other scales needs ``--set scales=N``)."""
+    command = f"srbench-eval train --model {name} --scale {scale}"
+    return command if scale in get_recipe(name).scales else command + f" --set scales={scale}"
+
+
+def no_checkpoint(names: Sequence[str], scale: int, checkpoints: str | Path | None) -> SrbenchError:
+    """One line naming every recipe of ``names`` that has no checkpoint at ``scale``, where it was
+    looked for, and the ``train`` commands (that ``train`` accepts) or ``--weights`` that fix it."""
+    root = Path(checkpoints) if checkpoints and str(checkpoints) != ZOO else None
     if str(checkpoints) == ZOO:
         where = "the shipped zoo only, --checkpoints zoo"
     else:
-        where = f"{ckpts.recipe_dir(name, Path(checkpoints) if checkpoints else None)}/ and the shipped zoo"
-    raise SrbenchError(
-        f"no trained checkpoint of recipe {name} at x{scale} (looked in {where}): "
-        f"train one with 'srbench-eval train --model {name} --scale {scale}' (add --preset smoke for a "
-        f"small CPU model), or pass --weights {name}=PATH/TO/checkpoint.pt"
+        where = ", ".join(f"{ckpts.recipe_dir(n, root)}/" for n in names) + " and the shipped zoo"
+    by_scales: dict[str, list[str]] = {}
+    for n in names:
+        if scale not in get_recipe(n).scales:
+            by_scales.setdefault("x" + "/x".join(map(str, get_recipe(n).scales)), []).append(n)
+    defined = "".join(
+        f"; {', '.join(ns)} {'is' if len(ns) == 1 else 'are'} defined for {sc} (hence --set scales={scale})"
+        for sc, ns in by_scales.items()
     )
+    train = " and ".join(f"'{_train_command(n, scale)}'" for n in names)
+    recipes = "recipe " + names[0] if len(names) == 1 else "recipes " + ", ".join(names)
+    which = names[0] if len(names) == 1 else "NAME"
+    return SrbenchError(
+        f"no trained checkpoint of {recipes} at x{scale} (looked in {where}): train with {train} "
+        f"(add --preset smoke for a small CPU model){defined}; or pass --weights {which}=PATH/TO/ckpt.pt"
+    )
+
+
+def spec_problems(
+    specs: Sequence[str], scale: int, weights: Mapping[str, str], checkpoints: str | Path | None
+) -> list[str]:
+    """Why model specs cannot be evaluated at ``scale``, found without loading any network or reading
+    any dataset (a run checks this first): unknown names, recipes without a checkpoint (named together,
+    :func:`no_checkpoint`), missing files or folders. Empty when every spec can be tried."""
+    problems, untrained = [], []
+    names = recipe_names()
+    for spec in specs:
+        as_path = Path(spec).expanduser()
+        if spec == "bicubic" or (as_path.suffix in (".pt", ".pth") and as_path.is_file()) or as_path.is_dir():
+            continue
+        if "=" in spec:
+            label, _, target = spec.partition("=")
+            path = Path(target).expanduser()
+            if not path.exists() and not FACTORY.match(target):
+                problems.append(
+                    f"{path}: no such folder of SR images (or .pt checkpoint) for model '{label}'"
+                )
+        elif spec in names:
+            try:
+                _find_recipe_checkpoint(spec, scale, weights, checkpoints)
+            except SrbenchError as e:
+                if spec in weights:  # --weights NAME=PATH that is not there
+                    problems.append(str(e))
+                else:
+                    untrained.append(spec)
+        elif published_registry.is_published(spec):
+            try:
+                published_registry.get(spec)
+            except SrbenchError as e:
+                problems.append(str(e))
+        else:
+            known = ["bicubic", *names, *published_registry.names()]
+            problems.append(str(unknown_name("model", spec, known)))
+    if untrained:
+        problems.insert(0, str(no_checkpoint(untrained, scale, checkpoints)))
+    return problems
 
 
 def resolve_model(

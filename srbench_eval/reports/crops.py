@@ -57,18 +57,32 @@ class Crop:
         return img[self.y : self.y + self.h, self.x : self.x + self.w]
 
 
-def auto_crop(images: Sequence[np.ndarray], size: int = 48) -> Crop:
-    """The ``size x size`` window where the models' images differ most: the largest box sum of the
-    per-pixel standard deviation across images of their grey (:func:`~srbench_eval.color.display_grey`;
-    an integral image gives every window sum)."""
+def auto_crop(images: Sequence[np.ndarray], size: int = 64, hr: np.ndarray | None = None) -> Crop:
+    """The ``size x size`` window where the models differ most.
+
+    With the HR image: the largest box sum of the variance across models of the per-pixel squared
+    error ``e_m = (g(SR_m) - g(HR))^2`` (``g``: :func:`~srbench_eval.color.display_grey`), so a flat
+    patch that every model renders alike (or all equally wrong) is never chosen over detail that one
+    model restores and another does not. Without it: the box sum of the per-pixel standard deviation
+    across the models' images. An integral image gives every window sum."""
     stack = np.stack([display_grey(i) for i in images])
-    spread = stack.std(axis=0)
+    if hr is not None and hr.shape[:2] == images[0].shape[:2]:
+        spread = ((stack - display_grey(hr)[None]) ** 2).var(axis=0)
+    else:
+        spread = stack.std(axis=0)
     h, w = spread.shape
     s = max(1, min(size, h, w))
     integral = np.pad(spread.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = integral[s:, s:] - integral[:-s, s:] - integral[s:, :-s] + integral[:-s, :-s]
     y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
     return Crop(int(x), int(y), s, s)
+
+
+def crop_psnr(sr: np.ndarray, hr: np.ndarray) -> float:
+    """PSNR (dB, peak 255) of a crop against the HR crop on their display grey: a label, not a result
+    (the run's numbers follow the protocol on whole images)."""
+    mse = float(np.mean((display_grey(sr) - display_grey(hr)) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
 def hr_image(runs: Sequence[FinishedRun], dataset: str, image: str, scale: int) -> np.ndarray | None:
@@ -164,4 +178,4 @@ def sr_panels(
     return Panels(dataset, image, scale, tuple(labels), tuple(imgs), missing)
 
 
-__all__ = ["Crop", "Panels", "auto_crop", "bicubic_from_hr", "hr_image", "sr_panels"]
+__all__ = ["Crop", "Panels", "auto_crop", "bicubic_from_hr", "crop_psnr", "hr_image", "sr_panels"]

@@ -41,7 +41,8 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from srbench_eval.data.io.images import write_bytes_atomic  # noqa: E402
 from srbench_eval.errors import SrbenchError  # noqa: E402
 from srbench_eval.models import checkpoints as ckpts  # noqa: E402
-from srbench_eval.reports.crops import Crop, auto_crop, sr_panels  # noqa: E402
+from srbench_eval.reports.crops import Crop, auto_crop, crop_psnr, sr_panels  # noqa: E402
+from srbench_eval.reports.labels import place_labels  # noqa: E402
 from srbench_eval.reports.layouts import overrides_of  # noqa: E402
 from srbench_eval.runs.finished import FinishedRun, all_values  # noqa: E402
 from srbench_eval.training.logs import read_log  # noqa: E402
@@ -57,6 +58,7 @@ class Figure:
     title: str
     plot: MplFigure | None = None
     missing: str = ""
+    optional: bool = False  # a figure these runs do not call for (no sweep): shown as a note, not an error
 
     def save(self, out: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
         """Write ``out/<name>.<fmt>`` atomically for each format; nothing for a missing figure."""
@@ -132,19 +134,27 @@ def perception_distortion(runs: Sequence[FinishedRun]) -> Figure:
     models = list(dict.fromkeys(k[0] for k in means))
     fig, axes = _panels(len(blocks))
     colours = matplotlib.colormaps["tab10"]
+    points: list[list[tuple[float, float, str]]] = []
+    marker_colours: list[list[Any]] = []
     for ax, (dataset, scale) in zip(axes, blocks, strict=True):
+        points.append([])
+        marker_colours.append([])
         for i, model in enumerate(models):
             x, y = means.get((model, dataset, scale, "psnr")), means.get((model, dataset, scale, y_metric))
             if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
                 continue
             ax.scatter([x], [y], color=colours(i % 10), label=model, s=40, zorder=3)
-            ax.annotate(model, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            points[-1].append((x, y, model))
+            marker_colours[-1].append(colours(i % 10))
         ax.set_xlabel(_label(info, "psnr"))
         ax.set_ylabel(_label(info, y_metric))
         ax.set_title(f"{titles.get(dataset, dataset)} ×{scale}")
         ax.grid(alpha=0.3)
+        ax.margins(0.2)  # room for the labels inside the axes
     note = "" if y_metric == "lpips" else " (no LPIPS in the runs: SSIM instead)"
     fig.suptitle(title + note, fontsize=10)
+    for ax, pts, cs in zip(axes, points, marker_colours, strict=True):
+        place_labels(ax, pts, colors=cs)  # after the layout: no label over another, a marker or the frame
     return Figure(name, title + note, fig)
 
 
@@ -189,7 +199,10 @@ def sweep_curves(runs: Sequence[FinishedRun], metric: str) -> Figure:
     numeric = [k for k in keys if sum(_is_number(ov.get(k)) for ov in found.values()) >= 2]
     if not numeric:
         return Figure(
-            name, title, missing="no two models differ in a numeric recipe override (e.g. loss.dp.mu)"
+            name,
+            title,
+            missing="no two models differ in a numeric recipe override (e.g. loss.dp.mu): no sweep to plot",
+            optional=True,
         )
     key = numeric[0]
     ci = {(d.model, d.dataset, d.scale, d.metric): d for r in runs for d in r.descriptions()}
@@ -259,15 +272,21 @@ def _is_number(v: Any) -> bool:
 _NOT_TERMS = {"step", "kind", "lr", "loss", "it_per_s", "img_per_s", "d_loss", "dataset"}
 
 
-def _recipe_mu(train_dir: Path) -> dict[str, float]:
-    """``{"dp.mu": 0.5}``: the mu of each loss term of the run's recipe (from its newest checkpoint)."""
+def _newest_recipe(train_dir: Path) -> tuple[dict[str, Any], str]:
+    """The recipe and the label (``esrgan-dp[dp.mu=1]``) of a training run's newest checkpoint."""
     newest = ckpts.newest_file(ckpts.checkpoint_files(train_dir))
     if newest is None:
-        return {}
+        return {}, ""
     try:
-        recipe = ckpts.load_checkpoint(newest).get("recipe", {})
+        ckpt = ckpts.load_checkpoint(newest)
     except SrbenchError:
-        return {}
+        return {}, ""
+    recipe = ckpt.get("recipe") if isinstance(ckpt.get("recipe"), dict) else {}
+    return recipe, str(ckpt.get("label") or recipe.get("name") or "")
+
+
+def _recipe_mu(recipe: dict[str, Any]) -> dict[str, float]:
+    """``{"dp.mu": 0.5}``: the mu of each loss term of a recipe."""
     return {
         f"{term}.mu": float(spec["mu"])
         for term, spec in recipe.get("loss", {}).items()
@@ -275,9 +294,20 @@ def _recipe_mu(train_dir: Path) -> dict[str, float]:
     }
 
 
+def _same_as_total(train: list[dict], key: str) -> bool:
+    """Whether loss term ``key`` equals the total at every step (a recipe with one term): its line
+    would hide under the total's, so the total is labelled with it instead."""
+    pairs = [(r.get("loss"), r.get(key)) for r in train if _is_number(r.get(key))]
+    return bool(pairs) and all(_is_number(a) and math.isclose(float(a), float(b)) for a, b in pairs)
+
+
 def training_curves(train_dir: Path) -> Figure:
-    """Every loss term, validation PSNR, the DP weights and the learning rate of a training run."""
-    name, title = "training-curves", f"Training: {Path(train_dir).name}"
+    """Every loss term, validation PSNR, the DP weights (a panel only when there are any) and the
+    learning rate of a training run, titled with its recipe."""
+    recipe, label = _newest_recipe(Path(train_dir))
+    name = "training-curves"
+    run = Path(train_dir).name
+    title = f"Training {label}: {run}" if label else f"Training: {run}"
     train = read_log(Path(train_dir), "train")
     val = read_log(Path(train_dir), "val")
     if not train and not val:
@@ -287,32 +317,37 @@ def training_curves(train_dir: Path) -> Figure:
     numeric = [k for k in dict.fromkeys(k for r in train for k in r) if k not in _NOT_TERMS]
     weights = [k for k in numeric if k.endswith((".zeta", ".res_weight", ".mu"))]
     terms = [k for k in numeric if k not in weights]
-    fig, axes = _panels(4, width=3.8, height=3.2)
+    hidden = [k for k in terms if _same_as_total(train, k)]
+    mus = _recipe_mu(recipe)
+    has_dp = bool(weights or mus)
+    fig, axes = _panels(4 if has_dp else 3, width=3.8, height=3.2)
+    loss_ax, val_ax, lr_ax = axes[0], axes[1], axes[-1]
     steps = [r["step"] for r in train]
 
-    def curve(ax, key: str, records: list[dict], **kw) -> None:
+    def curve(ax, key: str, records: list[dict], label: str | None = None, **kw) -> None:
         pts = [(r["step"], float(r[key])) for r in records if key in r and _is_number(r[key])]
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], label=key, **kw)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label or key, **kw)
 
-    for key in ["loss", *terms]:
-        curve(axes[0], key, train, lw=1.5 if key == "loss" else 1.0)
+    total = "loss" + (f" (= {', '.join(hidden)})" if hidden else "")
+    curve(loss_ax, "loss", train, label=total, lw=1.5)
+    for key in terms:
+        if key not in hidden:
+            curve(loss_ax, key, train, lw=1.0)
     if any(_is_number(r.get("loss")) and float(r["loss"]) > 0 for r in train):
-        axes[0].set_yscale("log")
-    axes[0].set_title("loss terms (unweighted) and total", fontsize=9)
-    curve(axes[1], "psnr", val, marker="o")
-    curve(axes[1], "bicubic_psnr", val, linestyle="--")
-    axes[1].set_title("validation PSNR (dB)", fontsize=9)
-    for key in weights:
-        curve(axes[2], key, train)
-    mus = _recipe_mu(Path(train_dir))
-    for i, (key, mu) in enumerate(mus.items()):
-        axes[2].axhline(mu, linestyle=":", color=f"C{len(weights) + i}", label=f"{key} = {mu:g} (recipe)")
-    has_dp = bool(weights or mus)
-    dp_title = "DP weights (zeta, residual weight, mu)" if has_dp else "no DP weights logged"
-    axes[2].set_title(dp_title, fontsize=9)
-    curve(axes[3], "lr", train)
-    axes[3].set_title("learning rate", fontsize=9)
+        loss_ax.set_yscale("log")
+    loss_ax.set_title("loss terms (unweighted) and total", fontsize=9)
+    curve(val_ax, "psnr", val, marker="o")
+    curve(val_ax, "bicubic_psnr", val, linestyle="--")
+    val_ax.set_title("validation PSNR (dB)", fontsize=9)
+    if has_dp:
+        for key in weights:
+            curve(axes[2], key, train)
+        for i, (key, mu) in enumerate(mus.items()):
+            axes[2].axhline(mu, linestyle=":", color=f"C{len(weights) + i}", label=f"{key} = {mu:g} (recipe)")
+        axes[2].set_title("DP weights (zeta, residual weight, mu)", fontsize=9)
+    curve(lr_ax, "lr", train)
+    lr_ax.set_title("learning rate", fontsize=9)
     for ax in axes:
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
@@ -325,41 +360,59 @@ def training_curves(train_dir: Path) -> Figure:
 # ------------------------------------------------------------------------------------- crops
 
 
+def _image_values(runs: Sequence[FinishedRun], dataset: str, image: str, metric: str) -> dict[str, float]:
+    return {
+        v.model: v.value
+        for v in all_values(runs)
+        if (v.dataset, v.image, v.metric) == (dataset, image, metric) and math.isfinite(v.value)
+    }
+
+
 def crop_grid(
     runs: Sequence[FinishedRun],
     crop: Crop | None = None,
     dataset: str | None = None,
     image: str | None = None,
-    size: int = 48,
+    size: int = 64,
 ) -> Figure:
-    """The same region of HR, bicubic and every model (``--save-sr`` images), enlarged side by side."""
+    """The same region of HR, bicubic and every model (``--save-sr`` images), enlarged side by side;
+    each crop labelled with its PSNR against the HR crop and the image's LPIPS from the run."""
     name, title = "crops", "Zoomed crops"
     panels = sr_panels(runs, dataset, image)
     if panels is None:
         return Figure(name, title, missing="the runs kept no SR images (run with --save-sr)")
     full = panels.images
     where = f"image '{panels.image}' of {panels.dataset}"
+    hr = full[0] if panels.labels[0] == "HR" else None
     if crop is None:
         models = [i for lab, i in zip(panels.labels, full, strict=True) if lab != "HR"]
-        crop = auto_crop(models if len(models) > 1 else full, size)
+        crop = auto_crop(models if len(models) > 1 else full, size, hr)
     crop.check(full[0].shape, where)
+    lpips = _image_values(runs, panels.dataset, panels.image, "lpips")
     n = len(full) + 1
-    fig = MplFigure(figsize=(2.2 * n, 2.6), layout="constrained")
+    fig = MplFigure(figsize=(3.2 * n, 3.7), layout="constrained")
     axes = fig.subplots(1, n)
     grey = full[0].ndim == 2
     axes[0].imshow(full[0], cmap="gray" if grey else None, vmin=0, vmax=255)
     axes[0].add_patch(Rectangle((crop.x, crop.y), crop.w, crop.h, fill=False, edgecolor="red", lw=1.5))
-    axes[0].set_title(f"{panels.image} ({panels.labels[0]})", fontsize=8)
+    axes[0].set_title(f"{panels.image} ({panels.labels[0]})", fontsize=9)
     for ax, label, img in zip(axes[1:], panels.labels, full, strict=True):
         ax.imshow(crop.cut(img), cmap="gray" if grey else None, vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(label, fontsize=8)
+        scores = []
+        if hr is not None and label != "HR":
+            scores.append(f"{crop_psnr(crop.cut(img), crop.cut(hr)):.2f} dB")
+        if label in lpips:
+            scores.append(f"LPIPS {lpips[label]:.4f}")
+        ax.set_title(label + ("\n" + " / ".join(scores) if scores else ""), fontsize=9)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     region = f"x={crop.x}, y={crop.y}, {crop.w}x{crop.h}"
+    legend = " (dB: PSNR of the crop; LPIPS: the whole image's)" if hr is not None or lpips else ""
     fig.suptitle(
-        f"{panels.dataset} ×{panels.scale}: {region}" + (f" — {panels.missing}" if panels.missing else ""),
-        fontsize=8,
+        f"{panels.dataset} ×{panels.scale}: {region}{legend}"
+        + (f" — {panels.missing}" if panels.missing else ""),
+        fontsize=9,
     )
     return Figure(name, f"{title}: {panels.dataset}/{panels.image}, {region}", fig, missing="")
 

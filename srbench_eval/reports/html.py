@@ -79,8 +79,24 @@ def _num(v: float | None, decimals: int) -> str:
     return f"{v:.{decimals}f}"
 
 
+def _dataset_namer(runs: Sequence[FinishedRun]):
+    """``(dataset, scale) -> "Set5"`` (``"Set5 ×4"`` when the runs hold several scales): the datasets
+    named as the results table names them."""
+    titles: dict[str, str] = {}
+    for r in runs:
+        for name, d in r.summary.provenance.get("datasets", {}).items():
+            titles[name] = d.get("title", name)
+    scales = {e.scale for r in runs for e in r.summary.entries}
+
+    def name(dataset: str, scale: int) -> str:
+        return titles.get(dataset, dataset) + (f" ×{scale}" if len(scales) > 1 else "")
+
+    return name
+
+
 def _statistics(runs: Sequence[FinishedRun], info: dict[str, dict]) -> list[dict[str, Any]]:
     out = []
+    named = _dataset_namer(runs)
     for run in runs:
         for d in run.descriptions():
             dec = int(info.get(d.metric, {}).get("decimals", 4))
@@ -88,7 +104,7 @@ def _statistics(runs: Sequence[FinishedRun], info: dict[str, dict]) -> list[dict
             out.append(
                 {
                     "model": d.model,
-                    "dataset": f"{d.dataset} ×{d.scale}",
+                    "dataset": named(d.dataset, d.scale),
                     "metric": info.get(d.metric, {}).get("label", d.metric),
                     "n": d.n,
                     "mean": _num(d.mean, dec),
@@ -100,7 +116,9 @@ def _statistics(runs: Sequence[FinishedRun], info: dict[str, dict]) -> list[dict
     return out
 
 
-def _comparisons(values, reference: str, info: dict[str, dict], alpha: float) -> tuple[list[dict], list[str]]:
+def _comparisons(
+    values, reference: str, info: dict[str, dict], alpha: float, named=lambda d, s: f"{d} ×{s}"
+) -> tuple[list[dict], list[str]]:
     per_image = {k: bool(v.get("per_image", True)) for k, v in info.items()}
     rows, notes = [], []
     for c in stats.paired(values, reference, per_image):
@@ -112,7 +130,7 @@ def _comparisons(values, reference: str, info: dict[str, dict], alpha: float) ->
         dec = int(info.get(c.metric, {}).get("decimals", 4)) + 1
         rows.append(
             {
-                "dataset": f"{c.dataset} ×{c.scale}",
+                "dataset": named(c.dataset, c.scale),
                 "metric": label,
                 "model": c.model,
                 "n": c.n,
@@ -144,26 +162,59 @@ def _per_image_html(values) -> str:
     return wide.to_html(float_format=lambda x: f"{x:.4f}", classes="values", border=0, na_rep="–")
 
 
+MAX_VIEWER_IMAGES = 12
+"""Images per dataset the viewer embeds (each one as a PNG per model): the first is the image whose
+PSNR differs most across the models, the others follow in the dataset's order."""
+
+
+def _viewer_image(runs: Sequence[FinishedRun], dataset: str, image: str | None, labels: list[str] | None):
+    panels = figures.sr_panels(runs, dataset, image)
+    if panels is None:
+        return None
+    h, w = panels.images[0].shape[:2]
+    srcs = {lab: image_uri(img) for lab, img in zip(panels.labels, panels.images, strict=True)}
+    order = labels if labels is not None else list(panels.labels)
+    return {
+        "name": panels.image,
+        "scale": panels.scale,
+        "width": w,
+        "height": h,
+        "note": panels.missing,
+        "labels": order,
+        "srcs": [srcs.get(lab, "") for lab in order],
+    }
+
+
 def _viewers(runs: Sequence[FinishedRun]) -> tuple[list[dict[str, Any]], str]:
+    """One viewer per dataset with ``--save-sr`` images; a menu switches between its images."""
     values = all_values(runs)
     datasets = list(dict.fromkeys(v.dataset for v in values if v.image))
     viewers, missing = [], ""
     for dataset in datasets:
-        panels = figures.sr_panels(runs, dataset)
-        if panels is None:
+        first = _viewer_image(runs, dataset, None, None)
+        if first is None:
             continue
-        h, w = panels.images[0].shape[:2]
+        names = list(dict.fromkeys(v.image for v in values if v.dataset == dataset and v.image))
+        others = [
+            n
+            for n in names
+            if n != first["name"]
+            and any(r.sr_image(m, dataset, n, first["scale"]) for r in runs for m in first["labels"])
+        ]
+        shown = [first] + [
+            img
+            for n in others[: MAX_VIEWER_IMAGES - 1]
+            if (img := _viewer_image(runs, dataset, n, first["labels"])) is not None
+        ]
         viewers.append(
             {
                 "dataset": dataset,
-                "image": panels.image,
-                "scale": panels.scale,
-                "width": w,
-                "height": h,
-                "note": panels.missing,
+                "first": first,
+                "images": shown,
+                "total": 1 + len(others),
                 "panes": [
-                    {"label": lab, "src": image_uri(img)}
-                    for lab, img in zip(panels.labels, panels.images, strict=True)
+                    {"label": lab, "src": src}
+                    for lab, src in zip(first["labels"], first["srcs"], strict=True)
                 ],
             }
         )
@@ -203,7 +254,9 @@ def render_report(runs: Sequence[FinishedRun], options: ReportOptions) -> str:
     for s in summaries:
         info.update(s.metrics)
     comparisons, set_level = (
-        _comparisons(values, reference, info, options.alpha) if values and reference else ([], [])
+        _comparisons(values, reference, info, options.alpha, _dataset_namer(runs))
+        if values and reference
+        else ([], [])
     )
     figs = figures.all_figures(runs, options.crop, options.train_dirs)
     viewers, viewer_missing = _viewers(runs)
@@ -253,6 +306,7 @@ def render_report(runs: Sequence[FinishedRun], options: ReportOptions) -> str:
                 "title": f.title,
                 "src": data_uri(f.png_bytes()) if f.plot is not None else "",
                 "missing": f.missing,
+                "optional": f.optional,
             }
             for f in figs
         ],

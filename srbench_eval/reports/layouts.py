@@ -23,15 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tabulate import tabulate
-
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.registry import Registry
+from srbench_eval.reports.grid_text import CHECK, Grid, GridRow, grid_latex, grid_markdown
 from srbench_eval.reports.statistics import Comparison
-from srbench_eval.reports.tables import DAGGER, Cell, Table, _latex_text, latex_escape
+from srbench_eval.reports.tables import Cell, Table, group_of, to_latex, to_markdown
 from srbench_eval.runs.results import Summary
 
-CHECK = "✓"
 NOT_SIGNIFICANT = "ns"
 
 
@@ -157,25 +155,6 @@ def _measured(summaries: Sequence[Summary], model: str, row: Any) -> float:
 # ----------------------------------------------------------------------------- models as rows
 
 
-@dataclass(frozen=True)
-class GridRow:
-    prefix: tuple[str, ...]  # the row's name columns: model, override values or check marks
-    cells: tuple[tuple[Cell, ...], ...]  # per dataset, one cell per metric
-    model: str = ""
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Models (or sweep values) as rows, datasets as columns, scales as row groups."""
-
-    prefix: tuple[str, ...]
-    datasets: tuple[str, ...]
-    metric_labels: tuple[str, ...]
-    sections: tuple[tuple[int, tuple[GridRow, ...]], ...]  # (scale, rows)
-    notes: tuple[str, ...]
-    footnotes: tuple[str, ...]
-
-
 def _recipe(summaries: Sequence[Summary], model: str) -> dict[str, Any] | None:
     for s in reversed(summaries):
         prov = s.provenance.get("models", {}).get(model)
@@ -247,9 +226,12 @@ def _grid(table: Table, summaries: Sequence[Summary], prefix_of, prefix: tuple[s
                 cells.append(tuple(group))
             if all(c.text == "–" for g in cells for c in g):
                 continue
-            rows.append(GridRow(prefix_of(model), tuple(cells), model))
+            group = table.protocols[group_of(model)] if table.protocols else ""
+            rows.append(GridRow(prefix_of(model), tuple(cells), model, group))
         if sort is not None:
             rows.sort(key=sort)
+        if table.protocols:  # mixed runs: one group of rows per protocol, under its header
+            rows.sort(key=lambda r: group_of(r.model))
         sections.append((scale, tuple(rows)))
     return Grid(
         prefix,
@@ -314,92 +296,26 @@ def ablation_grid(table: Table, summaries: Sequence[Summary]) -> Grid:
 GRIDS = {"paper": paper_grid, "sweep": sweep_grid, "ablation": ablation_grid}
 
 
-def _md_cell(c: Cell) -> str:
-    t = c.text + (DAGGER if c.unreliable else "") + (f"<sup>{c.mark}</sup>" if c.mark else "")
-    return f"**{t}**" if c.rank == 1 else f"<ins>{t}</ins>" if c.rank == 2 else t
-
-
-def _tex_cell(c: Cell) -> str:
-    t = _latex_text(c.text) + (r"$^\dagger$" if c.unreliable else "")
-    t += rf"$^{{\mathrm{{{c.mark}}}}}$" if c.mark else ""
-    return rf"\textbf{{{t}}}" if c.rank == 1 else rf"\underline{{{t}}}" if c.rank == 2 else t
-
-
-def _notes(grid: Grid) -> list[str]:
-    return [*grid.notes, *(f"{DAGGER} {n}" for n in grid.footnotes)]
-
-
-def grid_markdown(grid: Grid) -> str:
-    multi = len(grid.sections) > 1
-    body = []
-    for scale, rows in grid.sections:
-        for i, r in enumerate(rows):
-            lead = ([f"×{scale}" if i == 0 else ""] if multi else []) + list(r.prefix)
-            body.append([*lead, *("/".join(_md_cell(c) for c in g) for g in r.cells)])
-    headers = (["Scale"] if multi else []) + list(grid.prefix) + list(grid.datasets)
-    n_lead = len(headers) - len(grid.datasets)
-    text = tabulate(
-        body,
-        headers=headers,
-        tablefmt="pipe",
-        colalign=("left",) * n_lead + ("center",) * len(grid.datasets),
-        disable_numparse=True,
-    )
-    notes = [f"Each cell: {' / '.join(grid.metric_labels)}"]
-    if not multi and grid.sections:
-        notes.append(f"scale ×{grid.sections[0][0]}")
-    notes = [f"_{n}_" for n in (*notes, *grid.notes)] + [f"{DAGGER} {n}" for n in grid.footnotes]
-    notes.append("Best in **bold**, second best <ins>underlined</ins>.")
-    return text + "\n\n" + "\n".join(notes) + "\n"
-
-
-def grid_latex(grid: Grid) -> str:
-    multi = len(grid.sections) > 1
-    lead = (["Scale"] if multi else []) + list(grid.prefix)
-    width = len(lead) + len(grid.datasets)
-    metric_header = _latex_text(" / ".join(grid.metric_labels))
-    lines = [
-        "% requires \\usepackage{booktabs}",
-        r"\begin{tabular}{" + "l" * len(lead) + "c" * len(grid.datasets) + "}",
-        r"\toprule",
-        " & ".join([*(latex_escape(h) for h in lead), *(_latex_text(d) for d in grid.datasets)]) + r" \\",
-        " & ".join([""] * len(lead) + [rf"\footnotesize {metric_header}"] * len(grid.datasets)) + r" \\",
-    ]
-    for scale, rows in grid.sections:
-        lines.append(r"\midrule")
-        for i, r in enumerate(rows):
-            first = ([rf"$\times{scale}$" if i == 0 else ""] if multi else []) + [
-                _latex_text(p) if p != CHECK else r"\checkmark" for p in r.prefix
-            ]
-            lines.append(" & ".join([*first, *("/".join(_tex_cell(c) for c in g) for g in r.cells)]) + r" \\")
-    lines.append(r"\bottomrule")
-    notes = ([f"scale ×{grid.sections[0][0]}"] if not multi and grid.sections else []) + list(grid.notes)
-    notes = [_latex_text(n) for n in notes] + [r"$^\dagger$ " + _latex_text(n) for n in grid.footnotes]
-    lines += [rf"\multicolumn{{{width}}}{{l}}{{\footnotesize {n}}} \\" for n in notes]
-    lines.append(r"\end{tabular}")
-    text = "\n".join(lines) + "\n"
-    if CHECK in "".join(p for _, rows in grid.sections for r in rows for p in r.prefix):
-        text = "% requires \\usepackage{amssymb} (\\checkmark)\n" + text
-    return text
-
-
 LAYOUTS: Registry[Callable[[Table, Sequence[Summary], str], str]] = Registry("layout")
 """Table layouts by name: ``(table, summaries, fmt) -> text``."""
 
 
 @LAYOUTS.register("blocks")
 def _blocks(table: Table, summaries: Sequence[Summary], fmt: str) -> str:
-    from srbench_eval.reports.tables import to_latex, to_markdown
+    return to_latex(table) if fmt == "latex" else to_markdown(table, plain=fmt == "md-plain")
 
-    return to_markdown(table) if fmt == "md" else to_latex(table)
+
+def _grid_text(grid: Grid, fmt: str, layout: str) -> str:
+    return grid_latex(grid, layout) if fmt == "latex" else grid_markdown(grid, plain=fmt == "md-plain")
 
 
 for _name, _make in GRIDS.items():
-    LAYOUTS.add(_name, lambda t, s, f, g=_make: (grid_markdown if f == "md" else grid_latex)(g(t, s)))
+    LAYOUTS.add(_name, lambda t, s, f, g=_make, n=_name: _grid_text(g(t, s), f, n))
 
 
 def render(table: Table, summaries: Sequence[Summary], layout: str, fmt: str) -> str:
-    """The table in ``layout`` (:data:`LAYOUTS`) as Markdown (``md``) or LaTeX (``latex``)."""
+    """The table in ``layout`` (:data:`LAYOUTS`) as Markdown (``md``; ``md-plain`` without HTML) or
+    LaTeX (``latex``, a ``table`` environment)."""
     return LAYOUTS.get(layout)(table, summaries, fmt)
 
 
@@ -416,6 +332,7 @@ class TableOptions:
     alpha: float = 0.05
     allow_mixed: bool = False  # merge runs of different protocols (columns marked, one footnote each)
     published: bool = False  # NAME@pub cells: the paper's number beside ours (mark_published)
+    markdown: str = "html"  # html: <ins>/<sup> marks; plain: no HTML (second best in italics)
 
 
 def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, list[Summary]]:
@@ -430,7 +347,7 @@ def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, lis
         raise SrbenchError(f"--alpha {options.alpha}: must be between 0 and 1")
     rename = parse_rename(options.rename)
     summaries = select([r.summary for r in runs], rename, options.order, options.metrics)
-    table = build_table(summaries, allow_mixed=options.allow_mixed)
+    table = build_table(summaries, allow_mixed=options.allow_mixed, order=options.order)
     if options.reference is not None:
         values = [replace(v, model=rename.get(v.model, v.model)) for v in all_values(runs)]
         if not values:
@@ -445,5 +362,8 @@ def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, lis
 
 
 def table_text(runs: Sequence[Any], options: TableOptions) -> str:
+    if options.markdown not in ("html", "plain"):
+        raise SrbenchError(f"--markdown {options.markdown}: use html or plain")
     table, summaries = ranked_table(runs, options)
-    return render(table, summaries, options.layout, options.fmt)
+    fmt = "md-plain" if options.fmt == "md" and options.markdown == "plain" else options.fmt
+    return render(table, summaries, options.layout, fmt)

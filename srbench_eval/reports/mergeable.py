@@ -81,6 +81,15 @@ def check_mergeable(summaries: Sequence[Summary], allow_mixed: bool = False) -> 
 def group_note(summary: Summary) -> str:
     """The footnote of a group of columns: the protocol that made its numbers, with the crop."""
     recorded = summary.provenance.get("protocol") or {}
+    scales, crops = recorded.get("scale"), recorded.get("crop_border")
+    if isinstance(scales, list) and isinstance(crops, list) and len(scales) == len(crops) > 1:
+        # a multi-scale run: the description is its last scale's; say the crop of every scale
+        per_scale = ", ".join(f"{c} at ×{s}" for s, c in zip(scales, crops, strict=True))
+        text = str(
+            recorded.get("description") or from_json(recorded if "name" in recorded else None).describe()
+        )
+        head, _, tail = text.partition(", crop ")
+        return f"{head}, crop {per_scale}{tail.partition(' ')[1]}{tail.partition(' ')[2]}"
     if recorded.get("description"):
         return str(recorded["description"])
     crop = conventions(summary).values["crop_border"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from srbench_eval.reports.latex import table_environment, tex_text
 from srbench_eval.reports.mergeable import check_mergeable, group_note
 from srbench_eval.runs.results import Summary, SummaryEntry
 
@@ -47,14 +48,22 @@ class Table:
     rows: tuple[Row, ...]
     footnotes: tuple[str, ...]
     notes: tuple[str, ...]  # shown under the table: stand-in warnings, the scale
+    protocols: tuple[str, ...] = ()  # mixed runs: the protocol of each group (mark ""/¹/²...), short
 
 
-def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Table:
+def group_of(model: str) -> int:
+    """The protocol group of a column of mixed runs: 0, or the index of its trailing mark."""
+    return _MARKS.index(model[-1]) if model and model[-1] in _MARKS[1:] else 0
+
+
+def build_table(summaries: Sequence[Summary], allow_mixed: bool = False, order: Sequence[str] = ()) -> Table:
     """Merge the entries of one or more runs into table rows (later runs win on duplicates).
 
     Runs made under different protocols, crops, metric options or dataset pixels are refused
     (:func:`~srbench_eval.reports.mergeable.check_mergeable`); with ``allow_mixed`` each group's columns
-    carry a mark and a footnote naming its protocol. A note names the protocol of the table."""
+    carry a mark and a footnote naming its protocol. A note names the protocol of the table.
+    Models named in ``order`` come first, in that order, whichever run holds them; blocks are in
+    increasing scale (x2, x3, x4), datasets in their first run's order within a scale."""
     groups = check_mergeable(summaries, allow_mixed)
     mixed = len(set(groups)) > 1
     entries: dict[tuple[str, str, int, str], SummaryEntry] = {}
@@ -76,7 +85,9 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Tabl
                 f"STAND-IN WEIGHTS ({', '.join(stand_ins)}): values are test artefacts, not results"
             )
     models = _ordered(k[0] for k in entries)
-    blocks = _ordered((k[1], k[2]) for k in entries)
+    position = {m: i for i, m in enumerate(order)}
+    models.sort(key=lambda m: position.get(m.rstrip("".join(_MARKS)), len(order)))
+    blocks = sorted(_ordered((k[1], k[2]) for k in entries), key=lambda b: b[1])
     metrics = _ordered(k[3] for k in entries)
     scales = {b[1] for b in blocks}
     rows: list[Row] = []
@@ -94,10 +105,34 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Tabl
                     footnotes.append(e.note)
             arrow = "↑" if info["higher_is_better"] else "↓"
             rows.append(Row(label, f"{info['label']} {arrow}", cells, dataset, scale, metric))
+    trained = training_note(summaries)
+    if trained:
+        warnings.append(trained)
     if len(scales) == 1 and blocks:
         warnings.insert(0, f"scale ×{blocks[0][1]}")
     warnings[1 if len(scales) == 1 and blocks else 0 : 0] = list(protocol_notes.values())
-    return Table(tuple(models), tuple(rows), tuple(footnotes), tuple(_ordered(warnings)))
+    protocols = tuple(protocol_notes[g].split(":")[0] for g in sorted(protocol_notes)) if mixed else ()
+    return Table(tuple(models), tuple(rows), tuple(footnotes), tuple(_ordered(warnings)), protocols)
+
+
+def training_note(summaries: Sequence[Summary]) -> str:
+    """One note naming every checkpoint model that is not a finished paper-preset training (a smoke
+    preset, or a run stopped early): its preset and iterations trained of planned, so a 40-iteration
+    smoke model, a killed run and a shipped demo model are told apart in any table."""
+    found: dict[str, str] = {}
+    for s in summaries:
+        for label, prov in s.provenance.get("models", {}).items():
+            if not isinstance(prov, dict) or prov.get("kind") != "checkpoint":
+                continue
+            preset, step, planned = prov.get("preset"), prov.get("step"), prov.get("iterations")
+            if preset == "paper" and (step is None or planned is None or step >= planned):
+                continue
+            what = f"{preset} preset, {step}/{planned} iterations"
+            found[label] = what + (" (shipped demo model)" if prov.get("source") == "shipped zoo" else "")
+    if not found:
+        return ""
+    listed = "; ".join(f"{label}: {what}" for label, what in found.items())
+    return f"not the papers' models (preset, iterations trained/planned): {listed}"
 
 
 def _ordered(items) -> list:
@@ -128,10 +163,25 @@ def _rank_row(present: list[SummaryEntry | None], info: dict) -> tuple[Cell, ...
     return tuple(cells)
 
 
-def to_markdown(table: Table) -> str:
+def md_cell(c: Cell, plain: bool = False) -> str:
+    """A Markdown cell: best ``**bold**``, second best ``<ins>underlined</ins>`` (``_italic_`` and
+    ``(ns)`` instead of HTML when ``plain``)."""
+    if plain:
+        t = c.text + (DAGGER if c.unreliable else "") + (f" ({c.mark})" if c.mark else "")
+        return f"**{t}**" if c.rank == 1 else f"_{t}_" if c.rank == 2 else t
+    t = c.text + (DAGGER if c.unreliable else "") + (f"<sup>{c.mark}</sup>" if c.mark else "")
+    return f"**{t}**" if c.rank == 1 else f"<ins>{t}</ins>" if c.rank == 2 else t
+
+
+def md_legend(plain: bool) -> str:
+    return "Best in **bold**, second best " + ("_italic_." if plain else "<ins>underlined</ins>.")
+
+
+def to_markdown(table: Table, plain: bool = False) -> str:
+    """The table as a pipe table; ``plain``: no HTML (second best in italics)."""
+
     def md(c: Cell) -> str:
-        t = c.text + (DAGGER if c.unreliable else "") + (f"<sup>{c.mark}</sup>" if c.mark else "")
-        return f"**{t}**" if c.rank == 1 else f"<ins>{t}</ins>" if c.rank == 2 else t
+        return md_cell(c, plain)
 
     body, last = [], None
     for r in table.rows:
@@ -145,47 +195,37 @@ def to_markdown(table: Table) -> str:
         disable_numparse=True,
     )
     notes = [f"_{w}_" for w in table.notes] + [f"{DAGGER} {n}" for n in table.footnotes]
-    notes.append("Best in **bold**, second best <ins>underlined</ins>.")
+    notes.append(md_legend(plain))
     return text + "\n\n" + "\n".join(notes) + "\n"
 
 
-_LATEX_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-
-
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+    """``text`` as LaTeX pdflatex accepts (:func:`srbench_eval.reports.latex.tex_text`)."""
+    return tex_text(text)
 
 
-def _latex_text(text: str) -> str:
-    out = latex_escape(text)
+_latex_text = latex_escape
+
+
+def caption(table: Table) -> str:
+    """The LaTeX caption: the datasets, the metrics with their directions and the marks."""
+    datasets = _ordered(r.block.split(" ×")[0] for r in table.rows)
+    metrics = _ordered(r.metric_label for r in table.rows)
     return (
-        out.replace("↑", r"$\uparrow$")
-        .replace("↓", r"$\downarrow$")
-        .replace("×", r"$\times$")
-        .replace("∞", r"$\infty$")
-        .replace("–", "--")
+        f"{tex_text(', '.join(metrics))} on {tex_text(', '.join(datasets))}. "
+        r"Best in \textbf{bold}, second best \underline{underlined}."
     )
 
 
 def to_latex(table: Table) -> str:
+    """The table as a booktabs ``tabular`` in a ``table`` environment, notes below it."""
+
     def tex(c: Cell) -> str:
         t = _latex_text(c.text) + (r"$^\dagger$" if c.unreliable else "")
         t += rf"$^{{\mathrm{{{c.mark}}}}}$" if c.mark else ""
         return rf"\textbf{{{t}}}" if c.rank == 1 else rf"\underline{{{t}}}" if c.rank == 2 else t
 
     lines = [
-        "% requires \\usepackage{booktabs}",
         r"\begin{tabular}{ll" + "c" * len(table.models) + "}",
         r"\toprule",
         " & ".join(["Dataset", "Metric", *(latex_escape(m) for m in table.models)]) + r" \\",
@@ -197,9 +237,6 @@ def to_latex(table: Table) -> str:
         first = _latex_text(r.block) if r.block != last else ""
         lines.append(" & ".join([first, _latex_text(r.metric_label), *(tex(c) for c in r.cells)]) + r" \\")
         last = r.block
-    lines.append(r"\bottomrule")
-    width = 2 + len(table.models)
+    lines += [r"\bottomrule", r"\end{tabular}"]
     notes = [_latex_text(n) for n in table.notes] + [r"$^\dagger$ " + _latex_text(n) for n in table.footnotes]
-    lines += [rf"\multicolumn{{{width}}}{{l}}{{\footnotesize {n}}} \\" for n in notes]
-    lines.append(r"\end{tabular}")
-    return "\n".join(lines) + "\n"
+    return table_environment(lines, notes, caption(table), "tab:srbench-results")

@@ -167,8 +167,8 @@ def render_table(study: Study, result: StudyResult, seeds: Sequence[int]) -> str
         lines.append(f"| bicubic | {dataset} | {metric} | {_fmt(value, d)} | {blank} |")
     for s in result.summaries:
         d = _digits(s.metric)
-        one = len(s.per_seed) == 1  # no spread from one seed: the mean alone, marked
-        spread = f"{_fmt(s.mean, d)} (n=1)" if one else f"{_fmt(s.mean, d)} +- {_fmt(s.std, d)}"
+        one = len(s.per_seed) == 1  # one seed: no spread to show (not "+- -")
+        spread = f"{_fmt(s.mean, d)} (1 seed)" if one else f"{_fmt(s.mean, d)} +- {_fmt(s.std, d)}"
         cells = " | ".join(_fmt(s.per_seed.get(seed), d) for seed in seeds)
         lines.append(f"| {s.variant} | {s.dataset} | {s.metric} | {spread} | {cells} |")
     if result.comparisons:

@@ -16,9 +16,15 @@ non-published files are never presented as real: :func:`require` refuses them un
 ``SRBENCH_ALLOW_STAND_IN_WEIGHTS=1`` is set (the tests set it), and then :func:`stand_ins_used` reports
 them for the run's provenance.
 
-Air-gapped machines: run ``srbench-eval weights fetch`` on a connected machine, then copy its
-``$TORCH_HOME/hub/checkpoints`` folder (``srbench-eval weights list`` prints it) to the same place on
-the offline machine, and check it there with ``srbench-eval weights verify``.
+One weights store: every file, of a metric, a loss or a published model, is found the same way: the
+cache (``$TORCH_HOME/hub/checkpoints`` for the metrics and losses, ``$SRBENCH_DATA/weights`` for the
+published models), then a mirror (``--mirror`` / ``$SRBENCH_MIRROR``) as ``<mirror>/weights/<file
+name>`` or ``<mirror>/weights/<relative path>``, copied into the cache once its SHA-256 is checked,
+then (``weights fetch``) its public URL. ``weights list``, ``fetch`` and ``verify`` treat them alike.
+
+Air-gapped machines: put the files in a mirror folder beside the datasets (``weights fetch`` on a
+connected machine, then copy the caches ``weights list`` prints), pass ``--mirror DIR``, and check
+with ``srbench-eval weights verify --mirror DIR``.
 
 Networks built from these files are cached per process by :func:`load_network`, so a metric object
 built once per (model, dataset) loads its network once per process and device.
@@ -36,10 +42,14 @@ from srbench_eval.weights.hub import (
     checkpoint_dir,
     fetch,
     file_identity,
+    from_mirror,
     get,
     is_genuine,
     keys_for,
+    keys_of,
     load_network,
+    mirror_in_use,
+    mirror_location,
     path_of,
     require,
     stand_ins_used,
@@ -69,10 +79,14 @@ __all__ = [
     "expected_hash",
     "fetch",
     "file_identity",
+    "from_mirror",
     "get",
     "is_genuine",
     "keys_for",
+    "keys_of",
     "load_network",
+    "mirror_in_use",
+    "mirror_location",
     "path_of",
     "pin_env",
     "pin_file",

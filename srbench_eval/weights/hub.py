@@ -1,18 +1,27 @@
 """The weight files of the metrics and losses (:data:`WEIGHTS`) in the torch hub cache: where they
 are, whether they are the published ones (:func:`require`), fetching them, and the per-process cache of
-the networks built from them (:func:`load_network`); see :mod:`srbench_eval.weights`."""
+the networks built from them (:func:`load_network`); see :mod:`srbench_eval.weights`.
+
+Every file is found the same way as a published model's: the cache (the hub folder, where the
+libraries read it), then a mirror (``--mirror`` / ``$SRBENCH_MIRROR``: a folder or base URL holding
+``weights/<file name>``, beside ``Set5/HR/...`` and the published models' ``weights/<path>``), copied
+into the cache after its SHA-256 is checked, then (``weights fetch`` only) its public URL.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sys
 import threading
 import urllib.error
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from srbench_eval.data.datasets.download import is_url, resolve_mirror
 from srbench_eval.digests import sha256_file_memo
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.registry import Registry
@@ -118,19 +127,90 @@ def is_genuine(key: str) -> bool:
     return p.is_file() and sha256_file_memo(p).startswith(get(key).sha256_prefix)
 
 
-def require(key: str, user: str) -> Path:
-    """Make sure the weights ``key`` are present before ``user`` (e.g. "metric lpips") loads them.
+_active_mirror: list[str | None] = [None]
+
+
+@contextlib.contextmanager
+def mirror_in_use(mirror: str | None) -> Iterator[None]:
+    """Within the block, :func:`require` looks in ``mirror`` (a run's or a training's ``--mirror``)
+    when a file is not in the cache; outside, in ``$SRBENCH_MIRROR`` only."""
+    before = _active_mirror[0]
+    _active_mirror[0] = mirror if mirror is not None else before
+    try:
+        yield
+    finally:
+        _active_mirror[0] = before
+
+
+def mirror_location(key: str, mirror: str | None = None) -> str | None:
+    """``<mirror>/weights/<file name>`` of ``key``: the URL under a URL mirror, the path when a mirror
+    folder holds the file, else None (``mirror``: ``--mirror``, else the active one, else
+    ``$SRBENCH_MIRROR``)."""
+    base = resolve_mirror(mirror if mirror is not None else _active_mirror[0])
+    if not base:
+        return None
+    if is_url(base):
+        return base.rstrip("/") + "/weights/" + get(key).filename
+    found = Path(base) / "weights" / get(key).filename
+    return str(found) if found.is_file() else None
+
+
+def _download(url: str, dest: Path, w: WeightFile, progress: bool) -> None:
+    """``url`` into ``dest`` through torch.hub's downloader (temporary file, SHA-256 prefix, rename)."""
+    import torch
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(url, str(dest), hash_prefix=w.sha256_prefix, progress=progress)
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise SrbenchError(
+            f"cannot download {url} ({reason}): on a machine without internet, put {w.filename} in "
+            f"{dest.parent} or in a mirror as <mirror>/weights/{w.filename} (--mirror or $SRBENCH_MIRROR)"
+        ) from None
+    except RuntimeError as e:  # torch.hub: 'invalid hash value (expected ..., got ...)'
+        raise SrbenchError(f"{url}: downloaded file failed its SHA-256 prefix check ({e})") from None
+
+
+def from_mirror(key: str, mirror: str | None = None, progress: bool = False) -> bool:
+    """Copy (or download) ``key``'s file from the mirror into the cache, its SHA-256 checked first
+    (stand-ins only where the tests allow them); False when no mirror holds it."""
+    where = mirror_location(key, mirror)
+    if where is None:
+        return False
+    w, dest = get(key), path_of(key)
+    if is_url(where):
+        _download(where, dest, w, progress)
+        return True
+    digest = sha256_file_memo(Path(where))
+    if not digest.startswith(w.sha256_prefix) and os.environ.get(ALLOW_STAND_INS_ENV) != "1":
+        raise SrbenchError(
+            f"{where}: SHA-256 does not start with {w.sha256_prefix}; not the published {w.filename}"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(where, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def require(key: str, user: str, mirror: str | None = None) -> Path:
+    """Make sure the weights ``key`` are present before ``user`` (e.g. "metric lpips") loads them: in
+    the cache, else copied from the mirror (:func:`from_mirror`).
 
     Raises a one-line :class:`SrbenchError` naming the user, the file, its URL and where to put it
     when the file is missing, and refuses stand-in weights unless the tests allow them.
     """
     w = get(key)
     p = path_of(key)
-    if not p.is_file():
+    if not p.is_file() and not from_mirror(key, mirror):
         raise SrbenchError(
-            f"{user} needs the weights file {w.filename}, not found in {p.parent}: run "
-            f"'srbench-eval weights fetch' on a connected machine, or download {w.url} and put it there "
-            f"(the folder follows $TORCH_HOME)"
+            f"{user} needs the weights file {w.filename}, not found in {p.parent} (follows $TORCH_HOME) nor "
+            f"in a mirror as <mirror>/weights/{w.filename}: run 'srbench-eval weights fetch {key}' on a "
+            f"connected machine (or with --mirror DIR), or download {w.url} into one of them"
         )
     if not is_genuine(key):
         if os.environ.get(ALLOW_STAND_INS_ENV) != "1":
@@ -140,6 +220,11 @@ def require(key: str, user: str) -> Path:
             )
         _stand_ins_seen.add(key)
     return p
+
+
+def keys_of(user: str) -> list[str]:
+    """The weights keys a metric or loss (``metric lpips``, ``loss vgg``) loads; [] for none."""
+    return [k for k, w in WEIGHTS.items() if user in w.used_by]
 
 
 def stand_ins_used() -> list[str]:
@@ -187,37 +272,31 @@ def keys_for(names: Iterable[str] = ()) -> list[str]:
     return keys
 
 
-def status(key: str) -> WeightStatus:
-    """Check one file (hashes it when present; the hash is remembered for this process)."""
+def status(key: str, mirror: str | None = None) -> WeightStatus:
+    """Check one file (hashes it when present; the hash is remembered for this process): the cached
+    copy, else the copy a mirror folder holds (``mirror``, else ``$SRBENCH_MIRROR``), as :func:`require`
+    would find it."""
     p = path_of(key)
     if not p.is_file():
-        return WeightStatus(get(key), p, "missing")
+        where = mirror_location(key, mirror)
+        if where is None or is_url(where):
+            return WeightStatus(get(key), p, "missing")
+        genuine = sha256_file_memo(Path(where)).startswith(get(key).sha256_prefix)
+        return WeightStatus(get(key), Path(where), "ok" if genuine else "mismatch")
     return WeightStatus(get(key), p, "ok" if is_genuine(key) else "mismatch")
 
 
-def fetch(key: str, progress: bool = True) -> WeightStatus:
-    """Download the published file for ``key`` into the hub cache, through ``torch.hub``'s own
-    downloader (temporary file, SHA-256 prefix check, rename). A present genuine file is kept; a
-    present non-genuine one (a stand-in, a broken copy) is replaced."""
-    current = status(key)
-    if current.ok:
-        return current
+def fetch(key: str, progress: bool = True, mirror: str | None = None) -> WeightStatus:
+    """Put the published file for ``key`` into the hub cache: from the mirror (:func:`from_mirror`),
+    else from its URL. A present genuine file is kept; a present
+    non-genuine one (a stand-in, a broken copy) is replaced."""
+    cached = path_of(key)
+    if cached.is_file() and is_genuine(key):
+        return status(key)
     w = get(key)
-    current.path.parent.mkdir(parents=True, exist_ok=True)
-    import torch
-
-    try:
-        torch.hub.download_url_to_file(
-            w.url, str(current.path), hash_prefix=w.sha256_prefix, progress=progress
-        )
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", None) or e
-        raise SrbenchError(
-            f"cannot download {w.url} ({reason}): on a machine without internet, copy {w.filename} "
-            f"from a connected machine's hub cache into {current.path.parent}"
-        ) from None
-    except RuntimeError as e:  # torch.hub: 'invalid hash value (expected ..., got ...)'
-        raise SrbenchError(f"{w.url}: downloaded file failed its SHA-256 prefix check ({e})") from None
+    if from_mirror(key, mirror, progress) and is_genuine(key):
+        return status(key)
+    _download(w.url, cached, w, progress)
     return status(key)
 
 

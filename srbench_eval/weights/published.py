@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,8 @@ if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs i
 # The files of the published models (srbench_eval/models/published/published.yaml) live in
 # ``$SRBENCH_DATA/weights/<relative path>`` (default ``~/.cache/srbench-eval/weights``). They are
 # looked for there, then in a mirror (``--mirror`` / ``$SRBENCH_MIRROR``: a folder or a base URL
-# holding ``weights/<relative path>``, next to ``Set5/HR/...``), then downloaded from the public URLs
+# holding ``weights/<relative path>``, next to ``Set5/HR/...``; ``weights fetch`` copies it into the
+# cache), then downloaded from the public URLs
 # through pooch (``SRBENCH_OFFLINE=1`` skips those). Every file is hashed before use:
 #
 # * a full published/recorded ``sha256`` must match exactly;
@@ -131,13 +133,33 @@ def _fetch_url(url: str, dest: Path) -> Path:
         ) from None
 
 
+def _copy_into(source: Path, dest: Path) -> None:
+    """Copy ``source`` to ``dest`` atomically (temporary file, rename), so that the cache, which
+    ``weights list`` and later runs read, holds what a mirror gave."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def published_path(
-    entry: object, f: object, *, mirror: str | None = None, download: bool = True, pin: str | None = None
+    entry: object,
+    f: object,
+    *,
+    mirror: str | None = None,
+    download: bool = True,
+    pin: str | None = None,
+    keep: bool = False,
 ) -> tuple[Path, str]:
-    """The verified local file ``f`` of published model ``entry`` and its SHA-256 (see above)."""
+    """The verified local file ``f`` of published model ``entry`` and its SHA-256 (see above);
+    ``keep`` (``weights fetch``): a file found in a mirror folder is copied into the cache, so that
+    ``weights list`` and runs without the mirror find it there."""
     key = entry.key  # type: ignore[attr-defined]
     rel = f.path  # type: ignore[attr-defined]
-    found, digest = _published_path(key, f, rel, mirror, download, pin)
+    found, digest = _published_path(key, f, rel, mirror, download, pin, keep)
     if pin and not getattr(f, "sha256", None) and expected_hash(key, f) != ("pinned", digest):
         from srbench_eval.files import write_bytes_atomic
 
@@ -146,15 +168,19 @@ def published_path(
 
 
 def _published_path(
-    key: str, f: object, rel: str, mirror: str | None, download: bool, pin: str | None
+    key: str, f: object, rel: str, mirror: str | None, download: bool, pin: str | None, keep: bool
 ) -> tuple[Path, str]:
     cached = published_dir() / rel
     if cached.is_file():
         return cached, check_published(cached, key, f, pin)
     failures = []
     for loc in published_locations(rel, f.urls if download else (), mirror):  # type: ignore[attr-defined]
-        if not loc.startswith(("http://", "https://")):
-            return Path(loc), check_published(Path(loc), key, f, pin)
+        if not loc.startswith(("http://", "https://")):  # a mirror folder: used in place, or cached
+            digest = check_published(Path(loc), key, f, pin)
+            if not keep:
+                return Path(loc), digest
+            _copy_into(Path(loc), cached)
+            return cached, digest
         try:
             got = _fetch_url(loc, cached)
         except SrbenchError as e:

@@ -166,7 +166,7 @@ def test_unchanged_study_reruns_and_the_one_seed_cell(
     finished: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The untouched copy (moved: other absolute paths) is verified and skipped; one seed prints the
-    mean alone, marked n=1 (issue 25: not ``21.11 +- -``)."""
+    mean alone, marked "(1 seed)" (issue 25: not ``21.11 +- -``)."""
     root = copy_study(finished, tmp_path)
     members = {k: v for k, v in snapshot(root).items() if k.startswith("members/")}
     rc, output = cli(capsys, ["study", str(root), "--quiet"])
@@ -174,7 +174,7 @@ def test_unchanged_study_reruns_and_the_one_seed_cell(
     assert "1 member(s) finished before: skipped" in output
     assert {k: v for k, v in snapshot(root).items() if k.startswith("members/")} == members
     table = (root / "table.md").read_text()
-    assert "+- -" not in table and " (n=1) | " in table
+    assert "+- -" not in table and " (1 seed) | " in table
 
 
 # --------------------------------------------------------------------------- 2: sweeps
