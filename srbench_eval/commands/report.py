@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from srbench_eval.options import split_list
+
 
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -33,7 +35,6 @@ def report(
     title: str,
 ) -> None:
     """Tables, statistics, figures, provenance and a synchronised image viewer in OUT/index.html."""
-    from srbench_eval.options import split_list
     from srbench_eval.reports.figures import Crop
     from srbench_eval.reports.html import ReportOptions, write_report
     from srbench_eval.reports.layouts import TableOptions

@@ -372,7 +372,6 @@ def resolve_model(
     if spec == "bicubic":
         return BicubicModel("bicubic", scale, {"kind": "bicubic"})
     from srbench_eval.models.published import build as published
-    from srbench_eval.models.recipes.named import recipe_names
 
     if spec in recipe_names():
         path, source = _find_recipe_checkpoint(spec, scale, weights or {}, checkpoints)
