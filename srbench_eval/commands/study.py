@@ -66,6 +66,19 @@ def _load_file(path: Path) -> dict:
     help="Comma list of RECIPE:REFERENCE comparisons, e.g. srcnn-fdl:srcnn,lapsrn-fdl:lapsrn "
     "[default: every recipe against the first].",
 )
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="With a spec and --plan: time a few training iterations of each member at the paper's size "
+    "on this device and print the device hours.",
+)
+@click.option(
+    "--estimate-iterations",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Timed iterations per recipe for --estimate (after one warm-up).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def study(
@@ -74,19 +87,31 @@ def study(
     out: Path | None,
     jobs: int,
     plan: bool,
+    estimate: bool,
+    estimate_iterations: int,
     quiet: bool,
     **options: object,
 ) -> None:
     """Train every (recipe, seed) of a study, evaluate each, and write the study's table.
+
+    STUDY_FILE may name a shipped spec of a paper's experiment (`srbench-eval studies list`, e.g.
+    dp-table1): its members, datasets, metrics and protocol are the spec's; --preset paper trains
+    with the paper's schedule; --plan --estimate prints the commands, files and device hours.
 
     Give the study by options or as STUDY_FILE (YAML, or a study folder or its study.json, which
     continues that folder; fields
     recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/studies/ for the statistics."""
+    from srbench_eval.commands.studies import is_spec_name, run_spec_command
     from srbench_eval.options import split_list
     from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
 
+    if study_file is not None and is_spec_name(study_file):
+        run_spec_command(ctx, str(study_file), options, out, plan, estimate, estimate_iterations, quiet)
+        return
+    if estimate:
+        raise SrbenchError("--estimate needs a study spec (see `srbench-eval studies list`)")
     values: dict = {}
     if study_file is not None:
         if study_file.is_dir():
