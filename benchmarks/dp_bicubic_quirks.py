@@ -9,8 +9,10 @@ the bicubic column on Set5, Set14, BSD100 and Urban100 at x4 under
   to each of its other values; ``network_input`` and ``perceptual_crop`` do not move a bicubic PSNR or
   SSIM, and ``modcrop=false`` cannot run on sets with sizes that are not multiples of 4: left out),
 
-and records, per dataset and metric, the candidates whose mean rounds to the printed cell (at the
-printed precision). The result is stored with the paper data,
+and, outside the protocol record, with PSNR and SSIM on RGB instead of Y (MATLAB bicubic of the
+uint8 image, crop 4 and 0: PSNR of one MSE over the three channels, SSIM the mean of the channels'
+Wang et al. SSIM by ``skimage``), and records, per dataset and metric, the candidates whose mean
+rounds to the printed cell (at the printed precision). The result is stored with the paper data,
 ``srbench_eval/papers/dp_loss_quirks.yaml``, which the study table prints as a footnote
 (:mod:`srbench_eval.papers.quirks`); ``tests/papers/test_quirks.py`` recomputes Set5 from it.
 
@@ -25,12 +27,19 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
+from skimage.metrics import structural_similarity
 
 from srbench_eval import protocol as protocols
+from srbench_eval.data.degrade.bicubic import degrade_bicubic, imresize_uint8
+from srbench_eval.data.io.images import modcrop, read_image
 from srbench_eval.evaluation import RunConfig, run_evaluation
 from srbench_eval.papers import load
 from srbench_eval.papers.quirks import QUIRKS_FILE, Candidate, Quirks, consistent, dump
 from srbench_eval.runs.results import read_csv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hr_sets import hr_files  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 DATASETS = ("set5", "set14", "bsd100", "urban100")
@@ -52,7 +61,8 @@ def candidates() -> list[tuple[str, tuple[str, ...]]]:
             values: tuple[str, ...] = _CROPS
         else:
             values = tuple(str(v) for v in protocols._CHOICES[field] if v != getattr(stated, field))
-        out += [(STATED[0], ("crop_border=4", f"{field}={v}")) for v in values]
+        base = () if field == "crop_border" else ("crop_border=4",)
+        out += [(STATED[0], (*base, f"{field}={v}")) for v in values]
     seen, unique = set(), []
     for name, sets in out:
         key = tuple(sorted(protocols.resolve(name, sets).fields().items()))
@@ -84,6 +94,36 @@ def measure(name: str, sets: tuple[str, ...], root: Path, datasets: tuple[str, .
     return Candidate(name, sets, values)
 
 
+FOLDERS = {"set5": "Set5", "set14": "Set14", "bsd100": "BSD100", "urban100": "Urban100"}
+
+
+def measure_rgb(crop: int, root: Path, datasets: tuple[str, ...]) -> Candidate:
+    """The bicubic column's PSNR and SSIM on RGB (see the module docstring), crop ``crop``."""
+    values = {}
+    for d in datasets:
+        psnrs, ssims = [], []
+        for path in hr_files(root, [FOLDERS[d]]):
+            hr = modcrop(read_image(path), 4)
+            lr = degrade_bicubic(hr, 4)
+            lr_t = torch.from_numpy(lr).float()
+            lr_t = (lr_t[None] if lr.ndim == 2 else lr_t.permute(2, 0, 1))[None]
+            sr = imresize_uint8(lr_t, 4)[0].numpy().astype(np.float64)
+            ref = hr.astype(np.float64)
+            ref = ref[None] if ref.ndim == 2 else ref.transpose(2, 0, 1)
+            sr, ref = (np.repeat(x, 3, 0) if x.shape[0] == 1 else x for x in (sr, ref))
+            if crop:
+                sr, ref = sr[:, crop:-crop, crop:-crop], ref[:, crop:-crop, crop:-crop]
+            psnrs.append(10 * np.log10(255**2 / np.mean((sr - ref) ** 2)))
+            ssims.append(
+                structural_similarity(
+                    sr, ref, data_range=255, gaussian_weights=True, sigma=1.5,
+                    use_sample_covariance=False, channel_axis=0,
+                )
+            )  # fmt: skip
+        values[d] = {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+    return Candidate("matlab", (f"crop_border={crop}",), values, "rgb")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="HR mirror (ROOT/Set5/HR, ...)")
@@ -93,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.root}: not found; pass --root pointing at the HR mirror", file=sys.stderr)
         return 2
     measured = []
-    for name, sets in candidates():
-        c = measure(name, sets, args.root, DATASETS)
+    runs = [lambda n=n, s=s: measure(n, s, args.root, DATASETS) for n, s in candidates()]
+    runs += [lambda c=c: measure_rgb(c, args.root, DATASETS) for c in (4, 0)]
+    for run in runs:
+        c = run()
         measured.append(c)
         cells = "  ".join(f"{d} {c.values[d]['psnr']:.2f}/{c.values[d]['ssim']:.4f}" for d in DATASETS)
         print(f"{c.label:<45} {cells}", flush=True)

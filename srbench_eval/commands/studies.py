@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import click
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.options import split_list
+from srbench_eval.papers.specs import load_spec, spec_names
 
 if TYPE_CHECKING:
     from srbench_eval.papers.specs import StudySpec
@@ -38,7 +40,6 @@ _TAKEN = (
 
 def is_spec_name(value: object) -> bool:
     """Whether ``value`` (``study``'s argument) names a shipped spec rather than a file."""
-    from srbench_eval.papers.specs import spec_names
 
     text = str(value)
     return "/" not in text and not Path(text).exists() and text in spec_names()
@@ -52,7 +53,6 @@ def studies() -> None:
 @studies.command("list")
 def list_specs() -> None:
     """Each spec with its title and members (trained recipe and overrides, or a ready model)."""
-    from srbench_eval.papers.specs import load_spec, spec_names
 
     for name in spec_names():
         spec = load_spec(name)
@@ -71,7 +71,6 @@ def list_specs() -> None:
 
 def spec_options(ctx: click.Context, options: dict[str, object]) -> SpecOptions:
     """The :class:`~srbench_eval.studies.specs.SpecOptions` of the options given on the command line."""
-    from srbench_eval.options import split_list
     from srbench_eval.studies import parse_seeds
     from srbench_eval.studies.specs import SpecOptions
 
@@ -82,7 +81,9 @@ def spec_options(ctx: click.Context, options: dict[str, object]) -> SpecOptions:
     for name in _FIXED:
         if name in options and given(name):
             flag = "--" + name.replace("_", "-")
-            raise SrbenchError(f"{flag}: a study spec fixes it; run `study --recipes ...` for a study of your own")
+            raise SrbenchError(
+                f"{flag}: a study spec fixes it; run `study --recipes ...` for a study of your own"
+            )
     values: dict[str, object] = {"preset": options["preset"]}
     for name in _TAKEN:
         if name in options and given(name):
@@ -109,7 +110,6 @@ def run_spec_command(
 ) -> None:
     """``study SPEC``: run it (or with ``--plan`` print its commands and files, and with
     ``--estimate`` the measured hours)."""
-    from srbench_eval.papers.specs import load_spec
     from srbench_eval.studies.spec_run import run_spec
     from srbench_eval.studies.specs import spec_study
 

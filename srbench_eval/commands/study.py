@@ -9,6 +9,7 @@ import click
 
 from srbench_eval import yamlio
 from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.studies import is_spec_name, run_spec_command
 from srbench_eval.commands.train_options import study_fields, study_options
 from srbench_eval.errors import SrbenchError
 
@@ -103,7 +104,6 @@ def study(
     recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/studies/ for the statistics."""
-    from srbench_eval.commands.studies import is_spec_name, run_spec_command
     from srbench_eval.options import split_list
     from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from srbench_eval.errors import SrbenchError
 from srbench_eval.papers.loader import load
 from srbench_eval.papers.records import Cell
+from srbench_eval.protocol import resolve
+from srbench_eval.yamlio import safe_load
 
 FORMAT = "srbench-eval-paper-quirks/1"
 QUIRKS_FILE = Path(str(importlib.resources.files("srbench_eval.papers").joinpath("dp_loss_quirks.yaml")))
@@ -26,15 +28,19 @@ QUIRKS_FILE = Path(str(importlib.resources.files("srbench_eval.papers").joinpath
 @dataclass(frozen=True)
 class Candidate:
     """One convention (a profile and its ``FIELD=VALUE`` settings) and the row's means under it,
-    ``values[dataset][metric]``."""
+    ``values[dataset][metric]``. ``channels``: ``y`` (the protocol's Y channel) or ``rgb``, a
+    convention outside the protocol record: PSNR of one MSE over R, G and B, SSIM the mean of the
+    three channels' (Wang et al.'s Gaussian window), grey images replicated to RGB."""
 
     protocol: str
     sets: tuple[str, ...]
     values: Mapping[str, Mapping[str, float]]
+    channels: str = "y"
 
     @property
     def label(self) -> str:
-        return self.protocol + (f" ({', '.join(self.sets)})" if self.sets else "")
+        label = self.protocol + (f" ({', '.join(self.sets)})" if self.sets else "")
+        return label + (" on RGB" if self.channels == "rgb" else "")
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ def consistent(quirks: Quirks, cell: Cell, dataset: str, metric: str) -> list[st
     return [
         c.label
         for c in quirks.candidates
-        if dataset in c.values and round(c.values[dataset][metric], cell.decimals) == round(cell.value, cell.decimals)
+        if dataset in c.values
+        and round(c.values[dataset][metric], cell.decimals) == round(cell.value, cell.decimals)
     ]
 
 
@@ -83,6 +90,7 @@ def dump(quirks: Quirks) -> str:
     for c in quirks.candidates:
         lines.append(f'  - protocol: "{c.protocol}"')
         lines.append(f"    sets: [{', '.join(repr(s) for s in c.sets)}]")
+        lines.append(f'    channels: "{c.channels}"')
         lines.append("    values:")
         for dataset, metrics in c.values.items():
             cells = ", ".join(f"{m}: {v:.6f}" for m, v in metrics.items())
@@ -97,7 +105,6 @@ def _error(file: str, message: str) -> SrbenchError:
 def parse_quirks(data: object, file: str) -> Quirks:
     """The quirks of a parsed YAML document, validated: the paper's table and row exist, every
     candidate is a valid protocol and has a number for every dataset and metric of the first."""
-    from srbench_eval.protocol import resolve
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _error(file, f"format: not {FORMAT}")
@@ -124,7 +131,10 @@ def parse_quirks(data: object, file: str) -> Quirks:
             values[dataset] = {m: float(v) for m, v in metrics.items()}
         if out and {d: set(m) for d, m in values.items()} != {d: set(m) for d, m in out[0].values.items()}:
             raise _error(file, f"candidates[{i}]: measures other datasets or metrics than the first")
-        out.append(Candidate(str(c["protocol"]), sets, values))
+        channels = str(c.get("channels", "y"))
+        if channels not in ("y", "rgb"):
+            raise _error(file, f"candidates[{i}].channels: '{channels}' is not y or rgb")
+        out.append(Candidate(str(c["protocol"]), sets, values, channels))
     return Quirks(
         paper.name,
         str(data["table"]),
@@ -137,7 +147,6 @@ def parse_quirks(data: object, file: str) -> Quirks:
 
 
 def load_quirks(path: Path = QUIRKS_FILE) -> Quirks:
-    from srbench_eval.yamlio import safe_load
 
     try:
         return parse_quirks(safe_load(path.read_text(encoding="utf-8")), path.name)
@@ -153,8 +162,8 @@ def footnote(quirks: Quirks) -> list[str]:
     n = len(quirks.candidates)
     lines = [
         f"Protocol of the paper's {row.label} row ({quirks.table}), measured by {quirks.source} "
-        f"over {n} conventions (the protocol profiles and single-field variants of the stated "
-        f"{stated.label}):"
+        f"over {n} conventions (the protocol profiles, single-field variants of the stated "
+        f"{stated.label}, and PSNR/SSIM on RGB):"
     ]
     for dataset, metrics in stated.values.items():
         parts = []

@@ -23,10 +23,16 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from srbench_eval.data.datasets.registry import find_entry
+from srbench_eval.models.published.registry import get as get_published
+from srbench_eval.models.recipes.named import build_discriminator, build_generator, build_losses
 from srbench_eval.papers.specs import StudySpec
+from srbench_eval.ranks import DistEnv
 from srbench_eval.studies.members import stages, train_config
 from srbench_eval.studies.spec import Member, Study
 from srbench_eval.studies.specs import ready_members, trained_members
+from srbench_eval.training.config import resolve
+from srbench_eval.weights.hub import WEIGHTS, checkpoint_dir
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,6 @@ class Estimate:
 
 
 def _loss_users(study: Study, member: Member) -> set[str]:
-    from srbench_eval.training.config import resolve
 
     with tempfile.TemporaryDirectory() as tmp:
         recipe = resolve(train_config(study, member, Path(tmp))).recipe
@@ -74,7 +79,6 @@ def _loss_users(study: Study, member: Member) -> set[str]:
 def _weights_size(key: str) -> str:
     """The cached file's size, else the float32 size of the torchvision network's parameters
     (counted on the meta device), else unknown."""
-    from srbench_eval.weights.hub import WEIGHTS, checkpoint_dir
 
     path = checkpoint_dir() / WEIGHTS[key].filename
     if path.is_file():
@@ -91,7 +95,6 @@ def _weights_size(key: str) -> str:
 
 
 def _dataset_need(name: str, used_by: str) -> FileNeed:
-    from srbench_eval.data.datasets.registry import find_entry
 
     entry = find_entry(name)
     if entry is None:
@@ -105,8 +108,6 @@ def _dataset_need(name: str, used_by: str) -> FileNeed:
 def needed_files(spec: StudySpec, study: Study) -> list[FileNeed]:
     """The training data, the evaluation sets, the feature networks of the losses and metrics, and
     the ready members' released weights."""
-    from srbench_eval.models.published.registry import get as get_published
-    from srbench_eval.weights.hub import WEIGHTS
 
     out = []
     if spec.recipes:
@@ -134,12 +135,9 @@ def _time_iterations(study: Study, member: Member, n: int) -> tuple[float, int, 
     import torch
 
     from srbench_eval.distributed import resolve_device
-    from srbench_eval.models.recipes.named import build_discriminator, build_generator, build_losses
-    from srbench_eval.training.config import resolve
     from srbench_eval.training.loop import replace_lr_scale
     from srbench_eval.training.state import make_optimizer, make_scheduler
     from srbench_eval.training.steps import Nets, train_step, wrap_for_ranks
-    from srbench_eval.ranks import DistEnv
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = resolve(train_config(study, member, Path(tmp)))
@@ -151,7 +149,9 @@ def _time_iterations(study: Study, member: Member, n: int) -> tuple[float, int, 
     d = d.to(device) if d is not None else None
     g_train, d_pair = wrap_for_ranks(g, d, DistEnv(device=device))
     opt_g = make_optimizer(g, t, t.lr)
-    nets = Nets(g, g_train, opt_g, make_scheduler(opt_g, t), build_losses(r).to(device), amp=device.type == "cuda")
+    nets = Nets(
+        g, g_train, opt_g, make_scheduler(opt_g, t), build_losses(r).to(device), amp=device.type == "cuda"
+    )
     if d is not None:
         nets.d, nets.d_pair = d, d_pair
         nets.opt_d = make_optimizer(d, replace_lr_scale(t), t.d_lr or t.lr)
@@ -173,7 +173,9 @@ def _time_iterations(study: Study, member: Member, n: int) -> tuple[float, int, 
 def _compute_key(member: Member) -> tuple[str, tuple[str, ...]]:
     """What sets a member's cost: its recipe and the overrides other than loss hyper-parameters
     (``loss.dp.mu`` moves no FLOP; a loss term's ``weight`` does: 0 drops the term)."""
-    kept = tuple(o for o in member.overrides if not o.startswith("loss.") or o.partition("=")[0].endswith(".weight"))
+    kept = tuple(
+        o for o in member.overrides if not o.startswith("loss.") or o.partition("=")[0].endswith(".weight")
+    )
     return member.recipe, kept
 
 
@@ -193,7 +195,9 @@ def estimate(spec: StudySpec, study: Study, timed: int = 2) -> list[Estimate]:
         if key not in measured:
             measured[key] = _time_iterations(paper, m, timed)
         seconds, batch, patch, iterations, device = measured[key]
-        out.append(Estimate(label, m.recipe, seconds, timed, batch, patch, iterations, len(paper.seeds), device))
+        out.append(
+            Estimate(label, m.recipe, seconds, timed, batch, patch, iterations, len(paper.seeds), device)
+        )
     return out
 
 
@@ -216,5 +220,8 @@ def render_estimate(estimates: list[Estimate]) -> list[str]:
         )
     lines.append(f"| total | | | | | | | {sum(e.hours for e in estimates):.3g} |")
     if e0.device == "cpu":
-        lines += ["", f"On the CPU only {e0.timed} iteration(s) per recipe were timed: an order of magnitude."]
+        lines += [
+            "",
+            f"On the CPU only {e0.timed} iteration(s) per recipe were timed: an order of magnitude.",
+        ]
     return lines

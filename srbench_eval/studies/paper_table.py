@@ -23,6 +23,7 @@ from srbench_eval.files import write_text_atomic
 from srbench_eval.papers import cell_text, check_claims, load
 from srbench_eval.papers.quirks import QUIRKS_FILE, footnote, load_quirks
 from srbench_eval.papers.specs import StudySpec
+from srbench_eval.protocol import resolve
 from srbench_eval.reports import statistics as stats
 from srbench_eval.runs.results import ImageValue, read_csv
 from srbench_eval.studies.members import is_finished
@@ -122,7 +123,9 @@ def _paper_rows(spec: StudySpec, study: Study, result: SpecResult) -> list[str]:
                 elif member is None:
                     parts.append(published.text)
                 else:
-                    parts.append(cell_text(published, None if s is None else s.mean, None if s is None else s.std))
+                    parts.append(
+                        cell_text(published, None if s is None else s.mean, None if s is None else s.std)
+                    )
             cells.append(" / ".join(parts))
         shown = member.label if member is not None else "printed only"
         lines.append(f"| {row.printed or row.label} | {shown} | " + " | ".join(cells) + " |")
@@ -140,7 +143,9 @@ def _measured_rows(spec: StudySpec, study: Study, result: SpecResult) -> list[st
     lines.append("| member | " + " | ".join(study.datasets) + " |")
     lines.append("|---|" + "---|" * len(study.datasets))
     for m in spec.members:
-        cells = [" / ".join(_plain(measured.get((m.label, d, k)), k) for k in spec.metrics) for d in study.datasets]
+        cells = [
+            " / ".join(_plain(measured.get((m.label, d, k)), k) for k in spec.metrics) for d in study.datasets
+        ]
         lines.append(f"| {m.label} | " + " | ".join(cells) + " |")
     return lines
 
@@ -158,16 +163,20 @@ def _comparison_lines(result: SpecResult) -> list[str]:
     ]
     for c in result.comparisons:
         d = _digits(c.metric) + 1
-        ci = f"[{c.ci_low:.{d}f}, {c.ci_high:.{d}f}]" if c.ci_low is not None and c.ci_high is not None else "-"
+        ci = (
+            f"[{c.ci_low:.{d}f}, {c.ci_high:.{d}f}]"
+            if c.ci_low is not None and c.ci_high is not None
+            else "-"
+        )
         p = "-" if c.p_wilcoxon is None else f"{c.p_wilcoxon:.3g}"
         lines.append(
-            f"| {c.model} | {c.reference} | {c.dataset} | {c.metric} | {c.n} | {c.mean_diff:+.{d}f} | {ci} | {p} |"
+            f"| {c.model} | {c.reference} | {c.dataset} | {c.metric} | {c.n} | "
+            f"{c.mean_diff:+.{d}f} | {ci} | {p} |"
         )
     return lines
 
 
 def _footnotes(spec: StudySpec, study: Study) -> list[str]:
-    from srbench_eval.protocol import resolve
 
     lines = ["", "Notes:", ""]
     lines.append(f"- {resolve(study.protocol, study.protocol_set).describe(study.scale or 4)}.")

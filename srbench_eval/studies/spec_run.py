@@ -42,7 +42,10 @@ def run_spec(
     (:func:`srbench_eval.studies.paper_table.write_spec_table`, returned)."""
     study = spec_study(spec, opts)
     open_spec_folder(spec, opts, root)
-    todo = [m for m in trained_members(spec, study) if not is_finished(study, m, root)]
+    every = trained_members(spec, study)
+    todo = [m for m in every if not is_finished(study, m, root)]
+    if len(every) > len(todo):
+        echo(f"{len(every) - len(todo)} trained member(s) finished before, skipped")
     if spec.recipes:
         for stage in stages(study):
             if any(m.seed == stage.seed for m in todo):

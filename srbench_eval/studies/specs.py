@@ -33,12 +33,11 @@ from pathlib import Path
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
 from srbench_eval.names import safe_name
-from srbench_eval.papers.specs import StudySpec, SpecMember, paper_train_overrides
+from srbench_eval.papers.specs import SpecMember, StudySpec, paper_train_overrides
 from srbench_eval.studies.members import (
     final_checkpoint,
     is_finished,
     member_init,
-    run_config,
     stage_folder,
     stages,
 )
@@ -122,7 +121,9 @@ def trained_members(spec: StudySpec, study: Study) -> list[Member]:
     out = []
     for m in spec.members:
         if m.recipe is not None:
-            out += [Member(m.recipe, member_overrides(spec, study, m), s, folder_name(m)) for s in study.seeds]
+            out += [
+                Member(m.recipe, member_overrides(spec, study, m), s, folder_name(m)) for s in study.seeds
+            ]
     return out
 
 
