@@ -76,8 +76,8 @@ def test_members_take_the_paper_schedule_then_the_users_then_their_own_overrides
     smoke = trained_members(spec, spec_study(spec, SpecOptions()))
     assert smoke[3].overrides == ("loss.dp.mu=0.2", "loss.dp.beta=1.3") and smoke[3].seed == 0
     assert folder_name(load_spec("dp-table2").members[0]) == "beta_(1,3)"
-    with pytest.raises(SrbenchError, match="a spec's members are fixed"):
-        spec_study(spec, SpecOptions(overrides=("loss.dp.mu=1,2",)))
+    plus = spec_study(spec, SpecOptions(overrides=("train.milestones=2+4", "train.lr=1e+3")))
+    assert plus.overrides == ("train.milestones=2,4", "train.lr=1e+3")  # '+' lists, as in a sweep
 
 
 def test_plan_lists_stages_members_and_ready_models(tmp_path: Path) -> None:

@@ -201,6 +201,11 @@ def estimate(spec: StudySpec, study: Study, timed: int = 2) -> list[Estimate]:
     return out
 
 
+def _number(x: float) -> str:
+    """Thousands separated from 100 on, else three significant digits."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def render_estimate(estimates: list[Estimate]) -> list[str]:
     """The estimate as Markdown lines, with the total."""
     if not estimates:
@@ -216,9 +221,9 @@ def render_estimate(estimates: list[Estimate]) -> list[str]:
     for e in estimates:
         lines.append(
             f"| {e.label} | {e.recipe} | {e.batch_size} x {e.hr_patch} | {e.seconds_per_iteration:.3g} | "
-            f"{e.iterations} | {e.hours_per_seed:.3g} | {e.seeds} | {e.hours:.3g} |"
+            f"{e.iterations:,} | {_number(e.hours_per_seed)} | {e.seeds} | {_number(e.hours)} |"
         )
-    lines.append(f"| total | | | | | | | {sum(e.hours for e in estimates):.3g} |")
+    lines.append(f"| total | | | | | | | {_number(sum(e.hours for e in estimates))} |")
     if e0.device == "cpu":
         lines += [
             "",

@@ -42,7 +42,7 @@ from srbench_eval.studies.members import (
     stages,
 )
 from srbench_eval.studies.planning import _protocol_args, _train_args
-from srbench_eval.studies.spec import Member, Study
+from srbench_eval.studies.spec import _LIST_PLUS, Member, Study
 
 SPEC_FILE = "spec.json"
 FORMAT = "srbench-eval-spec-study/1"
@@ -68,13 +68,9 @@ class SpecOptions:
 
 
 def spec_study(spec: StudySpec, opts: SpecOptions) -> Study:
-    """The settings every member of ``spec`` shares, as a :class:`Study` of its recipes."""
-    sweeps = [o for o in opts.overrides if "," in o.partition("=")[2] and not o.startswith("arch.")]
-    if sweeps:
-        raise SrbenchError(
-            f"--set {sweeps[0]}: a spec's members are fixed; a sweep (comma list) is for "
-            "`study --recipes` (list values inside a --set: items joined by +)"
-        )
+    """The settings every member of ``spec`` shares, as a :class:`Study` of its recipes. A spec's
+    members are fixed: the user's ``--set`` is not a sweep, and a list value may be written with
+    commas or, as inside a study's sweep, with ``+`` (``train.milestones=2+4``)."""
     study = Study(
         recipes=spec.recipes or ("bicubic",),
         seeds=opts.seeds or spec.seeds,
@@ -82,7 +78,7 @@ def spec_study(spec: StudySpec, opts: SpecOptions) -> Study:
         scale=spec.scale,
         data=opts.data or spec.data,
         mirror=opts.mirror,
-        overrides=tuple(o.replace("+", ",") for o in opts.overrides),
+        overrides=tuple(_LIST_PLUS.sub(",", o) for o in opts.overrides),
         iterations=opts.iterations,
         batch_size=opts.batch_size,
         hr_patch=opts.hr_patch,
