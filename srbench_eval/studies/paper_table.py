@@ -103,7 +103,7 @@ def _paper_rows(spec: StudySpec, study: Study, result: SpecResult) -> list[str]:
     metrics = [m for m in table.metrics if m in spec.metrics] or list(table.metrics)
     by_row = {m.row: m for m in spec.members if m.row is not None}
     measured = _measured(result.summaries)
-    names = " / ".join(m.upper() if m != "lpips" else "LPIPS" for m in metrics)
+    names = " / ".join(m.upper() for m in metrics)
     lines = [f"## {table.caption}", "", f"Each cell: {names}, published → measured (±std over seeds).", ""]
     lines.append("| row | member | " + " | ".join(datasets) + " |")
     lines.append("|---|---|" + "---|" * len(datasets))
@@ -128,7 +128,8 @@ def _paper_rows(spec: StudySpec, study: Study, result: SpecResult) -> list[str]:
                     )
             cells.append(" / ".join(parts))
         shown = member.label if member is not None else "printed only"
-        lines.append(f"| {row.printed or row.label} | {shown} | " + " | ".join(cells) + " |")
+        printed = row.printed if row.printed and "$" not in row.printed else row.label  # no LaTeX
+        lines.append(f"| {printed} | {shown} | " + " | ".join(cells) + " |")
     result.claims = check_claims(paper, values, [table.id])
     if result.claims:
         lines += ["", "Claims of the paper, checked on the measured means:", ""]
