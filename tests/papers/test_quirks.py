@@ -67,7 +67,9 @@ def test_set5_values_recomputed(tmp_path: Path) -> None:
     rgb = script.measure_rgb(4, SHARED_BENCHMARKS, ("set5",))
     stored_rgb = next(c for c in quirks.candidates if c.channels == "rgb" and c.sets == ("crop_border=4",))
     for metric in ("psnr", "ssim"):
-        assert stated.values["set5"][metric] == pytest.approx(quirks.candidates[0].values["set5"][metric], abs=1e-6)
+        assert stated.values["set5"][metric] == pytest.approx(
+            quirks.candidates[0].values["set5"][metric], abs=1e-6
+        )
         assert rgb.values["set5"][metric] == pytest.approx(stored_rgb.values["set5"][metric], abs=1e-6)
 
 
