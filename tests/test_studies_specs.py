@@ -106,6 +106,10 @@ def test_spec_options_a_spec_fixes_are_refused() -> None:
     assert code == 2 and "--metrics: a study spec fixes it" in out
     code, out = invoke("study", "--recipes", "srcnn", "--estimate")
     assert code == 2 and "--estimate needs a study spec" in out
+    code, out = invoke("study", "dp-table5", "--estimate")
+    assert code == 2 and "--estimate goes with --plan" in out
+    code, out = invoke("study", "dp-tabel1")
+    assert code == 2 and "unknown study spec (or study file) 'dp-tabel1': did you mean 'dp-table1'?" in out
 
 
 def test_estimate_measures_each_distinct_cost_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from srbench_eval.errors import SrbenchError
+from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.options import split_list
 from srbench_eval.papers.specs import load_spec, spec_names
 
@@ -39,10 +39,16 @@ _TAKEN = (
 
 
 def is_spec_name(value: object) -> bool:
-    """Whether ``value`` (``study``'s argument) names a shipped spec rather than a file."""
-
+    """Whether ``value`` (``study``'s argument) names a shipped spec rather than a file; a bare name
+    (no folder, no suffix) that is neither is a one-line error listing the specs."""
     text = str(value)
-    return "/" not in text and not Path(text).exists() and text in spec_names()
+    if "/" in text or Path(text).exists():
+        return False
+    if text in spec_names():
+        return True
+    if not Path(text).suffix:
+        raise unknown_name("study spec (or study file)", text, spec_names())
+    return False
 
 
 @click.group()
@@ -53,7 +59,6 @@ def studies() -> None:
 @studies.command("list")
 def list_specs() -> None:
     """Each spec with its title and members (trained recipe and overrides, or a ready model)."""
-
     for name in spec_names():
         spec = load_spec(name)
         click.echo(f"{name}: {spec.title}")

@@ -105,7 +105,6 @@ def _error(file: str, message: str) -> SrbenchError:
 def parse_quirks(data: object, file: str) -> Quirks:
     """The quirks of a parsed YAML document, validated: the paper's table and row exist, every
     candidate is a valid protocol and has a number for every dataset and metric of the first."""
-
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _error(file, f"format: not {FORMAT}")
     paper = load(str(data.get("paper")))

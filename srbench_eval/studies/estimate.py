@@ -79,7 +79,6 @@ def _loss_users(study: Study, member: Member) -> set[str]:
 def _weights_size(key: str) -> str:
     """The cached file's size, else the float32 size of the torchvision network's parameters
     (counted on the meta device), else unknown."""
-
     path = checkpoint_dir() / WEIGHTS[key].filename
     if path.is_file():
         return f"{path.stat().st_size / 1e6:.1f} MB (cached)"
@@ -108,7 +107,6 @@ def _dataset_need(name: str, used_by: str) -> FileNeed:
 def needed_files(spec: StudySpec, study: Study) -> list[FileNeed]:
     """The training data, the evaluation sets, the feature networks of the losses and metrics, and
     the ready members' released weights."""
-
     out = []
     if spec.recipes:
         out.append(_dataset_need(study.data, "training"))
