@@ -108,6 +108,8 @@ def test_spec_options_a_spec_fixes_are_refused() -> None:
     assert code == 2 and "--estimate needs a study spec" in out
     code, out = invoke("study", "dp-table5", "--estimate")
     assert code == 2 and "--estimate goes with --plan" in out
+    code, out = invoke("study", "dp-table1", "--jobs", "2")
+    assert code == 2 and "--jobs: a spec's members are trained one at a time" in out
     code, out = invoke("study", "dp-tabel1")
     assert code == 2 and "unknown study spec (or study file) 'dp-tabel1': did you mean 'dp-table1'?" in out
 

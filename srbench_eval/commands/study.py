@@ -108,6 +108,10 @@ def study(
     from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
 
     if study_file is not None and is_spec_name(study_file):
+        if jobs != 1:
+            raise SrbenchError(
+                "--jobs: a spec's members are trained one at a time; --plan lists them for a scheduler"
+            )
         run_spec_command(ctx, str(study_file), options, out, plan, estimate, estimate_iterations, quiet)
         return
     if estimate:
