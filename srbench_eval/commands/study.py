@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+import yaml
 
 from srbench_eval import yamlio
 from srbench_eval.commands.evaluation import protocol_options
 from srbench_eval.commands.studies import is_spec_name, run_spec_command
 from srbench_eval.commands.train_options import study_fields, study_options
 from srbench_eval.errors import SrbenchError
+from srbench_eval.options import split_list
 
 # The options a study file may also give (each a Study field of the same name).
 _STUDY_ONLY = ("recipes", "seeds", "datasets", "metrics", "protocol", "protocol_set", "init", "pairs")
 
 
 def _load_file(path: Path) -> dict:
-    import json
-
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -104,7 +103,6 @@ def study(
     recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/studies/ for the statistics."""
-    from srbench_eval.options import split_list
     from srbench_eval.studies import Study, parse_seeds, plan_commands, run_study
 
     if study_file is not None and is_spec_name(study_file):
