@@ -142,6 +142,8 @@ def _time_iterations(study: Study, member: Member, n: int) -> tuple[float, int, 
     device = resolve_device(study.device)
     r, t = plan.recipe, plan.recipe.train
     torch.manual_seed(member.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # as training sets it
     g = build_generator(r, plan.scale).to(device)
     d = build_discriminator(r)
     d = d.to(device) if d is not None else None
