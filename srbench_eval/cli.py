@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "srbench_eval.commands.metrics:metrics",
         "Every metric: direction, kind, inputs, weights.",
     ),
+    "studies": ("srbench_eval.commands.studies:studies", "The papers' experiments as study specs (list)."),
     "study": ("srbench_eval.commands.study:study", "Train and evaluate recipes over seeds; paired stats."),
 }
 

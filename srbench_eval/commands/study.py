@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+import yaml
 
 from srbench_eval import yamlio
 from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.studies import is_spec_name, run_spec_command
 from srbench_eval.commands.train_options import study_fields, study_options
 from srbench_eval.errors import SrbenchError
+from srbench_eval.options import split_list
 
 # The options a study file may also give (each a Study field of the same name).
 _STUDY_ONLY = ("recipes", "seeds", "datasets", "metrics", "protocol", "protocol_set", "init", "pairs")
 
 
 def _load_file(path: Path) -> dict:
-    import json
-
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -66,6 +66,19 @@ def _load_file(path: Path) -> dict:
     help="Comma list of RECIPE:REFERENCE comparisons, e.g. srcnn-fdl:srcnn,lapsrn-fdl:lapsrn "
     "[default: every recipe against the first].",
 )
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="With a spec and --plan: time a few training iterations of each member at the paper's size "
+    "on this device and print the device hours.",
+)
+@click.option(
+    "--estimate-iterations",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Timed iterations per recipe for --estimate (after one warm-up).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def study(
@@ -74,19 +87,33 @@ def study(
     out: Path | None,
     jobs: int,
     plan: bool,
+    estimate: bool,
+    estimate_iterations: int,
     quiet: bool,
     **options: object,
 ) -> None:
     """Train every (recipe, seed) of a study, evaluate each, and write the study's table.
+
+    STUDY_FILE may name a shipped spec of a paper's experiment (`srbench-eval studies list`, e.g.
+    dp-table1): its members, datasets, metrics and protocol are the spec's; --preset paper trains
+    with the paper's schedule; --plan --estimate prints the commands, files and device hours.
 
     Give the study by options or as STUDY_FILE (YAML, or a study folder or its study.json, which
     continues that folder; fields
     recipes, seeds, preset, data, iterations, datasets, overrides, ...); options given on
     the command line replace the file's. Finished members are skipped and killed ones resume, so
     the same command continues a study. See srbench_eval/studies/ for the statistics."""
-    from srbench_eval.options import split_list
     from srbench_eval.studies import Study, parse_seeds, prepare_plan, run_study
 
+    if study_file is not None and is_spec_name(study_file):
+        if jobs != 1:
+            raise SrbenchError(
+                "--jobs: a spec's members are trained one at a time; --plan lists them for a scheduler"
+            )
+        run_spec_command(ctx, str(study_file), options, out, plan, estimate, estimate_iterations, quiet)
+        return
+    if estimate:
+        raise SrbenchError("--estimate needs a study spec (see `srbench-eval studies list`)")
     values: dict = {}
     if study_file is not None:
         if study_file.is_dir():

@@ -300,9 +300,11 @@ def load_file(path: str | Path) -> Paper:
 
 
 def paper_names() -> list[str]:
-    """The papers shipped with the package (``srbench_eval/papers/*.yaml``)."""
+    """The papers shipped with the package (``srbench_eval/papers/*.yaml``, except the measured
+    ``*_quirks.yaml`` beside them: :mod:`srbench_eval.papers.quirks`)."""
     root = importlib.resources.files("srbench_eval.papers")
-    return sorted(p.name.removesuffix(".yaml") for p in root.iterdir() if p.name.endswith(".yaml"))
+    names = (p.name for p in root.iterdir() if p.name.endswith(".yaml"))
+    return sorted(n.removesuffix(".yaml") for n in names if not n.endswith("_quirks.yaml"))
 
 
 @lru_cache(maxsize=8)
