@@ -44,7 +44,12 @@ from hr_sets import hr_files  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 DATASETS = ("set5", "set14", "bsd100", "urban100")
 STATED = ("matlab", ("crop_border=4",))
-_SKIP_FIELDS = ("network_input", "perceptual_crop", "modcrop")
+_SKIP_FIELDS = ("network_input", "perceptual_crop", "modcrop", "lr_source", "size_rule")
+"""Not conventions of a bicubic row: what a network sees, the perceptual crop, another degradation
+(``lr_source``: BD, DN, given files), Meta-SR's size rule for non-integer scales."""
+_SKIP_PROFILES = ("rdn-bddn", "metasr")
+"""``rdn-bddn`` at the stated crop is the ``y=rounded`` variant (kept under that name), ``metasr`` the
+stated protocol with Meta-SR's size rule."""
 _CROPS = ("0", "2", "6", "8")
 
 
@@ -52,7 +57,11 @@ def candidates() -> list[tuple[str, tuple[str, ...]]]:
     """The stated protocol, every other profile with the stated crop, and every single-field
     variant of the stated protocol (distinct conventions only)."""
     out = [STATED]
-    out += [(name, ("crop_border=4",)) for name in protocols.PROFILES if name != STATED[0]]
+    out += [
+        (name, ("crop_border=4",))
+        for name in protocols.PROFILES
+        if name != STATED[0] and name not in _SKIP_PROFILES
+    ]
     stated = protocols.resolve(*STATED)
     for field in protocols.FIELDS:
         if field in _SKIP_FIELDS:
