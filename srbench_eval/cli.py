@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Every metric: direction, kind, inputs, weights.",
     ),
     "study": ("srbench_eval.commands.study:study", "Train and evaluate recipes over seeds; paired stats."),
+    "explain": (
+        "srbench_eval.commands.explain:explain",
+        "Which scoring convention reproduces a published number.",
+    ),
 }
 
 

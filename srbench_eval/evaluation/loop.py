@@ -277,7 +277,7 @@ def _pairs_of(run: _Run, metrics: Metrics) -> Iterator[Pair]:
     share their settings."""
     plan = run.plan
     firsts = [metrics[(run.models[0].name, mp.name)] for mp in plan.metrics]
-    samples = LastSample(plan.protocol.y if plan.protocol.y != "float" else None)
+    samples = LastSample(plan.protocol.y if plan.protocol.y not in ("float", "rgb") else None)
     precompute: dict[str, typing.Callable[[Image], object]] = {SAMPLE: samples}  # first, then reused
     precompute.update({m.name: _reference(m, samples) for m in firsts})
     paths = [ds.images[i] for ds in run.datasets for i in shard(len(ds.images), run.env)]
