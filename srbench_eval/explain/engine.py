@@ -99,11 +99,9 @@ def source_model(
     path = Path(spec).expanduser()
     if not sep and path.is_dir() and (path / "summary.json").is_file():
         return _run_folder(path, scale)
-    if not sep and path.is_dir() and any(is_image_file(p) or p.is_dir() for p in path.iterdir()):
-        if not any(p.suffix in (".pt", ".pth") for p in path.iterdir()):
-            return _folder(
-                path.name if path.name.lower() not in ("sr", "") else path.parent.name, path, scale
-            )
+    images = not sep and path.is_dir() and any(is_image_file(p) or p.is_dir() for p in path.iterdir())
+    if images and not any(p.suffix in (".pt", ".pth") for p in path.iterdir()):
+        return _folder(path.name if path.name.lower() != "sr" else path.parent.name, path, scale)
     import torch
 
     model = resolve_model(spec, scale, torch.device("cpu"), checkpoints=checkpoints, mirror=mirror)

@@ -71,7 +71,7 @@ class ImageForms:
         return self._forms[key]
 
     def hr(self, protocol: Protocol) -> Sample:
-        """The HR image ``protocol`` scores against (``run``'s :func:`~srbench_eval.data.pairs.protocol_hr`)."""
+        """The HR image ``protocol`` scores against (:func:`~srbench_eval.data.pairs.protocol_hr`)."""
 
         def make() -> Sample:
             if self._raw is None:
