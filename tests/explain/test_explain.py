@@ -154,3 +154,19 @@ def test_a_bad_source_or_target_is_one_line(capsys: pytest.CaptureFixture[str], 
     assert err.startswith("error: ") and "\n" not in err
     assert main(["explain", str(RCAN), "--target", "set5 psnr=30"]) == 2
     assert "name the dataset and the scale" in capsys.readouterr().err
+
+
+@needs_shared
+def test_the_printed_command_gives_the_same_number_through_run(tmp_path: Path) -> None:
+    """The row's ``--protocol``/``--protocol-set`` line, given to ``run``, gives the row's value."""
+    target = Target("set5", 4, "psnr", 30.0, 2)
+    rows = {r.convention: r for r in explain(str(RCAN), [target], mirror=str(BENCH)).rankings[0]}
+    for name in ("NTIRE 2017", "matlab[y=bt601-64.738]"):
+        row = rows[name]
+        out = tmp_path / name.replace(" ", "_").replace("[", "_").replace("]", "")
+        argv = ["run", "--quiet", "--models", f"RCAN={RCAN}", "--datasets", "set5", "--scale", "4"]
+        argv += ["--mirror", str(BENCH), "--metrics", "psnr,ssim", "--out", str(out), *row.command.split()]
+        assert main(argv) == 0
+        results = json.loads((out / "summary.json").read_text())["results"]
+        (psnr,) = [r["value"] for r in results if r["metric"] == "psnr"]
+        assert psnr == pytest.approx(row.value, abs=1e-12), name
