@@ -13,8 +13,12 @@ import click
     "--target",
     "targets",
     multiple=True,
-    required=True,
     help='A printed number: "DATASET xS psnr=V [ssim=V]" (e.g. "set5 x4 psnr=32.46"); repeat for several.',
+)
+@click.option(
+    "--cells",
+    default=None,
+    help="Targets from a published model's printed cells (NAME@pub), narrowed by --dataset/--scale.",
 )
 @click.option("--dataset", default=None, help="Dataset of targets that name none (a name or a folder of HR).")
 @click.option("--scale", type=int, default=None, help="Scale of targets that name none.")
@@ -31,6 +35,7 @@ import click
 def explain(
     source: str,
     targets: tuple[str, ...],
+    cells: str | None,
     dataset: str | None,
     scale: int | None,
     mirror: str | None,
@@ -43,11 +48,15 @@ def explain(
 
     SOURCE: a folder of SR images (DIR or LABEL=DIR), a run made with --save-sr, or a model `run`
     accepts (bicubic, a recipe, a checkpoint, NAME@pub), run on each LR generator's input."""
+    from srbench_eval.errors import SrbenchError
     from srbench_eval.explain import explain as explain_all
-    from srbench_eval.explain import parse_target
+    from srbench_eval.explain import parse_target, published_targets
     from srbench_eval.explain.text import render
 
     parsed = [t for text in targets for t in parse_target(text, dataset, scale)]
+    parsed += published_targets(cells, dataset, scale) if cells else []
+    if not parsed:
+        raise SrbenchError('explain: give a --target (e.g. "set5 x4 psnr=32.46") or --cells NAME@pub')
     result = explain_all(source, parsed, mirror=mirror, checkpoints=checkpoints)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=1))

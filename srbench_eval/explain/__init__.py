@@ -7,7 +7,7 @@
 
 from srbench_eval.explain.conventions import Convention, candidates
 from srbench_eval.explain.engine import Explanation, explain, source_model
-from srbench_eval.explain.ranking import Row, Target, parse_target, rank
+from srbench_eval.explain.ranking import Row, Target, parse_target, published_targets, rank
 
 __all__ = [
     "Convention",
@@ -17,6 +17,7 @@ __all__ = [
     "candidates",
     "explain",
     "parse_target",
+    "published_targets",
     "rank",
     "source_model",
 ]

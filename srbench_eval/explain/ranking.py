@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.explain.scoring import METRICS, Outcome
+from srbench_eval.models.published import registry as published
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,30 @@ SAME = 1e-7
 """Means closer than this are one value (float32 against float64 Y moves the 9th digit)."""
 
 
+def _printed_decimals(value: float) -> int:
+    """The decimals of a number as stored (a trailing zero of the table, ``.9090``, is lost: the
+    tolerance is then that of one decimal fewer, never tighter than printed)."""
+    text = repr(float(value))
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
+def published_targets(name: str, dataset: str | None = None, scale: int | None = None) -> list[Target]:
+    """The printed cells of published model ``name`` (``NAME@pub``) as targets, restricted to
+    ``dataset`` and ``scale`` when given; a one-line error when none is left."""
+    entry = published.get(name)
+    out = []
+    for cell in entry.scores:
+        if (dataset and cell.dataset != dataset.lower()) or (scale and cell.scale != scale):
+            continue
+        out.append(Target(cell.dataset, cell.scale, "psnr", cell.psnr, _printed_decimals(cell.psnr)))
+        if cell.ssim is not None:
+            out.append(Target(cell.dataset, cell.scale, "ssim", cell.ssim, _printed_decimals(cell.ssim)))
+    if not out:
+        where = " ".join(x for x in (dataset or "", f"x{scale}" if scale else "") if x)
+        raise SrbenchError(f"--cells {name}: no printed cell{' for ' + where if where else ''}")
+    return out
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of a ranking: a convention (and those giving the same number), its value, the
@@ -134,4 +159,4 @@ def rank(target: Target, outcomes: Sequence[Outcome]) -> list[Row]:
     return [rows[i] for i in order] + failed
 
 
-__all__ = ["Row", "Target", "parse_target", "rank"]
+__all__ = ["Row", "Target", "parse_target", "published_targets", "rank"]

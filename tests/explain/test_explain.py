@@ -170,3 +170,14 @@ def test_the_printed_command_gives_the_same_number_through_run(tmp_path: Path) -
         results = json.loads((out / "summary.json").read_text())["results"]
         (psnr,) = [r["value"] for r in results if r["metric"] == "psnr"]
         assert psnr == pytest.approx(row.value, abs=1e-12), name
+
+
+@needs_shared
+def test_a_published_models_cells_are_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    """RCAN's released Set5 x4 images against RCAN's own printed cell (32.63 / 0.9002): ``matlab``."""
+    argv = ["explain", f"RCAN={RCAN}", "--cells", "rcan@pub", "--dataset", "set5", "--scale", "4"]
+    assert main([*argv, "--mirror", str(BENCH), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(t["metric"], t["value"]) for t in data["targets"]] == [("psnr", 32.63), ("ssim", 0.9002)]
+    assert "matlab" in data["reproduce_all"]
+    assert main([*argv[:4], "nosuch@pub"]) == 2
