@@ -176,9 +176,22 @@ def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
 )
 @protocol_options()
 @click.option(
-    "--tile", type=int, default=0, help="Run networks on TxT LR tiles (large images) [default: off]."
+    "--tile",
+    default="0",
+    help="Run networks on TxT LR tiles (large images); 'auto': the largest fitting the memory budget "
+    "($SRBENCH_TILE_BUDGET_MB, else half the free GPU memory or 1 GiB) [default: off].",
 )
 @click.option("--tile-overlap", type=int, default=0, help="Input pixels added around each tile.")
+@click.option(
+    "--self-ensemble", is_flag=True, help="x8 geometric self-ensemble (EDSR-PyTorch forward_x8); label '+'."
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "fp16", "bf16"]),
+    default="fp32",
+    show_default=True,
+    help="Network precision (autocast); refused where the architecture or device does not support it.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -197,8 +210,10 @@ def run(
     max_pixels: int | None,
     protocol: str,
     protocol_set: tuple[str, ...],
-    tile: int,
+    tile: str,
     tile_overlap: int,
+    self_ensemble: bool,
+    precision: str,
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -234,8 +249,10 @@ def run(
             metric_options=metric_options,
             protocol=protocol,
             protocol_set=protocol_set,
-            tile=tile,
+            tile=_tile(tile),
             tile_overlap=tile_overlap,
+            self_ensemble=self_ensemble,
+            precision=precision,
         )
         plan = build_plan(config)  # every bad string fails here, before anything is computed
         out = out or default_out_dir()
@@ -250,6 +267,18 @@ def run(
 
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
+
+
+def _tile(raw: str) -> int:
+    """``--tile``: a tile side, or ``auto`` (``AUTO_TILE``, -1)."""
+    if raw.strip().lower() == "auto":
+        return -1
+    try:
+        return int(raw)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{raw}': a tile side in LR pixels or 'auto'", param_hint="--tile"
+        ) from None
 
 
 @click.command()

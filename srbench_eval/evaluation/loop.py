@@ -42,7 +42,9 @@ from srbench_eval.evaluation.scoring import SAMPLE, Scorer, ScoreTask, Shipped
 from srbench_eval.evaluation.writing import save_sr_image, write_run_files
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric
 from srbench_eval.metrics.sample import LastSample, Sample
+from srbench_eval.models import inference
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.loading import BicubicModel, FolderModel
 from srbench_eval.names import safe_name
 from srbench_eval.ranks import DistEnv
 from srbench_eval.reports import statistics as stats
@@ -114,7 +116,7 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
         for d in plan.datasets
     ]
     _check_datasets(datasets)
-    models = [m.build(env.device) for m in plan.models]
+    models = [with_mode(m.build(env.device), plan, env.device) for m in plan.models]
     if env.distributed and env.is_main:
         collectives().barrier(env)
     if env.distributed:
@@ -132,6 +134,18 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
         for ds in datasets:
             model.prepare(ds.name, ds.names())
     return _Run(plan, env, datasets, models, staging, progress)
+
+
+def with_mode(model: SRModel, plan: RunPlan, device: str) -> SRModel:
+    """``model`` running in the plan's inference mode (:func:`srbench_eval.models.inference.apply`),
+    its label marked as papers mark it (``EDSR+``); folders of SR images and the bicubic baseline run
+    no network and keep theirs."""
+    mode = plan.inference
+    if not mode.changes_the_pass or isinstance(model, BicubicModel | FolderModel):
+        return model
+    inference.apply(model, mode, device)
+    model.name += mode.suffix
+    return model
 
 
 def _check_datasets(datasets: list[Dataset]) -> None:

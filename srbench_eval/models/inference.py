@@ -27,6 +27,7 @@ every path that runs the network (RGB and Y protocols, tiled or not) runs it in 
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 Precision = Literal["fp32", "fp16", "bf16"]
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
+AUTO_TILE = -1
+"""``tile`` of ``--tile auto``: the largest tile fitting :func:`tile_budget` (:func:`auto_tile`)."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,18 @@ class InferenceMode:
 
     self_ensemble: bool = False
     precision: Precision = "fp32"
-    tile: int = 0  # 0: whole images
+    tile: int = 0  # 0: whole images, AUTO_TILE: the largest that fits the budget
     overlap: int = 0
 
     @property
     def is_plain(self) -> bool:
         return self == InferenceMode()
+
+    @property
+    def changes_the_pass(self) -> bool:
+        """Whether the network pass differs from the plain one beyond a fixed tiling (which
+        :attr:`~srbench_eval.models.base.SRModel.tiling` runs as before)."""
+        return self.self_ensemble or self.precision != "fp32" or self.tile == AUTO_TILE
 
     @property
     def suffix(self) -> str:
@@ -67,7 +76,8 @@ class InferenceMode:
     def describe(self) -> str:
         """One footnote line."""
         parts = ["self-ensemble x8 (+)" if self.self_ensemble else "single pass", self.precision]
-        parts.append(f"tiles {self.tile} overlap {self.overlap}" if self.tile else "whole images")
+        tiles = "auto" if self.tile == AUTO_TILE else str(self.tile)
+        parts.append(f"tiles {tiles} overlap {self.overlap}" if self.tile else "whole images")
         return "inference " + ", ".join(parts)
 
     def to_json(self) -> dict[str, object]:
@@ -183,16 +193,30 @@ def auto_tile(model: SRModel, lr_shape: tuple[int, ...], budget_bytes: int, chan
     return max(side, 16)
 
 
+def tile_budget(device: torch.device) -> int:
+    """Bytes a network's activations may take: ``$SRBENCH_TILE_BUDGET_MB`` if set, else half the free
+    memory of a CUDA device, else 1 GiB on the CPU."""
+    if os.environ.get("SRBENCH_TILE_BUDGET_MB"):
+        return int(os.environ["SRBENCH_TILE_BUDGET_MB"]) << 20
+    if device.type == "cuda":
+        import torch
+
+        return torch.cuda.mem_get_info(device)[0] // 2
+    return 1 << 30
+
+
 def apply(model: SRModel, mode: InferenceMode, device: torch.device | str = "cpu") -> SRModel:
     """Install ``mode`` on ``model`` (checked first): its ``run`` goes through the precision, the
     self-ensemble and the tiling, in that order from the outside in. Returns the model."""
-    if mode.is_plain:
+    if not mode.changes_the_pass:
         return model
     check_precision(model, mode.precision, device)
 
     def run(self: SRModel, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         inner = with_precision(fn, mode.precision)
         tile, overlap = (mode.tile, mode.overlap) if mode.tile else self.tiling
+        if tile == AUTO_TILE:
+            tile = auto_tile(self, tuple(x.shape), tile_budget(x.device))
 
         def once(z: torch.Tensor) -> torch.Tensor:
             return tiled(inner, z, tile, overlap) if tile > 0 else inner(z)
@@ -205,11 +229,13 @@ def apply(model: SRModel, mode: InferenceMode, device: torch.device | str = "cpu
 
 
 __all__ = [
+    "AUTO_TILE",
     "PRECISIONS",
     "InferenceMode",
     "apply",
     "auto_tile",
     "check_precision",
     "ensemble_x8",
+    "tile_budget",
     "with_precision",
 ]
