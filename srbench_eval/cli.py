@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Every metric: direction, kind, inputs, weights.",
     ),
     "study": ("srbench_eval.commands.study:study", "Train and evaluate recipes over seeds; paired stats."),
+    "cache": ("srbench_eval.commands.cache:cache", "List or prune the SR cache ($SRBENCH_DATA/sr-cache)."),
     "explain": (
         "srbench_eval.commands.explain:explain",
         "Which scoring convention reproduces a published number.",

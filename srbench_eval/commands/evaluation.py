@@ -192,6 +192,11 @@ def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
     show_default=True,
     help="Network precision (autocast); refused where the architecture or device does not support it.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every network afresh: neither read nor fill the SR cache ($SRBENCH_DATA/sr-cache).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -214,6 +219,7 @@ def run(
     tile_overlap: int,
     self_ensemble: bool,
     precision: str,
+    no_cache: bool,
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -253,6 +259,7 @@ def run(
             tile_overlap=tile_overlap,
             self_ensemble=self_ensemble,
             precision=precision,
+            sr_cache=not no_cache,
         )
         plan = build_plan(config)  # every bad string fails here, before anything is computed
         out = out or default_out_dir()

@@ -60,6 +60,7 @@ class RunConfig:
     # inference modes (srbench_eval.models.inference): recorded, shown in labels and footnotes
     self_ensemble: bool = False  # EDSR-PyTorch forward_x8: the "+" models
     precision: str = "fp32"  # fp32, fp16 or bf16 (autocast)
+    sr_cache: bool = True  # reuse networks' SR images from $SRBENCH_DATA/sr-cache (evaluation/cache.py)
 
 
 ModelFactory = Callable[["torch.device | str"], SRModel]
