@@ -27,6 +27,7 @@ import json
 import os
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ def entry_key(fields: dict[str, Any], lr: str) -> str:
 class SRCache:
     """Entries under ``root`` (see the module docstring); ``hits``/``misses`` per (model, dataset)."""
 
-    root: Path = field(default_factory=cache_dir)
+    root: Path = field(default_factory=lambda: cache_dir())
     counts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def path(self, key: str) -> Path:
@@ -129,7 +130,7 @@ class SRCache:
         try:
             with np.load(path, allow_pickle=False) as data:
                 stored, sr = json.loads(str(data["key"])), data["sr"].astype(str(data["dtype"]))
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             path.unlink(missing_ok=True)  # damaged: remade and rewritten
             return None
         return sr if stored == fields and tuple(sr.shape) == tuple(shape) else None
@@ -174,7 +175,7 @@ def entries(root: Path | None = None) -> Iterator[Entry]:
         try:
             with np.load(path, allow_pickle=False) as data:
                 fields = json.loads(str(data["key"]))
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             fields = {}
         st = path.stat()
         yield Entry(path, st.st_size, st.st_mtime, fields)
