@@ -31,7 +31,7 @@ def main_(argv: list[str] | None = None) -> None:
     ap.add_argument("--mirror", default=None)
     args = ap.parse_args(argv)
     base = ["run", "--quiet", "--models", ",".join(MODELS), "--checkpoints", "zoo", "--scale", "4"]
-    base += ["--datasets", args.datasets, "--metrics", "psnr,ssim", "--device", "cpu"]
+    base += ["--datasets", args.datasets, "--metrics", "psnr,ssim", "--device", "cpu", "--no-cache"]
     base += ["--mirror", args.mirror] if args.mirror else []
     values, seconds = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
