@@ -36,8 +36,15 @@ from srbench_eval.compiled import as_tensor, is_tensor
 from srbench_eval.data.datasets.registry import Dataset, open_dataset
 from srbench_eval.data.pairs import Pair, hr_lr_pairs
 from srbench_eval.errors import SrbenchError
-from srbench_eval.evaluation import cache as sr_cache
-from srbench_eval.evaluation.cache import SRCache
+from srbench_eval.evaluation.cache import (
+    SRCache,
+    device_class,
+    enabled_by_environment,
+    entry_key,
+    lr_digest,
+    model_digest,
+    model_key,
+)
 from srbench_eval.evaluation.distributed import agree, collectives, exchange, merge, shard
 from srbench_eval.evaluation.plan import RunConfig, RunPlan, build_plan
 from srbench_eval.evaluation.provenance import metric_info, run_provenance
@@ -45,7 +52,7 @@ from srbench_eval.evaluation.scoring import SAMPLE, Scorer, ScoreTask, Shipped
 from srbench_eval.evaluation.writing import save_sr_image, write_run_files
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric
 from srbench_eval.metrics.sample import LastSample, Sample
-from srbench_eval.models import inference
+from srbench_eval.models.inference import apply as apply_mode
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.loading import BicubicModel, FolderModel
 from srbench_eval.names import safe_name
@@ -150,7 +157,7 @@ def with_mode(model: SRModel, plan: RunPlan, device: str) -> SRModel:
     mode = plan.inference
     if not mode.changes_the_pass or isinstance(model, BicubicModel | FolderModel):
         return model
-    inference.apply(model, mode, device)
+    apply_mode(model, mode, device)
     model.name += mode.suffix
     return model
 
@@ -272,7 +279,7 @@ def _cached_super_resolve(
     if run.cache is None or fields is None:
         return _super_resolve(model, ds, image, lr, hr, run.plan)
     hr_in = hr.for_model(model)
-    key = sr_cache.entry_key(fields, sr_cache.lr_digest(lr.array()))
+    key = entry_key(fields, lr_digest(lr.array()))
     found = run.cache.get(key, fields, tuple(hr_in.shape))
     run.cache.count(model.name, ds.name, found is not None)
     if found is not None:
@@ -296,16 +303,14 @@ def cache_record(run: _Run) -> dict[str, typing.Any]:
 
 def _open_cache(plan: RunPlan, models: list[SRModel], device: str) -> tuple[SRCache | None, dict]:
     """The SR cache and each cached model's key fields (models with no weights digest: none)."""
-    if not (plan.config.sr_cache and sr_cache.enabled_by_environment()):
+    if not (plan.config.sr_cache and enabled_by_environment()):
         return None, {}
     keys = {}
     for model in models:
-        digest = sr_cache.model_digest(model)
+        digest = model_digest(model)
         if digest is not None:
             mode = plan.inference
-            keys[model.name] = sr_cache.model_key(
-                digest, plan.protocol, plan.scale, mode, sr_cache.device_class(device)
-            )
+            keys[model.name] = model_key(digest, plan.protocol, plan.scale, mode, device_class(device))
     return (SRCache(), keys) if keys else (None, {})
 
 
