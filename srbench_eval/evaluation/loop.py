@@ -52,8 +52,8 @@ from srbench_eval.evaluation.scoring import SAMPLE, Scorer, ScoreTask, Shipped
 from srbench_eval.evaluation.writing import save_sr_image, write_run_files
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric
 from srbench_eval.metrics.sample import LastSample, Sample
-from srbench_eval.models.inference import apply as apply_mode
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.inference import apply as apply_mode
 from srbench_eval.models.loading import BicubicModel, FolderModel
 from srbench_eval.names import safe_name
 from srbench_eval.ranks import DistEnv
