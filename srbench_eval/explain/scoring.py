@@ -93,8 +93,11 @@ class ImageForms:
             )
 
         def make() -> Sample:
-            hr = self.hr(protocol).array()
+            hr_sample = self.hr(protocol)
+            hr = hr_sample.array() if self.model.takes_arrays else hr_sample.tensor()
             low = None if isinstance(self.model, FolderModel) else lr()
+            if low is not None and not self.model.takes_arrays:  # networks take tensors, as in `run`
+                low = Sample(low).tensor()
             return Sample(self.model.sr_image(low, hr, protocol, self.dataset, self.path.stem))  # type: ignore[arg-type]
 
         fields = _HR_FIELDS if isinstance(self.model, FolderModel) else _SR_FIELDS

@@ -181,3 +181,18 @@ def test_a_published_models_cells_are_targets(capsys: pytest.CaptureFixture[str]
     assert [(t["metric"], t["value"]) for t in data["targets"]] == [("psnr", 32.63), ("ssim", 0.9002)]
     assert "matlab" in data["reproduce_all"]
     assert main([*argv[:4], "nosuch@pub"]) == 2
+
+
+@pytest.mark.slow
+def test_a_network_is_run_on_each_lr_generator_and_matches_run(tmp_path: Path) -> None:
+    """A zoo network (tensors, not arrays): `run`'s own number is reproduced by ``matlab``, and the
+    LR generators give other numbers (each row computed from its own LR input)."""
+    out = tmp_path / "run"
+    argv = ["run", "--quiet", "--models", "srcnn", "--checkpoints", "zoo", "--datasets", "demo"]
+    assert main([*argv, "--metrics", "psnr", "--device", "cpu", "--out", str(out)]) == 0
+    (value,) = [r["value"] for r in json.loads((out / "summary.json").read_text())["results"]]
+    result = explain("srcnn", [_target("psnr", value, 6, "demo", 4)], checkpoints="zoo")
+    rows = {r.convention: r for r in result.rankings[0]}
+    assert result.rankings[0][0].convention == "matlab" and rows["matlab"].reproduces
+    assert not rows["matlab-double"].reproduces and not rows["matlab-legacy"].reproduces
+    assert rows["srcnn"].error  # a Y-input profile refuses this RGB network: a row saying why
