@@ -6,7 +6,10 @@ generator's fields) and SR image (a folder's file, read once, brought to the HR 
 it; a model's output for that LR input). Each image form is a :class:`~srbench_eval.metrics.sample.Sample`
 whose Y planes (``luma(image, rule)``) are made on first request and shared by every convention with
 that rule; the SSIM HR moments are shared by the conventions with the same rule and crop. The
-scores are those of ``run``: the same PSNR and SSIM metric objects on the same arrays.
+scores are those of ``run``: the same PSNR and SSIM metric objects on the same arrays. A network's
+SR images are read from and written to the SR cache `run` uses (:mod:`srbench_eval.evaluation.cache`,
+plain inference on the CPU), so `explain` after `run`, or a second `explain`, runs no network for
+the conventions already computed.
 """
 
 from __future__ import annotations
@@ -14,18 +17,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from srbench_eval.compiled import as_tensor
 from srbench_eval.data.degrade.bicubic import degrade
 from srbench_eval.data.io.images import read_image
 from srbench_eval.data.pairs import image_batch, protocol_hr
 from srbench_eval.errors import SrbenchError
+from srbench_eval.evaluation.cache import (
+    SRCache,
+    enabled_by_environment,
+    entry_key,
+    lr_digest,
+    model_digest,
+    model_key,
+)
 from srbench_eval.explain.conventions import Convention
 from srbench_eval.metrics import MetricSettings
 from srbench_eval.metrics.fidelity import PSNR, SSIM
 from srbench_eval.metrics.sample import Sample
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.inference import InferenceMode
 from srbench_eval.models.loading import FolderModel
 from srbench_eval.protocol import Protocol
 
@@ -62,6 +76,8 @@ class ImageForms:
     dataset: str
     scale: int
     model: SRModel
+    cache: SRCache | None = None
+    digest: str | None = None  # the model's weights digest (model_digest), for the SR cache
     _raw: np.ndarray | None = None
     _forms: dict[tuple[object, ...], object] = field(default_factory=dict)
 
@@ -96,12 +112,28 @@ class ImageForms:
             hr_sample = self.hr(protocol)
             hr = hr_sample.array() if self.model.takes_arrays else hr_sample.tensor()
             low = None if isinstance(self.model, FolderModel) else lr()
+            key = self._cache_key(protocol, low)
+            if key is not None:  # the SR cache `run` fills and reads (evaluation/cache.py)
+                found = self.cache.get(key[0], key[1], tuple(hr.shape))  # type: ignore[union-attr]
+                if found is not None:
+                    return Sample(found if self.model.takes_arrays else as_tensor(found))
             if low is not None and not self.model.takes_arrays:  # networks take tensors, as in `run`
                 low = Sample(low).tensor()
-            return Sample(self.model.sr_image(low, hr, protocol, self.dataset, self.path.stem))  # type: ignore[arg-type]
+            sr = self.model.sr_image(low, hr, protocol, self.dataset, self.path.stem)  # type: ignore[arg-type]
+            if key is not None:
+                self.cache.put(key[0], key[1], sr)  # type: ignore[union-attr]
+            return Sample(sr)
 
         fields = _HR_FIELDS if isinstance(self.model, FolderModel) else _SR_FIELDS
         return self._memo(("sr", *_key(protocol, fields)), make)  # type: ignore[return-value]
+
+    def _cache_key(self, protocol: Protocol, lr: np.ndarray | None) -> tuple[str, dict[str, Any]] | None:
+        """The SR cache entry of this image under ``protocol`` (plain inference on the CPU, the key
+        `run` uses), or ``None`` where nothing is cached."""
+        if self.cache is None or lr is None or self.digest is None:
+            return None
+        fields = model_key(self.digest, protocol, self.scale, InferenceMode(), "cpu")
+        return entry_key(fields, lr_digest(lr)), fields
 
     def score(self, protocol: Protocol, metric: str) -> float:
         """``metric`` of this image under ``protocol``, as ``run`` computes it."""
@@ -139,7 +171,9 @@ def score_conventions(
     that cannot score them (an HR not a multiple of the scale without mod-crop, an SR image of
     another size, a model refused by the protocol) is an :class:`Outcome` with its ``error``."""
     model.prepare(dataset, [p.stem for p in images])
-    forms = [ImageForms(p, dataset, scale, model) for p in images]
+    digest = model_digest(model)
+    cache = SRCache() if digest is not None and enabled_by_environment() else None
+    forms = [ImageForms(p, dataset, scale, model, cache, digest) for p in images]
     out = []
     for c in conventions:
         try:

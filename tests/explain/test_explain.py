@@ -196,3 +196,25 @@ def test_a_network_is_run_on_each_lr_generator_and_matches_run(tmp_path: Path) -
     assert result.rankings[0][0].convention == "matlab" and rows["matlab"].reproduces
     assert not rows["matlab-double"].reproduces and not rows["matlab-legacy"].reproduces
     assert rows["srcnn"].error  # a Y-input profile refuses this RGB network: a row saying why
+
+
+@pytest.mark.slow
+def test_explain_reads_the_sr_cache_run_fills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` fills the SR cache; `explain` then serves the default convention from it, and a second
+    `explain` runs no network at all, with the same ranking."""
+    monkeypatch.setenv("SRBENCH_SR_CACHE", "1")
+    monkeypatch.setenv("SRBENCH_DATA", str(tmp_path / "data"))
+    argv = ["run", "--quiet", "--models", "srcnn", "--checkpoints", "zoo", "--datasets", "demo"]
+    assert main([*argv, "--metrics", "psnr", "--device", "cpu", "--out", str(tmp_path / "run")]) == 0
+    target = _target("psnr", 25.0, 2, "demo", 4)
+    first = explain("srcnn", [target], checkpoints="zoo")
+    from srbench_eval.models.base import SRModel
+
+    def no_network(*args: object) -> object:
+        raise AssertionError("a network ran although its SR images were cached")
+
+    monkeypatch.setattr(SRModel, "sr_image", no_network)
+    second = explain("srcnn", [target], checkpoints="zoo")
+    assert [(r.convention, r.value) for r in second.rankings[0]] == [
+        (r.convention, r.value) for r in first.rankings[0]
+    ]
