@@ -3,7 +3,8 @@
 An entry is one SR image. Its key is the SHA-256 of (:func:`entry_key`):
 
 * the model: the SHA-256 of its checkpoint or weights file as its provenance records it (a file
-  changed by one byte is another model), else of its in-memory weights
+  changed by one byte is another model) with a digest of the rest of its provenance (format
+  options, recipe, size) and of the class that runs it, else the SHA-256 of its in-memory weights
   (:func:`~srbench_eval.models.network.state_sha256`); folders of SR images and the bicubic
   baseline are not cached (they cost nothing to remake);
 * the model input: the SHA-256 of the LR pixels (bytes, dtype and shape) and the protocol fields
@@ -67,7 +68,10 @@ def model_digest(model: SRModel) -> str | None:
         return None
     recorded = model.provenance.get("sha256")
     if isinstance(recorded, str) and recorded:
-        return f"file:{recorded}"
+        # with the rest of the provenance (format options, recipe, size) and the class that runs it
+        rest = {k: v for k, v in model.provenance.items() if k not in ("path", "source", "sha256")}
+        text = json.dumps([type(model).__qualname__, rest], sort_keys=True, default=str)
+        return f"file:{recorded}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
     network = getattr(model, "network", None) or getattr(model, "fn", None)
     if network is not None and hasattr(network, "state_dict"):
         return f"state:{state_sha256(network)}"  # type: ignore[arg-type]
