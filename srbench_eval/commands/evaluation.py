@@ -277,15 +277,16 @@ def run(
 
 
 def _tile(raw: str) -> int:
-    """``--tile``: a tile side, or ``auto`` (``AUTO_TILE``, -1)."""
+    """``--tile``: a tile side >= 0, or ``auto`` (``AUTO_TILE``, -1)."""
     if raw.strip().lower() == "auto":
         return -1
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise click.BadParameter(
-            f"'{raw}': a tile side in LR pixels or 'auto'", param_hint="--tile"
-        ) from None
+        value = -1
+    if value < 0:
+        raise SrbenchError(f"--tile {raw}: use a tile side in LR pixels (>= 0) or 'auto'")
+    return value
 
 
 @click.command()
