@@ -218,3 +218,17 @@ def test_explain_reads_the_sr_cache_run_fills(tmp_path: Path, monkeypatch: pytes
     assert [(r.convention, r.value) for r in second.rankings[0]] == [
         (r.convention, r.value) for r in first.rankings[0]
     ]
+
+
+@needs_shared
+def test_a_run_saved_with_save_sr_is_a_source(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--quiet", "--models", f"RCAN={RCAN}", "--datasets", "set5", "--metrics", "psnr"]
+    assert main([*argv, "--mirror", str(BENCH), "--save-sr", "--out", str(out)]) == 0
+    (value,) = [r["value"] for r in json.loads((out / "summary.json").read_text())["results"]]
+    result = explain(str(out), [_target("psnr", value, 6)], mirror=str(BENCH))
+    assert result.rankings[0][0].convention == "matlab" and result.rankings[0][0].reproduces
+    with pytest.raises(SrbenchError, match="rerun it with --save-sr"):
+        no_sr = tmp_path / "no-sr"
+        assert main([*argv, "--mirror", str(BENCH), "--out", str(no_sr)]) == 0
+        explain(str(no_sr), [_target("psnr", value, 2)], mirror=str(BENCH))
