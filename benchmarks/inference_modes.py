@@ -40,7 +40,8 @@ def main_(argv: list[str] | None = None) -> None:
             assert main([*base, "--out", f"{tmp}/{mode}", *extra]) == 0
             seconds[mode] = time.perf_counter() - start
             values[mode] = _means(Path(tmp) / mode)
-    print(f"| model | fp32 PSNR / SSIM | bf16 ΔPSNR / ΔSSIM | self-ensemble ΔPSNR / ΔSSIM |  ({args.datasets} x4)")
+    print(f"{args.datasets} x4, Y PSNR / SSIM")
+    print("| model | fp32 PSNR / SSIM | bf16 ΔPSNR / ΔSSIM | self-ensemble ΔPSNR / ΔSSIM |")
     print("|:--|--:|--:|--:|")
     for name in sorted({k[0] for k in values["fp32"]}):
         p, s = values["fp32"][(name, "psnr")], values["fp32"][(name, "ssim")]
