@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "studies": ("srbench_eval.commands.studies:studies", "The papers' experiments as study specs (list)."),
     "study": ("srbench_eval.commands.study:study", "Train and evaluate recipes over seeds; paired stats."),
+    "cache": ("srbench_eval.commands.cache:cache", "List or prune the SR cache ($SRBENCH_DATA/sr-cache)."),
+    "explain": (
+        "srbench_eval.commands.explain:explain",
+        "Which scoring convention reproduces a published number.",
+    ),
 }
 
 

@@ -22,7 +22,7 @@ Every operation keeps the order of the code it replaced (the published numbers a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch
 
-YRule = Literal["float", "rounded", "float32"]
+YRule = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "rgb"]
 
 DATA_RANGE = 255.0
 """The peak value of the 8-bit images the protocols score (all values here are in 0..255 units)."""
@@ -48,6 +48,12 @@ RGB2GRAY_WEIGHTS = tuple(
 """MATLAB ``rgb2gray``: the first row of ``inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])`` (NTSC
 YIQ to RGB), as ``torch.linalg.inv`` gives it (NumPy's inverse differs in the last bit of two
 weights; ``tests/test_color.py`` holds these equal to torch's)."""
+YIQ_Y_WEIGHTS = (0.299, 0.587, 0.114)
+"""The Y row of NTSC YIQ as pyiqa's ``rgb2yiq`` has it (its ``psnr`` with ``test_y_channel``, the
+``psnry`` metric): ``Y = 0.299 R + 0.587 G + 0.114 B``, no offset, on RGB in any unit."""
+Y_WEIGHTS_256 = (64.738, 129.057, 25.064)
+"""The "64.738" Y of super-image (and the SRCNN-PyTorch code it copied):
+``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256`` for RGB in 0..255 (BT.601 scaled by 256, not 255)."""
 DISPLAY_GREY_WEIGHTS = (0.299, 0.587, 0.114)
 """ITU-R BT.601 luma of gamma RGB, unscaled: the grey of :func:`display_grey`."""
 
@@ -106,7 +112,11 @@ def luma(x: Image, variant: YRule | str = "float") -> Image:
       ``uint8`` image; ``Y >= 16`` so half away from zero is half up);
     * ``float32``: BasicSR's ``to_y_channel``: ``x = float32(v / 255)``,
       ``Y = float32((24.966 B + 128.553 G + 65.481 R + 16) / 255)`` (the sum in float64), then
-      ``float32(Y * 255)``.
+      ``float32(Y * 255)``;
+    * ``yiq``: pyiqa's ``psnry`` plane, ``Y = 0.299 R + 0.587 G + 0.114 B`` (:func:`_weighted_luma`);
+    * ``bt601-64.738``: super-image's, ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256``;
+    * ``rgb``: no Y at all for PSNR and SSIM, which then score the three channels
+      (:mod:`srbench_eval.metrics.fidelity`); the other Y-plane metrics read the ``float`` Y.
     """
     if variant == "float" or x.shape[1] == 1:
         return rgb_to_y(x)
@@ -115,7 +125,28 @@ def luma(x: Image, variant: YRule | str = "float") -> Image:
         return y.add_(0.5).floor_() if is_tensor(y) else np.floor(y + 0.5)
     if variant == "float32":
         return _luma_float32(x)
-    raise ValueError(f"unknown Y variant {variant!r}: float, rounded or float32")
+    if variant in ("yiq", "bt601-64.738"):
+        return _weighted_luma(x, variant)
+    if variant == "rgb":  # the plane of the Y-plane metrics under y=rgb; PSNR and SSIM score RGB
+        return rgb_to_y(x)
+    raise ValueError(f"unknown Y variant {variant!r}: {', '.join(get_args(YRule))}")
+
+
+def _weighted_luma(x: Image, variant: str) -> Image:
+    """The two other tools' Y planes, float64, of 0..255 RGB (``R wr + G wg + B wb`` in that order):
+
+    * ``yiq`` (pyiqa ``to_y_channel(img, 1.0, 'yiq')``): ``Y = 0.299 R + 0.587 G + 0.114 B``;
+    * ``bt601-64.738`` (super-image ``convert_rgb_to_y``):
+      ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256``.
+    """
+    if not is_tensor(x):
+        return _weighted_luma(_tensor(x), variant).numpy()
+    import torch
+
+    weights, offset = (YIQ_Y_WEIGHTS, 0.0) if variant == "yiq" else ((w / 256.0 for w in Y_WEIGHTS_256), 16.0)
+    wr, wg, wb = weights
+    y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)
+    return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(offset)
 
 
 def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
@@ -189,8 +220,10 @@ __all__ = [
     "RGB2GRAY_WEIGHTS",
     "YCBCR_MATRIX",
     "YCBCR_OFFSET",
+    "YIQ_Y_WEIGHTS",
     "Y_OFFSET",
     "Y_WEIGHTS",
+    "Y_WEIGHTS_256",
     "display_grey",
     "luma",
     "protocol_grey",

@@ -31,8 +31,12 @@ Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/
 sample (``clamp``, the older ``imresize`` that made RCAN's LRBI and SelfExSR's LR images).
 ``y``: ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255`` in float64 (``float``), rounded half away
 from zero (``rounded``, MATLAB ``rgb2ycbcr`` of a ``uint8`` image), or BasicSR's ``bgr2ycbcr`` of
-float32 ``img / 255`` (``float32``). ``grey``: a 1-channel image is its own Y (``y``) or is replicated
-to RGB first (``rgb``: ``Y = 16 + 219 g / 255``, RCAN/MSRN's test data, ``cv2.imread``).
+float32 ``img / 255`` (``float32``); two other tools' Y planes, pyiqa ``psnry``'s YIQ
+``Y = 0.299 R + 0.587 G + 0.114 B`` (``yiq``) and super-image's ``16 + (64.738 R + 129.057 G + 25.064 B)
+/ 256`` (``bt601-64.738``); or no Y at all (``rgb``: PSNR over the three channels, SSIM averaged over
+them, as mmagic's EDSR table and NTIRE 2017 scored). ``grey``: a 1-channel image is its own Y
+(``y``) or is replicated to RGB first (``rgb``: ``Y = 16 + 219 g / 255``, RCAN/MSRN's test data,
+``cv2.imread``).
 ``ssim``: Wang et al.'s ``ssim_index.m`` (``wang``: 11x11 Gaussian, 'valid' map) or MATLAB's
 built-in ``ssim`` (``matlab``: the same window over the full image with replicated borders).
 ``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN) or kept in
@@ -81,7 +85,7 @@ from srbench_eval.options import parse_assignment
 
 Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
 Border = Literal["symmetric", "clamp"]
-YChannel = Literal["float", "rounded", "float32"]
+YChannel = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "rgb"]
 Grey = Literal["y", "rgb"]
 SSIMVariant = Literal["wang", "matlab"]
 Quantisation = Literal["round", "truncate", "none"]

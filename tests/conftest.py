@@ -119,4 +119,5 @@ def _isolated_data_cache(_session_data_cache: Path, monkeypatch: pytest.MonkeyPa
     """Never touch the user's dataset cache, or the network, from tests (fixtures may override)."""
     monkeypatch.setenv("SRBENCH_DATA", str(_session_data_cache))
     monkeypatch.setenv("SRBENCH_OFFLINE", "1")
+    monkeypatch.setenv("SRBENCH_SR_CACHE", "0")  # no SR image served across tests (tests/test_sr_cache.py)
     monkeypatch.delenv("SRBENCH_MIRROR", raising=False)

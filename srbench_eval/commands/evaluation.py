@@ -184,9 +184,27 @@ def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
     "the same as --protocol-set lr_source=K.",
 )
 @click.option(
-    "--tile", type=int, default=0, help="Run networks on TxT LR tiles (large images) [default: off]."
+    "--tile",
+    default="0",
+    help="Run networks on TxT LR tiles (large images); 'auto': the largest fitting the memory budget "
+    "($SRBENCH_TILE_BUDGET_MB, else half the free GPU memory or 1 GiB) [default: off].",
 )
 @click.option("--tile-overlap", type=int, default=0, help="Input pixels added around each tile.")
+@click.option(
+    "--self-ensemble", is_flag=True, help="x8 geometric self-ensemble (EDSR-PyTorch forward_x8); label '+'."
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "fp16", "bf16"]),
+    default="fp32",
+    show_default=True,
+    help="Network precision (autocast); refused where the architecture or device does not support it.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every network afresh: neither read nor fill the SR cache ($SRBENCH_DATA/sr-cache).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     models: str,
@@ -206,8 +224,11 @@ def run(
     protocol: str,
     protocol_set: tuple[str, ...],
     degradation: str | None,
-    tile: int,
+    tile: str,
     tile_overlap: int,
+    self_ensemble: bool,
+    precision: str,
+    no_cache: bool,
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
@@ -237,8 +258,11 @@ def run(
         protocol=protocol,
         protocol_set=protocol_set,
         degradation=degradation,
-        tile=tile,
+        tile=_tile(tile),
         tile_overlap=tile_overlap,
+        self_ensemble=self_ensemble,
+        precision=precision,
+        sr_cache=not no_cache,
     )
     check_early(config, scales)  # device, models, metric weights: named at once, before any dataset work
     # The HR files are read and inflated in a background thread while the interpreter imports and
@@ -262,6 +286,19 @@ def run(
 
     click.echo(to_markdown(build_table([summary])))
     click.echo(f"results: {out}")
+
+
+def _tile(raw: str) -> int:
+    """``--tile``: a tile side >= 0, or ``auto`` (``AUTO_TILE``, -1)."""
+    if raw.strip().lower() == "auto":
+        return -1
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SrbenchError(f"--tile {raw}: use a tile side in LR pixels (>= 0) or 'auto'")
+    return value
 
 
 @click.command()

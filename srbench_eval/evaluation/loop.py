@@ -29,12 +29,22 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from srbench_eval.compiled import as_tensor, is_tensor
 from srbench_eval.data.datasets.registry import Dataset, open_dataset
 from srbench_eval.data.pairs import GivenLR, Pair, given_files, hr_lr_pairs
 from srbench_eval.errors import SrbenchError
+from srbench_eval.evaluation.cache import (
+    SRCache,
+    device_class,
+    enabled_by_environment,
+    entry_key,
+    lr_digest,
+    model_digest,
+    model_key,
+)
 from srbench_eval.evaluation.distributed import agree, collectives, exchange, merge, shard
 from srbench_eval.evaluation.plan import RunConfig, RunPlan, build_plan
 from srbench_eval.evaluation.provenance import metric_info, run_provenance
@@ -43,6 +53,8 @@ from srbench_eval.evaluation.writing import save_sr_image, write_run_files
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric
 from srbench_eval.metrics.sample import LastSample, Sample
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.inference import apply as apply_mode
+from srbench_eval.models.loading import BicubicModel, FolderModel
 from srbench_eval.names import safe_name
 from srbench_eval.ranks import DistEnv
 from srbench_eval.reports import statistics as stats
@@ -84,6 +96,8 @@ class _Run:
     staging: Path | None
     progress: bool
     given: dict[Path, GivenLR]  # the datasets' LR files under --degradation given
+    cache: SRCache | None = None  # the SR cache (evaluation/cache.py), None when off
+    cache_keys: dict[str, dict[str, typing.Any]] = field(default_factory=dict)  # model -> key fields
 
 
 def _evaluate(plan: RunPlan, out: Path, env: DistEnv, started: str, progress: bool) -> Summary:
@@ -95,6 +109,7 @@ def _evaluate(plan: RunPlan, out: Path, env: DistEnv, started: str, progress: bo
         if not env.is_main:
             return collectives().broadcast_object(env, None)
         provenance = run_provenance(plan, str(env.device), run.datasets, run.models, env.world, started)
+        provenance["sr_cache"] = cache_record(run)
         info = metric_info(plan, list(metrics.values()))
         per_image = {name: bool(facts["per_image"]) for name, facts in info.items()}
         statistics = stats.statistics_json(stats.describe(rows, per_image))
@@ -116,7 +131,7 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
     ]
     _check_datasets(datasets)
     given = given_files(datasets, plan.scale, plan.protocol)
-    models = [m.build(env.device) for m in plan.models]
+    models = [with_mode(m.build(env.device), plan, env.device) for m in plan.models]
     if env.distributed and env.is_main:
         collectives().barrier(env)
     if env.distributed:
@@ -133,7 +148,20 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
             model.tiling = plan.tiling
         for ds in datasets:
             model.prepare(ds.name, ds.names())
-    return _Run(plan, env, datasets, models, staging, progress, given)
+    cache, keys = _open_cache(plan, models, str(env.device))
+    return _Run(plan, env, datasets, models, staging, progress, given, cache, keys)
+
+
+def with_mode(model: SRModel, plan: RunPlan, device: str) -> SRModel:
+    """``model`` running in the plan's inference mode (:func:`srbench_eval.models.inference.apply`),
+    its label marked as papers mark it (``EDSR+``); folders of SR images and the bicubic baseline run
+    no network and keep theirs."""
+    mode = plan.inference
+    if not mode.changes_the_pass or isinstance(model, BicubicModel | FolderModel):
+        return model
+    apply_mode(model, mode, device)
+    model.name += mode.suffix
+    return model
 
 
 def _check_datasets(datasets: list[Dataset]) -> None:
@@ -231,7 +259,7 @@ def _score_image(
     assert isinstance(hr, Sample)
     names = [mp.name for mp in run.plan.metrics]
     for model in run.models:
-        sr = _super_resolve(model, ds, image, lr, hr, run.plan)
+        sr = _cached_super_resolve(run, model, ds, image, lr, hr)
         task = ScoreTask(ds.name, run.plan.scale, image, index, model.name, Sample(sr, hr.rule), pair)
         of_model = [metrics[(model.name, name)] for name in names]
         if scorer is not None:
@@ -242,6 +270,50 @@ def _score_image(
             shipped.extend(features)
         if run.plan.save_sr and run.staging is not None:  # every rank writes its own images
             save_sr_image(run.staging, model.name, ds.name, image, sr)
+
+
+def _cached_super_resolve(
+    run: _Run, model: SRModel, ds: Dataset, image: str, lr: Sample, hr: Sample
+) -> Image:
+    """:func:`_super_resolve`, served from the SR cache when it holds the entry (and filling it when
+    not); the hits and misses are counted per model and dataset for ``summary.json``."""
+    fields = run.cache_keys.get(model.name)
+    if run.cache is None or fields is None:
+        return _super_resolve(model, ds, image, lr, hr, run.plan)
+    hr_in = hr.for_model(model)
+    key = entry_key(fields, lr_digest(lr.array()))
+    found = run.cache.get(key, fields, tuple(hr_in.shape))
+    run.cache.count(model.name, ds.name, found is not None)
+    if found is not None:
+        return as_tensor(found, hr_in.device) if is_tensor(hr_in) else found
+    sr = _super_resolve(model, ds, image, lr, hr, run.plan)
+    run.cache.put(key, fields, sr)
+    return sr
+
+
+def cache_record(run: _Run) -> dict[str, typing.Any]:
+    """``provenance.sr_cache`` of ``summary.json``: per model and dataset, how many SR images came
+    from the cache and how many were computed, with the model's key fields."""
+    if run.cache is None:
+        return {"enabled": False}
+    out: dict[str, typing.Any] = {"enabled": True, "root": str(run.cache.root), "models": {}}
+    for (model, dataset), (hits, misses) in sorted(run.cache.counts.items()):
+        entry = out["models"].setdefault(model, {"key": run.cache_keys[model], "datasets": {}})
+        entry["datasets"][dataset] = {"from_cache": misses == 0, "hits": hits, "computed": misses}
+    return out
+
+
+def _open_cache(plan: RunPlan, models: list[SRModel], device: str) -> tuple[SRCache | None, dict]:
+    """The SR cache and each cached model's key fields (models with no weights digest: none)."""
+    if not (plan.config.sr_cache and enabled_by_environment()):
+        return None, {}
+    keys = {}
+    for model in models:
+        digest = model_digest(model)
+        if digest is not None:
+            mode = plan.inference
+            keys[model.name] = model_key(digest, plan.protocol, plan.scale, mode, device_class(device))
+    return (SRCache(), keys) if keys else (None, {})
 
 
 def _super_resolve(model: SRModel, ds: Dataset, image: str, lr: Sample, hr: Sample, plan: RunPlan) -> Image:
@@ -281,7 +353,7 @@ def _pairs_of(run: _Run, metrics: Metrics) -> Iterator[Pair]:
     share their settings."""
     plan = run.plan
     firsts = [metrics[(run.models[0].name, mp.name)] for mp in plan.metrics]
-    samples = LastSample(plan.protocol.y if plan.protocol.y != "float" else None)
+    samples = LastSample(plan.protocol.y if plan.protocol.y not in ("float", "rgb") else None)
     precompute: dict[str, typing.Callable[[Image], object]] = {SAMPLE: samples}  # first, then reused
     precompute.update({m.name: _reference(m, samples) for m in firsts})
     paths = [ds.images[i] for ds in run.datasets for i in shard(len(ds.images), run.env)]

@@ -26,6 +26,7 @@ from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.evaluation.device import gpu_driver_present, resolve_device
 from srbench_eval.metrics import Metric, MetricSettings, SetMetric, get_metric
 from srbench_eval.models.base import SRModel, check_model_scale
+from srbench_eval.models.inference import AUTO_TILE, PRECISIONS, InferenceMode
 from srbench_eval.models.loading import parse_weights, resolve_model, spec_problems
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol, resolve
@@ -58,6 +59,10 @@ class RunConfig:
     tile: int = 0  # networks run on tile x tile LR tiles (0: whole images), models.base.tiled
     tile_overlap: int = 0  # input pixels added on every side of a tile
     extra: dict[str, str] = field(default_factory=dict)
+    # inference modes (srbench_eval.models.inference): recorded, shown in labels and footnotes
+    self_ensemble: bool = False  # EDSR-PyTorch forward_x8: the "+" models
+    precision: str = "fp32"  # fp32, fp16 or bf16 (autocast)
+    sr_cache: bool = True  # reuse networks' SR images from $SRBENCH_DATA/sr-cache (evaluation/cache.py)
 
 
 ModelFactory = Callable[["torch.device | str"], SRModel]
@@ -99,6 +104,7 @@ class RunPlan:
     device: str  # one process: the resolved device; torchrun: the name each rank resolves
     ranks: DistEnv
     tiling: tuple[int, int] | None = None  # (tile, overlap) of the networks' LR input
+    inference: InferenceMode = InferenceMode()  # how networks run (self-ensemble, precision, tiles)
 
     @property
     def scale(self) -> int:
@@ -161,7 +167,21 @@ def build_plan(config: RunConfig, models: Sequence[ModelPlan] | None = None) -> 
         models=tuple(models),
         device=device,
         ranks=replace(ranks, device=device) if not ranks.distributed else ranks,
-        tiling=(config.tile, config.tile_overlap) if config.tile else None,
+        tiling=(config.tile, config.tile_overlap) if config.tile > 0 else None,
+        inference=inference_mode(config),
+    )
+
+
+def inference_mode(config: RunConfig) -> InferenceMode:
+    """The :class:`~srbench_eval.models.inference.InferenceMode` of ``--self-ensemble``,
+    ``--precision`` and ``--tile`` (``auto``: :data:`~srbench_eval.models.inference.AUTO_TILE`)."""
+    if config.precision not in PRECISIONS:
+        raise SrbenchError(f"--precision {config.precision}: use one of {', '.join(PRECISIONS)}")
+    return InferenceMode(
+        config.self_ensemble,
+        config.precision,
+        config.tile,
+        config.tile_overlap,  # type: ignore[arg-type]
     )
 
 
@@ -237,7 +257,7 @@ def _check_config(config: RunConfig) -> None:
         raise SrbenchError(f"scale {config.scale} does not fit: use {SCALE_RANGE}")
     if config.crop_border is not None and config.crop_border < 0:
         raise SrbenchError(f"--crop-border {config.crop_border}: must be >= 0")
-    if config.tile < 0 or config.tile_overlap < 0:
+    if (config.tile < 0 and config.tile != AUTO_TILE) or config.tile_overlap < 0:
         raise SrbenchError(f"--tile {config.tile} --tile-overlap {config.tile_overlap}: both must be >= 0")
     if not config.models:
         raise SrbenchError("no models given: e.g. --models bicubic")

@@ -289,6 +289,29 @@ def ssim_matlab(sr: Image, hr: Image, crop_border: int) -> torch.Tensor:
     return (num / den).mean(dim=(1, 2))
 
 
+def psnr_rgb(sr: Image, hr: Image, crop_border: int) -> Image:
+    """Per-image PSNR over every channel (float64, ``(N,)``), as mmagic's EDSR table, NTIRE 2017 and
+    pyiqa's ``psnr`` without ``test_y_channel`` computed it::
+
+        PSNR = 10 log10(255^2 / MSE),   MSE = mean over the cropped pixels and the C channels of (sr - hr)^2
+    """
+    a, b = _tensors(sr, hr)
+    d = (_crop(a, crop_border).double() - _crop(b, crop_border).double()).flatten(1)
+    mse = d.square().mean(dim=1).cpu().numpy()
+    with np.errstate(divide="ignore"):
+        return like(10.0 * log10_rounded((1.0 / mse) * DATA_RANGE**2), sr)
+
+
+def ssim_rgb(sr: Image, hr: Image, crop_border: int, *, matlab: bool = False) -> Image:
+    """Per-image SSIM averaged over the channels: ``mean_c SSIM(sr_c, hr_c)`` with each channel
+    scored as a plane by :func:`ssim` (``ssim_index.m``) or :func:`ssim_matlab` (``matlab``), as
+    BasicSR's ``calculate_ssim`` without ``test_y_channel`` and skimage's ``channel_axis`` do."""
+    n, c = sr.shape[:2]
+    planes = [x.reshape(n * c, 1, *x.shape[-2:]) for x in _tensors(sr, hr)]
+    per_plane = ssim_matlab(*planes, crop_border) if matlab else ssim(*planes, crop_border)
+    return like(per_plane.reshape(n, c).mean(dim=1).cpu().numpy(), sr)
+
+
 @register
 class PSNR(PerImageMetric, facts="psnr"):
     """Y-channel PSNR with a border crop (see the module docstring)."""
@@ -299,11 +322,13 @@ class PSNR(PerImageMetric, facts="psnr"):
     def reference(self, hr: Image) -> Image | None:
         """``Y(hr)`` under a protocol whose Y is not the plain float one, made once for every model."""
         y = self.settings.protocol.y
-        return luma(hr, y) if y != "float" else None
+        return luma(hr, y) if y not in ("float", "rgb") else None
 
     def score(self, sr: Image, hr: Image, ref: object = None) -> Image:
         assert ref is None or hasattr(ref, "shape")
         y = self.settings.protocol.y
+        if y == "rgb":
+            return psnr_rgb(sr, hr, self.settings.crop_border)
         if y != "float":
             sr, hr = luma(sr, y), (ref if ref is not None else luma(hr, y))
         return psnr(sr, hr, self.settings.crop_border)
@@ -318,7 +343,7 @@ class SSIM(PerImageMetric, facts="ssim"):
 
     def reference(self, hr: Image) -> SSIMReference | None:
         protocol = self.settings.protocol
-        if protocol.ssim != "wang":
+        if protocol.ssim != "wang" or protocol.y == "rgb":
             return None
         y_hr = luma(hr, protocol.y) if protocol.y != "float" else hr
         return ssim_reference(y_hr, self.settings.crop_border)
@@ -326,6 +351,8 @@ class SSIM(PerImageMetric, facts="ssim"):
     def score(self, sr: Image, hr: Image, ref: object = None) -> Image:
         assert ref is None or isinstance(ref, SSIMReference)
         protocol = self.settings.protocol
+        if protocol.y == "rgb":
+            return ssim_rgb(sr, hr, self.settings.crop_border, matlab=protocol.ssim == "matlab")
         if protocol.y != "float":
             # the HR's Y only where its moments are not in ``ref`` already (:meth:`reference`)
             sr, hr = luma(sr, protocol.y), (luma(hr, protocol.y) if ref is None else hr)
@@ -343,9 +370,11 @@ __all__ = [
     "luma",
     "mean_squared_y_error",
     "psnr",
+    "psnr_rgb",
     "rgb_to_y",
     "ssim",
     "ssim_map_mean",
     "ssim_matlab",
     "ssim_reference",
+    "ssim_rgb",
 ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.models.inference import InferenceMode
 from srbench_eval.protocol import FIELDS, from_json
 from srbench_eval.runs.results import Summary
 
@@ -38,6 +39,8 @@ def conventions(summary: Summary) -> Conventions:
     if not named and "crop_border" in recorded and recorded["crop_border"] != recorded.get("scale"):
         crop = recorded["crop_border"]  # a run from before protocols had names, with --crop-border
     values["crop_border"] = crop
+    mode = inference_mode(summary)  # tiling with enough overlap moves no number: footnote only
+    values["inference"] = f"self-ensemble {mode.self_ensemble}, {mode.precision}"
     for name, info in sorted(summary.metrics.items()):
         values[f"{name} options"] = info.get("options", {})
     for name, info in sorted(summary.provenance.get("datasets", {}).items()):
@@ -78,8 +81,27 @@ def check_mergeable(summaries: Sequence[Summary], allow_mixed: bool = False) -> 
     return groups
 
 
+def inference_mode(summary: Summary) -> InferenceMode:
+    """The inference mode a run's config recorded (plain for runs made before modes were recorded)."""
+    c = summary.config
+    return InferenceMode.from_json(
+        {
+            "self_ensemble": c.get("self_ensemble", False),
+            "precision": c.get("precision", "fp32"),
+            "tile": c.get("tile", 0),
+            "overlap": c.get("tile_overlap", 0),
+        }
+    )
+
+
 def group_note(summary: Summary) -> str:
-    """The footnote of a group of columns: the protocol that made its numbers, with the crop."""
+    """The footnote of a group of columns: the protocol that made its numbers, with the crop, and the
+    inference mode of its networks when it is not the plain one."""
+    mode = inference_mode(summary)
+    return _protocol_note(summary) + ("" if mode.is_plain else f"; {mode.describe()}")
+
+
+def _protocol_note(summary: Summary) -> str:
     recorded = summary.provenance.get("protocol") or {}
     scales, crops = recorded.get("scale"), recorded.get("crop_border")
     if isinstance(scales, list) and isinstance(crops, list) and len(scales) == len(crops) > 1:
@@ -97,4 +119,4 @@ def group_note(summary: Summary) -> str:
     return described.rsplit(", crop", 1)[0] + f", crop {crop}"
 
 
-__all__ = ["Conventions", "check_mergeable", "conventions", "group_note"]
+__all__ = ["Conventions", "check_mergeable", "conventions", "group_note", "inference_mode"]
