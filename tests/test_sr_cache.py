@@ -91,13 +91,13 @@ def test_a_changed_checkpoint_or_mode_misses(tmp_path: Path, monkeypatch: pytest
     )
     torch.save(state, changed)
     b = _run(tmp_path / "b", f"mine={changed}", "psnr")
-    assert not b["provenance"]["sr_cache"]["models"]["mine"]["datasets"]["demo"]["from_cache"]
+    assert not b["provenance"]["sr_cache"]["models"]["mine (smoke)"]["datasets"]["demo"]["from_cache"]
     c = _run(tmp_path / "c", f"mine={ckpt}", "psnr", "--precision", "bf16")
-    assert not c["provenance"]["sr_cache"]["models"]["mine [bf16]"]["datasets"]["demo"]["from_cache"]
+    assert not c["provenance"]["sr_cache"]["models"]["mine (smoke) [bf16]"]["datasets"]["demo"]["from_cache"]
     monkeypatch.setattr(loop, "_super_resolve", _no_network)
     d = _run(tmp_path / "d", f"mine={ckpt}", "psnr,ssim")
     assert _values(tmp_path / "d") == {**_values(tmp_path / "a"), **_values(tmp_path / "d")}
-    assert d["provenance"]["sr_cache"]["models"]["mine"]["datasets"]["demo"]["from_cache"]
+    assert d["provenance"]["sr_cache"]["models"]["mine (smoke)"]["datasets"]["demo"]["from_cache"]
 
 
 def _tensors(tree: object) -> list[torch.Tensor]:
