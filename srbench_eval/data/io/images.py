@@ -1,7 +1,8 @@
 """Image files in and out, with the conventions of the SR benchmarks.
 
 Images are NumPy ``uint8`` arrays: ``(H, W)`` for single-channel files and ``(H, W, 3)`` RGB for
-colour files. A single-channel file stays single-channel, because the MATLAB scripts behind the
+colour files. A single-channel file stays single-channel (so does a grey file with an alpha channel
+or a palette of greys), because the MATLAB scripts behind the
 published tables used such images (Set14 ``bridge.png``) directly as the Y channel. An alpha channel
 is dropped. 16-bit files are refused: the protocol is defined on 8-bit images.
 
@@ -224,8 +225,8 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
     if img.dtype != np.uint8:
         raise SrbenchError(f"{path}: {img.dtype} image; the protocol is defined on 8-bit images")
     if img.ndim == 3:
-        if img.shape[2] == 1:
-            img = img[:, :, 0]
+        if img.shape[2] == 1 or (img.shape[2] in (3, 4) and _grey_file(data)):
+            img = img[:, :, 0]  # grey (+ alpha, or a grey palette): OpenCV repeats it in B, G and R
         elif img.shape[2] == 4:
             img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
         elif img.shape[2] == 3:
@@ -233,6 +234,28 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
         else:
             raise SrbenchError(f"{path}: unsupported number of channels {img.shape[2]}")
     return np.ascontiguousarray(img)
+
+
+def _grey_file(data: bytes) -> bool:
+    """Whether an image file holds grey pixels that OpenCV expands to colour: grey with alpha (PNG
+    colour type 4, Pillow mode ``LA``) or a palette whose every entry is grey (R = G = B). Such an
+    image is grey, as a plain grey file is: its Y is the grey value itself, not ``16 + 219/255 v``.
+    Read from the header by Pillow; a file Pillow cannot open is taken as colour."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.mode in ("LA", "La"):
+                return True
+            if im.mode not in ("P", "PA"):
+                return False
+            palette = im.getpalette("RGB") or []
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    entries = zip(palette[0::3], palette[1::3], palette[2::3], strict=False)
+    return bool(palette) and all(r == g == b for r, g, b in entries)
 
 
 def write_image(path: str | Path, img: np.ndarray) -> None:
