@@ -75,7 +75,7 @@ def rendezvous() -> tuple[str, int, float]:
     addr = os.environ.get("MASTER_ADDR", "").strip()
     for name, value in (("MASTER_ADDR", addr), ("MASTER_PORT", os.environ.get("MASTER_PORT", "").strip())):
         if not value:
-            raise SrbenchError(f"${name} is not set: launch with torchrun, or set MASTER_ADDR and MASTER_PORT")
+            raise SrbenchError(f"${name} is not set: use torchrun, or set MASTER_ADDR and MASTER_PORT")
     port = _whole("MASTER_PORT", "")
     if not 0 < port < 2**16:
         raise SrbenchError(f"$MASTER_PORT={port}: a port is from 1 to 65535")
@@ -85,7 +85,7 @@ def rendezvous() -> tuple[str, int, float]:
     except ValueError:
         timeout = float("nan")
     if not 0 < timeout < 86400:  # also false for nan
-        raise SrbenchError(f"$SRBENCH_RENDEZVOUS_TIMEOUT={raw!r}: a number of seconds above 0 (and under a day)")
+        raise SrbenchError(f"$SRBENCH_RENDEZVOUS_TIMEOUT={raw!r}: seconds, above 0 and under a day")
     return addr, port, timeout
 
 
