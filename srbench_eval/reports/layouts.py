@@ -28,7 +28,7 @@ from tabulate import tabulate
 from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.registry import Registry
 from srbench_eval.reports.statistics import Comparison
-from srbench_eval.reports.tables import DAGGER, Cell, Table, _latex_text, latex_escape
+from srbench_eval.reports.tables import DAGGER, Cell, Table, _latex_text, latex_escape, markdown_escape
 from srbench_eval.runs.results import Summary
 
 CHECK = "✓"
@@ -334,9 +334,9 @@ def grid_markdown(grid: Grid) -> str:
     body = []
     for scale, rows in grid.sections:
         for i, r in enumerate(rows):
-            lead = ([f"×{scale}" if i == 0 else ""] if multi else []) + list(r.prefix)
+            lead = ([f"×{scale}" if i == 0 else ""] if multi else []) + [markdown_escape(p) for p in r.prefix]
             body.append([*lead, *("/".join(_md_cell(c) for c in g) for g in r.cells)])
-    headers = (["Scale"] if multi else []) + list(grid.prefix) + list(grid.datasets)
+    headers = [*(["Scale"] if multi else []), *map(markdown_escape, (*grid.prefix, *grid.datasets))]
     n_lead = len(headers) - len(grid.datasets)
     text = tabulate(
         body,

@@ -128,6 +128,12 @@ def _rank_row(present: list[SummaryEntry | None], info: dict) -> tuple[Cell, ...
     return tuple(cells)
 
 
+def markdown_escape(text: str) -> str:
+    """A label as one Markdown table cell: ``|`` escaped (``\\|``), line breaks as spaces; a label
+    (``--rename 'S=a|b'``) otherwise adds a column or ends the row."""
+    return " ".join(str(text).replace("|", "\\|").splitlines()) if text else text
+
+
 def to_markdown(table: Table) -> str:
     def md(c: Cell) -> str:
         t = c.text + (DAGGER if c.unreliable else "") + (f"<sup>{c.mark}</sup>" if c.mark else "")
@@ -135,11 +141,12 @@ def to_markdown(table: Table) -> str:
 
     body, last = [], None
     for r in table.rows:
-        body.append([r.block if r.block != last else "", r.metric_label, *(md(c) for c in r.cells)])
+        block = markdown_escape(r.block) if r.block != last else ""
+        body.append([block, markdown_escape(r.metric_label), *(md(c) for c in r.cells)])
         last = r.block
     text = tabulate(
         body,
-        headers=["Dataset", "Metric", *table.models],
+        headers=["Dataset", "Metric", *map(markdown_escape, table.models)],
         tablefmt="pipe",
         colalign=("left", "left", *("right",) * len(table.models)),
         disable_numparse=True,

@@ -206,14 +206,32 @@ def csv_text(rows: Sequence[ImageValue]) -> str:
 
 
 def read_csv(path: Path) -> list[ImageValue]:
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-            raise SrbenchError(f"{path}: expected columns {','.join(CSV_COLUMNS)}")
-        return [
-            ImageValue(r["model"], r["dataset"], int(r["scale"]), r["image"], r["metric"], float(r["value"]))
-            for r in reader
-        ]
+    """The rows of a ``results.csv``; a row whose scale is not a whole number, whose value is not a
+    number, or that lacks a column is one line naming the file and the line."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+                raise SrbenchError(f"{path}: expected columns {','.join(CSV_COLUMNS)}")
+            return [_csv_row(r, path, reader.line_num) for r in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SrbenchError(f"{path}: cannot read ({e})") from None
+
+
+def _csv_row(r: dict[str, Any], path: Path, line: int) -> ImageValue:
+    if None in r.values() or None in r:
+        raise SrbenchError(
+            f"{path}, line {line}: expected the {len(CSV_COLUMNS)} columns {','.join(CSV_COLUMNS)}"
+        )
+    try:
+        scale = int(r["scale"])
+    except ValueError:
+        raise SrbenchError(f"{path}, line {line}: scale {r['scale']!r} is not a whole number") from None
+    try:
+        value = float(r["value"])
+    except ValueError:
+        raise SrbenchError(f"{path}, line {line}: value {r['value']!r} is not a number") from None
+    return ImageValue(r["model"], r["dataset"], scale, r["image"], r["metric"], value)
 
 
 def load_summary(run_dir: Path) -> Summary:
@@ -229,16 +247,28 @@ def load_summary(run_dir: Path) -> Summary:
         raise SrbenchError(f"{path}: cannot read ({e})") from None
     summary = Summary.from_json(text, str(path))
     recorded = summary.provenance.get("results_csv_sha256")
+    csv_path = path.parent / RESULTS_CSV
+    if not recorded and csv_path.is_file():
+        raise SrbenchError(
+            f"{path}: provenance.results_csv_sha256 is missing, so {csv_path} cannot be checked against "
+            "the run that wrote it; rerun the run"
+        )
     if recorded:
-        csv_path = path.parent / RESULTS_CSV
         if not csv_path.is_file() and path != run_dir:  # a summary file alone may travel without it
             raise SrbenchError(f"{csv_path}: missing, but {path} was written with it; rerun the run")
-        if csv_path.is_file() and sha256_file(csv_path) != recorded:
+        if csv_path.is_file() and _sha256(csv_path) != recorded:
             raise SrbenchError(
                 f"{csv_path}: does not match {path} (SHA-256 differs from the one recorded at the end of "
                 f"the run): the run folder was changed; rerun it"
             )
     return summary
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as e:
+        raise SrbenchError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def inside(root: Path, *parts: str) -> Path:
