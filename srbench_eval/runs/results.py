@@ -271,6 +271,14 @@ def _sha256(path: Path) -> str:
         raise SrbenchError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
+def refuse_finished_run(path: Path, option: str) -> None:
+    """Refuse ``path`` when it is, or lies inside, a finished run (a folder holding ``summary.json``
+    and ``results.csv``): no command writes into a finished run, ``--force`` or not."""
+    for folder in (path, *path.absolute().parents):
+        if (folder / "summary.json").is_file() and (folder / RESULTS_CSV).is_file():
+            raise SrbenchError(f"{option} {path}: inside the finished run {folder}; write elsewhere")
+
+
 def inside(root: Path, *parts: str) -> Path:
     """``root/parts...``, refused unless it resolves inside ``root``: the one way a run names a file.
 
