@@ -5,6 +5,8 @@ or a plain ``lr -> sr`` callable, from the Python API :func:`srbench_eval.evalua
 
 A factory spec ``pkg.mod:attr`` names an ``nn.Module``, a callable network, or a function that
 returns one; a function whose signature has a ``scale`` parameter is called with the run's scale.
+Whatever the user's code raises (on import, in the factory, in ``forward``; ``sys.exit()`` too) is
+one line naming the spec, the model and the image.
 The provenance records the spec, the class, the parameter count and, for modules, the SHA-256 of
 the parameters and buffers (in ``state_dict`` order), so two runs of the same weights are
 recognisable. torch is imported only when a network runs or is wrapped.
@@ -50,8 +52,11 @@ class CallableModel(SRModel):
         import torch
 
         assert self.fn is not None
-        with torch.no_grad():
-            out = self.fn(lr)
+        try:
+            with torch.no_grad():
+                out = self.fn(lr)
+        except (Exception, SystemExit) as e:  # the user's code, sys.exit() included: one line
+            raise ValueError(f"the network raised {one_line(e)}") from None
         if not isinstance(out, torch.Tensor):
             raise ValueError(f"the network returned a {type(out).__name__}, not a tensor")
         return out
@@ -93,19 +98,29 @@ def from_factory(label: str, spec: str, scale: int, device: torch.device | str) 
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise SrbenchError(f"--models {label}={spec}: cannot import {module_name} ({e})") from None
+    except (Exception, SystemExit) as e:  # the module's own code failed (a SyntaxError included)
+        raise SrbenchError(f"--models {label}={spec}: importing {module_name} raised {one_line(e)}") from None
     try:
         obj = getattr(module, attr)
     except AttributeError:
         raise SrbenchError(f"--models {label}={spec}: {module_name} has no attribute {attr}") from None
     if inspect.isclass(obj) or (inspect.isfunction(obj) and _is_factory(obj)):
-        params = inspect.signature(obj).parameters
         try:
+            params = inspect.signature(obj).parameters
             obj = obj(scale=scale) if "scale" in params else obj()
-        except Exception as e:  # noqa: BLE001 - the user's code: report it in one line
-            raise SrbenchError(
-                f"--models {label}={spec}: the factory failed ({type(e).__name__}: {e})"
-            ) from None
+        except (Exception, SystemExit) as e:  # the user's code: report it in one line
+            raise SrbenchError(f"--models {label}={spec}: the factory failed ({one_line(e)})") from None
     return wrap(label, obj, scale, device, spec)
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: message`` of an exception of the user's code, on one line (``SystemExit(0)`` says so)."""
+    if isinstance(error, SystemExit):
+        return f"SystemExit({error.code!r}): the code called sys.exit()"
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {error.msg} ({error.filename}, line {error.lineno})"
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _is_factory(fn: Callable[..., object]) -> bool:
@@ -119,4 +134,4 @@ def _is_factory(fn: Callable[..., object]) -> bool:
     return set(required) <= {"scale"}
 
 
-__all__ = ["CallableModel", "NetworkModel", "from_factory", "state_sha256", "wrap"]
+__all__ = ["CallableModel", "NetworkModel", "from_factory", "one_line", "state_sha256", "wrap"]

@@ -101,7 +101,9 @@ def image_size(path: Path) -> tuple[int, int] | int:
     except Image.DecompressionBombError as e:
         found = re.search(r"\((\d+) pixels\)", str(e))
         return int(found.group(1)) if found else 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        if isinstance(e, OSError) and e.errno is not None:  # EACCES, EIO: the file, not its content
+            raise SrbenchError(f"{path}: cannot read the image ({e.strerror or e})") from None
         raise SrbenchError(f"{path}: cannot decode image (corrupt or not an image)") from None
 
 
@@ -152,9 +154,17 @@ def read_image(path: str | Path) -> np.ndarray:
     return decode_image(path)
 
 
+def read_file(path: Path) -> bytes:
+    """The bytes of an image file; a file that cannot be read (EACCES, EIO, ...) is one line naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise SrbenchError(f"{path}: cannot read the image ({e.strerror or e})") from None
+
+
 def decode_image(path: Path) -> np.ndarray:
     """:func:`read_image` of an existing file, always decoding it."""
-    data = path.read_bytes()
+    data = read_file(path)
     layout = plain_png_layout(data)
     check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
     return _decode(data, layout, path)
@@ -165,7 +175,7 @@ def prefetch_image(path: Path) -> np.ndarray | Inflated:
     PNG only inflated (:func:`srbench_eval.data.io.png_decode.inflate_plain`, which needs no numba, so it
     runs while the interpreter is still starting), any other file decoded; :func:`read_image` unfilters
     an inflated one when it takes it."""
-    data = path.read_bytes()
+    data = read_file(path)
     layout = plain_png_layout(data)
     check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
     if layout is not None:
