@@ -226,6 +226,9 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
     import cv2
     import numpy as np
 
+    broken = _png_crc_error(data)
+    if broken:  # refused here: libpng would print its own lines to stderr first
+        raise SrbenchError(f"{path}: cannot decode image (corrupt PNG: {broken})")
     try:
         img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED) if data else None
     except cv2.error:
@@ -244,6 +247,29 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
         else:
             raise SrbenchError(f"{path}: unsupported number of channels {img.shape[2]}")
     return np.ascontiguousarray(img)
+
+
+def _png_crc_error(data: bytes) -> str | None:
+    """``CRC error in chunk IDAT`` when a critical chunk of a PNG file has a wrong CRC (libpng refuses
+    the file, after printing ``libpng error: ...`` lines to the process's stderr), else ``None``."""
+    import zlib
+
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    view, pos = memoryview(data), 8
+    while pos + 12 <= len(data):
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), bytes(data[pos + 4 : pos + 8])
+        end = pos + 12 + length
+        if end > len(data) or not kind.isalpha():
+            return None  # truncated or garbled: OpenCV says so
+        if not kind[0] & 0x20 and zlib.crc32(view[pos + 4 : end - 4]) != int.from_bytes(
+            data[end - 4 : end], "big"
+        ):
+            return f"CRC error in chunk {kind.decode('ascii')}"
+        if kind == b"IEND":
+            return None
+        pos = end
+    return None
 
 
 def _grey_file(data: bytes) -> bool:
