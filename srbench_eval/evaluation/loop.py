@@ -26,6 +26,7 @@ and SSIM never load it. A sharded run (torchrun) is described in
 
 from __future__ import annotations
 
+import logging
 import typing
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, nullcontext
@@ -43,6 +44,7 @@ from srbench_eval.evaluation.writing import save_sr_image, write_run_files
 from srbench_eval.metrics import Metric, MetricSettings, PerImageMetric
 from srbench_eval.metrics.sample import LastSample, Sample
 from srbench_eval.models.base import SRModel
+from srbench_eval.models.network import apply_tiling
 from srbench_eval.names import safe_name
 from srbench_eval.ranks import DistEnv
 from srbench_eval.reports import statistics as stats
@@ -53,6 +55,8 @@ if typing.TYPE_CHECKING:
 
 Metrics = dict[tuple[str, str], Metric]
 """One dataset's metric objects, by (model name, metric name), in model then metric order."""
+
+log = logging.getLogger(__name__)
 
 
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
@@ -127,8 +131,8 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
             model.check(plan.protocol)
         except ValueError as err:
             raise SrbenchError(f"model '{model.name}': {err}") from None
-        if plan.tiling:
-            model.tiling = plan.tiling
+        if plan.tiling and (note := apply_tiling(model, *plan.tiling)):
+            log.warning(note)
         for ds in datasets:
             model.prepare(ds.name, ds.names())
     return _Run(plan, env, datasets, models, staging, progress)

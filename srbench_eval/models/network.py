@@ -123,6 +123,47 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def receptive_radius(module: torch.nn.Module) -> int:
+    """How many input pixels on each side a network's output pixel depends on, as its convolutions
+    say: ``sum(dilation * (k - 1) // 2)`` over the ``Conv2d`` layers in order, each divided by the
+    upscaling done before it (``PixelShuffle``, ``Upsample``). Exact for plain convolutional
+    networks (SRCNN 9-5-5: 4 + 2 + 2 = 8); a lower bound for networks with attention."""
+    import math
+
+    import torch
+
+    radius, factor = 0.0, 1.0
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Conv2d):
+            k, d = layer.kernel_size[0], layer.dilation[0]
+            radius += d * ((k - 1) // 2) / factor
+        elif isinstance(layer, torch.nn.PixelShuffle):
+            factor *= layer.upscale_factor
+        elif isinstance(layer, torch.nn.Upsample) and isinstance(layer.scale_factor, int | float):
+            factor *= float(layer.scale_factor)
+    return math.ceil(radius - 1e-9)
+
+
+def apply_tiling(model: SRModel, tile: int, overlap: int) -> str | None:
+    """Run ``model`` on ``tile x tile`` input tiles with ``overlap`` (``--tile``, ``--tile-overlap``):
+    recorded in its provenance (``tiling``), since it may change the numbers; a warning when the
+    overlap is below the network's :func:`receptive_radius`, where the seams change the output."""
+    import torch
+
+    model.tiling = (tile, overlap)  # type: ignore[misc]  # an instance value over the class default
+    if getattr(model, "folder", None) is not None:
+        return None  # SR images made elsewhere: nothing runs here
+    model.provenance = {**model.provenance, "tiling": {"tile": tile, "overlap": overlap}}
+    net = getattr(model, "network", None) or getattr(model, "fn", None)
+    radius = receptive_radius(net) if isinstance(net, torch.nn.Module) else 0
+    if overlap < radius:
+        return (
+            f"model '{model.name}': --tile-overlap {overlap} is below the network's receptive radius "
+            f"({radius} input pixels): the output near the tile seams differs from untiled inference"
+        )
+    return None
+
+
 def _is_factory(fn: Callable[..., object]) -> bool:
     """A function whose only required parameter (if any) is ``scale`` builds the network; one that
     requires anything else (``lr``) is the network."""
@@ -134,4 +175,13 @@ def _is_factory(fn: Callable[..., object]) -> bool:
     return set(required) <= {"scale"}
 
 
-__all__ = ["CallableModel", "NetworkModel", "from_factory", "one_line", "state_sha256", "wrap"]
+__all__ = [
+    "CallableModel",
+    "NetworkModel",
+    "apply_tiling",
+    "from_factory",
+    "one_line",
+    "receptive_radius",
+    "state_sha256",
+    "wrap",
+]

@@ -70,6 +70,9 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Tabl
             titles[name] = info.get("title", name)
         for e in s.entries:
             entries[(e.model + mark, e.dataset, e.scale, e.metric)] = e
+        tiling = _tiling_note(s)
+        if tiling:
+            warnings.append(tiling)
         stand_ins = s.provenance.get("stand_in_weights")
         if stand_ins:
             warnings.append(
@@ -98,6 +101,14 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False) -> Tabl
         warnings.insert(0, f"scale ×{blocks[0][1]}")
     warnings[1 if len(scales) == 1 and blocks else 0 : 0] = list(protocol_notes.values())
     return Table(tuple(models), tuple(rows), tuple(footnotes), tuple(_ordered(warnings)))
+
+
+def _tiling_note(summary: Summary) -> str:
+    """The note of a run whose networks ran on tiles (``--tile``), which can change their numbers."""
+    tile, overlap = summary.config.get("tile") or 0, summary.config.get("tile_overlap") or 0
+    if not isinstance(tile, int) or tile <= 0:
+        return ""
+    return f"networks run on {tile}×{tile} input tiles, overlap {overlap} (--tile, --tile-overlap)"
 
 
 def _ordered(items) -> list:

@@ -9,6 +9,10 @@ the files afterwards (no partial output, finished runs and the user's files byte
 from __future__ import annotations
 
 import errno
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +21,11 @@ import pytest
 from srbench_eval.cli import main
 from srbench_eval.data.io.images import write_image
 from srbench_eval.defaults import MAX_SCALE
+from tests.data import conftest as data_fixtures
+from tests.data.conftest import Toy, leftovers
 from tests.faults import cli_error
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _hr_folder(folder: Path, names: list[str], size: int = 24) -> Path:
@@ -240,3 +248,39 @@ def test_one_scale_rule_and_message(tmp_path: Path, capsys, command: str, scale:
     err = cli_error(capsys, argv)
     assert err == f"error: scale {scale} does not fit: use an integer from 1 to {MAX_SCALE} (1: the identity)"
     assert not out.exists()
+
+
+# --- a download killed with SIGKILL ----------------------------------------------------------------
+
+srbench_env = data_fixtures.srbench_env
+toy = data_fixtures.toy
+
+KILLED_DOWNLOAD = """
+import sys, time
+from pathlib import Path
+from srbench_eval.data.datasets.download import downloading
+archives = Path(sys.argv[1])
+with downloading(archives):
+    (archives / "tmpk1ll3d").write_bytes(b"x" * 1000)  # as pooch's temporary download
+    print("downloading", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_download_killed_with_sigkill_leaves_no_temporary_file_after_the_next(
+    toy: Toy, tmp_path: Path, srbench_env: Path, capsys
+) -> None:
+    archives = srbench_env / "archives"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_DOWNLOAD, str(archives)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "downloading"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert (archives / "tmpk1ll3d").is_file()  # written a moment ago: no age rule would remove it
+    toy.write_folder(tmp_path / "mirror" / "Toy" / "HR")
+    assert main(["datasets", "download", "toy", "--mirror", str(tmp_path / "mirror")]) == 0
+    capsys.readouterr()
+    assert leftovers(srbench_env) == []
+    assert not list(archives.iterdir())

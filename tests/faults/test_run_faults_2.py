@@ -8,6 +8,7 @@ afterwards (no run folder left).
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import socket
@@ -163,3 +164,35 @@ def test_grey_pixels_saved_as_l_la_and_p_score_the_same(tmp_path: Path, capsys) 
         grey_values = {values[(f"grey_{m}", metric)] for m in ("L", "LA", "P")}
         assert len(grey_values) == 1, (metric, grey_values)
         assert values[("grey_RGB", metric)] not in grey_values
+
+
+# --- tiling ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("overlap", "warned"), [(0, True), (6, False)])
+def test_tiling_is_recorded_and_a_small_overlap_warned(
+    tmp_path: Path, capsys, overlap: int, warned: bool
+) -> None:
+    """srcnn (9-1-5 convolutions: receptive radius 4 + 0 + 2 = 6 input pixels) on 8x8 tiles."""
+    out = tmp_path / "out"
+    argv = [
+        "run",
+        "--quiet",
+        "--models",
+        "srcnn",
+        "--datasets",
+        "demo",
+        "--metrics",
+        "psnr",
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--tile", "8", "--tile-overlap", str(overlap)]) == 0
+    err = capsys.readouterr().err
+    note = "--tile-overlap 0 is below the network's receptive radius (6 input pixels)"
+    assert any(note in r.getMessage() for r in caplog.records) == warned and "Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    (model,) = summary["provenance"]["models"].values()
+    assert model["tiling"] == {"tile": 8, "overlap": overlap}
+    table = (out / "table.md").read_text()
+    assert f"networks run on 8×8 input tiles, overlap {overlap}" in table
