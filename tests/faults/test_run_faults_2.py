@@ -171,9 +171,10 @@ def test_grey_pixels_saved_as_l_la_and_p_score_the_same(tmp_path: Path, capsys) 
 
 @pytest.mark.parametrize(("overlap", "warned"), [(0, True), (6, False)])
 def test_tiling_is_recorded_and_a_small_overlap_warned(
-    tmp_path: Path, capsys, overlap: int, warned: bool
+    tmp_path: Path, capsys, caplog: pytest.LogCaptureFixture, overlap: int, warned: bool
 ) -> None:
-    """srcnn (9-1-5 convolutions: receptive radius 4 + 0 + 2 = 6 input pixels) on 8x8 tiles."""
+    """srcnn (9-1-5 convolutions: receptive radius 4 + 0 + 2 = 6 input pixels) on 8x8 tiles. The
+    warning is a logging record (on stderr outside pytest, which captures it)."""
     out = tmp_path / "out"
     argv = [
         "run",
