@@ -117,3 +117,30 @@ def test_markdown_tables_escape_pipes_and_newlines_in_labels(runs: Path, capsys,
     assert rows and any("a\\|b c" in row for row in rows), out
     widths = {row.replace("\\|", "").count("|") for row in rows}
     assert len(widths) == 1, out
+
+
+def test_compare_out_never_writes_into_a_finished_run(runs: Path, capsys) -> None:
+    before = _snapshot(runs / "plain")
+    for target in ("summary.json", "notes.md"):
+        out = runs / "plain" / target
+        argv = [
+            "compare",
+            str(runs / "plain"),
+            str(runs / "crop0"),
+            "--reference",
+            "bicubic",
+            "--out",
+            str(out),
+        ]
+        err = cli_error(capsys, argv)
+        assert (
+            err == f"error: --out {runs / 'plain'}: inside the finished run {runs / 'plain'}; write elsewhere"
+        )
+    assert _snapshot(runs / "plain") == before
+
+
+def test_report_out_with_a_name_too_long(runs: Path, tmp_path: Path, capsys) -> None:
+    long = tmp_path / ("画" * 100)
+    err = cli_error(capsys, ["report", str(runs / "plain"), "--out", str(long / "html")])
+    assert "画" * 40 in err and "too long" in err
+    assert list(tmp_path.iterdir()) == []
