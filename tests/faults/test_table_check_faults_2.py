@@ -133,9 +133,7 @@ def test_compare_out_never_writes_into_a_finished_run(runs: Path, capsys) -> Non
             str(out),
         ]
         err = cli_error(capsys, argv)
-        assert (
-            err == f"error: --out {runs / 'plain'}: inside the finished run {runs / 'plain'}; write elsewhere"
-        )
+        assert err == f"error: --out {out}: inside the finished run {runs / 'plain'}; write elsewhere"
     assert _snapshot(runs / "plain") == before
 
 
