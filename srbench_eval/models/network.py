@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -128,8 +129,6 @@ def receptive_radius(module: torch.nn.Module) -> int:
     say: ``sum(dilation * (k - 1) // 2)`` over the ``Conv2d`` layers in order, each divided by the
     upscaling done before it (``PixelShuffle``, ``Upsample``). Exact for plain convolutional
     networks (SRCNN 9-5-5: 4 + 2 + 2 = 8); a lower bound for networks with attention."""
-    import math
-
     import torch
 
     radius, factor = 0.0, 1.0

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import fnmatch
 import gzip
 import logging
@@ -364,10 +365,8 @@ def downloading(archives: Path) -> Iterator[None]:
 def _folder_lock(folder: Path, exclusive: bool) -> Iterator[bool]:
     """An ``flock`` on ``folder`` (shared, waiting; or exclusive, not waiting): whether it was had."""
     try:
-        import fcntl
-
         fd = os.open(folder, os.O_RDONLY)
-    except (ImportError, OSError):
+    except OSError:
         yield False
         return
     try:

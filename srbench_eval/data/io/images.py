@@ -28,8 +28,10 @@ Files are written atomically (a temporary file, then a rename) with the permissi
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -252,8 +254,6 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
 def _png_crc_error(data: bytes) -> str | None:
     """``CRC error in chunk IDAT`` when a critical chunk of a PNG file has a wrong CRC (libpng refuses
     the file, after printing ``libpng error: ...`` lines to the process's stderr), else ``None``."""
-    import zlib
-
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         return None
     view, pos = memoryview(data), 8
@@ -277,8 +277,6 @@ def _grey_file(data: bytes) -> bool:
     colour type 4, Pillow mode ``LA``) or a palette whose every entry is grey (R = G = B). Such an
     image is grey, as a plain grey file is: its Y is the grey value itself, not ``16 + 219/255 v``.
     Read from the header by Pillow; a file Pillow cannot open is taken as colour."""
-    import io
-
     from PIL import Image
 
     try:
