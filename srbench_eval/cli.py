@@ -8,6 +8,7 @@ with status 2; ``--debug`` shows the traceback instead. SIGTERM unwinds a comman
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib
 import signal
@@ -19,6 +20,7 @@ import click
 
 from srbench_eval import __version__
 from srbench_eval.errors import SrbenchError
+from srbench_eval.names import printable
 
 # Every command, as data: name -> ("module:attribute", short help for `--help`). The module is
 # imported only when the command runs (or shows its own help), so that `srbench-eval --help` and
@@ -133,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             return 128 + signal.SIGTERM
         click.echo("aborted", err=True)
         return 130
+    except OSError as e:  # a name longer than the file system allows, wherever a path is used
+        if debug or e.errno != errno.ENAMETOOLONG:
+            raise
+        click.echo(f"error: {printable(str(e.filename))}: a file or folder name in it is too long", err=True)
+        return 2
     except Terminated:  # outside click's own handling
         click.echo("terminated", err=True)
         return 128 + signal.SIGTERM

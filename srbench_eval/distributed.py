@@ -14,6 +14,12 @@ checkpoints; the others wait at a barrier. Without those variables everything is
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +28,7 @@ import torch.distributed as dist
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.ranks import DistEnv as DistEnv  # re-exported
-from srbench_eval.ranks import from_environ
+from srbench_eval.ranks import from_environ, rendezvous
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -42,19 +48,78 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     return device
 
 
+COLLECTIVE_TIMEOUT = timedelta(minutes=30)
+"""How long a collective waits for the other ranks once the group is formed (rank 0 may be
+downloading the datasets while the others wait)."""
+
+
 def setup(device_name: str, ranks: DistEnv | None = None) -> DistEnv:
     """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1); pick the device.
-    ``ranks``: this process's place (default: :func:`srbench_eval.ranks.from_environ`)."""
+    ``ranks``: this process's place (default: :func:`srbench_eval.ranks.from_environ`). The
+    rendezvous is bounded (:func:`srbench_eval.ranks.rendezvous`: 60 s unless
+    ``$SRBENCH_RENDEZVOUS_TIMEOUT``) and SIGINT/SIGTERM stop it."""
     ranks = ranks or from_environ()
     rank, world, local_rank = ranks.rank, ranks.world, ranks.local_rank
     device = resolve_device(device_name, local_rank)
     if world > 1 and not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        kwargs: dict[str, Any] = {"backend": backend, "timeout": timedelta(minutes=30)}
-        if device.type == "cuda":
-            kwargs["device_id"] = device
-        dist.init_process_group(**kwargs)
+        _join(device, rank, world)
     return DistEnv(rank, world, local_rank, device)
+
+
+def _join(device: torch.device, rank: int, world: int) -> None:
+    """``init_process_group`` with the rendezvous timeout, in a helper thread: the main thread waits
+    in Python, so that Ctrl-C and SIGTERM (turned into exceptions by the CLI) stop the wait, which
+    torch's C++ connect loop would otherwise hold. Once formed, the group's collectives get
+    :data:`COLLECTIVE_TIMEOUT`."""
+    addr, port, seconds = rendezvous()
+    kwargs: dict[str, Any] = {
+        "backend": "nccl" if device.type == "cuda" else "gloo",
+        "timeout": timedelta(seconds=seconds),
+    }
+    if device.type == "cuda":
+        kwargs["device_id"] = device
+    failure: list[BaseException] = []
+
+    def join() -> None:
+        try:
+            dist.init_process_group(**kwargs)
+        except BaseException as e:  # handed to the main thread
+            failure.append(e)
+
+    thread = threading.Thread(target=join, name="srbench-rendezvous", daemon=True)
+    deadline = time.monotonic() + seconds
+    with _quiet_stderr():  # torch's C++ log: every retry, with a stack trace
+        thread.start()
+        while thread.is_alive() and time.monotonic() < deadline:
+            thread.join(0.1)
+    if failure or thread.is_alive():
+        cause = f": {_first_line(failure[0])}" if failure else ""
+        raise SrbenchError(
+            f"rank {rank} of {world}: the ranks did not all meet at {addr}:{port} within {seconds:g} s "
+            f"($SRBENCH_RENDEZVOUS_TIMEOUT){cause}"
+        )
+    if dist.is_initialized():
+        dist.set_timeout(COLLECTIVE_TIMEOUT)
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 sent to ``/dev/null`` (torch's C++ code writes there, not to ``sys.stderr``)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of torch's message (its C++ errors append a stack trace)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 def teardown(env: DistEnv) -> None:

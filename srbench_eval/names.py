@@ -78,4 +78,48 @@ def safe_name(kind: str, value: object, where: str = "") -> str:
     raise SrbenchError(f"{kind} {shown}{origin}: {problem}")
 
 
-__all__ = ["ALLOWED", "MAX_LENGTH", "PLAIN_LABEL", "is_plain_label", "name_problem", "printable", "safe_name"]
+NAME_MAX = 255
+"""The longest file or folder name (in bytes) of the usual file systems (ext4, XFS, btrfs, APFS)."""
+
+STAGING_ROOM = 40
+"""Bytes kept free in the name of a folder a command writes, for its staging twin
+(``.NAME.partial-XXXXXXXX``)."""
+
+
+def too_long(path: object) -> str | None:
+    """The first component of ``path`` longer than :data:`NAME_MAX` bytes, else ``None``."""
+    for part in str(path).split("/"):
+        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            return part
+    return None
+
+
+def check_path(path: object, option: str, written: bool = False) -> None:
+    """Refuse a path given as ``option`` whose file or folder names do not fit the file system
+    (:data:`NAME_MAX` bytes each; a folder the command ``written`` keeps :data:`STAGING_ROOM`
+    bytes for its staging name): one line naming the value, before anything is read or written."""
+    text = str(path)
+    part = too_long(text)
+    last = text.rstrip("/").rsplit("/", 1)[-1]
+    if part is None and written and len(last.encode("utf-8", "surrogateescape")) > NAME_MAX - STAGING_ROOM:
+        part = last
+    if part is not None:
+        size = len(part.encode("utf-8", "surrogateescape"))
+        limit = NAME_MAX - STAGING_ROOM if part == last and written else NAME_MAX
+        raise SrbenchError(
+            f"{option} {printable(text)!r}: a name of {size} bytes, longer than the {limit} this allows"
+        )
+
+
+__all__ = [
+    "ALLOWED",
+    "MAX_LENGTH",
+    "PLAIN_LABEL",
+    "NAME_MAX",
+    "check_path",
+    "is_plain_label",
+    "name_problem",
+    "printable",
+    "safe_name",
+    "too_long",
+]

@@ -114,12 +114,12 @@ def test_run_records_the_resolved_protocol(tmp_path: Path) -> None:
     assert from_json(recorded) == resolve("matlab-legacy", ["crop_border=2"])
     assert "matlab-legacy[crop_border=2]" in (out / "table.md").read_text()
 
-    # A baseline made from it is checked by a fresh run under the same protocol (the default
-    # protocol gives other numbers on these images, so a check that ignored it would fail).
+    # A baseline made from it is checked by a fresh run under the same protocol; a run under
+    # another protocol is refused, naming the differing field (issue 27), not compared.
     baseline = tmp_path / "baseline.json"
     assert main(["check", "--baseline", str(baseline), "--update", str(out)]) == 0
     assert main(["check", "--baseline", str(baseline)]) == 0
-    assert main(["check", "--baseline", str(baseline), "--protocol", "matlab"]) == 1
+    assert main(["check", "--baseline", str(baseline), "--protocol", "matlab"]) == 2
 
 
 def test_a_y_protocol_refuses_an_rgb_network(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

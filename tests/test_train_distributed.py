@@ -113,6 +113,8 @@ def test_torchrun_rank_joins_nccl_on_gpus_and_gloo_on_cpus(monkeypatch, device, 
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", "29500")
     env = distributed.setup(device)
     assert (env.rank, env.world, env.local_rank, env.is_main) == (1, 2, 1, False)
     assert [c["backend"] for c in calls] == [backend]

@@ -23,13 +23,16 @@ def compare(
     Wilcoxon signed-rank and paired bootstrap p-values."""
     from srbench_eval.errors import SrbenchError
     from srbench_eval.files import write_text_atomic
+    from srbench_eval.names import check_path
     from srbench_eval.options import split_list
     from srbench_eval.reports import paired as cmp
-    from srbench_eval.runs.finished import load_runs, refuse_finished
+    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.results import refuse_finished
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")
     if out:
+        check_path(out, "--out")
         refuse_finished(out)
     runs = load_runs(run_dirs)
     wanted = split_list(metrics)

@@ -107,6 +107,9 @@ def manifest(folder: Path) -> None:
     show_default=True,
     help="png, or npy: the LR exactly, float64 0..255 arrays (for unrounded protocols).",
 )
+@click.option(
+    "--force", is_flag=True, help="Write into a non-empty --out, replacing files of the same names."
+)
 def lr(
     dataset: str,
     scale: int,
@@ -117,18 +120,22 @@ def lr(
     strict: bool,
     out: Path,
     fmt: str,
+    force: bool,
 ) -> None:
     """Write the LR input of every HR image of DATASET (a name or a folder) as OUT/<image name>.png,
     exactly as `run` feeds the models, to run a network elsewhere and score it with LABEL=folder.
 
     Rounded LR protocols give 8-bit PNGs equal to the LR. Unrounded ones (lapsrn, srcnn) give
     16-bit PNGs of round(LR * 65535 / 255): within 0.002 grey levels of the LR inside 0..255, the
-    bicubic overshoot outside it clipped; --format npy writes their LR exactly (float64)."""
+    bicubic overshoot outside it clipped; --format npy writes their LR exactly (float64).
+
+    A non-empty OUT is refused unless --force, a folder inside a finished run always; all files
+    are written or none."""
     from srbench_eval.data.lr_export import export_lr
     from srbench_eval.protocol import resolve
 
     degraded = [f"lr_source={degradation}"] if degradation else []
     protocol_ = resolve(protocol, [*protocol_set, *degraded])
-    result = export_lr(dataset, scale, protocol_, out, mirror=mirror, strict=strict, fmt=fmt)
+    result = export_lr(dataset, scale, protocol_, out, mirror=mirror, strict=strict, fmt=fmt, force=force)
     kind = "float64 .npy" if fmt == "npy" else f"{result.bits}-bit PNG"
     click.echo(f"{result.dataset} x{scale}: {len(result.files)} LR images ({kind}) in {out}")

@@ -357,8 +357,8 @@ def table(
     Runs whose protocol, crop, metric options or dataset manifests differ are refused, naming the
     field, unless --allow-mixed."""
     from srbench_eval.reports.layouts import TableOptions, table_text
-    from srbench_eval.runs.finished import load_runs, refuse_finished
-    from srbench_eval.runs.results import write_text_atomic
+    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.results import refuse_finished, write_text_atomic
 
     if out:
         refuse_finished(out)

@@ -33,7 +33,8 @@ def figures(
     """Perception-distortion plane, per-image distributions, sweep curves, crop grids and training
     curves of finished runs; says what is missing for a figure the runs cannot support."""
     from srbench_eval.reports import figures as figs
-    from srbench_eval.runs.finished import load_runs, refuse_finished
+    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.results import refuse_finished
 
     refuse_finished(out)
     region = figs.Crop.parse(crop) if crop else None

@@ -38,7 +38,8 @@ def report(
     from srbench_eval.reports.figures import Crop
     from srbench_eval.reports.html import ReportOptions, write_report
     from srbench_eval.reports.layouts import TableOptions
-    from srbench_eval.runs.finished import load_runs, refuse_finished
+    from srbench_eval.runs.finished import load_runs
+    from srbench_eval.runs.results import refuse_finished
 
     refuse_finished(out)
     table = TableOptions(

@@ -16,7 +16,9 @@ writes the LR exactly instead, as ``OUT/<stem>.npy`` float64 arrays of 0..255 va
 (``(h, w)`` or ``(h, w, 3)``).
 
 The files are written into a staging folder next to ``OUT`` and moved into ``OUT`` only when every
-image succeeded, so a failed export leaves no partial set behind.
+image succeeded, so a failed export leaves no partial set behind. A non-empty ``OUT`` is refused
+unless ``force``, a folder inside a finished run always
+(:func:`srbench_eval.runs.results.refuse_finished`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +37,11 @@ import torch
 from srbench_eval.data.datasets.registry import open_dataset
 from srbench_eval.data.io.images import write_bytes_atomic, write_image
 from srbench_eval.data.pairs import given_files, make_pair
-from srbench_eval.errors import SrbenchError
+from srbench_eval.defaults import MAX_SCALE, MIN_SCALE, SCALE_RANGE
+from srbench_eval.errors import SrbenchError, os_error
+from srbench_eval.names import check_path
 from srbench_eval.protocol import Protocol
+from srbench_eval.runs.results import refuse_finished
 
 
 @dataclass(frozen=True)
@@ -87,39 +93,66 @@ def export_lr(
     mirror: str | None = None,
     strict: bool = False,
     fmt: str = "png",
+    force: bool = False,
 ) -> Export:
     """Write the LR input of every HR image of dataset ``spec`` under ``protocol`` to ``out``
-    (``fmt``: ``png``, or ``npy`` for exact float64 arrays)."""
+    (``fmt``: ``png``, or ``npy`` for exact float64 arrays). A non-empty ``out`` is refused unless
+    ``force`` (which replaces only the files of the same names), a folder inside a finished run
+    always; all files or none are written."""
     if fmt not in ("png", "npy"):
         raise SrbenchError(f"format '{fmt}': use png or npy")
-    if scale < 1 or scale > 16:
-        raise SrbenchError(f"scale {scale} does not fit: use an integer from 2 to 8")
+    if not MIN_SCALE <= scale <= MAX_SCALE:
+        raise SrbenchError(f"scale {scale} does not fit: use {SCALE_RANGE}")
+    check_path(out, "--out", written=True)
+    refuse_finished(out, "--out", anywhere_inside=True)
     dataset = open_dataset(spec, mirror=mirror, strict=strict)
     stems = dataset.names()
     dupes = sorted({s for s in stems if stems.count(s) > 1})
     if dupes:
         raise SrbenchError(f"{spec}: two HR files share the name '{dupes[0]}'; their LR files would collide")
-    if out.exists() and not out.is_dir():
-        raise SrbenchError(f"{out}: exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    cpu = torch.device("cpu")
-    given = given_files([dataset], scale, protocol)  # --degradation given: the dataset's LR, checked
+    targets = [out / f"{stem}.{fmt}" for stem in stems]
+    _check_out(out, targets, force)
     try:
-        for path, stem in zip(dataset.images, stems, strict=True):
-            pair = make_pair(path, scale, protocol, cpu, given=given.get(path))
-            if fmt == "npy":
-                _write_npy(staging / f"{stem}.npy", pair.lr)
-            else:
-                _write(staging / f"{stem}.png", lr_image(pair.lr, protocol))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    except OSError as e:
+        raise os_error(out, e, "create the folder") from None
+    try:
+        given = given_files([dataset], scale, protocol)  # --degradation given: the dataset's LR, checked
+        _export(dataset.images, scale, protocol, fmt, [staging / t.name for t in targets], given)
         out.mkdir(exist_ok=True)
-        files = []
-        for stem in stems:
-            os.replace(staging / f"{stem}.{fmt}", out / f"{stem}.{fmt}")
-            files.append(out / f"{stem}.{fmt}")
+        for target in targets:
+            os.replace(staging / target.name, target)
+    except OSError as e:
+        raise os_error(out, e, "write the LR images") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Export(dataset.name, tuple(files), 64 if fmt == "npy" else 8 if protocol.lr_rounded else 16)
+    return Export(dataset.name, tuple(targets), 64 if fmt == "npy" else 8 if protocol.lr_rounded else 16)
+
+
+def _check_out(out: Path, targets: list[Path], force: bool) -> None:
+    """Refuse an ``out`` under a file, a file ``out``, a non-empty ``out`` without ``force``, and
+    any target name taken by something that is not a file (a folder ``woman.png``)."""
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise SrbenchError(f"--out {out}: {parent} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SrbenchError(f"--out {out}: the folder is not empty; pass --force to replace its LR images")
+    for target in targets:
+        if (target.exists() or target.is_symlink()) and not target.is_file():
+            raise SrbenchError(f"{target}: not a file; the LR image cannot replace it")
+
+
+def _export(
+    images: Sequence[Path], scale: int, protocol: Protocol, fmt: str, files: list[Path], given: dict
+) -> None:
+    cpu = torch.device("cpu")
+    for path, file in zip(images, files, strict=True):
+        pair = make_pair(path, scale, protocol, cpu, given=given.get(path))
+        if fmt == "npy":
+            _write_npy(file, pair.lr)
+        else:
+            _write(file, lr_image(pair.lr, protocol))
 
 
 __all__ = ["Export", "export_lr", "lr_image"]

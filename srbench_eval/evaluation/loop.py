@@ -26,6 +26,7 @@ and SSIM never load it. A sharded run (torchrun) is described in
 
 from __future__ import annotations
 
+import logging
 import typing
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, nullcontext
@@ -55,6 +56,7 @@ from srbench_eval.metrics.sample import LastSample, Sample
 from srbench_eval.models.base import SRModel
 from srbench_eval.models.inference import apply as apply_mode
 from srbench_eval.models.loading import BicubicModel, FolderModel
+from srbench_eval.models.network import apply_tiling
 from srbench_eval.names import safe_name
 from srbench_eval.ranks import DistEnv
 from srbench_eval.reports import statistics as stats
@@ -65,6 +67,8 @@ if typing.TYPE_CHECKING:
 
 Metrics = dict[tuple[str, str], Metric]
 """One dataset's metric objects, by (model name, metric name), in model then metric order."""
+
+log = logging.getLogger(__name__)
 
 
 def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
@@ -144,8 +148,8 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
             model.check(plan.protocol)
         except ValueError as err:
             raise SrbenchError(f"model '{model.name}': {err}") from None
-        if plan.tiling:
-            model.tiling = plan.tiling
+        if plan.tiling and (note := apply_tiling(model, *plan.tiling)):
+            log.warning(note)
         for ds in datasets:
             model.prepare(ds.name, ds.names())
     cache, keys = _open_cache(plan, models, str(env.device))

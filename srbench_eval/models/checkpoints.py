@@ -31,6 +31,7 @@ import errno
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,12 +203,11 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     path = Path(path)
     if not path.is_file():
         raise SrbenchError(f"{path}: no such checkpoint file")
-    import torch
 
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        ckpt = quiet_load(path, map_location)
     except Exception as e:  # noqa: BLE001 - unpickling raises many kinds
-        raise SrbenchError(f"{path}: cannot read the checkpoint ({_load_problem(e)})") from None
+        raise SrbenchError(f"{path}: cannot read the checkpoint ({load_problem(e)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise SrbenchError(
@@ -217,15 +217,45 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     return ckpt
 
 
-def _load_problem(e: Exception) -> str:
+def quiet_load(path: Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)`` with torch's warnings silenced (a pickle protocol it
+    did not expect, ...): a file it refuses is one line (:func:`load_problem`), not warnings first."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.load(path, map_location=map_location, weights_only=True)
+
+
+_ADVICE = re.compile(r"\s*(Please use|Check the|WeightsUnpickler error|In PyTorch|.*weights_only).*$", re.S)
+
+
+def load_problem(e: Exception) -> str:
     """One line for why ``torch.load(weights_only=True)`` failed (its messages span many lines and
-    suggest ``weights_only=False``, which this tool never uses: a pickle could run code)."""
+    suggest ``weights_only=False`` or allow-listing globals, which this tool never does: a pickle
+    could run code)."""
     text = str(e).strip()
     if "WeightsUnpickler error:" in text:
         after = text.split("WeightsUnpickler error:", 1)[1].splitlines()
         detail = next((x.strip() for x in after if x.strip() and not x.startswith("Check the")), "")
-        return f"not plain data, refused by the safe loader: {detail}"
-    return f"{type(e).__name__}: {(text.splitlines() or [''])[0]}"
+        return f"not plain data, refused by the safe loader: {_ADVICE.sub('', detail)}"
+    first = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return f"{type(e).__name__}: {_ADVICE.sub('', first)}".rstrip(": ")
+
+
+_load_problem = load_problem  # the name older callers use
+
+
+def state_dict_problem(e: BaseException) -> str:
+    """One line for why ``load_state_dict`` refused a state dict: torch lists every mismatched
+    tensor on its own line (30 lines for a network of another size); the first one, and how many
+    more."""
+    lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Error(s) in loading state_dict"):
+        items = [x for part in lines[1:] for x in re.split(r"(?<=\.)\s+(?=[A-Z])", part) if x]
+        more = f" and {len(items) - 1} more" if len(items) > 1 else ""
+        return f"{items[0].rstrip('.')}{more}"
+    return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__
 
 
 @dataclass(frozen=True)
@@ -344,8 +374,7 @@ def load_generator(
     try:
         net.load_state_dict(generator_state(ckpt))
     except RuntimeError as e:
-        lines = str(e).strip().splitlines()
-        detail = lines[1].strip() if len(lines) > 1 else str(e)
+        detail = state_dict_problem(e)
         raise SrbenchError(f"{path}: weights do not fit {_describe(meta.arch)} x{scale} ({detail})") from None
     return net.to(device).eval(), meta
 

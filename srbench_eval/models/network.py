@@ -8,6 +8,9 @@ returns one; a function whose signature has a ``scale`` parameter is called with
 A network that takes a scale at run time (arbitrary-scale networks: Meta-SR, LIIF) says so with a
 ``scale_range = (low, high)`` attribute on the factory or on what it returns; without one a network
 runs at integer scales only (a non-integer ``--scale`` is a one-line error before it is built).
+
+Whatever the user's code raises (on import, in the factory, in ``forward``; ``sys.exit()`` too) is
+one line naming the spec, the model and the image.
 The provenance records the spec, the class, the parameter count and, for modules, the SHA-256 of
 the parameters and buffers (in ``state_dict`` order), so two runs of the same weights are
 recognisable. torch is imported only when a network runs or is wrapped.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,8 +57,11 @@ class CallableModel(SRModel):
         import torch
 
         assert self.fn is not None
-        with torch.no_grad():
-            out = self.fn(lr)
+        try:
+            with torch.no_grad():
+                out = self.fn(lr)
+        except (Exception, SystemExit) as e:  # the user's code, sys.exit() included: one line
+            raise ValueError(f"the network raised {one_line(e)}") from None
         if not isinstance(out, torch.Tensor):
             raise ValueError(f"the network returned a {type(out).__name__}, not a tensor")
         return out
@@ -117,6 +124,8 @@ def from_factory(label: str, spec: str, scale: float, device: torch.device | str
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise SrbenchError(f"--models {label}={spec}: cannot import {module_name} ({e})") from None
+    except (Exception, SystemExit) as e:  # the module's own code failed (a SyntaxError included)
+        raise SrbenchError(f"--models {label}={spec}: importing {module_name} raised {one_line(e)}") from None
     try:
         obj = getattr(module, attr)
     except AttributeError:
@@ -129,14 +138,61 @@ def from_factory(label: str, spec: str, scale: float, device: torch.device | str
             f"set {attr}.scale_range = (low, high) for a network that takes any scale in that range"
         )
     if inspect.isclass(obj) or (inspect.isfunction(obj) and _is_factory(obj)):
-        params = inspect.signature(obj).parameters
         try:
+            params = inspect.signature(obj).parameters
             obj = obj(scale=scale) if "scale" in params else obj()
-        except Exception as e:  # noqa: BLE001 - the user's code: report it in one line
-            raise SrbenchError(
-                f"--models {label}={spec}: the factory failed ({type(e).__name__}: {e})"
-            ) from None
+        except (Exception, SystemExit) as e:  # the user's code: report it in one line
+            raise SrbenchError(f"--models {label}={spec}: the factory failed ({one_line(e)})") from None
     return wrap(label, obj, scale, device, spec, factory)
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: message`` of an exception of the user's code, on one line (``SystemExit(0)`` says so)."""
+    if isinstance(error, SystemExit):
+        return f"SystemExit({error.code!r}): the code called sys.exit()"
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {error.msg} ({error.filename}, line {error.lineno})"
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def receptive_radius(module: torch.nn.Module) -> int:
+    """How many input pixels on each side a network's output pixel depends on, as its convolutions
+    say: ``sum(dilation * (k - 1) // 2)`` over the ``Conv2d`` layers in order, each divided by the
+    upscaling done before it (``PixelShuffle``, ``Upsample``). Exact for plain convolutional
+    networks (SRCNN 9-5-5: 4 + 2 + 2 = 8); a lower bound for networks with attention."""
+    import torch
+
+    radius, factor = 0.0, 1.0
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Conv2d):
+            k, d = layer.kernel_size[0], layer.dilation[0]
+            radius += d * ((k - 1) // 2) / factor
+        elif isinstance(layer, torch.nn.PixelShuffle):
+            factor *= layer.upscale_factor
+        elif isinstance(layer, torch.nn.Upsample) and isinstance(layer.scale_factor, int | float):
+            factor *= float(layer.scale_factor)
+    return math.ceil(radius - 1e-9)
+
+
+def apply_tiling(model: SRModel, tile: int, overlap: int) -> str | None:
+    """Run ``model`` on ``tile x tile`` input tiles with ``overlap`` (``--tile``, ``--tile-overlap``):
+    recorded in its provenance (``tiling``), since it may change the numbers; a warning when the
+    overlap is below the network's :func:`receptive_radius`, where the seams change the output."""
+    import torch
+
+    model.tiling = (tile, overlap)  # type: ignore[misc]  # an instance value over the class default
+    if getattr(model, "folder", None) is not None:
+        return None  # SR images made elsewhere: nothing runs here
+    model.provenance = {**model.provenance, "tiling": {"tile": tile, "overlap": overlap}}
+    net = getattr(model, "network", None) or getattr(model, "fn", None)
+    radius = receptive_radius(net) if isinstance(net, torch.nn.Module) else 0
+    if overlap < radius:
+        return (
+            f"model '{model.name}': --tile-overlap {overlap} is below the network's receptive radius "
+            f"({radius} input pixels): the output near the tile seams differs from untiled inference"
+        )
+    return None
 
 
 def _is_factory(fn: Callable[..., object]) -> bool:
@@ -150,4 +206,14 @@ def _is_factory(fn: Callable[..., object]) -> bool:
     return set(required) <= {"scale"}
 
 
-__all__ = ["CallableModel", "NetworkModel", "declared_range", "from_factory", "state_sha256", "wrap"]
+__all__ = [
+    "CallableModel",
+    "NetworkModel",
+    "apply_tiling",
+    "declared_range",
+    "from_factory",
+    "one_line",
+    "receptive_radius",
+    "state_sha256",
+    "wrap",
+]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tabulate import tabulate
 
 from srbench_eval.reports.latex import label_of, table_environment, tex_text
-from srbench_eval.reports.tables import DAGGER, Cell, md_cell, md_legend
+from srbench_eval.reports.tables import DAGGER, Cell, markdown_escape, md_cell, md_legend
 
 CHECK = "✓"
 
@@ -72,10 +72,10 @@ def grid_markdown(grid: Grid, plain: bool = False) -> str:
             lead = [f"×{scale}" if i == 0 else ""] if multi else []
             if mixed and r.group != group:
                 width = len(lead) + len(r.prefix) + len(r.cells)
-                body.append([*lead, f"_{r.group}_", *[""] * (width - len(lead) - 1)])
+                body.append([*lead, f"_{markdown_escape(r.group)}_", *[""] * (width - len(lead) - 1)])
                 lead, group = [""] * len(lead), r.group
-            body.append([*lead, *r.prefix, *(_md_group(g, plain) for g in r.cells)])
-    headers = (["Scale"] if multi else []) + list(grid.prefix) + list(grid.datasets)
+            body.append([*lead, *map(markdown_escape, r.prefix), *(_md_group(g, plain) for g in r.cells)])
+    headers = (["Scale"] if multi else []) + [markdown_escape(h) for h in (*grid.prefix, *grid.datasets)]
     n_lead = len(headers) - len(grid.datasets)
     text = tabulate(
         body,

@@ -40,6 +40,11 @@ def compare_runs(
     models = list(dict.fromkeys(v.model for v in values))
     if reference not in models:
         raise unknown_name("reference model", reference, models)
+    if len(models) == 1:
+        raise SrbenchError(
+            f"--reference {reference}: the only model of {', '.join(str(r.path) for r in runs)}; "
+            "compare needs at least one other model"
+        )
     if metrics:
         known = list(dict.fromkeys(v.metric for v in values))
         for m in metrics:

@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import get_metric
+from srbench_eval.reports.mergeable import conventions
 from srbench_eval.runs.results import (
     Summary,
     SummaryEntry,
@@ -165,7 +166,24 @@ def load_baseline(path: Path) -> Baseline:
     )
 
 
+def same_protocol(baseline: Baseline, summary: Summary) -> None:
+    """Refuse a run made under another protocol than the baseline (a protocol field or the crop
+    differs), naming the field, as ``table`` refuses to merge such runs
+    (:func:`srbench_eval.reports.mergeable.conventions`): its numbers are not comparable, whether
+    they happen to match or not. A baseline from before protocols had names recorded the default's."""
+    base = conventions(Summary([], {}, baseline.provenance, baseline.run)).values
+    run = conventions(summary).values
+    for key, expected in base.items():
+        if (key.startswith("protocol ") or key == "crop_border") and key in run and run[key] != expected:
+            raise SrbenchError(
+                f"{baseline.source or 'baseline'}: made with {key} {expected}, the run with {run[key]}: "
+                "its numbers are not comparable; check a run made under the baseline's protocol"
+            )
+
+
 def compare(baseline: Baseline, summary: Summary) -> list[Comparison]:
+    """Every value of the baseline against the run's (after :func:`same_protocol`)."""
+    same_protocol(baseline, summary)
     actual = {(e.model, e.dataset, e.scale, e.metric): e.value for e in summary.entries}
     return [
         Comparison(

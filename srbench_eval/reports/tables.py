@@ -79,6 +79,9 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False, order: 
             titles[name] = info.get("title", name)
         for e in s.entries:
             entries[(e.model + mark, e.dataset, e.scale, e.metric)] = e
+        tiling = _tiling_note(s)
+        if tiling:
+            warnings.append(tiling)
         stand_ins = s.provenance.get("stand_in_weights")
         if stand_ins:
             warnings.append(
@@ -135,6 +138,14 @@ def training_note(summaries: Sequence[Summary]) -> str:
     return f"not the papers' models (preset, iterations trained/planned): {listed}"
 
 
+def _tiling_note(summary: Summary) -> str:
+    """The note of a run whose networks ran on tiles (``--tile``), which can change their numbers."""
+    tile, overlap = summary.config.get("tile") or 0, summary.config.get("tile_overlap") or 0
+    if not isinstance(tile, int) or tile <= 0:
+        return ""
+    return f"networks run on {tile}×{tile} input tiles, overlap {overlap} (--tile, --tile-overlap)"
+
+
 def _ordered(items) -> list:
     return list(dict.fromkeys(items))
 
@@ -163,6 +174,12 @@ def _rank_row(present: list[SummaryEntry | None], info: dict) -> tuple[Cell, ...
     return tuple(cells)
 
 
+def markdown_escape(text: str) -> str:
+    """A label as one Markdown table cell: ``|`` escaped (``\\|``), line breaks as spaces; a label
+    (``--rename 'S=a|b'``) otherwise adds a column or ends the row."""
+    return " ".join(str(text).replace("|", "\\|").splitlines()) if text else text
+
+
 def md_cell(c: Cell, plain: bool = False) -> str:
     """A Markdown cell: best ``**bold**``, second best ``<ins>underlined</ins>`` (``_italic_`` and
     ``(ns)`` instead of HTML when ``plain``)."""
@@ -185,11 +202,12 @@ def to_markdown(table: Table, plain: bool = False) -> str:
 
     body, last = [], None
     for r in table.rows:
-        body.append([r.block if r.block != last else "", r.metric_label, *(md(c) for c in r.cells)])
+        block = markdown_escape(r.block) if r.block != last else ""
+        body.append([block, markdown_escape(r.metric_label), *(md(c) for c in r.cells)])
         last = r.block
     text = tabulate(
         body,
-        headers=["Dataset", "Metric", *table.models],
+        headers=["Dataset", "Metric", *map(markdown_escape, table.models)],
         tablefmt="pipe",
         colalign=("left", "left", *("right",) * len(table.models)),
         disable_numparse=True,

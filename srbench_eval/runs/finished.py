@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from srbench_eval.errors import SrbenchError
 from srbench_eval.reports import statistics as stats
 from srbench_eval.runs.results import ImageValue, Summary, load_summary, read_csv
 
@@ -77,16 +76,3 @@ def all_values(runs: Sequence[FinishedRun]) -> list[ImageValue]:
 
 
 #: The files that make a folder a finished run (``summary.json``) or a study (``study.json``).
-FINISHED_MARKS = ("summary.json", "study.json")
-
-
-def refuse_finished(out: Path, option: str = "--out") -> None:
-    """Refuse to write a folder ``out`` that is a finished run or study, or a file over an existing
-    file of one: no command overwrites what a finished run wrote (one line naming the path)."""
-    folder = out if out.is_dir() else out.parent
-    if not any((folder / mark).is_file() for mark in FINISHED_MARKS):
-        return
-    if out.is_dir():
-        raise SrbenchError(f"{option} {out}: is a finished run or study folder; choose another folder")
-    if out.exists():
-        raise SrbenchError(f"{option} {out}: a file of the finished run or study {folder}; not overwritten")

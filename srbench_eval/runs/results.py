@@ -207,16 +207,32 @@ def csv_text(rows: Sequence[ImageValue]) -> str:
 
 
 def read_csv(path: Path) -> list[ImageValue]:
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
-            raise SrbenchError(f"{path}: expected columns {','.join(CSV_COLUMNS)}")
-        return [
-            ImageValue(
-                r["model"], r["dataset"], as_scale(r["scale"]), r["image"], r["metric"], float(r["value"])
-            )
-            for r in reader
-        ]
+    """The rows of a ``results.csv``; a row whose scale is not a number, whose value is not a
+    number, or that lacks a column is one line naming the file and the line."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+                raise SrbenchError(f"{path}: expected columns {','.join(CSV_COLUMNS)}")
+            return [_csv_row(r, path, reader.line_num) for r in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SrbenchError(f"{path}: cannot read ({e})") from None
+
+
+def _csv_row(r: dict[str, Any], path: Path, line: int) -> ImageValue:
+    if None in r.values() or None in r:
+        raise SrbenchError(
+            f"{path}, line {line}: expected the {len(CSV_COLUMNS)} columns {','.join(CSV_COLUMNS)}"
+        )
+    try:
+        scale = as_scale(r["scale"])
+    except ValueError:
+        raise SrbenchError(f"{path}, line {line}: scale {r['scale']!r} is not a number") from None
+    try:
+        value = float(r["value"])
+    except ValueError:
+        raise SrbenchError(f"{path}, line {line}: value {r['value']!r} is not a number") from None
+    return ImageValue(r["model"], r["dataset"], scale, r["image"], r["metric"], value)
 
 
 def load_summary(run_dir: Path) -> Summary:
@@ -232,16 +248,54 @@ def load_summary(run_dir: Path) -> Summary:
         raise SrbenchError(f"{path}: cannot read ({e})") from None
     summary = Summary.from_json(text, str(path))
     recorded = summary.provenance.get("results_csv_sha256")
+    csv_path = path.parent / RESULTS_CSV
+    if not recorded and csv_path.is_file():
+        raise SrbenchError(
+            f"{path}: provenance.results_csv_sha256 is missing, so {csv_path} cannot be checked against "
+            "the run that wrote it; rerun the run"
+        )
     if recorded:
-        csv_path = path.parent / RESULTS_CSV
         if not csv_path.is_file() and path != run_dir:  # a summary file alone may travel without it
             raise SrbenchError(f"{csv_path}: missing, but {path} was written with it; rerun the run")
-        if csv_path.is_file() and sha256_file(csv_path) != recorded:
+        if csv_path.is_file() and _sha256(csv_path) != recorded:
             raise SrbenchError(
                 f"{csv_path}: does not match {path} (SHA-256 differs from the one recorded at the end of "
                 f"the run): the run folder was changed; rerun it"
             )
     return summary
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as e:
+        raise SrbenchError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+FINISHED_MARKS = ("summary.json", "study.json")
+"""Files that make a folder a finished run (``summary.json``) or study (``study.json``)."""
+
+
+def refuse_finished(out: Path, option: str = "--out", *, anywhere_inside: bool = False) -> None:
+    """Refuse to write ``out`` where it would change what a finished run or study wrote (one line
+    naming the path): ``out`` being such a folder, or a file over an existing file of one; with
+    ``anywhere_inside`` (a command that fills a folder with files, ``datasets lr``), any ``out``
+    inside one, ``--force`` or not. A new file or folder beside a run's files (``report RUN --out
+    RUN/report``) is allowed."""
+    if anywhere_inside:
+        for folder in (out, *out.absolute().parents):
+            if any((folder / mark).is_file() for mark in FINISHED_MARKS):
+                raise SrbenchError(
+                    f"{option} {out}: inside the finished run or study {folder}; write elsewhere"
+                )
+        return
+    folder = out if out.is_dir() else out.parent
+    if not any((folder / mark).is_file() for mark in FINISHED_MARKS):
+        return
+    if out.is_dir():
+        raise SrbenchError(f"{option} {out}: is a finished run or study folder; choose another folder")
+    if out.exists():
+        raise SrbenchError(f"{option} {out}: a file of the finished run or study {folder}; not overwritten")
 
 
 def inside(root: Path, *parts: str) -> Path:

@@ -247,11 +247,12 @@ def test_leftovers_of_a_killed_run_are_removed(
     stale.write_bytes(b"partial download")
     long_ago = time.time() - 3600
     os.utime(stale, (long_ago, long_ago))
-    fresh = srbench_env / "archives" / "tmpfresh0"  # a download running now
+    fresh = srbench_env / "archives" / "tmpfresh0"  # a download running now, which holds the lock
     fresh.write_bytes(b"downloading")
 
     toy.write_folder(tmp_path / "mirror" / "Toy" / "HR")
-    assert _download(capsys, "--mirror", str(tmp_path / "mirror"))[0] == 0
+    with dl.downloading(srbench_env / "archives"):
+        assert _download(capsys, "--mirror", str(tmp_path / "mirror"))[0] == 0
     assert not dead.exists() and not old_dead.exists() and not stale.exists()
     assert running.is_dir() and other_host.is_dir() and fresh.is_file()
     assert ds.verify_dataset("toy").verified == "manifest ok"

@@ -52,6 +52,7 @@ def _run(folder: Path, metrics=("psnr", "lpips"), models=None, sr: bool = False)
     folder.mkdir(parents=True)
     write_text_atomic(folder / "results.csv", csv_text(rows))
     prov = {"datasets": {"tiny": {"title": "Tiny", "location": ""}}, "models": models}
+    prov["results_csv_sha256"] = sha256_text(csv_text(rows))
     write_text_atomic(folder / "summary.json", Summary(entries, METRICS, prov).to_json())
     if sr:
         rng = np.random.default_rng(0)

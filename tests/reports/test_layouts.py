@@ -10,7 +10,14 @@ import pytest
 from srbench_eval.cli import main
 from srbench_eval.reports.layouts import TableOptions, table_text
 from srbench_eval.runs.finished import load_run
-from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
+from srbench_eval.runs.results import (
+    ImageValue,
+    Summary,
+    SummaryEntry,
+    csv_text,
+    sha256_text,
+    write_text_atomic,
+)
 
 METRICS = {
     "psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2},
@@ -39,6 +46,7 @@ def _run(folder: Path, values: dict[tuple[str, str, int, str], list[float]], mod
     prov = {"datasets": {"set5": {"title": "Set5"}, "set14": {"title": "Set14"}}, "models": models}
     folder.mkdir(parents=True)
     write_text_atomic(folder / "results.csv", csv_text(rows))
+    prov["results_csv_sha256"] = sha256_text(csv_text(rows))
     write_text_atomic(folder / "summary.json", Summary(entries, METRICS, prov).to_json())
     return folder
 

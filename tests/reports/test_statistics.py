@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 from pathlib import Path
 
@@ -13,7 +14,14 @@ from scipy.stats import wilcoxon
 
 from srbench_eval.cli import main
 from srbench_eval.reports import statistics as stats
-from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
+from srbench_eval.runs.results import (
+    ImageValue,
+    Summary,
+    SummaryEntry,
+    csv_text,
+    sha256_text,
+    write_text_atomic,
+)
 
 PSNR_A = [30.1, 28.4, 33.0, 25.2, 27.7, 31.9, 29.3, 26.6, 24.8, 32.2, 28.8, 30.6]
 PSNR_B = [30.0, 28.6, 32.5, 25.0, 27.9, 31.1, 29.0, 26.1, 24.9, 31.5, 28.2, 30.5]
@@ -94,7 +102,8 @@ def _write_run(folder: Path, rows: list[ImageValue]) -> Path:
     ]
     folder.mkdir(parents=True)
     write_text_atomic(folder / "results.csv", csv_text(rows))
-    write_text_atomic(folder / "summary.json", Summary(entries, {"psnr": info}).to_json())
+    prov = {"results_csv_sha256": sha256_text(csv_text(rows))}
+    write_text_atomic(folder / "summary.json", Summary(entries, {"psnr": info}, prov).to_json())
     return folder
 
 
@@ -116,6 +125,8 @@ def test_compare_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def test_compare_needs_per_image_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = _write_run(tmp_path / "run", [ImageValue("a", "set5", 4, "x", "psnr", 30.0)])
-    (run / "results.csv").unlink()
+    (run / "results.csv").unlink()  # a summary alone, as one written without its results.csv
+    summary = (run / "summary.json").read_text()
+    (run / "summary.json").write_text(re.sub(r'\s*"results_csv_sha256": "\w+",?', "", summary))
     assert main(["compare", str(run), "--reference", "a"]) == 2
     assert "no results.csv" in capsys.readouterr().err

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import fnmatch
 import gzip
 import logging
@@ -31,6 +33,8 @@ import time
 import urllib.parse
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -225,7 +229,10 @@ def _download(url: str, source: Source, archives: Path) -> Path:
     attempts = RETRIES + 1
     for attempt in range(attempts):
         try:
-            path = Path(pooch.retrieve(url, known, fname=source.file, path=archives, downloader=downloader))
+            with downloading(archives):  # a killed download's temporary file is removed next time
+                path = Path(
+                    pooch.retrieve(url, known, fname=source.file, path=archives, downloader=downloader)
+                )
             path.chmod(file_mode())  # pooch's temporary file was 0600
             return path
         except (requests.RequestException, ValueError) as e:
@@ -326,13 +333,48 @@ def extract_members(archive: Path, source: Source, dest: Path) -> list[Path]:
 
 
 def remove_stale_downloads(archives: Path) -> None:
-    """Remove pooch's temporary ``tmp*`` downloads in ``archives`` that a killed run left: those not
-    written to for ``STALE_DOWNLOAD_S`` (a live download writes at least once per timeout)."""
+    """Remove pooch's temporary ``tmp*`` downloads in ``archives`` that a killed run left. When no
+    process is downloading (nobody holds :func:`downloading`'s lock on the folder: a process killed
+    with SIGKILL holds none), every one of them; otherwise only those not written to for
+    ``STALE_DOWNLOAD_S`` (a live download writes at least once per timeout; also the rule where the
+    file system has no ``flock``, or a process of another machine may share the cache)."""
+    if not archives.is_dir():
+        return
     now = time.time()
     quiet = max(STALE_DOWNLOAD_S, 2 * timeout_s())
-    for p in archives.glob("tmp*"):
+    with _folder_lock(archives, exclusive=True) as alone:
+        for p in archives.glob("tmp*"):
+            try:
+                if p.is_file() and (alone or now - p.stat().st_mtime > quiet):
+                    p.unlink()
+            except OSError:
+                pass
+
+
+@contextmanager
+def downloading(archives: Path) -> Iterator[None]:
+    """Held while this process downloads into ``archives``: a shared ``flock`` on the folder itself
+    (no lock file is left), released by the kernel when the process ends however it ends."""
+    with contextlib.suppress(OSError):
+        archives.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(archives, exclusive=False):
+        yield
+
+
+@contextmanager
+def _folder_lock(folder: Path, exclusive: bool) -> Iterator[bool]:
+    """An ``flock`` on ``folder`` (shared, waiting; or exclusive, not waiting): whether it was had."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
         try:
-            if p.is_file() and now - p.stat().st_mtime > quiet:
-                p.unlink()
+            fcntl.flock(fd, (fcntl.LOCK_EX | fcntl.LOCK_NB) if exclusive else fcntl.LOCK_SH)
+            had = True
         except OSError:
-            pass
+            had = False
+        yield had
+    finally:
+        os.close(fd)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from srbench_eval.data.io.images import modcrop, read_image, write_bytes_atomic
 from srbench_eval.digests import sha256_text
+from srbench_eval.errors import SrbenchError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -196,7 +197,8 @@ def write_stamp(images: Sequence[Path], hashes: Mapping[str, ImageHash], stamp_d
         files[img.name] = [st.st_size, st.st_mtime_ns, h.sha256, list(h.shape)]
     payload = {"canonical": CANONICAL, "folder": str(folder), "files": files}
     path = _stamp_path(stamp_dir, folder)
-    with contextlib.suppress(OSError):  # a read-only cache only costs the next decode
+    # A read-only, full or misplaced cache only costs the next decode: a stamp is never needed.
+    with contextlib.suppress(OSError, SrbenchError):
         write_bytes_atomic(path, json.dumps(payload, indent=0).encode())
 
 

@@ -1,7 +1,8 @@
 """Image files in and out, with the conventions of the SR benchmarks.
 
 Images are NumPy ``uint8`` arrays: ``(H, W)`` for single-channel files and ``(H, W, 3)`` RGB for
-colour files. A single-channel file stays single-channel, because the MATLAB scripts behind the
+colour files. A single-channel file stays single-channel (so does a grey file with an alpha channel
+or a palette of greys), because the MATLAB scripts behind the
 published tables used such images (Set14 ``bridge.png``) directly as the Y channel. An alpha channel
 is dropped. 16-bit files are refused: the protocol is defined on 8-bit images.
 
@@ -27,8 +28,10 @@ Files are written atomically (a temporary file, then a rename) with the permissi
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,7 +103,9 @@ def image_size(path: Path) -> tuple[int, int] | int:
     except Image.DecompressionBombError as e:
         found = re.search(r"\((\d+) pixels\)", str(e))
         return int(found.group(1)) if found else 2 * (Image.MAX_IMAGE_PIXELS or 0) + 1
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        if isinstance(e, OSError) and e.errno is not None:  # EACCES, EIO: the file, not its content
+            raise SrbenchError(f"{path}: cannot read the image ({e.strerror or e})") from None
         raise SrbenchError(f"{path}: cannot decode image (corrupt or not an image)") from None
 
 
@@ -151,9 +156,17 @@ def read_image(path: str | Path) -> np.ndarray:
     return decode_image(path)
 
 
+def read_file(path: Path) -> bytes:
+    """The bytes of an image file; a file that cannot be read (EACCES, EIO, ...) is one line naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise SrbenchError(f"{path}: cannot read the image ({e.strerror or e})") from None
+
+
 def decode_image(path: Path) -> np.ndarray:
     """:func:`read_image` of an existing file, always decoding it."""
-    data = path.read_bytes()
+    data = read_file(path)
     layout = plain_png_layout(data)
     check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
     return _decode(data, layout, path)
@@ -164,7 +177,7 @@ def prefetch_image(path: Path) -> np.ndarray | Inflated:
     PNG only inflated (:func:`srbench_eval.data.io.png_decode.inflate_plain`, which needs no numba, so it
     runs while the interpreter is still starting), any other file decoded; :func:`read_image` unfilters
     an inflated one when it takes it."""
-    data = path.read_bytes()
+    data = read_file(path)
     layout = plain_png_layout(data)
     check_pixel_budget(path, (layout.width, layout.height) if layout is not None else None)
     if layout is not None:
@@ -215,6 +228,9 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
     import cv2
     import numpy as np
 
+    broken = _png_crc_error(data)
+    if broken:  # refused here: libpng would print its own lines to stderr first
+        raise SrbenchError(f"{path}: cannot decode image (corrupt PNG: {broken})")
     try:
         img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED) if data else None
     except cv2.error:
@@ -224,8 +240,8 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
     if img.dtype != np.uint8:
         raise SrbenchError(f"{path}: {img.dtype} image; the protocol is defined on 8-bit images")
     if img.ndim == 3:
-        if img.shape[2] == 1:
-            img = img[:, :, 0]
+        if img.shape[2] == 1 or (img.shape[2] in (3, 4) and _grey_file(data)):
+            img = img[:, :, 0]  # grey (+ alpha, or a grey palette): OpenCV repeats it in B, G and R
         elif img.shape[2] == 4:
             img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
         elif img.shape[2] == 3:
@@ -233,6 +249,47 @@ def decode_opencv(data: bytes, path: Path) -> np.ndarray:
         else:
             raise SrbenchError(f"{path}: unsupported number of channels {img.shape[2]}")
     return np.ascontiguousarray(img)
+
+
+def _png_crc_error(data: bytes) -> str | None:
+    """``CRC error in chunk IDAT`` when a critical chunk of a PNG file has a wrong CRC (libpng refuses
+    the file, after printing ``libpng error: ...`` lines to the process's stderr), else ``None``."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    view, pos = memoryview(data), 8
+    while pos + 12 <= len(data):
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), bytes(data[pos + 4 : pos + 8])
+        end = pos + 12 + length
+        if end > len(data) or not kind.isalpha():
+            return None  # truncated or garbled: OpenCV says so
+        if not kind[0] & 0x20 and zlib.crc32(view[pos + 4 : end - 4]) != int.from_bytes(
+            data[end - 4 : end], "big"
+        ):
+            return f"CRC error in chunk {kind.decode('ascii')}"
+        if kind == b"IEND":
+            return None
+        pos = end
+    return None
+
+
+def _grey_file(data: bytes) -> bool:
+    """Whether an image file holds grey pixels that OpenCV expands to colour: grey with alpha (PNG
+    colour type 4, Pillow mode ``LA``) or a palette whose every entry is grey (R = G = B). Such an
+    image is grey, as a plain grey file is: its Y is the grey value itself, not ``16 + 219/255 v``.
+    Read from the header by Pillow; a file Pillow cannot open is taken as colour."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.mode in ("LA", "La"):
+                return True
+            if im.mode not in ("P", "PA"):
+                return False
+            palette = im.getpalette("RGB") or []
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    entries = zip(palette[0::3], palette[1::3], palette[2::3], strict=False)
+    return bool(palette) and all(r == g == b for r, g, b in entries)
 
 
 def write_image(path: str | Path, img: np.ndarray) -> None:

@@ -116,7 +116,7 @@ def is_foreign_file(path: Path) -> bool:
     if suffix not in (".pt", ".pth"):
         return False
     try:
-        ckpt = torch.load(path, map_location="meta", weights_only=True)
+        ckpt = checkpoints.quiet_load(path, "meta")
     except Exception:  # noqa: BLE001 - unreadable: let the checkpoint loader explain in one line
         return False
     return not (isinstance(ckpt, dict) and ckpt.get("format") == checkpoints.FORMAT)

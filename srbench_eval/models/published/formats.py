@@ -40,6 +40,7 @@ from srbench_eval.models.archs.dagnn import DagLayer, DagNN
 from srbench_eval.models.archs.mslapsrn import SCALES as MSLAPSRN_SCALES
 from srbench_eval.models.archs.mslapsrn import FixedScale
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
+from srbench_eval.models.checkpoints import load_problem, quiet_load, state_dict_problem
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
 
 #: format name -> what it is (the one-line error for an unknown format lists these).
@@ -337,20 +338,20 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
     loader = ModelLoader()
     try:
         if path.suffix.lower() in (".pt", ".pth"):  # spandrel would try TorchScript first for .pt
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = quiet_load(path)
         else:
             state = loader.load_state_dict_from_file(str(path))
         if not isinstance(state, dict):
             raise TypeError(f"holds a {type(state).__name__}, not a state dict")
     except Exception as e:  # unreadable / truncated files: torch and safetensors raise many types
-        raise SrbenchError(f"{path}: cannot read PyTorch weights ({type(e).__name__}: {e})") from None
+        raise SrbenchError(f"{path}: cannot read PyTorch weights ({load_problem(e)})") from None
     canonical = canonicalize_state_dict(dict(state))
     if edsr.is_edsr_state_dict(canonical):  # EDSR-PyTorch's layout, which spandrel does not know
         try:
             net = edsr.from_state_dict(canonical)
         except (RuntimeError, ValueError, KeyError) as e:
             raise SrbenchError(
-                f"{path}: EDSR-like state dict that does not load ({str(e).splitlines()[0]})"
+                f"{path}: EDSR-like state dict that does not load ({state_dict_problem(e)})"
             ) from None
         _check_scale(path, net.scale, scale)
         return LoadedNetwork(net.eval(), "pytorch", "EDSR", net.scale, "rgb", False)
@@ -361,7 +362,7 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
             f"{path}: spandrel does not recognise this state dict's architecture; supported: {supported()}"
         ) from None
     except Exception as e:  # a known architecture whose tensors do not fit it
-        raise SrbenchError(f"{path}: cannot build the network ({type(e).__name__}: {e})") from None
+        raise SrbenchError(f"{path}: cannot build the network ({state_dict_problem(e)})") from None
     if desc.purpose != "SR" and desc.scale == 1:
         raise SrbenchError(
             f"{path}: {desc.architecture.name} is a {desc.purpose} network, not super-resolution"
