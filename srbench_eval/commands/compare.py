@@ -33,7 +33,7 @@ def compare(
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")
     if out:
         check_path(out, "--out")
-        refuse_finished(out)
+        refuse_finished(out, anywhere_inside=True)  # one file: never inside a finished run
     runs = load_runs(run_dirs)
     wanted = split_list(metrics)
     comparisons = cmp.compare_runs(runs, reference, wanted)

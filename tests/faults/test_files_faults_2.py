@@ -20,7 +20,7 @@ import pytest
 
 from srbench_eval.cli import main
 from srbench_eval.data.io.images import write_image
-from srbench_eval.defaults import MAX_SCALE
+from srbench_eval.defaults import MAX_SCALE, SCALE_RANGE
 from tests.data import conftest as data_fixtures
 from tests.data.conftest import Toy, leftovers
 from tests.faults import cli_error
@@ -185,7 +185,7 @@ def test_lr_into_a_finished_run_is_refused_even_with_force(tmp_path: Path, capsy
     for out in (sr, run, run / "new"):
         for force in ([], ["--force"]):
             err = cli_error(capsys, ["datasets", "lr", "demo", "--scale", "4", "--out", str(out), *force])
-            assert f"error: --out {out}: inside the finished run {run}; write elsewhere" == err
+            assert f"error: --out {out}: inside the finished run or study {run}; write elsewhere" == err
     assert _snapshot(run) == before
     _only_entries(tmp_path, "run")
 
@@ -246,7 +246,7 @@ def test_one_scale_rule_and_message(tmp_path: Path, capsys, command: str, scale:
         else ["datasets", "lr", "demo", "--scale", str(scale), "--out", str(out)]
     )
     err = cli_error(capsys, argv)
-    assert err == f"error: scale {scale} does not fit: use an integer from 1 to {MAX_SCALE} (1: the identity)"
+    assert err == f"error: scale {scale} does not fit: use {SCALE_RANGE}"
     assert not out.exists()
 
 

@@ -228,7 +228,7 @@ def test_no_command_overwrites_a_finished_run_or_study(
         (["table", str(finished_run), "--out", str(study / "summary.json")], "not overwritten"),
         (
             ["compare", str(finished_run), "--reference", "bicubic", "--out", str(study / "table.md")],
-            "not overw",
+            "inside the finished run or study",
         ),
         (
             ["check", "--baseline", str(finished_run / "summary.json"), "--update", str(finished_run)],

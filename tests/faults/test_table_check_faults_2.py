@@ -49,7 +49,7 @@ def _copy(run: Path, dest: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("column", "bad", "expected"),
-    [("value", "abc", "value 'abc' is not a number"), ("scale", "x", "scale 'x' is not a whole number")],
+    [("value", "abc", "value 'abc' is not a number"), ("scale", "x", "scale 'x' is not a number")],
 )
 def test_results_csv_with_garbage_and_its_hash_updated(
     runs: Path, tmp_path: Path, capsys, column: str, bad: str, expected: str
@@ -133,7 +133,9 @@ def test_compare_out_never_writes_into_a_finished_run(runs: Path, capsys) -> Non
             str(out),
         ]
         err = cli_error(capsys, argv)
-        assert err == f"error: --out {out}: inside the finished run {runs / 'plain'}; write elsewhere"
+        assert (
+            err == f"error: --out {out}: inside the finished run or study {runs / 'plain'}; write elsewhere"
+        )
     assert _snapshot(runs / "plain") == before
 
 

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from srbench_eval.digests import sha256_text
+from srbench_eval.files import write_text_atomic
 from srbench_eval.protocol import resolve
 from srbench_eval.reports.latex import tex_text
 from srbench_eval.reports.layouts import TableOptions, table_text
 from srbench_eval.reports.mergeable import group_note
 from srbench_eval.runs.finished import load_run
-from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
+from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text
 
 METRICS = {
     "psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2, "options": {}},
@@ -49,7 +51,11 @@ def _run(folder: Path, models: list[str], scales: list[int], protocol: str = "ma
                     vs = [base + offset + step * (j + 0.1 * i + (0.05 if i % 2 else 0)) for i in range(6)]
                     rows += [ImageValue(m, d, s, f"im{i}", metric, v) for i, v in enumerate(vs)]
                     entries.append(SummaryEntry(m, d, s, metric, statistics.fmean(vs), len(vs)))
-    prov = {"datasets": SETS, "protocol": _protocol(protocol, scales)}
+    prov = {
+        "datasets": SETS,
+        "protocol": _protocol(protocol, scales),
+        "results_csv_sha256": sha256_text(csv_text(rows)),
+    }
     folder.mkdir(parents=True)
     write_text_atomic(folder / "results.csv", csv_text(rows))
     write_text_atomic(folder / "summary.json", Summary(entries, METRICS, prov, {"scale": scales}).to_json())

@@ -13,9 +13,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from srbench_eval.cli import main
 from srbench_eval.data.io.images import write_image
+from srbench_eval.digests import sha256_text
+from srbench_eval.files import write_text_atomic
 from srbench_eval.reports import crops, figures
 from srbench_eval.runs.finished import load_run
-from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text, write_text_atomic
+from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text
 from srbench_eval.training.logs import TrainLog
 from tests.chromium import Chromium, skip_reason
 from tests.reports.test_figures import METRICS, _run
@@ -56,6 +58,7 @@ def _run_with_hr(folder: Path) -> Path:
         SummaryEntry(m, "tiny", 4, metric, statistics.fmean(vs), 2) for (m, metric), vs in values.items()
     ]
     prov = {"datasets": {"tiny": {"title": "Tiny", "location": str(hr_dir)}}, "models": {"a": {}, "b": {}}}
+    prov["results_csv_sha256"] = sha256_text(csv_text(rows))
     write_text_atomic(folder / "results.csv", csv_text(rows))
     write_text_atomic(folder / "summary.json", Summary(entries, METRICS, prov).to_json())
     return folder
