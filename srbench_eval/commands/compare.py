@@ -6,6 +6,12 @@ from pathlib import Path
 
 import click
 
+from srbench_eval.errors import SrbenchError
+from srbench_eval.files import write_text_atomic
+from srbench_eval.names import check_path
+from srbench_eval.options import split_list
+from srbench_eval.runs.results import refuse_finished
+
 
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -21,13 +27,8 @@ def compare(
 ) -> None:
     """Per dataset and metric: each model minus REFERENCE per image, its 95% bootstrap interval, the
     Wilcoxon signed-rank and paired bootstrap p-values."""
-    from srbench_eval.errors import SrbenchError
-    from srbench_eval.files import write_text_atomic
-    from srbench_eval.names import check_path
-    from srbench_eval.options import split_list
     from srbench_eval.reports import paired as cmp
     from srbench_eval.runs.finished import load_runs
-    from srbench_eval.runs.results import refuse_finished
 
     if not 0 < alpha < 1:
         raise SrbenchError(f"--alpha {alpha}: must be between 0 and 1")

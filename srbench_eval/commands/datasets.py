@@ -10,6 +10,7 @@ from srbench_eval.data.datasets import registry as ds
 from srbench_eval.data.datasets.download import MIRROR_ENV
 from srbench_eval.data.datasets.manifest import hash_images, manifest_digest, manifest_yaml
 from srbench_eval.errors import SrbenchError
+from srbench_eval.protocol import resolve
 
 _MIRROR_HELP = f"Local folder or base URL tried before the public URLs (default: ${MIRROR_ENV})."
 
@@ -132,7 +133,6 @@ def lr(
     A non-empty OUT is refused unless --force, a folder inside a finished run always; all files
     are written or none."""
     from srbench_eval.data.lr_export import export_lr
-    from srbench_eval.protocol import resolve
 
     degraded = [f"lr_source={degradation}"] if degradation else []
     protocol_ = resolve(protocol, [*protocol_set, *degraded])

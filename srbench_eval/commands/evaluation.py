@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from srbench_eval.allocator import keep_freed_memory
 from srbench_eval.defaults import DEFAULT_DATASETS, DEFAULT_METRICS, SCALE_RANGE
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import write_text_atomic
+from srbench_eval.protocol import PROFILES
+from srbench_eval.reports.names import LAYOUTS
+from srbench_eval.runs.results import load_summary, refuse_finished
 
 METRIC_OPTION_EXAMPLES = ("fid-patch.patch_size=128", "fid.batch_size=8")
 """The ``--metric-option`` examples of the help text (options of registered metrics: a test parses them)."""
@@ -35,13 +41,11 @@ class RegistryOption(click.Option):
 
 
 def _profiles() -> Iterable[str]:
-    from srbench_eval.protocol import PROFILES
 
     return PROFILES
 
 
 def _layouts() -> Iterable[str]:
-    from srbench_eval.reports.names import LAYOUTS
 
     return LAYOUTS
 
@@ -232,7 +236,6 @@ def run(
     quiet: bool,
 ) -> None:
     """Evaluate MODELS on DATASETS at SCALE under the exact SR protocol; print the table."""
-    from srbench_eval.allocator import keep_freed_memory
     from srbench_eval.compiled import start_numba
     from srbench_eval.data.datasets.registry import find_images
     from srbench_eval.data.io.images import limit_pixels
@@ -358,7 +361,6 @@ def table(
     field, unless --allow-mixed."""
     from srbench_eval.reports.layouts import TableOptions, table_text
     from srbench_eval.runs.finished import load_runs
-    from srbench_eval.runs.results import refuse_finished, write_text_atomic
 
     if out:
         refuse_finished(out)
@@ -401,7 +403,6 @@ def check(
 
     A fresh run uses the protocol the baseline recorded (``matlab`` for baselines made before
     protocols were named); ``--protocol`` / ``--protocol-set`` replace it."""
-    import tempfile
 
     from srbench_eval.evaluation import RunConfig, build_plan, run_plan
     from srbench_eval.reports.regression import (
@@ -411,7 +412,6 @@ def check(
         format_comparisons,
         load_baseline,
     )
-    from srbench_eval.runs.results import load_summary, write_text_atomic
 
     if update and run_dir is None:
         raise SrbenchError("--update needs a RUN_DIR to take the values from")

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from srbench_eval.errors import SrbenchError
+
 
 @click.command()
 @click.argument("source")
@@ -48,7 +50,6 @@ def explain(
 
     SOURCE: a folder of SR images (DIR or LABEL=DIR), a run made with --save-sr, or a model `run`
     accepts (bicubic, a recipe, a checkpoint, NAME@pub), run on each LR generator's input."""
-    from srbench_eval.errors import SrbenchError
     from srbench_eval.explain import explain as explain_all
     from srbench_eval.explain import parse_target, published_targets
     from srbench_eval.explain.text import render

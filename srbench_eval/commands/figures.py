@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from srbench_eval.runs.results import refuse_finished
+
 
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -34,7 +36,6 @@ def figures(
     curves of finished runs; says what is missing for a figure the runs cannot support."""
     from srbench_eval.reports import figures as figs
     from srbench_eval.runs.finished import load_runs
-    from srbench_eval.runs.results import refuse_finished
 
     refuse_finished(out)
     region = figs.Crop.parse(crop) if crop else None

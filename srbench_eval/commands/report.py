@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from srbench_eval.options import split_list
+from srbench_eval.runs.results import refuse_finished
 
 
 @click.command()
@@ -39,7 +40,6 @@ def report(
     from srbench_eval.reports.html import ReportOptions, write_report
     from srbench_eval.reports.layouts import TableOptions
     from srbench_eval.runs.finished import load_runs
-    from srbench_eval.runs.results import refuse_finished
 
     refuse_finished(out)
     table = TableOptions(

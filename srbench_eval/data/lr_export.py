@@ -35,10 +35,11 @@ import numpy as np
 import torch
 
 from srbench_eval.data.datasets.registry import open_dataset
-from srbench_eval.data.io.images import write_bytes_atomic, write_image
+from srbench_eval.data.io.images import write_image
 from srbench_eval.data.pairs import given_files, make_pair
 from srbench_eval.defaults import MAX_SCALE, MIN_SCALE, SCALE_RANGE
 from srbench_eval.errors import SrbenchError, os_error
+from srbench_eval.files import write_bytes_atomic
 from srbench_eval.names import check_path
 from srbench_eval.protocol import Protocol
 from srbench_eval.runs.results import refuse_finished

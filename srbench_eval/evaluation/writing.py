@@ -13,18 +13,12 @@ import numpy as np
 from srbench_eval.compiled import is_tensor
 from srbench_eval.data.degrade.bicubic import round_uint8
 from srbench_eval.data.io.images import write_image
+from srbench_eval.digests import sha256_text
+from srbench_eval.files import write_text_atomic
 from srbench_eval.reports.grid_text import grid_latex, grid_markdown
 from srbench_eval.reports.layouts import paper_grid
 from srbench_eval.reports.tables import build_table
-from srbench_eval.runs.results import (
-    RESULTS_CSV,
-    ImageValue,
-    Summary,
-    csv_text,
-    inside,
-    sha256_text,
-    write_text_atomic,
-)
+from srbench_eval.runs.results import RESULTS_CSV, ImageValue, Summary, csv_text, inside
 
 if TYPE_CHECKING:
     from srbench_eval.data.degrade.bicubic import Image

@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from srbench_eval.data.io.images import sha256_file
+from srbench_eval.digests import sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS as PRESETS  # re-exported
 from srbench_eval.models.checkpoint_fields import check_fields, field_error
+from srbench_eval.models.recipes.named import Recipe, build_generator
 from srbench_eval.names import safe_name
 
 if TYPE_CHECKING:  # torch is imported by the functions that read or write checkpoints
@@ -349,7 +350,6 @@ def load_generator(
     checkpoint; a run initialised from rrdb expects rrdb's architecture and size): a checkpoint of
     another recipe, architecture, size or scale is a one-line :class:`SrbenchError`.
     """
-    from srbench_eval.models.recipes.named import Recipe, build_generator
 
     ckpt = load_checkpoint(path)
     meta = info(ckpt, path)

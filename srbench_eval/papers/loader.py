@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.metrics.facts import METRIC_FACTS
 from srbench_eval.papers.records import Cell, Claim, Paper, Row, SameRun, Table
+from srbench_eval.yamlio import safe_load
 
 FORMAT = "srbench-eval-paper/1"
 CLAIM_KINDS = ("below", "above", "best", "worst", "mean_difference")
@@ -253,7 +255,6 @@ def shared_cells(
 def parse_paper(data: object, file: str) -> Paper:
     """The paper of a data file's parsed YAML; ``file`` names it in errors."""
     from srbench_eval.data.datasets.registry import dataset_names
-    from srbench_eval.metrics.facts import METRIC_FACTS
 
     where = _Where(file)
     doc = _mapping(data, where)
@@ -285,7 +286,6 @@ def parse_paper(data: object, file: str) -> Paper:
 
 def load_file(path: str | Path) -> Paper:
     """The paper of the data file at ``path``."""
-    from srbench_eval.yamlio import safe_load
 
     path = Path(path)
     try:

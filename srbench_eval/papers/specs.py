@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.metrics.facts import METRIC_FACTS
+from srbench_eval.models.published.registry import get as get_published
+from srbench_eval.models.recipes.registry import get_recipe
+from srbench_eval.options import parse_assignment
 from srbench_eval.papers.loader import _mapping, _names, _text, _Where, load
 from srbench_eval.papers.records import Paper
+from srbench_eval.protocol import resolve
+from srbench_eval.yamlio import safe_load
 
 FORMAT = "srbench-eval-study-spec/1"
 BICUBIC = "bicubic"
@@ -107,9 +113,6 @@ class StudySpec:
 
 
 def _member(raw: object, where: _Where, paper_rows: list[str] | None) -> SpecMember:
-    from srbench_eval.models.published.registry import get as get_published
-    from srbench_eval.models.recipes.registry import get_recipe
-    from srbench_eval.options import parse_assignment
 
     data = _mapping(raw, where)
     label = _text(data, "label", where)
@@ -169,8 +172,6 @@ def _schedule(raw: object, where: _Where) -> Schedule:
 
 def _check_names(spec: dict[str, Any], where: _Where) -> tuple[tuple[str, ...], tuple[str, ...]]:
     from srbench_eval.data.datasets.registry import dataset_names
-    from srbench_eval.metrics.facts import METRIC_FACTS
-    from srbench_eval.protocol import resolve
 
     datasets = _names(spec, "datasets", where, dataset_names(), "dataset")
     metrics = _names(spec, "metrics", where, METRIC_FACTS, "metric")
@@ -265,7 +266,6 @@ def parse_spec(data: object, file: str) -> StudySpec:
 
 def load_spec_file(path: str | Path) -> StudySpec:
     """The spec in the file at ``path``; its ``name`` must be the file's name."""
-    from srbench_eval.yamlio import safe_load
 
     path = Path(path)
     try:
@@ -299,7 +299,6 @@ def paper_train_overrides(spec: StudySpec, recipe: str) -> tuple[str, ...]:
     """The ``train.*`` overrides (``path=value``, lists comma-separated as ``--set`` takes them for one
     recipe) that make ``recipe`` follow the spec's paper schedule: one per stated field whose value
     differs from the recipe's, except the ``keep_recipe`` fields."""
-    from srbench_eval.models.recipes.registry import get_recipe
 
     train = get_recipe(recipe).train
     out = []

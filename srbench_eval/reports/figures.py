@@ -38,8 +38,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from srbench_eval.data.io.images import write_bytes_atomic  # noqa: E402
 from srbench_eval.errors import SrbenchError  # noqa: E402
+from srbench_eval.files import write_bytes_atomic
 from srbench_eval.models import checkpoints as ckpts  # noqa: E402
 from srbench_eval.reports.crops import Crop, auto_crop, crop_psnr, sr_panels  # noqa: E402
 from srbench_eval.reports.labels import place_labels  # noqa: E402

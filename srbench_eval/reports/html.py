@@ -23,12 +23,13 @@ import cv2
 import numpy as np
 
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.files import write_text_atomic
 from srbench_eval.reports import figures
 from srbench_eval.reports import statistics as stats
 from srbench_eval.reports.layouts import TableOptions, paper_grid, parse_rename, ranked_table
 from srbench_eval.reports.tables import Cell, Table
 from srbench_eval.runs.finished import FinishedRun, all_values
-from srbench_eval.runs.results import utc_now, write_text_atomic
+from srbench_eval.runs.results import utc_now
 
 
 @dataclass(frozen=True)

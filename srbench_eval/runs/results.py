@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.defaults import as_scale
-from srbench_eval.digests import sha256_file, sha256_text  # noqa: F401  (sha256_text re-exported)
+from srbench_eval.digests import sha256_file
 from srbench_eval.errors import SrbenchError, os_error
-from srbench_eval.files import write_bytes_atomic, write_text_atomic  # noqa: F401  (re-exported)
+from srbench_eval.files import write_bytes_atomic
 
 RESULTS_CSV = "results.csv"
 CSV_COLUMNS = ("model", "dataset", "scale", "image", "metric", "value")

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from srbench_eval.errors import SrbenchError
+from srbench_eval.metrics import get_metric
+from srbench_eval.models.recipes.named import get_recipe
+from srbench_eval.protocol import resolve as resolve_protocol
+from srbench_eval.runs.results import load_summary
 from srbench_eval.studies.spec import Member, Study, members
 
 
 def init_recipe(study: Study, recipe: str) -> str | None:
     """The first stage ``recipe`` starts from, when the study trains it (``init: stage``)."""
-    from srbench_eval.models.recipes.named import get_recipe
 
     return get_recipe(recipe).init if study.init == "stage" else None
 
@@ -100,8 +103,6 @@ def run_config(study: Study, models: tuple[str, ...], scale: int) -> Any:
 def check_settings(study: Study) -> None:
     """Everything the command line would refuse before training: each variant's training settings
     resolved (preset, scale, sizes, ``--set``), the protocol and the metrics."""
-    from srbench_eval.metrics import get_metric
-    from srbench_eval.protocol import resolve as resolve_protocol
     from srbench_eval.training.config import resolve
 
     study.check()
@@ -121,7 +122,6 @@ def is_finished(study: Study, member: Member, root: Path) -> bool:
     run = member.folder(root) / "run"
     if not (run / "summary.json").is_file():
         return False
-    from srbench_eval.runs.results import load_summary
 
     summary = load_summary(run)
     where = f"{member.variant} seed {member.seed}"
@@ -169,7 +169,6 @@ def check_bicubic(study: Study, root: Path) -> bool:
     path = root / "bicubic" / "summary.json"
     if not path.is_file():
         return False
-    from srbench_eval.runs.results import load_summary
 
     scale = _check_run(study, load_summary(path.parent).config, path, "bicubic")
     if scale != (study.scale or 4):

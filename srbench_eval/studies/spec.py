@@ -15,6 +15,7 @@ from srbench_eval.defaults import MAX_SCALE, MIN_SCALE
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS
+from srbench_eval.models.recipes.named import apply_overrides, get_recipe
 from srbench_eval.names import safe_name
 from srbench_eval.options import literal, parse_assignment, split_list
 
@@ -228,7 +229,6 @@ class Member:
 
 def variant_label(recipe: str, overrides: Sequence[str]) -> str:
     """The recipe's label with its overrides (:attr:`Recipe.label`), checked as a path component."""
-    from srbench_eval.models.recipes.named import apply_overrides, get_recipe
 
     base = get_recipe(recipe)
     label = apply_overrides(base, list(overrides))[0].label if overrides else base.name

@@ -21,8 +21,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from srbench_eval.data.io.images import write_bytes_atomic
 from srbench_eval.errors import SrbenchError, os_error
+from srbench_eval.files import write_bytes_atomic
 
 
 def _number(v: Any) -> Any:

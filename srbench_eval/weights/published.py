@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from srbench_eval.digests import sha256_file_memo
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import write_bytes_atomic
 
 if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs it
     pass
@@ -161,8 +162,6 @@ def published_path(
     rel = f.path  # type: ignore[attr-defined]
     found, digest = _published_path(key, f, rel, mirror, download, pin, keep)
     if pin and not getattr(f, "sha256", None) and expected_hash(key, f) != ("pinned", digest):
-        from srbench_eval.files import write_bytes_atomic
-
         write_bytes_atomic(pin_file(rel), (digest + "\n").encode())
     return found, digest
 

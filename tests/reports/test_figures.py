@@ -12,17 +12,12 @@ import torch
 
 from srbench_eval.cli import main
 from srbench_eval.data.io.images import read_image, write_image
+from srbench_eval.digests import sha256_text
+from srbench_eval.files import write_text_atomic
 from srbench_eval.models import checkpoints
 from srbench_eval.reports import crops, figures
 from srbench_eval.runs.finished import load_run
-from srbench_eval.runs.results import (
-    ImageValue,
-    Summary,
-    SummaryEntry,
-    csv_text,
-    sha256_text,
-    write_text_atomic,
-)
+from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text
 from srbench_eval.training.logs import TrainLog
 
 METRICS = {

@@ -8,16 +8,11 @@ from pathlib import Path
 import pytest
 
 from srbench_eval.cli import main
+from srbench_eval.digests import sha256_text
+from srbench_eval.files import write_text_atomic
 from srbench_eval.reports.layouts import TableOptions, table_text
 from srbench_eval.runs.finished import load_run
-from srbench_eval.runs.results import (
-    ImageValue,
-    Summary,
-    SummaryEntry,
-    csv_text,
-    sha256_text,
-    write_text_atomic,
-)
+from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text
 
 METRICS = {
     "psnr": {"label": "PSNR", "higher_is_better": True, "per_image": True, "decimals": 2},

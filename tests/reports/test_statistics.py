@@ -13,15 +13,10 @@ import pytest
 from scipy.stats import wilcoxon
 
 from srbench_eval.cli import main
+from srbench_eval.digests import sha256_text
+from srbench_eval.files import write_text_atomic
 from srbench_eval.reports import statistics as stats
-from srbench_eval.runs.results import (
-    ImageValue,
-    Summary,
-    SummaryEntry,
-    csv_text,
-    sha256_text,
-    write_text_atomic,
-)
+from srbench_eval.runs.results import ImageValue, Summary, SummaryEntry, csv_text
 
 PSNR_A = [30.1, 28.4, 33.0, 25.2, 27.7, 31.9, 29.3, 26.6, 24.8, 32.2, 28.8, 30.6]
 PSNR_B = [30.0, 28.6, 32.5, 25.0, 27.9, 31.1, 29.0, 26.1, 24.9, 31.5, 28.2, 30.5]

@@ -43,7 +43,8 @@ from urllib.parse import urlparse
 from srbench_eval.data.datasets.cache import DATA_ENV as DATA_ENV  # re-exported: the cache is named here too
 from srbench_eval.data.datasets.cache import data_dir as data_dir
 from srbench_eval.data.datasets.cache import local_error
-from srbench_eval.data.io.images import is_image_file, sha256_file
+from srbench_eval.data.io.images import is_image_file
+from srbench_eval.digests import sha256_file
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import file_mode
 

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srbench_eval.data.io.images import modcrop, read_image, write_bytes_atomic
+from srbench_eval.data.io.images import modcrop, read_image
 from srbench_eval.digests import sha256_text
 from srbench_eval.errors import SrbenchError
+from srbench_eval.files import write_bytes_atomic
 
 if TYPE_CHECKING:
     import numpy as np

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from srbench_eval.data.io.png_layout import PlainPng, plain_png_layout
 from srbench_eval.data.io.png_layout import plain_png as plain_png  # re-exported
-from srbench_eval.digests import sha256_file  # noqa: F401  (re-exported for older imports)
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_bytes_atomic
 
