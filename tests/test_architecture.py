@@ -174,7 +174,8 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def _loads_heavy_at_top() -> dict[str, bool]:
-    """Whether importing each module (its module-level imports, transitively) loads a heavy package."""
+    """Whether importing each module (its module-level imports and its packages' ``__init__``,
+    transitively) loads a heavy package."""
     top: dict[str, set[str]] = {}
     direct: dict[str, bool] = {}
     for name, path in MODULES.items():
@@ -188,6 +189,10 @@ def _loads_heavy_at_top() -> dict[str, bool]:
             inner = _internal(target) if target.startswith(ROOT) else None
             if inner and inner != name:
                 top[name].add(inner)
+        parent = name.rpartition(".")[0]  # importing a.b.c runs a/__init__ and a/b/__init__ first
+        while parent:
+            top[name].add(parent)
+            parent = parent.rpartition(".")[0]
     heavy: dict[str, bool] = {}
 
     def closure(name: str, seen: set[str]) -> bool:

@@ -14,16 +14,13 @@ from srbench_eval.allocator import keep_freed_memory
 from srbench_eval.defaults import DEFAULT_DATASETS, DEFAULT_METRICS, SCALE_RANGE
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
+from srbench_eval.options import split_list
 from srbench_eval.protocol import PROFILES
-from srbench_eval.reports.names import LAYOUTS
+from srbench_eval.reports import names as layout_names
 from srbench_eval.runs.results import load_summary, refuse_finished
 
 METRIC_OPTION_EXAMPLES = ("fid-patch.patch_size=128", "fid.batch_size=8")
 """The ``--metric-option`` examples of the help text (options of registered metrics: a test parses them)."""
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 class RegistryOption(click.Option):
@@ -45,9 +42,9 @@ def _profiles() -> Iterable[str]:
     return PROFILES
 
 
-def _layouts() -> Iterable[str]:
+def _layouts() -> Iterable[str]:  # read when help is shown: the registry's names as they are then
 
-    return LAYOUTS
+    return layout_names.LAYOUTS
 
 
 def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click decorator)
@@ -72,38 +69,6 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
         )(fn)
 
     return decorate
-
-
-def training_options(fn):  # noqa: ANN001, ANN201 (a click decorator)
-    """The options `train` and `study` share, with one help text each: the training images
-    (``--data``, ``--mirror``) and the schedule (``--iterations``, ``--batch-size``, ``--patch``,
-    ``--save-every``)."""
-    options = (
-        click.option(
-            "--data",
-            default="div2k-train",
-            show_default=True,
-            help="Training HR images: a dataset name (see `datasets list`) or a folder of images.",
-        ),
-        click.option(
-            "--mirror", default=None, help="Local folder or base URL for datasets [default: $SRBENCH_MIRROR]."
-        ),
-        click.option(
-            "--iterations", type=int, default=None, help="Training iterations [default: recipe/preset]."
-        ),
-        click.option(
-            "--batch-size", type=int, default=None, help="Global batch size [default: recipe/preset]."
-        ),
-        click.option(
-            "--patch", "hr_patch", type=int, default=None, help="HR patch size [default: recipe/preset]."
-        ),
-        click.option(
-            "--save-every", type=int, default=None, help="Checkpoint every N iterations [default: a tenth]."
-        ),
-    )
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
 
 
 @click.command()
@@ -246,10 +211,10 @@ def run(
     keep_freed_memory()  # image buffers reused, not mapped afresh for every image (allocator.py)
     scales = parse_scales(scale)
     config = RunConfig(
-        models=_split(models),
+        models=split_list(models),
         scale=scales[0],
-        datasets=_split(datasets),
-        metrics=_split(metrics),
+        datasets=split_list(datasets),
+        metrics=split_list(metrics),
         crop_border=crop_border,
         device=device,
         mirror=mirror,
@@ -270,7 +235,7 @@ def run(
     check_early(config, scales)  # device, models, metric weights: named at once, before any dataset work
     # The HR files are read and inflated in a background thread while the interpreter imports and
     # numba starts (srbench_eval/data/io/prefetch.py); nothing is read here that the run would not read.
-    hr_files = [path for d in _split(datasets) for path in find_images(d, mirror)]
+    hr_files = [path for d in split_list(datasets) for path in find_images(d, mirror)]
     with limit_pixels(max_pixels), prefetching(hr_files):
         start_numba()  # without its BLAS probe (0.19 s of SciPy imports; compiled.start_numba)
         from srbench_eval.evaluation import build_plan, default_out_dir, run_plan
@@ -368,8 +333,8 @@ def table(
         layout,
         fmt,
         rename,
-        _split(order),
-        _split(metrics),
+        split_list(order),
+        split_list(metrics),
         reference,
         alpha,
         allow_mixed,

@@ -13,6 +13,7 @@ from srbench_eval import yamlio
 from srbench_eval.commands.evaluation import protocol_options
 from srbench_eval.commands.studies import is_spec_name, run_spec_command
 from srbench_eval.commands.train_options import study_fields, study_options
+from srbench_eval.defaults import DEFAULT_METRICS
 from srbench_eval.errors import SrbenchError
 from srbench_eval.options import split_list
 
@@ -40,7 +41,7 @@ def _load_file(path: Path) -> dict:
 @click.option("--seeds", default="3", show_default=True, help="Number of seeds (0..N-1) or a comma list.")
 @study_options(
     click.option("--datasets", default="set5,set14", show_default=True, help="Evaluation datasets."),
-    click.option("--metrics", default="psnr,ssim", show_default=True),
+    click.option("--metrics", default=",".join(DEFAULT_METRICS), show_default=True),
 )
 @protocol_options()
 @click.option(

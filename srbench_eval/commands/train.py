@@ -9,6 +9,7 @@ import click
 
 from srbench_eval.commands.evaluation import protocol_options
 from srbench_eval.commands.train_options import QUIET, train_options
+from srbench_eval.models.checkpoints import check_writable, display_label, export_generator
 from srbench_eval.protocol import resolve as resolve_protocol
 from srbench_eval.ranks import from_environ
 from srbench_eval.weights import mirror_in_use
@@ -23,7 +24,6 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
 
     Many GPUs: `torchrun --nproc_per_node N -m srbench_eval.cli train ...` (DDP; rank 0 logs and saves).
     """
-    from srbench_eval.models.checkpoints import check_writable, display_label, export_generator
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 

@@ -32,7 +32,6 @@ it becomes a folder name under ``OUT/sr/``.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,7 @@ from srbench_eval.models.base import SRModel
 from srbench_eval.models.network import NetworkModel, from_factory
 from srbench_eval.models.published import registry as published_registry
 from srbench_eval.models.recipes.named import get_recipe, recipe_names
-from srbench_eval.names import FACTORY, safe_name
+from srbench_eval.names import FACTORY, is_plain_label, safe_name
 from srbench_eval.options import parse_assignment
 from srbench_eval.protocol import Protocol
 
@@ -62,8 +61,6 @@ if TYPE_CHECKING:  # torch loads with the networks: the bicubic and folder colum
 
 #: ``--checkpoints zoo``: only the demo models shipped in the package.
 ZOO = "zoo"
-
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
 
 
 @dataclass
@@ -348,7 +345,7 @@ def resolve_model(
     as_path = Path(spec).expanduser()
     if as_path.suffix in (".pt", ".pth") and as_path.is_file():
         return _checkpoint_model(as_path, None, scale, device, source="file")
-    if as_path.is_dir() and ckpts.checkpoint_files(as_path) and not _LABEL.match(spec.partition("=")[0]):
+    if as_path.is_dir() and ckpts.checkpoint_files(as_path) and not is_plain_label(spec.partition("=")[0]):
         found = ckpts.newest_file(ckpts.checkpoint_files(as_path))
         assert found is not None
         return _checkpoint_model(found, None, scale, device, source="file")

@@ -9,6 +9,7 @@ from typing import Any
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics import get_metric
+from srbench_eval.models import checkpoints as ckpts
 from srbench_eval.models.recipes.named import get_recipe
 from srbench_eval.protocol import resolve as resolve_protocol
 from srbench_eval.runs.results import load_summary
@@ -39,7 +40,6 @@ def stage_folder(root: Path, stage: Member) -> Path:
 
 def final_checkpoint(study: Study, member: Member, checkpoints: Path) -> Path:
     """Where the member's (or stage's) final checkpoint is written."""
-    from srbench_eval.models import checkpoints as ckpts
     from srbench_eval.training.config import resolve
     from srbench_eval.training.loop import run_dir_of
 
@@ -178,7 +178,6 @@ def check_bicubic(study: Study, root: Path) -> bool:
 
 def check_checkpoint(study: Study, member: Member, root: Path, path: Path) -> None:
     """The (final) checkpoint of a member or first stage against the study's settings."""
-    from srbench_eval.models import checkpoints as ckpts
 
     ckpt = ckpts.load_checkpoint(path)
     config = ckpt.get("config") or {}

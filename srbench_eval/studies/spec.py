@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from srbench_eval.defaults import MAX_SCALE, MIN_SCALE
+from srbench_eval.defaults import DEFAULT_METRICS, MAX_SCALE, MIN_SCALE
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS
@@ -48,7 +48,7 @@ class Study:
     save_every: int | None = None
     workers: int | None = None
     datasets: tuple[str, ...] = ("set5", "set14")
-    metrics: tuple[str, ...] = ("psnr", "ssim")
+    metrics: tuple[str, ...] = DEFAULT_METRICS
     protocol: str = "matlab"
     protocol_set: tuple[str, ...] = ()
     bicubic: bool = True
