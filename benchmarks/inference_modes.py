@@ -1,6 +1,9 @@
-"""PSNR/SSIM of the four zoo models (srbench_eval/zoo) per inference mode: fp32, bf16, self-ensemble.
+"""PSNR/SSIM per inference mode (fp32, bf16, self-ensemble) of the four zoo models (srbench_eval/zoo),
+or of the published Y networks under their authors' protocol:
 
     PYTHONPATH=. python benchmarks/inference_modes.py [--datasets set5] [--mirror ../shared/benchmarks]
+    PYTHONPATH=. python benchmarks/inference_modes.py --published --datasets s5=../shared/benchmarks/Set5/HR \
+        --mirror ../shared/oracles
 
 Prints a Markdown table of the means and the deltas against plain fp32 (the README's table), and
 how long each mode took. CPU only (bf16 by torch.autocast on the CPU).
@@ -17,6 +20,8 @@ from pathlib import Path
 from srbench_eval.cli import main
 
 MODELS = ("srcnn", "lapsrn-fdl", "rrdb", "rrdb-sog")
+PUBLISHED = ("srcnn-955@pub", "fsrcnn@pub", "vdsr@pub")
+"""The published Y networks under ``--protocol srcnn`` at x3 (their authors' test code)."""
 MODES = {"fp32": [], "bf16": ["--precision", "bf16"], "fp32+": ["--self-ensemble"]}
 
 
@@ -29,8 +34,12 @@ def main_(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="set5")
     ap.add_argument("--mirror", default=None)
+    ap.add_argument("--published", action="store_true", help="the published Y networks (srcnn protocol, x3)")
     args = ap.parse_args(argv)
-    base = ["run", "--quiet", "--models", ",".join(MODELS), "--checkpoints", "zoo", "--scale", "4"]
+    if args.published:
+        base = ["run", "--quiet", "--models", ",".join(PUBLISHED), "--protocol", "srcnn", "--scale", "3"]
+    else:
+        base = ["run", "--quiet", "--models", ",".join(MODELS), "--checkpoints", "zoo", "--scale", "4"]
     base += ["--datasets", args.datasets, "--metrics", "psnr,ssim", "--device", "cpu", "--no-cache"]
     base += ["--mirror", args.mirror] if args.mirror else []
     values, seconds = {}, {}
@@ -40,7 +49,7 @@ def main_(argv: list[str] | None = None) -> None:
             assert main([*base, "--out", f"{tmp}/{mode}", *extra]) == 0
             seconds[mode] = time.perf_counter() - start
             values[mode] = _means(Path(tmp) / mode)
-    print(f"{args.datasets} x4, Y PSNR / SSIM")
+    print(f"{args.datasets} x{3 if args.published else 4}, Y PSNR / SSIM")
     print("| model | fp32 PSNR / SSIM | bf16 ΔPSNR / ΔSSIM | self-ensemble ΔPSNR / ΔSSIM |")
     print("|:--|--:|--:|--:|")
     for name in sorted({k[0] for k in values["fp32"]}):
@@ -50,7 +59,7 @@ def main_(argv: list[str] | None = None) -> None:
             dp, ds = values[mode][(name, "psnr")] - p, values[mode][(name, "ssim")] - s
             cells.append(f"{dp:+.4f} / {ds:+.5f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print("seconds (4 models, CPU): " + ", ".join(f"{m} {t:.1f}" for m, t in seconds.items()))
+    print("seconds (CPU): " + ", ".join(f"{m} {t:.1f}" for m, t in seconds.items()))
 
 
 if __name__ == "__main__":
