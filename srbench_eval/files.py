@@ -11,6 +11,7 @@ half a file and a failed write leaves the previous file intact. ``mkstemp`` and 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -86,4 +87,23 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-__all__ = ["dir_mode", "file_mode", "umask", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
+def copy_atomic(source: str | Path, dest: str | Path) -> None:
+    """Copy the file ``source`` to ``dest`` atomically (:func:`write_atomic`, in 1 MiB chunks): a
+    reader of ``dest`` (a cache) sees the old file or the whole new one."""
+
+    def copy(f: BinaryIO) -> None:
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, f, 1 << 20)
+
+    write_atomic(dest, copy, "copy the file")
+
+
+__all__ = [
+    "copy_atomic",
+    "dir_mode",
+    "file_mode",
+    "umask",
+    "write_atomic",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import threading
 import urllib.error
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from srbench_eval.data.datasets.download import is_url, resolve_mirror
 from srbench_eval.digests import sha256_file_memo
 from srbench_eval.errors import SrbenchError, unknown_name
+from srbench_eval.files import copy_atomic
 from srbench_eval.registry import Registry
 
 if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs it
@@ -187,13 +187,7 @@ def from_mirror(key: str, mirror: str | None = None, progress: bool = False) -> 
         raise SrbenchError(
             f"{where}: SHA-256 does not start with {w.sha256_prefix}; not the published {w.filename}"
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(where, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    copy_atomic(Path(where), dest)
     return True
 
 

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from srbench_eval.digests import sha256_file_memo
 from srbench_eval.errors import SrbenchError
-from srbench_eval.files import write_bytes_atomic
+from srbench_eval.files import copy_atomic, write_bytes_atomic
 
 if TYPE_CHECKING:  # torch loads with the networks: `weights list` never needs it
     pass
@@ -134,18 +133,6 @@ def _fetch_url(url: str, dest: Path) -> Path:
         ) from None
 
 
-def _copy_into(source: Path, dest: Path) -> None:
-    """Copy ``source`` to ``dest`` atomically (temporary file, rename), so that the cache, which
-    ``weights list`` and later runs read, holds what a mirror gave."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def published_path(
     entry: object,
     f: object,
@@ -178,7 +165,7 @@ def _published_path(
             digest = check_published(Path(loc), key, f, pin)
             if not keep:
                 return Path(loc), digest
-            _copy_into(Path(loc), cached)
+            copy_atomic(Path(loc), cached)
             return cached, digest
         try:
             got = _fetch_url(loc, cached)
