@@ -3,7 +3,7 @@
 For an HR image file and a :class:`~srbench_eval.protocol.Protocol`: ``HR = modcrop(read(file), scale)``
 (a grey image replicated to RGB, or RGB reduced to its rounded Y plane, where the protocol says so:
 :func:`protocol_hr`) and ``LR = degrade(HR)`` by the protocol's ``lr_source`` (``run --degradation``,
-:func:`lr_image`): MATLAB bicubic (``bi``, :func:`srbench_eval.data.degrade.bicubic.degrade`), RDN's
+:func:`degraded_lr`): MATLAB bicubic (``bi``, :func:`srbench_eval.data.degrade.bicubic.degrade`), RDN's
 BD or DN (:mod:`srbench_eval.data.degrade.blur`, :mod:`srbench_eval.data.degrade.noise`), or the
 dataset's own LR file (``given``: read, brought to the protocol's channels like the HR, and checked:
 ``LR * scale = modcrop(HR)``, or ``LR = HR`` in size for pairs registered at one size), always on the
@@ -138,25 +138,16 @@ def given_lr(
     return np.ascontiguousarray(lr)
 
 
-def lr_image(
-    img: np.ndarray,
-    hr: Image,
-    path: Path,
-    scale: int,
-    protocol: Protocol,
-    given: GivenLR | None,
-    *,
-    rgb: bool,
+def degraded_lr(
+    img: np.ndarray, path: Path, scale: int, protocol: Protocol, given: GivenLR | None, *, rgb: bool
 ) -> Image:
-    """The LR batch of the HR image ``img`` (uint8, its batch ``hr``) by ``protocol.lr_source``: ``bi``
-    bicubic (:func:`~srbench_eval.data.degrade.bicubic.degrade`), ``bd`` RDN's blur-downsampling,
-    ``dn`` bicubic plus MATLAB's ``randn('seed', 0)`` noise (its bicubic borders: ``protocol.border``),
-    ``given`` the dataset's file (:func:`given_lr`). BD and DN replicate a grey image to RGB as RDN's
-    script does; a grey HR scored as grey (``grey = y``) keeps their first plane. ``rgb``: whether
-    the HR file is RGB."""
+    """The LR batch of the HR image ``img`` (uint8) for a ``protocol.lr_source`` other than bicubic
+    (which :func:`_hr_and_lr` makes, with Meta-SR's sizes where they apply): ``bd`` RDN's
+    blur-downsampling, ``dn`` bicubic plus MATLAB's ``randn('seed', 0)`` noise (its bicubic borders:
+    ``protocol.border``), ``given`` the dataset's file (:func:`given_lr`). BD and DN replicate a grey
+    image to RGB as RDN's script does; a grey HR scored as grey (``grey = y``) keeps their first plane.
+    ``rgb``: whether the HR file is RGB."""
     source = protocol.lr_source
-    if source == "bi":
-        return degrade(hr, scale, protocol)
     if source == "given":
         if given is None:
             raise SrbenchError(f"{path}: --degradation given needs a dataset with LR images (HRDIR::LRDIR)")
@@ -245,7 +236,7 @@ def make_pair(
         hr, lr = _hr_and_lr(path, img, scale, protocol)
     else:
         hr = image_batch(img)
-        lr = lr_image(img, hr, path, scale, protocol, given, rgb=raw.ndim == 3)
+        lr = degraded_lr(img, path, scale, protocol, given, rgb=raw.ndim == 3)
     if not (host_arrays and on_host(device)):
         hr, lr = as_tensor(hr, device, channels_last=True), as_tensor(lr, device)
     extra = {}
@@ -314,7 +305,7 @@ __all__ = [
     "given_files",
     "Pair",
     "given_lr",
-    "lr_image",
+    "degraded_lr",
     "image_batch",
     "image_tensor",
     "make_pair",
