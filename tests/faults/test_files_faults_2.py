@@ -23,7 +23,7 @@ from srbench_eval.data.io.images import write_image
 from srbench_eval.defaults import MAX_SCALE, SCALE_RANGE
 from tests.data import conftest as data_fixtures
 from tests.data.conftest import Toy, leftovers
-from tests.faults import cli_error
+from tests.faults import cli_error, run_argv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,30 +75,8 @@ def test_an_unreadable_image_is_one_line_naming_it(
     _unreadable(monkeypatch, bad, code)
     out = tmp_path / "out"
     argv = {
-        "hr": [
-            "run",
-            "--quiet",
-            "--models",
-            "bicubic",
-            "--datasets",
-            str(hr),
-            "--scale",
-            "2",
-            "--out",
-            str(out),
-        ],
-        "sr": [
-            "run",
-            "--quiet",
-            "--models",
-            f"S={sr}",
-            "--datasets",
-            str(hr),
-            "--scale",
-            "2",
-            "--out",
-            str(out),
-        ],
+        "hr": run_argv("bicubic", str(hr), out),
+        "sr": run_argv(f"S={sr}", str(hr), out),
         "lr": ["datasets", "lr", str(hr), "--scale", "2", "--out", str(out)],
         "manifest": ["datasets", "manifest", str(hr)],
     }[where]
@@ -204,23 +182,7 @@ def test_a_cache_whose_stamps_cannot_be_written_does_not_stop_a_run(
     monkeypatch.setenv("SRBENCH_DATA", str(data))
     hr = _hr_folder(tmp_path / "hr", ["a.png", "b.png"])
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "run",
-                "--quiet",
-                "--models",
-                "bicubic",
-                "--datasets",
-                str(hr),
-                "--scale",
-                "2",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert main(run_argv("bicubic", str(hr), out)) == 0
     assert (out / "results.csv").is_file()
     _only_entries(data, ".stamps")
 

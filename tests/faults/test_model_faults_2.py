@@ -19,7 +19,7 @@ import torch
 
 from srbench_eval.data.io.images import write_image
 from srbench_eval.models import checkpoints as ckpts
-from tests.faults import cli_error
+from tests.faults import cli_error, run_argv
 
 USER_CODE = """
 import sys
@@ -175,23 +175,7 @@ def test_a_png_with_a_wrong_crc_is_one_line_before_libpng_speaks(tmp_path: Path,
     data[at + 4 + length] ^= 0xFF  # the IDAT chunk's CRC
     (hr / "a.png").write_bytes(bytes(data))
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "run",
-                "--quiet",
-                "--models",
-                "bicubic",
-                "--datasets",
-                str(hr),
-                "--scale",
-                "2",
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
+    assert main(run_argv("bicubic", str(hr), out)) == 2
     err = capfd.readouterr().err.strip()  # file descriptor 2: what libpng would print too
     assert err == f"error: {hr / 'a.png'}: cannot decode image (corrupt PNG: CRC error in chunk IDAT)"
     _no_run_left(out)
