@@ -22,6 +22,7 @@ from srbench_eval.evaluation.loop import run_evaluation
 from srbench_eval.metrics import MetricSettings, get_metric
 from srbench_eval.metrics.fidelity import ssim
 from srbench_eval.protocol import PROFILES
+from srbench_eval.reports.tables import build_table
 from tests.data.test_paired import _patch_location
 from tests.metrics.oracles import IQA
 
@@ -111,6 +112,7 @@ def test_realsr_protocol_averages_over_im2patch_patches_end_to_end(tmp_path: Pat
         for name, scores in expected.items():
             mean = np.mean([s[index] for s in scores])  # the image's row: the mean of its patches
             assert rows[("mine", f"{name}_HR", metric)] == pytest.approx(mean, abs=1e-9)
+    assert build_table([summary]).models == ("mine (LR given)",)  # the column says the LR was given
     per_image = np.mean([rows[("mine", f"{n}_HR", "psnr")] for n in sizes])
     assert abs(per_image - next(e.value for e in summary.entries if e.metric == "psnr")) > 1e-3
 
