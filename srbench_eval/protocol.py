@@ -82,6 +82,13 @@ rounded (``Test.m`` takes ``rgb2ycbcr`` of the ``uint8`` images and ``im2uint8``
 ``Cal_PSNRSSIM(.., 0, 0)``), no border crop, Wang's ``ssim_index`` ('valid' map), mod-crop to the
 scale (``Test.m`` is written for x4, ``modcrop(HR, 4)``, the same crop; at x2/x3 a literal
 ``modcrop(4)`` would cut up to 3 more rows/columns).
+The Real-ESRGAN/BSRGAN line has no profile of its own: github.com/xinntao/Real-ESRGAN and
+github.com/cszn/BSRGAN ship inference code only (Real-ESRGAN's ``options/train_realesrnet_x4plus.yml``
+keeps a commented-out BasicSR validation, ``crop_border: 4``, ``test_y_channel: false``); the
+followers that print PSNR/SSIM/LPIPS on RealSR/DRealSR use pyiqa's ``psnr``/``ssim`` with
+``test_y_channel=True, color_space='ycbcr'`` and its default ``crop_border=0``, LPIPS/DISTS on whole
+images, per image: ``basicsr`` with ``crop_border=0`` and ``--degradation given`` (not checked bit
+for bit against pyiqa, which is not installed here).
 
 The record is data: it imports nothing from ``data/``, ``metrics/`` or ``models/``; the code that
 applies a field lives with what it applies to (degradation in :mod:`srbench_eval.data.degrade`, Y
