@@ -44,12 +44,13 @@ from hr_sets import hr_files  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 DATASETS = ("set5", "set14", "bsd100", "urban100")
 STATED = ("matlab", ("crop_border=4",))
-_SKIP_FIELDS = ("network_input", "perceptual_crop", "modcrop", "lr_source", "size_rule")
+_SKIP_FIELDS = ("network_input", "perceptual_crop", "modcrop", "lr_source", "size_rule", "average")
 """Not conventions of a bicubic row: what a network sees, the perceptual crop, another degradation
-(``lr_source``: BD, DN, given files), Meta-SR's size rule for non-integer scales."""
-_SKIP_PROFILES = ("rdn-bddn", "metasr")
+(``lr_source``: BD, DN, given files), Meta-SR's size rule for non-integer scales, RealSR's patch
+averaging (``average``: images over 1200 px, none in these sets)."""
+_SKIP_PROFILES = ("rdn-bddn", "metasr", "realsr")
 """``rdn-bddn`` at the stated crop is the ``y=rounded`` variant (kept under that name), ``metasr`` the
-stated protocol with Meta-SR's size rule."""
+stated protocol with Meta-SR's size rule, ``realsr`` scores captured LR files (``lr_source=given``)."""
 _CROPS = ("0", "2", "6", "8")
 
 

@@ -16,6 +16,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``basicsr``        double-round    symmetric float32  rgb    wang    round  rgb  (half-even)
 ``rdn-bddn``       uint8-passes    symmetric rounded  y      wang    round  rgb
 ``metasr``         uint8-passes    symmetric float    y      wang    round  rgb  (Meta-SR sizes)
+``realsr``         (LR given)      symmetric rounded  y      wang    round  rgb  (crop 0, patches)
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -66,6 +67,28 @@ nearest downsampling (:mod:`srbench_eval.data.degrade.blur`); ``dn``, the ``bi``
 the dataset's own LR files (:mod:`srbench_eval.data.pairs`: DIV2K's official LR, RealSR pairs).
 The profile ``rdn-bddn`` (rounded Y, grey as its own Y, crop = scale) reproduces the Bicubic rows of
 RDN's BD and DN tables.
+``average``: how PSNR and SSIM become a set's number. ``image`` (every profile but one): per image,
+then the mean over the images. ``realsr-patches``: RealSR's official test (csjcai/RealSR
+``Test/Test.m`` with ``Cal_PSNRSSIM.m``, ``util/im2patch.m``, ``util/patchLocation.m``; Cai et al.,
+ICCV 2019), :mod:`srbench_eval.metrics.patch_average`: an image whose LR is over 1200 pixels in *both*
+sides is cut into 1200x1200 patches with stride 800 (``patchLocation``'s grid, its last start
+repeated when it is on the grid already), every patch is one sample, and the set's PSNR and SSIM are
+``mean(PSNRs)``/``mean(SSIMs)`` over *all patches of all images* (``Test.m`` appends each patch's
+score to one list, ``PSNRs(count)``, across Canon and Nikon, and prints its mean); a smaller image is
+one sample. A per-image row of ``results.csv`` holds the mean of that image's patches. LPIPS, DISTS,
+NIQE and the other metrics stay per image (RealSR's code scores no other metric).
+The profile ``realsr`` is that test: LR given (``--degradation given``), ``Y = rgb2ycbcr(uint8)``
+rounded (``Test.m`` takes ``rgb2ycbcr`` of the ``uint8`` images and ``im2uint8`` of the planes before
+``Cal_PSNRSSIM(.., 0, 0)``), no border crop, Wang's ``ssim_index`` ('valid' map), mod-crop to the
+scale (``Test.m`` is written for x4, ``modcrop(HR, 4)``, the same crop; at x2/x3 a literal
+``modcrop(4)`` would cut up to 3 more rows/columns).
+The Real-ESRGAN/BSRGAN line has no profile of its own: github.com/xinntao/Real-ESRGAN and
+github.com/cszn/BSRGAN ship inference code only (Real-ESRGAN's ``options/train_realesrnet_x4plus.yml``
+keeps a commented-out BasicSR validation, ``crop_border: 4``, ``test_y_channel: false``); the
+followers that print PSNR/SSIM/LPIPS on RealSR/DRealSR use pyiqa's ``psnr``/``ssim`` with
+``test_y_channel=True, color_space='ycbcr'`` and its default ``crop_border=0``, LPIPS/DISTS on whole
+images, per image: ``basicsr`` with ``crop_border=0`` and ``--degradation given`` (not checked bit
+for bit against pyiqa, which is not installed here).
 
 The record is data: it imports nothing from ``data/``, ``metrics/`` or ``models/``; the code that
 applies a field lives with what it applies to (degradation in :mod:`srbench_eval.data.degrade`, Y
@@ -93,6 +116,7 @@ Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
 LRSource = Literal["bi", "bd", "dn", "given"]
 SizeRule = Literal["modcrop", "metasr"]
+Average = Literal["image", "realsr-patches"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,7 @@ class Protocol:
     network_input: NetworkInput = "rgb"
     lr_source: LRSource = "bi"
     size_rule: SizeRule = "modcrop"
+    average: Average = "image"
     reproduces: str = field(default="", compare=False)
     overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
 
@@ -163,6 +188,7 @@ class Protocol:
             + (" (LPIPS/DISTS too)" if self.perceptual_crop else "")
             + (f", degradation {LR_SOURCES[self.lr_source]}" if self.lr_source != "bi" else "")
             + (", Meta-SR sizes" if self.size_rule == "metasr" else "")
+            + (", PSNR/SSIM over RealSR's 1200x1200 patches" if self.average == "realsr-patches" else "")
         )
 
 
@@ -180,6 +206,7 @@ FIELDS: tuple[str, ...] = (
     "network_input",
     "lr_source",
     "size_rule",
+    "average",
 )
 
 LR_SOURCES: dict[str, str] = {
@@ -250,6 +277,15 @@ PROFILES: dict[str, Protocol] = {
             reproduces="Meta-SR generate_LR_metasr_X1_X4.m + multiscalesrdata.py (sides trimmed by 4 "
             "when mod(n, s) ~= 0, LR = imresize(HR, 1/s), HR cut to int(lr*s), border ceil(s))",
         ),
+        Protocol(
+            "realsr",
+            y="rounded",
+            crop_border=0,
+            lr_source="given",
+            average="realsr-patches",
+            reproduces="RealSR Test/Test.m + Cal_PSNRSSIM.m (captured LR given, rounded Y, no crop, "
+            "LR over 1200 px cut into 1200x1200 patches with stride 800, means over all patches)",
+        ),
     )
 }
 DEFAULT = PROFILES["matlab"]
@@ -265,6 +301,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "network_input": get_args(NetworkInput),
     "lr_source": get_args(LRSource),
     "size_rule": get_args(SizeRule),
+    "average": get_args(Average),
 }
 
 

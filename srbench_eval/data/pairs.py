@@ -115,7 +115,8 @@ def given_lr(
 ) -> np.ndarray:
     """The dataset's LR image for ``hr`` (the protocol's HR image of ``hr_path``): read, grey handled
     and Y taken as for the HR (:func:`protocol_hr`, without its mod-crop unless the pair is registered
-    at one size); an LR whose channels (``hr_rgb``: the HR file's) or size do not match is a one-line
+    at one size: so marked, or an LR whose mod-crop has the HR's size, as in a folder of RealSR
+    V1/V2-style pairs); an LR whose channels (``hr_rgb``: the HR file's) or size do not match is a one-line
     error naming both files."""
     raw = read_image(given.path)
     if (raw.ndim == 3) != hr_rgb:
@@ -124,13 +125,14 @@ def given_lr(
             f"{'grey' if raw.ndim == 3 else 'RGB'} HR image {hr_path}: the channel counts differ"
         )
     lr = protocol_grey(raw, protocol.grey)
-    if given.same_size and protocol.modcrop:
-        lr = modcrop(lr, scale)
+    cropped = modcrop(lr, scale) if protocol.modcrop else lr
+    same = given.same_size or cropped.shape[:2] == hr.shape[:2]  # an LR at the HR's size: registered
+    lr = cropped if same else lr
     if protocol.y_only and lr.ndim == 3:
         lr = luma(image_batch(lr), "rounded")[0, 0].astype(np.uint8)
-    want = hr.shape[:2] if given.same_size else (hr.shape[0] // scale, hr.shape[1] // scale)
+    want = hr.shape[:2] if same else (hr.shape[0] // scale, hr.shape[1] // scale)
     if lr.shape[:2] != want:
-        rule = "the HR's size" if given.same_size else f"the HR's size / {scale}"
+        rule = "the HR's size" if same else f"the HR's size / {scale}"
         raise SrbenchError(
             f"{given.path}: LR image is {lr.shape[1]}x{lr.shape[0]}, expected {want[1]}x{want[0]} ({rule}; "
             f"HR {hr_path} is {hr.shape[1]}x{hr.shape[0]} after the protocol's mod-crop)"

@@ -4,7 +4,9 @@
 Every metric gets the form of the images it asks for from their :class:`~srbench_eval.metrics.sample.Sample`
 (the shared Y plane, the CPU path's array or a tensor) and its HR-only work done ahead
 (:meth:`~srbench_eval.metrics.base.Metric.reference`, in ``Pair.extra`` under the metric's name).
-A per-image metric adds one row ``(model, dataset, scale, image, metric, value)``; a set-level
+A per-image metric adds one row ``(model, dataset, scale, image, metric, value)`` (under RealSR's
+patch averaging, PSNR and SSIM score each patch: :func:`~srbench_eval.metrics.patch_average.score_patches`,
+the row the mean of the image's patches); a set-level
 metric (:class:`~srbench_eval.metrics.base.SetMetric`) adds the image's features, or hands them back
 (``ship``) for a sharded run to add in image order on rank 0.
 """
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 
 from srbench_eval.data.pairs import Pair
 from srbench_eval.errors import SrbenchError
-from srbench_eval.metrics import Metric, SetMetric
+from srbench_eval.metrics import Metric, PerImageMetric, SetMetric
+from srbench_eval.metrics.patch_average import patch_averaged, score_patches
 from srbench_eval.metrics.sample import Sample
 from srbench_eval.runs.results import ImageValue
 
@@ -61,7 +64,11 @@ class ScoreTask:
                     else:
                         metric.add_features(features)
                     continue
-                values = metric.update(sr_in, hr_in, ref)
+                if patch_averaged(metric):  # RealSR's patches (protocol average=realsr-patches)
+                    assert isinstance(metric, PerImageMetric)
+                    values = score_patches(metric, sr_in, hr_in, tuple(self.pair.lr.shape[-2:]))
+                else:
+                    values = metric.update(sr_in, hr_in, ref)
             except (SrbenchError, ValueError) as err:  # e.g. an image too small for it
                 raise SrbenchError(f"{self.dataset}/{self.image}, model '{self.model}': {err}") from None
             if values is not None:

@@ -13,7 +13,10 @@ Every metric is a small stateful object built for one (model, dataset) pair:
   process holds the image, and ``add_features`` accumulates them in image order; a sharded run
   (``torchrun``) sends only those features to rank 0.
 * ``compute()`` returns the :class:`MetricValue` for everything seen since construction: the mean
-  of the per-image values, or the set-level statistic.
+  of the per-image values, or the set-level statistic. An image scored as several samples
+  (:meth:`PerImageMetric.add_samples`: RealSR's patches, :mod:`srbench_eval.metrics.patch_average`)
+  has the mean of its samples as its value, and the set's value is then the mean over every sample
+  of every image (``mean(PSNRs)`` of RealSR's ``Test.m``), resting on that many samples.
 
 Facts about a metric (label, direction, per-image or per-set, display precision) live on its class
 so that tables, regression checks and the CLI never special-case metric names; a class takes them
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from srbench_eval.compiled import is_tensor
+from srbench_eval.errors import SrbenchError
 from srbench_eval.metrics.facts import CLASS_FACTS, METRIC_FACTS
 from srbench_eval.protocol import DEFAULT as DEFAULT_PROTOCOL
 from srbench_eval.protocol import Protocol
@@ -142,6 +146,7 @@ class PerImageMetric(Metric):
     def __init__(self, settings: MetricSettings) -> None:
         super().__init__(settings)
         self._values: list[float] = []
+        self._samples: list[float] = []  # every sample of every image, once add_samples was used
 
     @abstractmethod
     def score(self, sr: torch.Tensor, hr: torch.Tensor, ref: object = None) -> torch.Tensor:
@@ -154,13 +159,32 @@ class PerImageMetric(Metric):
         self._values.extend(float(v) for v in held)
         return values
 
+    def add_samples(self, samples: list[float]) -> float:
+        """Accumulate one image scored as several samples (RealSR's patches); its value, their mean.
+        From then on :meth:`compute` is the mean over every sample added, not over the images."""
+        if not samples:
+            raise ValueError("an image scored as no samples")
+        if self._values and not self._samples:
+            raise ValueError(f"{self.name}: images scored whole and as samples in one set")
+        self._samples.extend(float(s) for s in samples)
+        value = math.fsum(samples) / len(samples)
+        self._values.append(value)
+        return value
+
     def set_values(self, values: list[float]) -> None:
         """The per-image values of the whole set (a sharded run: every rank's, gathered)."""
+        if self._samples:
+            raise SrbenchError(
+                f"metric {self.name}: a sharded run (torchrun) cannot average over patches "
+                f"(protocol average={self.settings.protocol.average}); run it in one process"
+            )
         self._values = list(values)
 
     def compute(self) -> MetricValue:
         if not self._values:
             return MetricValue(math.nan, 0, reliable=False, note="no images")
+        if self._samples:
+            return MetricValue(math.fsum(self._samples) / len(self._samples), len(self._samples))
         return MetricValue(math.fsum(self._values) / len(self._values), len(self._values))
 
 

@@ -15,15 +15,31 @@ transposed, which changes neither PSNR nor SSIM, whose 11x11 Gaussian window is 
 patch is one sample: ``PSNR = 10 log10(255^2 / MSE)`` over the whole patch (no border crop) and Wang's
 ``ssim_index`` ('valid' map), and the reported numbers are the means over *all patches* of all images
 (a large image weighs as many patches as it has). Smaller images are one sample each.
+
+In a run (``--protocol realsr``, protocol field ``average = realsr-patches``) the scoring thread
+hands PSNR and SSIM (the metrics that read the protocol's Y plane) to :func:`score_patches`: each
+patch is scored by the metric's own ``score`` (the protocol's rounded Y, no crop, ``ssim_index``),
+:meth:`~srbench_eval.metrics.base.PerImageMetric.add_samples` keeps every patch's value, the image's
+row is the mean of its patches and the set's value the mean over all patches. The grid is cut when
+the LR image is over 1200 pixels in both sides (``Test.m``'s test) and laid over the scored planes
+(SR and HR); for RealSR's registered pairs, LR at the HR's size (the only layout ``Test.m`` runs on),
+that is ``Test.m``'s grid exactly. An LR smaller than its HR (a x``s`` pair) is tested by its own
+size, as ``Test.m`` tests ``size(LR_Y)``, and the grid laid over the HR-sized planes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from srbench_eval.compiled import is_tensor
+from srbench_eval.metrics.base import Metric, PerImageMetric, check_pair
 from srbench_eval.metrics.fidelity import psnr, ssim
+
+if TYPE_CHECKING:
+    from srbench_eval.metrics.fidelity import Image
 
 REALSR_PATCH = 1200
 REALSR_STRIDE = 800
@@ -68,6 +84,53 @@ def patch_scores(
     return out
 
 
+def is_patched(lr_shape: Sequence[int]) -> bool:
+    """``Test.m``'s test: the LR plane is over :data:`REALSR_PATCH` pixels in both sides."""
+    return int(lr_shape[0]) > REALSR_PATCH and int(lr_shape[1]) > REALSR_PATCH
+
+
+def blocks(plane_shape: Sequence[int], lr_shape: Sequence[int]) -> list[tuple[slice, slice]]:
+    """The ``(rows, columns)`` of every sample of a scored ``(H, W)`` plane whose LR is ``lr_shape``:
+    the patches of :func:`patch_grid` in ``im2patch``'s order when :func:`is_patched`, else the
+    whole plane."""
+    h, w = int(plane_shape[0]), int(plane_shape[1])
+    if not is_patched(lr_shape):
+        return [(slice(0, h), slice(0, w))]
+    return [
+        (slice(top, top + REALSR_PATCH), slice(left, left + REALSR_PATCH)) for top, left in patch_grid((h, w))
+    ]
+
+
+def patch_averaged(metric: Metric) -> bool:
+    """Whether ``metric`` is scored per patch: PSNR and SSIM (the metrics reading the protocol's Y)
+    under a protocol with ``average = realsr-patches``."""
+    return (
+        isinstance(metric, PerImageMetric)
+        and metric.reads_luma
+        and metric.settings.protocol.average == "realsr-patches"
+    )
+
+
+def score_patches(metric: PerImageMetric, sr: Image, hr: Image, lr_shape: Sequence[int]) -> np.ndarray:
+    """Update ``metric`` with a batch, each image as RealSR's samples (:func:`blocks`): every patch
+    scored by ``metric.score`` (so with the protocol's Y, crop and SSIM) and kept by
+    :meth:`~srbench_eval.metrics.base.PerImageMetric.add_samples`; the per-image means, ``(N,)``."""
+    check_pair(sr, hr)
+    out = []
+    for n in range(sr.shape[0]):
+        values = []
+        for rows, cols in blocks(sr.shape[-2:], lr_shape):
+            a, b = (_contiguous(x[n : n + 1, :, rows, cols]) for x in (sr, hr))
+            got = metric.score(a, b, None)
+            values.append(float(got.reshape(-1)[0]))
+        out.append(metric.add_samples(values))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _contiguous(x: Image) -> Image:
+    return x.contiguous() if is_tensor(x) else np.ascontiguousarray(x)
+
+
 def patch_mean(scores: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, float]:
     """RealSR's reported ``(mean PSNR, mean SSIM)``: over every patch of every image."""
     flat = [s for image in scores for s in image]
@@ -76,4 +139,15 @@ def patch_mean(scores: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, 
     return float(np.mean([p for p, _ in flat])), float(np.mean([s for _, s in flat]))
 
 
-__all__ = ["REALSR_PATCH", "REALSR_STRIDE", "patch_grid", "patch_mean", "patch_scores", "patch_starts"]
+__all__ = [
+    "REALSR_PATCH",
+    "REALSR_STRIDE",
+    "blocks",
+    "is_patched",
+    "patch_averaged",
+    "patch_grid",
+    "patch_mean",
+    "patch_scores",
+    "patch_starts",
+    "score_patches",
+]

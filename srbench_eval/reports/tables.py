@@ -4,7 +4,9 @@ One block per dataset (and scale), one row per metric with its direction (``PSNR
 one column per model. In every row the best value is bold and the second best underlined, compared
 at display precision so that values printed equal are marked equal. PSNR has 2 decimals, SSIM and
 LPIPS 4: the precision is the metric's own ``decimals``. A value the metric marked unreliable (FID
-on fewer samples than feature dimensions) carries a dagger and a footnote. Markdown and LaTeX
+on fewer samples than feature dimensions) carries a dagger and a footnote. A column of a run whose
+LR was not bicubic says its degradation (``bicubic (BD)``, ``RDN (DN)``, ``mine (LR given)``:
+:func:`degradation_tag`); bicubic (BI) columns read as they always did. Markdown and LaTeX
 (booktabs) come from the same list of rows.
 """
 
@@ -51,6 +53,25 @@ class Table:
     protocols: tuple[str, ...] = ()  # mixed runs: the protocol of each group (mark ""/¹/²...), short
 
 
+DEGRADATION_TAGS = {"bd": "BD", "dn": "DN", "given": "LR given"}
+"""How a column names its run's ``--degradation`` (protocol ``lr_source``); ``bi`` has no tag."""
+
+
+def degradation_tag(summary: Summary) -> str:
+    """``" (BD)"``, ``" (DN)"`` or ``" (LR given)"`` for a run whose LR was not bicubic, else ``""``."""
+    recorded = summary.provenance.get("protocol") or {}
+    tag = DEGRADATION_TAGS.get(str(recorded.get("lr_source", "bi")))
+    return f" ({tag})" if tag else ""
+
+
+def column_model(column: str) -> str:
+    """The model name of a table column: without its mixed-run mark and its degradation tag."""
+    name = column.rstrip("".join(_MARKS))
+    for tag in DEGRADATION_TAGS.values():
+        name = name.removesuffix(f" ({tag})")
+    return name
+
+
 def group_of(model: str) -> int:
     """The protocol group of a column of mixed runs: 0, or the index of its trailing mark."""
     return _MARKS.index(model[-1]) if model and model[-1] in _MARKS[1:] else 0
@@ -77,8 +98,9 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False, order: 
         metric_info.update(s.metrics)
         for name, info in s.provenance.get("datasets", {}).items():
             titles[name] = info.get("title", name)
+        column = degradation_tag(s) + mark  # "bicubic (BD)¹"
         for e in s.entries:
-            entries[(e.model + mark, e.dataset, e.scale, e.metric)] = e
+            entries[(e.model + column, e.dataset, e.scale, e.metric)] = e
         tiling = _tiling_note(s)
         if tiling:
             warnings.append(tiling)
@@ -89,7 +111,7 @@ def build_table(summaries: Sequence[Summary], allow_mixed: bool = False, order: 
             )
     models = _ordered(k[0] for k in entries)
     position = {m: i for i, m in enumerate(order)}
-    models.sort(key=lambda m: position.get(m.rstrip("".join(_MARKS)), len(order)))
+    models.sort(key=lambda m: position.get(column_model(m), len(order)))
     blocks = sorted(_ordered((k[1], k[2]) for k in entries), key=lambda b: b[1])
     metrics = _ordered(k[3] for k in entries)
     scales = {b[1] for b in blocks}

@@ -153,10 +153,14 @@ def _check_pinned(entry: Entry, folder: Path, strict: bool) -> None:
 
 
 def match_lr(hr_images: Sequence[Path], lr_folder: Path) -> dict[Path, Path]:
-    """The LR file of every HR file (see the module docstring); a one-line error naming the HR file
-    without one, or the two LR files that claim one image."""
+    """The LR file of every HR file (see the module docstring), the HR files themselves left out of
+    ``lr_folder`` (a folder holding both); a one-line error naming the HR file without one, or the
+    two LR files that claim one image."""
     by_key: dict[str, Path] = {}
+    hr_files = {p.resolve() for p in hr_images}  # RealSR V3 keeps HR and LR in one folder
     for p in folder_images(lr_folder):
+        if p.resolve() in hr_files:
+            continue
         key = image_key(p.stem)
         if key in by_key:
             raise SrbenchError(f"{lr_folder}: two LR images of {key}: {by_key[key].name} and {p.name}")
