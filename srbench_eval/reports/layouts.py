@@ -27,7 +27,7 @@ from srbench_eval.errors import SrbenchError, unknown_name
 from srbench_eval.registry import Registry
 from srbench_eval.reports.grid_text import CHECK, Grid, GridRow, grid_latex, grid_markdown
 from srbench_eval.reports.statistics import Comparison
-from srbench_eval.reports.tables import Cell, Table, group_of, to_latex, to_markdown
+from srbench_eval.reports.tables import Cell, Table, column_model, group_of, to_latex, to_markdown
 from srbench_eval.runs.results import Summary
 
 NOT_SIGNIFICANT = "ns"
@@ -88,13 +88,14 @@ def select(
 
 def mark_not_significant(table: Table, comparisons: Sequence[Comparison], alpha: float) -> Table:
     """Mark ``ns`` on every cell whose paired difference from the comparisons' reference is not
-    significant at ``alpha`` (both tests; :meth:`~srbench_eval.reports.statistics.Comparison.significant`)."""
+    significant at ``alpha`` (both tests; :meth:`~srbench_eval.reports.statistics.Comparison.significant`).
+    A column is found by its model name (a BD run's ``srcnn (BD)`` is model ``srcnn``)."""
     verdict = {(c.model, c.dataset, c.scale, c.metric): c for c in comparisons}
     rows = []
     for row in table.rows:
         cells = []
         for model, cell in zip(table.models, row.cells, strict=True):
-            c = verdict.get((model, row.dataset, row.scale, row.metric))
+            c = verdict.get((column_model(model), row.dataset, row.scale, row.metric))
             ns = c is not None and c.p_wilcoxon is not None and not c.significant(alpha)
             cells.append(replace(cell, mark=NOT_SIGNIFICANT) if ns else cell)
         rows.append(replace(row, cells=tuple(cells)))
@@ -352,10 +353,11 @@ def ranked_table(runs: Sequence[Any], options: TableOptions) -> tuple[Table, lis
         values = [replace(v, model=rename.get(v.model, v.model)) for v in all_values(runs)]
         if not values:
             raise SrbenchError("--reference needs run folders with results.csv (per-image values)")
-        if options.reference not in table.models:
+        reference = column_model(options.reference)
+        if reference not in {column_model(m) for m in table.models}:
             raise unknown_name("reference model", options.reference, table.models)
         per_image = {k: bool(v.get("per_image", True)) for s in summaries for k, v in s.metrics.items()}
-        table = mark_not_significant(table, stats.paired(values, options.reference, per_image), options.alpha)
+        table = mark_not_significant(table, stats.paired(values, reference, per_image), options.alpha)
     if options.published:
         table = mark_published(table, summaries)
     return table, summaries

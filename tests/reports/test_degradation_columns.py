@@ -69,3 +69,20 @@ def test_columns_and_footnotes_name_the_degradation(runs: dict[str, Summary]) ->
     assert any(
         n.startswith("¹ protocol rdn-bddn[lr_source=bd]") and "degradation BD" in n for n in mixed.notes
     )
+
+
+def test_reference_finds_the_columns_of_a_bd_run(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``table --reference bicubic`` on a BD run: the columns read ``bicubic (BD)``, the comparison is by
+    model name (either spelling is accepted) and its marks land on the tagged columns."""
+    from srbench_eval.cli import main
+
+    out = tmp_path / "bd"
+    argv = ["run", "--quiet", "--models", "bicubic,srcnn", "--datasets", "demo", "--scale", "4"]
+    assert main([*argv, "--degradation", "bd", "--protocol", "rdn-bddn", "--out", str(out)]) == 0
+    capsys.readouterr()
+    for reference in ("bicubic", "bicubic (BD)"):
+        assert main(["table", str(out), "--reference", reference]) == 0
+        text = capsys.readouterr().out
+        assert "srcnn (smoke) (BD)" in text and "not significantly different from bicubic at" in text
+        assert text.count("<sup>ns</sup>") == 2  # srcnn's PSNR and SSIM: too few demo images to tell
+    assert main(["table", str(out), "--reference", "bicubik"]) == 2
