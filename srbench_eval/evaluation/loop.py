@@ -329,7 +329,7 @@ def _super_resolve(model: SRModel, ds: Dataset, image: str, lr: Sample, hr: Samp
         sr = model.sr_image(lr.for_model(model), hr_in, plan.protocol, ds.name, image)
     except ValueError as err:
         raise SrbenchError(f"model '{model.name}' on {ds.name}/{image}: {err}") from None
-    if plan.protocol.metasr_sizes(plan.scale):  # Meta-SR: SR of ceil(lr * s) cut to the HR's int(lr * s)
+    if plan.protocol.scale_rule(plan.scale) != "modcrop":  # SR of ceil(lr * s) cut to the HR's size
         sr = sr[..., : hr_in.shape[-2], : hr_in.shape[-1]]
     if sr.shape != hr_in.shape:
         raise SrbenchError(
