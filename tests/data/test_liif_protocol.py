@@ -120,3 +120,4 @@ def test_run_bicubic_under_liif(tmp_path: Path) -> None:
     assert main([*argv, "--metrics", "psnr", "--out", str(out), "--device", "cpu", "--quiet"]) == 0
     rows = (out / "results.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 2 and all(math.isfinite(float(r.split(",")[-1])) for r in rows[1:])
+    assert "crop 3 at ×2.5, 6 at ×6, LIIF sizes" in (out / "table.md").read_text()  # the comma kept
