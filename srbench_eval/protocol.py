@@ -50,7 +50,7 @@ on each side before scoring (``None``: ``ceil(scale)``, the scale itself at inte
 ``calc_psnr``/``calc_ssim`` shave ``math.ceil(scale)``). ``modcrop``: HR cropped to a multiple of the scale.
 ``size_rule``: how HR and LR sizes are chosen. ``modcrop`` (integer scales: ``HR = modcrop(HR, s)``,
 ``LR = imresize(HR, 1/s)``); at a non-integer scale no mod-crop makes ``HR / s`` whole for every
-side, so every profile then follows Meta-SR's rule. ``metasr`` follows it at every scale, integer
+side, so every profile but ``liif`` then follows Meta-SR's rule. ``metasr`` follows it at every scale, integer
 ones too (:func:`srbench_eval.data.degrade.scale_rule.metasr_sizes`; Hu et al., CVPR 2019,
 XuecaiHu/Meta-SR-Pytorch ``prepare_dataset/generate_LR_metasr_X1_X4.m`` and
 ``data/multiscalesrdata.py``): a side ``n`` with ``mod(n, s) ~= 0`` loses 4 pixels (bottom/right)

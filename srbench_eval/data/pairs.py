@@ -90,10 +90,9 @@ Precompute = Mapping[str, Callable[["Image"], object]]
 
 def protocol_hr(img: np.ndarray, scale: float, protocol: Protocol) -> np.ndarray:
     """The HR image a protocol scores against, from a decoded ``uint8`` image: mod-cropped to the
-    scale (``modcrop``; not under Meta-SR's or LIIF's size rule, :func:`metasr_crops`, :func:`liif_pair`),
-    a grey image replicated
-    to RGB (``grey = rgb``), and for the Y-only pipeline (``y-double``) the rounded Y plane
-    ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
+    scale (``modcrop``; not under Meta-SR's or LIIF's size rule, :func:`metasr_crops`,
+    :func:`liif_pair`), a grey image replicated to RGB (``grey = rgb``), and for the Y-only pipeline
+    (``y-double``) the rounded Y plane ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
     img = protocol_grey(img, protocol.grey)
     if protocol.modcrop and protocol.scale_rule(scale) == "modcrop":
         img = modcrop(img, scale)
