@@ -66,7 +66,8 @@ cut top-left to ``round(h_lr * s)`` (scored as it is) and the LR Pillow's bicubi
 crop (:func:`srbench_eval.data.degrade.pil.pil_bicubic`; the ``degradation`` and ``border`` fields
 do not apply there), the SR cut to the HR's size. Scored on ``Y = (65.738 R + 129.057 G + 25.064 B)
 / 256`` of the difference (no offset; ``bt601-65.738``), images read with ``convert('RGB')`` (grey
-as RGB), the prediction clipped to [0, 1] and kept in float (``clamp``), ``shave = scale`` (the
+as RGB), ``rgb_range = 1`` (images in [0, 1]: the same PSNR as in 0..255), the prediction clipped
+to [0, 1] and kept in float (``clamp``), ``shave = scale`` (the
 ``benchmark-{s}`` eval type; ``ceil(s)`` at a non-integer scale, which LIIF's configs never test).
 LIIF's DIV2K configs score RGB with ``shave = scale + 6``: ``--protocol liif --protocol-set y=rgb
 --protocol-set crop_border=S+6`` (the number).
