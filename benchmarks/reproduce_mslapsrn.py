@@ -19,9 +19,11 @@ Set14 cell are about 0.095 dB lower, i.e. ``20 log10(255 / 219) / 14``: there ``
 its own Y. ``--grey y`` runs that variant (it changes nothing on Set5, BSD100 and Urban100, which hold
 no grey files).
 
-PUBLISHED: the printed cells whose source was verified (MS-LapSRN D5R8 x2 Set14/BSD100/Urban100 PSNR).
-UNVERIFIED: the other cells, written from memory, never read in the papers: shown as a hint marked
-"unverified", not published numbers; check them against the PDFs before citing.
+The published column is the cell ``published.yaml`` records with a cited source (MS-LapSRN D5R8
+Set14/BSD100/Urban100 x2/x4/x8 from the fperazzi/proSR README; LapSRN x8 Set5/Set14/BSD100 from the
+lexuszhi1990/ntire2018 README), ``-`` where no source was found (MS-LapSRN Set5, D5R5, D5R2, LapSRN x8
+Urban100). ``--scales 3`` runs MS-LapSRN between its levels as ``SR_MSLapSRN.m`` does (the x4 pyramid
+resized to x3, :class:`~srbench_eval.models.archs.mslapsrn.FixedScale`).
 """
 
 from __future__ import annotations
@@ -43,40 +45,25 @@ from srbench_eval.models.archs.mslapsrn import FixedScale
 from srbench_eval.models.feeding import model_input, model_output
 from srbench_eval.models.published.formats import load_network
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
+from srbench_eval.models.published.registry import get
 from srbench_eval.protocol import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FOLDERS = {"set5": "Set5", "set14": "Set14", "bsd100": "BSD100", "urban100": "Urban100"}
-# (model, dataset, scale) -> PSNR printed by a source we could verify: MS-LapSRN D5R8 x2 (TPAMI 2018) as
-# copied by fperazzi/proSR's README (cited in ../shared/oracles/README.md); Set14 was scored with the grey
-# ``bridge`` as its own Y (``--grey y``). These are the cells ``published.yaml`` records.
-PUBLISHED: dict[tuple[str, str, int], float] = {
-    ("mslapsrn-d5r8", "set14", 2): 33.28,
-    ("mslapsrn-d5r8", "bsd100", 2): 32.05,
-    ("mslapsrn-d5r8", "urban100", 2): 31.15,
-}
-# UNVERIFIED: (PSNR, SSIM) written down from memory of MS-LapSRN's TPAMI Table 7 and LapSRN's CVPR
-# Table 4 by an earlier engineer, never read in the papers nor found in a searchable source. Shown
-# only as a hint, marked "unverified"; they are NOT published numbers and are not registered.
-UNVERIFIED: dict[tuple[str, str, int], tuple[float, float]] = {
-    ("mslapsrn-d5r8", "set5", 2): (37.78, 0.960),
-    ("mslapsrn-d5r8", "set5", 4): (31.74, 0.889),
-    ("mslapsrn-d5r8", "set14", 4): (28.26, 0.774),
-    ("mslapsrn-d5r8", "bsd100", 4): (27.43, 0.731),
-    ("mslapsrn-d5r8", "urban100", 4): (25.51, 0.768),
-    ("mslapsrn-d5r8", "set5", 8): (26.34, 0.753),
-    ("mslapsrn-d5r8", "set14", 8): (24.57, 0.629),
-    ("mslapsrn-d5r8", "bsd100", 8): (24.65, 0.592),
-    ("mslapsrn-d5r8", "urban100", 8): (22.06, 0.598),
-    ("lapsrn-x8", "set5", 8): (26.15, 0.738),
-    ("lapsrn-x8", "set14", 8): (24.35, 0.620),
-    ("lapsrn-x8", "bsd100", 8): (24.54, 0.586),
-    ("lapsrn-x8", "urban100", 8): (21.81, 0.581),
-}
+REGISTERED = {"lapsrn-x8": "lapsrn@pub"}  # the published.yaml entry of each model (else NAME@pub)
+
+
+def published(model: str, dataset: str, scale: int) -> float | None:
+    """The printed PSNR ``published.yaml`` records for the cell (a cited source), if any."""
+    entry = get(REGISTERED.get(model, f"{model}@pub"))
+    score = entry.published_score(dataset, scale)
+    return score.psnr if score is not None else None
+
+
 HEADER = (
-    "| model | dataset | scale | published PSNR | measured PSNR/SSIM | diff dB | unverified PSNR/SSIM "
-    "| images | s |\n|---|---|---|---|---|---|---|---|---|"
+    "| model | dataset | scale | grey | published PSNR | measured PSNR/SSIM | diff dB | images | s |\n"
+    "|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -135,7 +122,7 @@ def main() -> int:
                     net, Path(args.benchmarks) / FOLDERS[ds] / "HR", scale, args.grey
                 )
                 seconds = time.time() - start
-                print_row(model, ds, scale, got_psnr, got_ssim, n, seconds)
+                print_row(model, ds, scale, args.grey, (got_psnr, got_ssim), n, seconds)
                 if args.jsonl:
                     row = {"model": model, "dataset": ds, "scale": scale, "grey": args.grey, "psnr": got_psnr}
                     with open(args.jsonl, "a") as f:
@@ -147,17 +134,15 @@ def main() -> int:
 
 
 def print_row(
-    model: str, ds: str, scale: int, got_psnr: float, got_ssim: float, n: int, seconds: float
+    model: str, ds: str, scale: int, grey: str, got: tuple[float, float], n: int, seconds: float
 ) -> None:
-    """One Markdown row: the verified printed PSNR, ours, the difference, the unverified (recalled)
-    cell if any, the image count and seconds."""
-    ref = PUBLISHED.get((model, ds, scale))
-    pub, diff = (f"{ref:.2f}", f"{got_psnr - ref:+.3f}") if ref else ("-", "-")
-    hint = UNVERIFIED.get((model, ds, scale))
-    recalled = f"{hint[0]:.2f} / {hint[1]:.3f} (unverified)" if hint else "-"
+    """One Markdown row: the printed PSNR with a cited source (or ``-``), ours (PSNR / SSIM), the
+    difference, the image count and seconds."""
+    ref = published(model, ds, scale)
+    pub, diff = (f"{ref:.2f}", f"{got[0] - ref:+.3f}") if ref is not None else ("-", "-")
     print(
-        f"| {model} | {ds} | x{scale} | {pub} | {got_psnr:.3f} / {got_ssim:.4f} | {diff} | {recalled} "
-        f"| {n} | {seconds:.0f} |",
+        f"| {model} | {ds} | x{scale} | {grey} | {pub} | {got[0]:.3f} / {got[1]:.4f} | {diff} | {n} "
+        f"| {seconds:.0f} |",
         flush=True,
     )
 

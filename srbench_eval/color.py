@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch
 
-YRule = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "rgb"]
+YRule = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "bt601-65.738", "rgb"]
 
 DATA_RANGE = 255.0
 """The peak value of the 8-bit images the protocols score (all values here are in 0..255 units)."""
@@ -54,6 +54,10 @@ YIQ_Y_WEIGHTS = (0.299, 0.587, 0.114)
 Y_WEIGHTS_256 = (64.738, 129.057, 25.064)
 """The "64.738" Y of super-image (and the SRCNN-PyTorch code it copied):
 ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256`` for RGB in 0..255 (BT.601 scaled by 256, not 255)."""
+Y_WEIGHTS_EDSR = (65.738, 129.057, 25.064)
+"""The ``gray_coeffs`` of EDSR's and LIIF's ``calc_psnr`` (yinboc/liif ``utils.py``): the difference
+image weighted by ``(65.738, 129.057, 25.064) / 256``, summed over the channels; as a plane,
+``Y = 16 + (65.738 R + 129.057 G + 25.064 B) / 256`` (the offset cancels in a difference)."""
 DISPLAY_GREY_WEIGHTS = (0.299, 0.587, 0.114)
 """ITU-R BT.601 luma of gamma RGB, unscaled: the grey of :func:`display_grey`."""
 
@@ -115,6 +119,7 @@ def luma(x: Image, variant: YRule | str = "float") -> Image:
       ``float32(Y * 255)``;
     * ``yiq``: pyiqa's ``psnry`` plane, ``Y = 0.299 R + 0.587 G + 0.114 B`` (:func:`_weighted_luma`);
     * ``bt601-64.738``: super-image's, ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256``;
+    * ``bt601-65.738``: EDSR's and LIIF's ``calc_psnr``, ``Y = 16 + (65.738 R + 129.057 G + 25.064 B) / 256``;
     * ``rgb``: no Y at all for PSNR and SSIM, which then score the three channels
       (:mod:`srbench_eval.metrics.fidelity`); the other Y-plane metrics read the ``float`` Y.
     """
@@ -125,25 +130,34 @@ def luma(x: Image, variant: YRule | str = "float") -> Image:
         return y.add_(0.5).floor_() if is_tensor(y) else np.floor(y + 0.5)
     if variant == "float32":
         return _luma_float32(x)
-    if variant in ("yiq", "bt601-64.738"):
+    if variant in _WEIGHTED:
         return _weighted_luma(x, variant)
     if variant == "rgb":  # the plane of the Y-plane metrics under y=rgb; PSNR and SSIM score RGB
         return rgb_to_y(x)
     raise ValueError(f"unknown Y variant {variant!r}: {', '.join(get_args(YRule))}")
 
 
+_WEIGHTED = {
+    "yiq": (YIQ_Y_WEIGHTS, 0.0),
+    "bt601-64.738": (tuple(w / 256.0 for w in Y_WEIGHTS_256), Y_OFFSET),
+    "bt601-65.738": (tuple(w / 256.0 for w in Y_WEIGHTS_EDSR), Y_OFFSET),
+}
+
+
 def _weighted_luma(x: Image, variant: str) -> Image:
-    """The two other tools' Y planes, float64, of 0..255 RGB (``R wr + G wg + B wb`` in that order):
+    """The other tools' Y planes, float64, of 0..255 RGB (``R wr + G wg + B wb`` in that order):
 
     * ``yiq`` (pyiqa ``to_y_channel(img, 1.0, 'yiq')``): ``Y = 0.299 R + 0.587 G + 0.114 B``;
     * ``bt601-64.738`` (super-image ``convert_rgb_to_y``):
-      ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256``.
+      ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256``;
+    * ``bt601-65.738`` (EDSR's and LIIF's ``calc_psnr`` ``gray_coeffs``):
+      ``Y = 16 + (65.738 R + 129.057 G + 25.064 B) / 256``.
     """
     if not is_tensor(x):
         return _weighted_luma(_tensor(x), variant).numpy()
     import torch
 
-    weights, offset = (YIQ_Y_WEIGHTS, 0.0) if variant == "yiq" else ((w / 256.0 for w in Y_WEIGHTS_256), 16.0)
+    weights, offset = _WEIGHTED[variant]
     wr, wg, wb = weights
     y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)
     return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(offset)
@@ -224,6 +238,7 @@ __all__ = [
     "Y_OFFSET",
     "Y_WEIGHTS",
     "Y_WEIGHTS_256",
+    "Y_WEIGHTS_EDSR",
     "display_grey",
     "luma",
     "protocol_grey",

@@ -17,6 +17,7 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``rdn-bddn``       uint8-passes    symmetric rounded  y      wang    round  rgb
 ``metasr``         uint8-passes    symmetric float    y      wang    round  rgb  (Meta-SR sizes)
 ``realsr``         (LR given)      symmetric rounded  y      wang    round  rgb  (crop 0, patches)
+``liif``           uint8-passes    symmetric 65.738   rgb    wang    clamp  rgb  (LIIF sizes, PIL LR)
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -34,27 +35,43 @@ sample (``clamp``, the older ``imresize`` that made RCAN's LRBI and SelfExSR's L
 from zero (``rounded``, MATLAB ``rgb2ycbcr`` of a ``uint8`` image), or BasicSR's ``bgr2ycbcr`` of
 float32 ``img / 255`` (``float32``); two other tools' Y planes, pyiqa ``psnry``'s YIQ
 ``Y = 0.299 R + 0.587 G + 0.114 B`` (``yiq``) and super-image's ``16 + (64.738 R + 129.057 G + 25.064 B)
-/ 256`` (``bt601-64.738``); or no Y at all (``rgb``: PSNR over the three channels, SSIM averaged over
+/ 256`` (``bt601-64.738``), EDSR's and LIIF's ``calc_psnr`` with ``65.738`` in place of ``64.738``
+(``bt601-65.738``); or no Y at all (``rgb``: PSNR over the three channels, SSIM averaged over
 them, as mmagic's EDSR table and NTIRE 2017 scored). ``grey``: a 1-channel image is its own Y
 (``y``) or is replicated to RGB first (``rgb``: ``Y = 16 + 219 g / 255``, RCAN/MSRN's test data,
 ``cv2.imread``).
 ``ssim``: Wang et al.'s ``ssim_index.m`` (``wang``: 11x11 Gaussian, 'valid' map) or MATLAB's
 built-in ``ssim`` (``matlab``: the same window over the full image with replicated borders).
-``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN) or kept in
-float (``none``). ``rounding``: how the LR (``double-round``) and SR images are rounded: half away
-from zero (``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
+``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN), kept in
+float (``none``) or kept in float but clipped to 0..255 (``clamp``, LIIF's ``pred.clamp_(0, 1)``).
+``rounding``: how the LR (``double-round``) and SR images are rounded: half away from zero
+(``half-away``, MATLAB's ``uint8``) or half to even (``half-even``, NumPy's and torch's
 ``round`` in BasicSR; ties are common in the x2 bicubic baseline). ``crop_border``: pixels removed
 on each side before scoring (``None``: ``ceil(scale)``, the scale itself at integer scales; Meta-SR's
 ``calc_psnr``/``calc_ssim`` shave ``math.ceil(scale)``). ``modcrop``: HR cropped to a multiple of the scale.
 ``size_rule``: how HR and LR sizes are chosen. ``modcrop`` (integer scales: ``HR = modcrop(HR, s)``,
 ``LR = imresize(HR, 1/s)``); at a non-integer scale no mod-crop makes ``HR / s`` whole for every
-side, so every profile then follows Meta-SR's rule. ``metasr`` follows it at every scale, integer
+side, so every profile but ``liif`` then follows Meta-SR's rule. ``metasr`` follows it at every scale, integer
 ones too (:func:`srbench_eval.data.degrade.scale_rule.metasr_sizes`; Hu et al., CVPR 2019,
 XuecaiHu/Meta-SR-Pytorch ``prepare_dataset/generate_LR_metasr_X1_X4.m`` and
 ``data/multiscalesrdata.py``): a side ``n`` with ``mod(n, s) ~= 0`` loses 4 pixels (bottom/right)
 once, ``LR = imresize(HR, 1/s)`` (``ceil(n' / s)`` samples, MATLAB's size rule), the HR scored is the
 uncropped image cut to ``int(lr * s)`` (top-left), and the SR image is cut to that size too (a
 network or ``imresize(LR, s)`` returns ``ceil(lr * s)``); the border shaved is ``ceil(s)``.
+``liif`` is LIIF's test code (Chen et al., CVPR 2021; yinboc/liif ``test.py``, ``utils.calc_psnr``,
+``datasets/wrappers.py``, ``configs/test/test-{set5,set14,b100,urban100}-{2,3,4,6,8}.yaml``): at x2,
+x3, x4 (:data:`LIIF_PAIRED_SCALES`) the paired EDSR benchmark LR files (``LR_bicubic/X{s}``, MATLAB
+``imresize`` of the mod-cropped HR: the ``matlab`` LR) and the HR cut to ``lr * s``, which is the
+mod-crop; at every other scale (``sr-implicit-downsampled``) ``h_lr = floor(h / s + 1e-9)``, the HR
+cut top-left to ``round(h_lr * s)`` (scored as it is) and the LR Pillow's bicubic resize of that
+crop (:func:`srbench_eval.data.degrade.pil.pil_bicubic`; the ``degradation`` and ``border`` fields
+do not apply there), the SR cut to the HR's size. Scored on ``Y = (65.738 R + 129.057 G + 25.064 B)
+/ 256`` of the difference (no offset; ``bt601-65.738``), images read with ``convert('RGB')`` (grey
+as RGB), ``rgb_range = 1`` (images in [0, 1]: the same PSNR as in 0..255), the prediction clipped
+to [0, 1] and kept in float (``clamp``), ``shave = scale`` (the
+``benchmark-{s}`` eval type; ``ceil(s)`` at a non-integer scale, which LIIF's configs never test).
+LIIF's DIV2K configs score RGB with ``shave = scale + 6``: ``--protocol liif --protocol-set y=rgb
+--protocol-set crop_border=S+6`` (the number).
 ``perceptual_crop``: whether the perceptual metrics (LPIPS, DISTS) drop that border too; by default
 they compare whole images, as the SR papers compute LPIPS.
 ``network_input``: what a network sees, RGB in [0, 1] or the Y channel in [0, 1]
@@ -108,15 +125,19 @@ from srbench_eval.options import parse_assignment
 
 Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
 Border = Literal["symmetric", "clamp"]
-YChannel = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "rgb"]
+YChannel = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "bt601-65.738", "rgb"]
 Grey = Literal["y", "rgb"]
 SSIMVariant = Literal["wang", "matlab"]
-Quantisation = Literal["round", "truncate", "none"]
+Quantisation = Literal["round", "truncate", "none", "clamp"]
 Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
 LRSource = Literal["bi", "bd", "dn", "given"]
-SizeRule = Literal["modcrop", "metasr"]
+SizeRule = Literal["modcrop", "metasr", "liif"]
 Average = Literal["image", "realsr-patches"]
+
+LIIF_PAIRED_SCALES = (2, 3, 4)
+"""The scales at which LIIF's benchmark configs read the paired MATLAB LR files (``sr-implicit-paired``);
+every other scale makes its LR with Pillow (``sr-implicit-downsampled``)."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +173,15 @@ class Protocol:
 
     def metasr_sizes(self, scale: float) -> bool:
         """Whether HR/LR sizes follow Meta-SR's rule at ``scale`` (``size_rule``; any non-integer scale)."""
-        return self.size_rule == "metasr" or float(scale) != int(scale)
+        return self.scale_rule(scale) == "metasr"
+
+    def scale_rule(self, scale: float) -> SizeRule:
+        """The size rule that applies at ``scale``: ``liif`` outside :data:`LIIF_PAIRED_SCALES` under
+        LIIF's rule (``modcrop`` inside), else ``metasr`` under Meta-SR's rule or at a non-integer
+        scale, else ``modcrop``."""
+        if self.size_rule == "liif":
+            return "modcrop" if scale in LIIF_PAIRED_SCALES else "liif"
+        return "metasr" if self.size_rule == "metasr" or float(scale) != int(scale) else "modcrop"
 
     @property
     def lr_rounded(self) -> bool:
@@ -189,6 +218,7 @@ class Protocol:
             + (f", degradation {LR_SOURCES[self.lr_source]}" if self.lr_source != "bi" else "")
             + (", Meta-SR sizes" if self.size_rule == "metasr" else "")
             + (", PSNR/SSIM over RealSR's 1200x1200 patches" if self.average == "realsr-patches" else "")
+            + (", LIIF sizes (PIL LR outside x2-x4)" if self.size_rule == "liif" else "")
         )
 
 
@@ -286,6 +316,15 @@ PROFILES: dict[str, Protocol] = {
             reproduces="RealSR Test/Test.m + Cal_PSNRSSIM.m (captured LR given, rounded Y, no crop, "
             "LR over 1200 px cut into 1200x1200 patches with stride 800, means over all patches)",
         ),
+        Protocol(
+            "liif",
+            y="bt601-65.738",
+            grey="rgb",
+            sr_quantisation="clamp",
+            size_rule="liif",
+            reproduces="LIIF test.py + utils.calc_psnr (benchmark: MATLAB LR at x2-x4, PIL bicubic of the "
+            "HR cut to round(floor(h/s)*s) elsewhere; Y 65.738/256, SR clipped in float, shave = scale)",
+        ),
     )
 }
 DEFAULT = PROFILES["matlab"]
@@ -365,4 +404,14 @@ def from_json(data: Mapping[str, object] | None) -> Protocol:
     return resolve(str(data.get("name", DEFAULT.name)), [str(s) for s in data.get("overrides", ())])  # type: ignore[union-attr]
 
 
-__all__ = ["DEFAULT", "FIELDS", "LR_SOURCES", "PROFILES", "Protocol", "choices", "from_json", "resolve"]
+__all__ = [
+    "DEFAULT",
+    "FIELDS",
+    "LIIF_PAIRED_SCALES",
+    "LR_SOURCES",
+    "PROFILES",
+    "Protocol",
+    "choices",
+    "from_json",
+    "resolve",
+]

@@ -52,6 +52,7 @@ def test_the_profiles_are_exactly_the_named_conventions() -> None:
         "rdn-bddn",
         "metasr",
         "realsr",
+        "liif",
     }
     assert DEFAULT is PROFILES["matlab"] and DEFAULT.is_default
     assert all(not p.is_default for name, p in PROFILES.items() if name != "matlab")

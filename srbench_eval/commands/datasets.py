@@ -81,7 +81,11 @@ def manifest(folder: Path) -> None:
 
 @datasets.command("lr")
 @click.argument("dataset")
-@click.option("--scale", type=int, required=True, help="Downscaling factor.")
+@click.option(
+    "--scale",
+    required=True,
+    help="Downscaling factor: an integer, or a non-integer such as 2.5 (the protocol's size rule).",
+)
 @click.option(
     "--protocol",
     default="matlab",
@@ -113,7 +117,7 @@ def manifest(folder: Path) -> None:
 )
 def lr(
     dataset: str,
-    scale: int,
+    scale: str,
     protocol: str,
     protocol_set: tuple[str, ...],
     degradation: str | None,
@@ -130,12 +134,23 @@ def lr(
     16-bit PNGs of round(LR * 65535 / 255): within 0.002 grey levels of the LR inside 0..255, the
     bicubic overshoot outside it clipped; --format npy writes their LR exactly (float64).
 
+    Non-integer scales follow the protocol's size rule (Meta-SR's, or LIIF's under --protocol liif);
+    the line printed names the folder the arbitrary-scale repositories keep such a set in
+    (LR_bicubic/X2.50 for Meta-SR).
+
     A non-empty OUT is refused unless --force, a folder inside a finished run always; all files
     are written or none."""
     from srbench_eval.data.lr_export import export_lr
+    from srbench_eval.runs.multiscale import parse_scales
 
+    scales = parse_scales(scale)
+    if len(scales) != 1:
+        raise SrbenchError(f"--scale '{scale}': datasets lr writes one scale; run it once per scale")
     degraded = [f"lr_source={degradation}"] if degradation else []
     protocol_ = resolve(protocol, [*protocol_set, *degraded])
-    result = export_lr(dataset, scale, protocol_, out, mirror=mirror, strict=strict, fmt=fmt, force=force)
+    result = export_lr(dataset, scales[0], protocol_, out, mirror=mirror, strict=strict, fmt=fmt, force=force)
     kind = "float64 .npy" if fmt == "npy" else f"{result.bits}-bit PNG"
-    click.echo(f"{result.dataset} x{scale}: {len(result.files)} LR images ({kind}) in {out}")
+    click.echo(
+        f"{result.dataset} x{scales[0]}: {len(result.files)} LR images ({kind}) in {out} "
+        f"(the SR repositories' folder name: LR_bicubic/{result.folder})"
+    )

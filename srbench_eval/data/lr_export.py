@@ -15,6 +15,14 @@ it (a few pixels at sharp edges, up to about 6 grey levels on the demo images). 
 writes the LR exactly instead, as ``OUT/<stem>.npy`` float64 arrays of 0..255 values
 (``(h, w)`` or ``(h, w, 3)``).
 
+Non-integer scales (``--scale 2.5``) follow the protocol's size rule, as ``run`` does: Meta-SR's
+(``LR = imresize(HR(1:h', 1:w'), 1/s)``, a side trimmed by 4 when ``mod(n, s) ~= 0``; every profile
+but ``liif``) or LIIF's (Pillow's bicubic of the HR cut to ``round(floor(h / s + 1e-9) s)``). The
+arbitrary-scale repositories keep such LR sets in ``<set>/LR_bicubic/X<s>/<HR file name>``, with
+``X%.2f`` as Meta-SR's ``generate_LR_metasr_X1_X4.m`` names them (``X2.50``; ``X2.00`` at integer
+scales under ``metasr``), EDSR's ``X2`` at integer scales elsewhere: :func:`folder_name` gives the name
+for ``--out`` (LIIF makes its LR on the fly and names no folder; ``X2.5`` is used for it).
+
 The files are written into a staging folder next to ``OUT`` and moved into ``OUT`` only when every
 image succeeded, so a failed export leaves no partial set behind. A non-empty ``OUT`` is refused
 unless ``force``, a folder inside a finished run always
@@ -37,7 +45,7 @@ import torch
 from srbench_eval.data.datasets.registry import open_dataset
 from srbench_eval.data.io.images import write_image
 from srbench_eval.data.pairs import given_files, make_pair
-from srbench_eval.defaults import MAX_SCALE, MIN_SCALE, SCALE_RANGE
+from srbench_eval.defaults import MAX_SCALE, MIN_SCALE, SCALE_RANGE, as_scale
 from srbench_eval.errors import SrbenchError, os_error
 from srbench_eval.files import write_bytes_atomic
 from srbench_eval.names import check_path
@@ -52,6 +60,16 @@ class Export:
     dataset: str
     files: tuple[Path, ...]
     bits: int  # 8, 16 for an unrounded LR as PNG, 64 for float64 .npy
+    folder: str = ""  # the name the arbitrary-scale repositories give this LR set (folder_name)
+
+
+def folder_name(scale: float, protocol: Protocol) -> str:
+    """``X2.50`` (Meta-SR's ``sprintf('X%.2f', scale)``) where Meta-SR's size rule applies, ``X2.5``
+    under LIIF's rule outside x2-x4, ``X2`` (EDSR's ``LR_bicubic/X2``) at mod-cropped integer scales."""
+    rule = protocol.scale_rule(scale)
+    if rule == "metasr":
+        return f"X{float(scale):.2f}"
+    return f"X{as_scale(scale)}"
 
 
 def lr_image(lr: torch.Tensor, protocol: Protocol) -> np.ndarray:
@@ -87,7 +105,7 @@ def _write_npy(path: Path, lr: torch.Tensor) -> None:
 
 def export_lr(
     spec: str,
-    scale: int,
+    scale: int | float,
     protocol: Protocol,
     out: Path,
     *,
@@ -104,6 +122,11 @@ def export_lr(
         raise SrbenchError(f"format '{fmt}': use png or npy")
     if not MIN_SCALE <= scale <= MAX_SCALE:
         raise SrbenchError(f"scale {scale} does not fit: use {SCALE_RANGE}")
+    if float(scale) != int(scale) and protocol.lr_source != "bi":
+        raise SrbenchError(
+            f"--degradation {protocol.lr_source} at x{scale}: BD, DN and given LR are defined at integer "
+            "scales only; use bicubic (bi) at a non-integer scale"
+        )
     check_path(out, "--out", written=True)
     refuse_finished(out, "--out", anywhere_inside=True)
     dataset = open_dataset(spec, mirror=mirror, strict=strict)
@@ -128,7 +151,8 @@ def export_lr(
         raise os_error(out, e, "write the LR images") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Export(dataset.name, tuple(targets), 64 if fmt == "npy" else 8 if protocol.lr_rounded else 16)
+    bits = 64 if fmt == "npy" else 8 if protocol.lr_rounded else 16
+    return Export(dataset.name, tuple(targets), bits, folder_name(scale, protocol))
 
 
 def _check_out(out: Path, targets: list[Path], force: bool) -> None:
@@ -145,7 +169,7 @@ def _check_out(out: Path, targets: list[Path], force: bool) -> None:
 
 
 def _export(
-    images: Sequence[Path], scale: int, protocol: Protocol, fmt: str, files: list[Path], given: dict
+    images: Sequence[Path], scale: int | float, protocol: Protocol, fmt: str, files: list[Path], given: dict
 ) -> None:
     cpu = torch.device("cpu")
     for path, file in zip(images, files, strict=True):
@@ -156,4 +180,4 @@ def _export(
             _write(file, lr_image(pair.lr, protocol))
 
 
-__all__ = ["Export", "export_lr", "lr_image"]
+__all__ = ["Export", "export_lr", "folder_name", "lr_image"]

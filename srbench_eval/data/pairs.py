@@ -37,7 +37,8 @@ from srbench_eval.data.datasets.lr import match_lr
 from srbench_eval.data.degrade.bicubic import degrade
 from srbench_eval.data.degrade.blur import degrade_bd
 from srbench_eval.data.degrade.noise import degrade_dn
-from srbench_eval.data.degrade.scale_rule import metasr_sizes
+from srbench_eval.data.degrade.pil import pil_bicubic
+from srbench_eval.data.degrade.scale_rule import liif_sizes, metasr_sizes
 from srbench_eval.data.io.images import modcrop, read_image
 from srbench_eval.errors import SrbenchError
 from srbench_eval.protocol import Protocol
@@ -89,11 +90,11 @@ Precompute = Mapping[str, Callable[["Image"], object]]
 
 def protocol_hr(img: np.ndarray, scale: float, protocol: Protocol) -> np.ndarray:
     """The HR image a protocol scores against, from a decoded ``uint8`` image: mod-cropped to the
-    scale (``modcrop``; not under Meta-SR's size rule, :func:`metasr_crops`), a grey image replicated
-    to RGB (``grey = rgb``), and for the Y-only pipeline (``y-double``) the rounded Y plane
-    ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
+    scale (``modcrop``; not under Meta-SR's or LIIF's size rule, :func:`metasr_crops`,
+    :func:`liif_pair`), a grey image replicated to RGB (``grey = rgb``), and for the Y-only pipeline
+    (``y-double``) the rounded Y plane ``uint8(rgb2ycbcr(HR))`` (a grey image is its own Y)."""
     img = protocol_grey(img, protocol.grey)
-    if protocol.modcrop and not protocol.metasr_sizes(scale):
+    if protocol.modcrop and protocol.scale_rule(scale) == "modcrop":
         img = modcrop(img, scale)
     if protocol.y_only and img.ndim == 3:
         y = luma(image_batch(img), "rounded")
@@ -188,13 +189,30 @@ def metasr_crops(img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]
     return np.ascontiguousarray(img[:rh, :rw]), np.ascontiguousarray(img[:sh, :sw])
 
 
+def liif_pair(img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """LIIF's ``(HR scored, LR)`` of a ``uint8`` HR image outside its paired scales
+    (:func:`~srbench_eval.data.degrade.scale_rule.liif_sizes`): the HR cut top-left to
+    ``round(floor(h / s + 1e-9) * s)`` per side and Pillow's bicubic resize of that cut
+    (:func:`~srbench_eval.data.degrade.pil.pil_bicubic`)."""
+    sizes = liif_sizes(img.shape[0], img.shape[1], scale)
+    (h, w), lr = sizes.scored_hr, sizes.lr
+    hr = np.ascontiguousarray(img[:h, :w])
+    return hr, pil_bicubic(hr, lr)
+
+
 def _hr_and_lr(path: Path, img: np.ndarray, scale: float, protocol: Protocol) -> tuple[Image, Image]:
-    """``(HR scored, LR)`` batches: mod-crop rule (the HR must be a multiple of the scale) or Meta-SR's."""
-    if protocol.metasr_sizes(scale):
-        if not protocol.modcrop:
-            raise SrbenchError(
-                f"{path}: x{scale} needs Meta-SR's size rule, which crops the HR; drop modcrop=false"
-            )
+    """``(HR scored, LR)`` batches: mod-crop rule (the HR must be a multiple of the scale), Meta-SR's
+    or LIIF's."""
+    rule = protocol.scale_rule(scale)
+    if rule != "modcrop" and not protocol.modcrop:
+        raise SrbenchError(
+            f"{path}: x{scale} needs {protocol.label}'s {rule} size rule, which crops the HR; "
+            "drop modcrop=false"
+        )
+    if rule == "liif":
+        hr, lr = liif_pair(img, scale)
+        return image_batch(hr), image_batch(lr)
+    if rule == "metasr":
         resized, scored = metasr_crops(img, scale)
         return image_batch(scored), degrade(image_batch(resized), scale, protocol, whole=False)
     if img.shape[0] % scale or img.shape[1] % scale:
@@ -312,6 +330,7 @@ __all__ = [
     "image_tensor",
     "make_pair",
     "hr_lr_pairs",
+    "liif_pair",
     "metasr_crops",
     "on_host",
     "protocol_hr",

@@ -48,6 +48,7 @@ from srbench_eval.evaluation.cache import (
 )
 from srbench_eval.evaluation.distributed import agree, collectives, exchange, merge, shard
 from srbench_eval.evaluation.plan import RunConfig, RunPlan, build_plan
+from srbench_eval.evaluation.progress import Progress, SweepProgress, progress_steps
 from srbench_eval.evaluation.provenance import metric_info, run_provenance
 from srbench_eval.evaluation.scoring import SAMPLE, Scorer, ScoreTask, Shipped
 from srbench_eval.evaluation.writing import save_sr_image, write_run_files
@@ -71,12 +72,13 @@ Metrics = dict[tuple[str, str], Metric]
 log = logging.getLogger(__name__)
 
 
-def run_evaluation(config: RunConfig, out: Path, progress: bool = True) -> Summary:
-    """Evaluate the run ``config`` asks for (its plan, :func:`~srbench_eval.evaluation.plan.build_plan`)."""
+def run_evaluation(config: RunConfig, out: Path, progress: Progress = True) -> Summary:
+    """Evaluate the run ``config`` asks for (its plan, :func:`~srbench_eval.evaluation.plan.build_plan`);
+    ``progress``: a bar per dataset, none, or a sweep's bar (:mod:`srbench_eval.evaluation.progress`)."""
     return run_plan(build_plan(config), out, progress)
 
 
-def run_plan(plan: RunPlan, out: Path, progress: bool = True) -> Summary:
+def run_plan(plan: RunPlan, out: Path, progress: Progress = True) -> Summary:
     """Evaluate every model on every dataset; write results.csv, summary.json and tables to ``out``."""
     started = utc_now()
     launched = plan.ranks.distributed  # torchrun
@@ -98,13 +100,13 @@ class _Run:
     datasets: list[Dataset]
     models: list[SRModel]
     staging: Path | None
-    progress: bool
+    progress: Progress
     given: dict[Path, GivenLR]  # the datasets' LR files under --degradation given
     cache: SRCache | None = None  # the SR cache (evaluation/cache.py), None when off
     cache_keys: dict[str, dict[str, typing.Any]] = field(default_factory=dict)  # model -> key fields
 
 
-def _evaluate(plan: RunPlan, out: Path, env: DistEnv, started: str, progress: bool) -> Summary:
+def _evaluate(plan: RunPlan, out: Path, env: DistEnv, started: str, progress: Progress) -> Summary:
     """:func:`run_plan` on this rank; only rank 0 writes ``out``, the others return its summary."""
     reserved = finished_run_dir(out) if env.is_main else nullcontext(None)
     with reserved as staging, ExitStack() as stack:  # the run folder is reserved before any work
@@ -123,7 +125,7 @@ def _evaluate(plan: RunPlan, out: Path, env: DistEnv, started: str, progress: bo
     return collectives().broadcast_object(env, summary) if env.distributed else summary
 
 
-def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) -> _Run:
+def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: Progress) -> _Run:
     """Open the datasets and build the models (rank 0 first: it downloads and verifies, the others
     reuse), agree on them between ranks, and check every model against the protocol and the
     datasets before anything is computed."""
@@ -153,6 +155,8 @@ def _prepare(plan: RunPlan, env: DistEnv, staging: Path | None, progress: bool) 
         for ds in datasets:
             model.prepare(ds.name, ds.names())
     cache, keys = _open_cache(plan, models, str(env.device))
+    if isinstance(progress, SweepProgress) and env.is_main:
+        progress.begin(sum(-(-len(ds.images) // env.world) for ds in datasets), f"x{plan.scale}")
     return _Run(plan, env, datasets, models, staging, progress, given, cache, keys)
 
 
@@ -230,7 +234,7 @@ def _score_dataset(run: _Run, ds: Dataset, metrics: Metrics, pairs: Iterator[Pai
     rows: list[tuple[int, ImageValue]] = []
     scorer = Scorer(rows) if not env.distributed else None
     with scorer if scorer is not None else nullcontext():
-        for step in _progress(range(steps), f"{ds.name} x{run.plan.scale}", run.progress and env.is_main):
+        for step in progress_steps(range(steps), f"{ds.name} x{run.plan.scale}", run.progress, env.is_main):
             index = step * env.world + env.rank
             shipped: list[Shipped] = []  # (image, model, metric, features)
             error = ""
@@ -329,7 +333,7 @@ def _super_resolve(model: SRModel, ds: Dataset, image: str, lr: Sample, hr: Samp
         sr = model.sr_image(lr.for_model(model), hr_in, plan.protocol, ds.name, image)
     except ValueError as err:
         raise SrbenchError(f"model '{model.name}' on {ds.name}/{image}: {err}") from None
-    if plan.protocol.metasr_sizes(plan.scale):  # Meta-SR: SR of ceil(lr * s) cut to the HR's int(lr * s)
+    if plan.protocol.scale_rule(plan.scale) != "modcrop":  # SR of ceil(lr * s) cut to the HR's size
         sr = sr[..., : hr_in.shape[-2], : hr_in.shape[-1]]
     if sr.shape != hr_in.shape:
         raise SrbenchError(
@@ -337,15 +341,6 @@ def _super_resolve(model: SRModel, ds: Dataset, image: str, lr: Sample, hr: Samp
             f"expected {tuple(hr_in.shape)}"
         )
     return sr
-
-
-def _progress(steps: range, label: str, shown: bool) -> typing.Iterable[int]:
-    """``steps`` with a progress bar (tqdm, imported only then) when ``shown``."""
-    if not shown:
-        return steps
-    from tqdm import tqdm
-
-    return tqdm(steps, total=len(steps), desc=label, unit="img", leave=False)
 
 
 def _pairs_of(run: _Run, metrics: Metrics) -> Iterator[Pair]:

@@ -111,7 +111,8 @@ def _protocol_note(summary: Summary) -> str:
             recorded.get("description") or from_json(recorded if "name" in recorded else None).describe()
         )
         head, _, tail = text.partition(", crop ")
-        return f"{head}, crop {per_scale}{tail.partition(' ')[1]}{tail.partition(' ')[2]}"
+        rest = tail[len(tail.split(" ")[0].split(",")[0]) :]  # what follows the crop value, its comma kept
+        return f"{head}, crop {per_scale}{rest}"
     if recorded.get("description"):
         return str(recorded["description"])
     crop = conventions(summary).values["crop_border"]

@@ -4,9 +4,10 @@ Each scale is a complete run of :func:`~srbench_eval.evaluation.run_evaluation` 
 (``x2/``, ``x1.5/``: its own results, summary, tables and ``--save-sr`` images, each checkable on its
 own, each written atomically when it finishes); ``OUT/`` holds the merged ``results.csv``,
 ``summary.json`` and tables, whose blocks (or, in the paper layout, row groups) are the scales,
-written when every scale has finished. The sweep is resumable per scale: rerun the same command
-with the same ``--out`` and every scale folder that holds a finished run is kept, not recomputed;
-an ``OUT/`` that already holds a merged ``summary.json`` is a finished sweep and is refused.
+written when every scale has finished, with one progress bar over every scale's images
+(:class:`~srbench_eval.evaluation.progress.SweepProgress`). The sweep is resumable per scale: rerun
+the same command with the same ``--out`` and every scale folder that holds a finished run is kept,
+not recomputed; an ``OUT/`` that already holds a merged ``summary.json`` is a finished sweep and is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from srbench_eval.data.degrade.scale_rule import matlab_colon
 from srbench_eval.defaults import SCALE_DECIMALS, as_scale
@@ -29,6 +30,9 @@ from srbench_eval.runs.results import (
     load_summary,
     read_csv,
 )
+
+if TYPE_CHECKING:
+    from srbench_eval.evaluation.progress import SweepProgress
 
 _USE = "expected a number (2, 1.5), a comma list such as 2,3,4 or a range START:STOP:STEP such as 1.1:4.0:0.1"
 
@@ -125,25 +129,36 @@ def _sweep_folder(out: Path) -> None:
         raise SrbenchError(f"{out}: cannot create the run folder ({e.strerror or e})") from None
 
 
-def _scale_run(config: Any, scale: int | float, folder: Path, progress: bool) -> Summary:
+def _scale_run(config: Any, scale: int | float, folder: Path, progress: SweepProgress | None) -> Summary:
     """The finished run of one scale: read back when ``folder`` holds one, else computed into it."""
     from srbench_eval.evaluation import run_evaluation
 
     if (folder / "summary.json").is_file():
         done = load_summary(folder)
         if list(done.config.get("models", [])) == list(config.models):
+            if progress is not None:
+                progress.skip()
             return done
         raise SrbenchError(f"{folder}: holds a run of other models; choose another --out")
-    return run_evaluation(replace(config, scale=scale), folder, progress)
+    return run_evaluation(replace(config, scale=scale), folder, progress if progress is not None else False)
 
 
-def run_scales(config: Any, scales: Sequence[int | float], out: Path, progress: bool = True) -> Summary:
+def run_scales(
+    config: Any, scales: Sequence[int | float], out: Path, progress: bool | SweepProgress = True
+) -> Summary:
     """Evaluate ``config`` (a :class:`~srbench_eval.evaluation.RunConfig`) at every scale into
-    ``out/x<scale>`` (a finished scale folder is kept: resumable), then merge them into ``out``."""
+    ``out/x<scale>`` (a finished scale folder is kept: resumable), then merge them into ``out``.
+    ``progress``: one bar over every scale's images (:class:`SweepProgress`; ``True`` makes one)."""
     from srbench_eval.evaluation import write_run_files
+    from srbench_eval.evaluation.progress import SweepProgress
 
     _sweep_folder(out)
-    summaries = [_scale_run(config, s, out / f"x{s}", progress) for s in scales]
+    bar = SweepProgress(len(scales)) if progress is True else progress or None
+    try:
+        summaries = [_scale_run(config, s, out / f"x{s}", bar) for s in scales]
+    finally:
+        if bar is not None:
+            bar.close()
     rows = [r for s in scales for r in read_csv(out / f"x{s}" / RESULTS_CSV)]
     summary = merge_summaries(summaries, scales)
     summary.config["crop_border"] = config.crop_border  # None: each scale's own (crop = scale)

@@ -144,8 +144,10 @@ def test_registered_mslapsrn_and_lapsrn_x8_build_from_a_mirror(
         assert published.get(key).file_for(4).path.startswith("mslapsrn/MSLapSRN_D5R")
     x8 = published.build("lapsrn@pub", 8, mirror=mirror)
     assert (x8.provenance["format"], x8.scale) == ("dagnn", 8)
-    with pytest.raises(SrbenchError, match="no x3 model"):
-        published.build("mslapsrn-d5r8@pub", 3, mirror=mirror)
+    with pytest.raises(SrbenchError, match="no x2.5 model"):
+        published.build("mslapsrn-d5r8@pub", 2.5, mirror=mirror)  # type: ignore[arg-type]
+    x3 = published.build("mslapsrn-d5r2@pub", 3, mirror=mirror)
+    assert x3.provenance["architecture"] == "mslapsrn D5R2 (x4 pyramid, bicubic to x3)"
 
 
 @requires_weights
@@ -154,8 +156,8 @@ def test_mslapsrn_file_loads_by_label_and_truncated_mat_is_one_line(tmp_path: Pa
     (scipy's ``MatReadError``) is a one-line error naming the file, whatever the format."""
     loaded = formats.load_network(D5R2, 4)
     assert (loaded.format, loaded.scale, loaded.channels) == ("mslapsrn", 4, "y")
-    with pytest.raises(SrbenchError, match="MS-LapSRN upscales x2, x4 or x8, not --scale 3"):
-        formats.load_network(D5R2, 3)
+    with pytest.raises(SrbenchError, match="MS-LapSRN's test code takes integer scales x2 to x8, not x9"):
+        formats.load_network(D5R2, 9)
     cut = tmp_path / "MSLapSRN_D5R2.mat"
     data = D5R2.read_bytes()
     for size, fmt in ((100, None), (100, "mslapsrn"), (len(data) // 2, None), (len(data) // 2, "mslapsrn")):

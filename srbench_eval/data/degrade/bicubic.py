@@ -361,8 +361,10 @@ def _float64(x: Image) -> Image:
 
 def quantise_sr(sr: Image, protocol: Protocol) -> Image:
     """SR values 0..255 as the protocol's authors saved or scored them: rounded (``round``, by the
-    protocol's ``rounding`` rule), truncated (``truncate``), both saturated to 0..255, or unchanged in
-    float64 (``none``)."""
+    protocol's ``rounding`` rule), truncated (``truncate``), both saturated to 0..255, saturated only
+    (``clamp``: LIIF's ``pred.clamp_(0, 1)``, float64), or unchanged in float64 (``none``)."""
+    if protocol.sr_quantisation == "clamp":
+        return _float64(sr).clamp(0.0, 255.0) if is_tensor(sr) else np.clip(_float64(sr), 0.0, 255.0)
     if protocol.sr_quantisation == "round":
         return _round(_float64(sr), protocol)
     if protocol.sr_quantisation == "truncate":

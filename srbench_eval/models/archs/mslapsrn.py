@@ -21,6 +21,16 @@ image ``I_{l-1}`` (``I_0 = LR``)::
 The x``s`` output is ``I_L``. MatConvNet's ``vl_nnconv`` is a correlation with zero padding, as
 ``nn.Conv2d``; ``vl_nnconvt`` with ``upsample = 2`` and ``crop = [t b l r]`` is ``nn.ConvTranspose2d``
 with stride 2 and those rows/columns removed.
+
+**Other scales** (:class:`FixedScale`, :data:`TEST_SCALES`): the authors' ``SR_MSLapSRN(img_LR, net,
+model_scale, test_scale)`` runs the pyramid to ``model_scale`` and, when its output is not the size of
+``imresize(img_LR, test_scale)`` (``ceil(h s)``), resizes the Y output to that size with MATLAB's
+bicubic ``imresize(y, [H, W])`` (antialiased when it shrinks); Cb/Cr come from ``imresize(ycbcr(LR),
+test_scale)`` as at x2/x4/x8. ``evaluate_MSLapSRN_dataset.m`` leaves ``model_scale`` to its user
+(``test_scale = model_scale`` by default); here it is the smallest level at or above the test scale
+(:func:`pyramid_scale`: x3 runs the x4 pyramid and shrinks 4h to 3h, x5-x7 the x8 one). Their test
+code takes integer scales only (``mod_crop``, ``shave_bd(img, scale)`` index with the scale, and
+``sprintf('x%d')`` names the output folder), so a non-integer scale is refused.
 """
 
 from __future__ import annotations
@@ -29,10 +39,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from srbench_eval.data.degrade.bicubic import imresize
 from srbench_eval.models.archs.common import log2_steps
 
 LEAK = 0.2
 SCALES = (2, 4, 8)
+TEST_SCALES = (2, 3, 4, 5, 6, 7, 8)
+"""The scales :class:`FixedScale` serves: the pyramid's, and the integers between them (resized)."""
+
+
+def pyramid_scale(scale: float) -> int:
+    """The pyramid level a test scale runs: the smallest of :data:`SCALES` at or above ``scale``;
+    ``ValueError`` (one line) for a scale outside :data:`TEST_SCALES`."""
+    if scale not in TEST_SCALES:
+        raise ValueError(f"MS-LapSRN's test code takes integer scales x2 to x8, not x{scale}")
+    return next(s for s in SCALES if s >= scale)
 
 
 class MSLapSRN(nn.Module):
@@ -87,15 +108,24 @@ class MSLapSRN(nn.Module):
 
 
 class FixedScale(nn.Module):
-    """An :class:`MSLapSRN` at one scale (``net(y)``), as the authors' test code builds it: their
-    ``evaluate_MSLapSRN_dataset.m`` copies the multi-scale weights into a single-scale graph."""
+    """An :class:`MSLapSRN` at one test scale (``net(y)``), as the authors' test code builds it: their
+    ``evaluate_MSLapSRN_dataset.m`` copies the multi-scale weights into a single-scale graph of
+    ``model_scale`` (:func:`pyramid_scale`), and ``SR_MSLapSRN.m`` resizes its output to
+    ``ceil(h * scale)`` rows when the two differ (module docstring)."""
 
     def __init__(self, net: MSLapSRN, scale: int) -> None:
         super().__init__()
-        self.net, self.scale = net, MSLapSRN._check(scale)
+        self.net, self.scale, self.model_scale = net, scale, pyramid_scale(scale)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        return self.net(y, self.scale)
+        out = self.net(y, self.model_scale)
+        if self.model_scale == self.scale:
+            return out
+        # MATLAB imresize(y, [H, W]) of the single-precision output: the scale per side is H / h_out =
+        # scale / model_scale (exact: a multiple of 1/8), so the taps are those of imresize(y, ratio).
+        resized = imresize(out.to(torch.float64), self.scale / self.model_scale).to(out.dtype)
+        assert resized.shape[-2:] == (y.shape[-2] * self.scale, y.shape[-1] * self.scale)
+        return resized
 
 
-__all__ = ["LEAK", "SCALES", "FixedScale", "MSLapSRN"]
+__all__ = ["LEAK", "SCALES", "TEST_SCALES", "FixedScale", "MSLapSRN", "pyramid_scale"]

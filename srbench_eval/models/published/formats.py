@@ -37,8 +37,7 @@ from torch import nn
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs import edsr
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
-from srbench_eval.models.archs.mslapsrn import SCALES as MSLAPSRN_SCALES
-from srbench_eval.models.archs.mslapsrn import FixedScale
+from srbench_eval.models.archs.mslapsrn import FixedScale, pyramid_scale
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
 from srbench_eval.models.checkpoints import load_problem, quiet_load, state_dict_problem
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
@@ -315,13 +314,18 @@ def _is_mslapsrn(d: dict) -> bool:
 
 
 def _mslapsrn(path: Path, scale: int | None) -> LoadedNetwork:
-    """An MS-LapSRN file at ``scale`` (2, 4 or 8; the file serves all three)."""
+    """An MS-LapSRN file at ``scale``: its x2/x4/x8 pyramid, or at x3, x5-x7 the next level up resized
+    to the scale with bicubic, as ``SR_MSLapSRN.m`` does (:class:`FixedScale`)."""
     if scale is None:
-        raise SrbenchError(f"{path}: MS-LapSRN serves x2, x4 and x8; give --scale")
-    if scale not in MSLAPSRN_SCALES:
-        raise SrbenchError(f"{path}: MS-LapSRN upscales x2, x4 or x8, not --scale {scale}")
-    net = load_mslapsrn(path, scale)
+        raise SrbenchError(f"{path}: MS-LapSRN serves x2 to x8; give --scale")
+    try:
+        level = pyramid_scale(scale)
+    except ValueError as e:
+        raise SrbenchError(f"{path}: {e}") from None
+    net = load_mslapsrn(path, level)
     arch = f"mslapsrn D{net.depth}R{net.recursions}"
+    if level != scale:
+        arch += f" (x{level} pyramid, bicubic to x{scale})"
     return LoadedNetwork(FixedScale(net, scale).eval(), "mslapsrn", arch, scale, "y", False)
 
 
