@@ -105,6 +105,8 @@ def _dataset_need(name: str, used_by: str) -> FileNeed:
     entry = find_entry(name)
     if entry is None:
         return FileNeed("data", name, "local folder", name, used_by)
+    if entry.skimage_files:  # the smoke preset's default: nothing to fetch
+        return FileNeed("data", entry.name, f"{entry.images} images", "embedded (scikit-image)", used_by)
     first = entry.sources[0] if entry.sources else None
     note = first.note if first is not None else ""
     size = f"{entry.images} images" + (f"; {note}" if note else "")
