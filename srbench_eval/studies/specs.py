@@ -30,9 +30,11 @@ import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from srbench_eval.data.datasets.download import is_url, offline, resolve_mirror
 from srbench_eval.defaults import default_train_data
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
+from srbench_eval.models.published import registry as published
 from srbench_eval.names import safe_name
 from srbench_eval.papers.specs import SpecMember, StudySpec, paper_train_overrides
 from srbench_eval.studies.members import (
@@ -44,6 +46,7 @@ from srbench_eval.studies.members import (
 )
 from srbench_eval.studies.planning import _protocol_args, _train_args
 from srbench_eval.studies.spec import _LIST_PLUS, Member, Study
+from srbench_eval.weights.published import published_status
 
 SPEC_FILE = "spec.json"
 FORMAT = "srbench-eval-spec-study/1"
@@ -145,10 +148,6 @@ def weights_absent(study: Study, member: SpecMember) -> str | None:
     cache nor the mirror folder, and no download can bring it (no public URL, or offline). ``None``
     when it can be evaluated, or when the run itself must say what is wrong (a file present but
     unpinned or of another hash, a mirror URL): those stop the study with the run's one-line error."""
-    from srbench_eval.data.datasets.download import is_url, offline, resolve_mirror
-    from srbench_eval.models.published import registry as published
-    from srbench_eval.weights.published import published_status
-
     name = str(member.model)
     if not published.is_published(name):
         return None
