@@ -79,7 +79,7 @@ def test_acceptance_command_runs_dp_table5_offline_without_data(
     table = (out / "table.md").read_text()
     assert "preset smoke, x4, trained on demo for 20 iterations, seeds 0, 1, 2" in table
     assert "Unfinished" not in table and " → " in table
-    run = out / "members" / "esrgan-dp" / "seed1" / "checkpoints" / "esrgan-dp" / "x4-smoke"
+    (run,) = (out / "members" / "esrgan-dp" / "seed1" / "checkpoints" / "esrgan-dp").glob("x4-smoke*")
     assert ckpts.load_checkpoint(run / "step_0000020.pt")["config"]["data"] == "demo"
     start = json.loads((run / "log.jsonl").read_text().splitlines()[0])
     assert start["event"] == "start" and start["data"]["dataset"] == "demo" and start["data"]["images"] == 5
