@@ -192,7 +192,7 @@ def test_dp_table5_end_to_end_with_esrgan_from_a_mirror(
     assert code == 0, text
     assert "first stage rrdb seed 0: trained 2 iterations" in text and "esrgan@pub: evaluated" in text
     assert "esrgan-plus@pub: evaluated" in text
-    assert "drn-l@pub: weights file drn/DRNL4x.pt not in the cache nor in a mirror as " in text
+    assert "drn-l@pub: weights file drn/DRNL4x.pt in neither the weights cache nor a mirror as " in text
     table = (out / "table.md").read_text()
     t5 = load("dp_loss").table("table5")
     summary = json.loads((out / "summary.json").read_text())
@@ -210,7 +210,7 @@ def test_dp_table5_end_to_end_with_esrgan_from_a_mirror(
         assert (s["std"] is None) == (label != "esrgan-dp")  # ready members: one value
     assert "| DRN [37] | drn-l@pub: weights absent, printed only | 29.95 / 0.8522 / 0.1964 |" in table
     assert "| SFTGAN [23] | printed only |" in table
-    assert "- drn-l@pub: not evaluated, weights file drn/DRNL4x.pt not in the cache" in table
+    assert "- drn-l@pub: not evaluated, weights file drn/DRNL4x.pt in neither the weights cache" in table
     assert summary["weights_absent"].keys() == {"drn-l@pub"} and "Unfinished" not in table
     assert "ESRGAN-DP" in table and "reproduced" in table or "not measured" in table
     assert summary["claims"] and all(":" in c for c in summary["claims"])

@@ -161,7 +161,7 @@ def weights_absent(study: Study, member: SpecMember) -> str | None:
         f"a mirror as {mirror}/weights/{f.path}" if mirror else f"a mirror (--mirror DIR) as weights/{f.path}"
     )
     how = "it has no public URL" if not f.urls else "offline"
-    return f"weights file {f.path} not in the cache nor in {where} ({how})"
+    return f"weights file {f.path} in neither the weights cache nor {where} ({how})"
 
 
 def open_spec_folder(spec: StudySpec, opts: SpecOptions, root: Path) -> None:
