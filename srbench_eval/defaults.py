@@ -7,6 +7,19 @@ from __future__ import annotations
 DEFAULT_DATASETS: tuple[str, ...] = ("set5", "set14", "bsd100", "urban100")
 DEFAULT_METRICS: tuple[str, ...] = ("psnr", "ssim")
 
+DEFAULT_TRAIN_DATA = "div2k-train"
+"""The training data of ``--preset paper`` (and of any preset but smoke) when none is given."""
+SMOKE_TRAIN_DATA = "demo"
+"""The smoke preset's default training data: the five images embedded in the installed scikit-image
+package, there offline on every machine (DIV2K is a 3.5 GB download). Not an evaluation set:
+training on Set5 would score a model on its own training images."""
+
+
+def default_train_data(preset: str) -> str:
+    """The training data of ``preset`` when none is given (``train``, ``study``, a study spec)."""
+    return SMOKE_TRAIN_DATA if preset == "smoke" else DEFAULT_TRAIN_DATA
+
+
 MIN_SCALE, MAX_SCALE = 1, 16
 """The upscaling factors a run accepts (1: the identity, for tests of the pipeline)."""
 

@@ -61,7 +61,11 @@ def test_studies_list_shows_every_spec_with_its_members() -> None:
         "  mu=0.5" in out and "train srgan-dp --set loss.dp.mu=0.5 loss.dp.beta=1.3 (paper row mu=0.5)" in out
     )
     assert "esrgan@pub" in out and "ready model esrgan@pub (paper row esrgan)" in out
-    assert "printed only: drn, enhancenet, srgan, sftgan, esrgan+" in out
+    assert "printed only: enhancenet, srgan, sftgan" in out
+    assert (
+        "ready model drn-l@pub (paper row drn)" in out
+        and "ready model esrgan-plus@pub (paper row esrgan+)" in out
+    )
 
 
 def test_members_take_the_paper_schedule_then_the_users_then_their_own_overrides() -> None:
@@ -84,7 +88,7 @@ def test_plan_lists_stages_members_and_ready_models(tmp_path: Path) -> None:
     spec = load_spec("dp-table5")
     study = spec_study(spec, SpecOptions(preset="paper", seeds=(0, 1), mirror="/m"))
     lines = spec_plan_commands(spec, study, tmp_path)
-    assert len(lines) == 2 + 2 + 2  # rrdb per seed, esrgan-dp per seed, bicubic and esrgan@pub
+    assert len(lines) == 2 + 2 + 4  # rrdb per seed, esrgan-dp per seed, bicubic and the three @pub
     first = shlex.split(lines[0])
     assert first[:4] == ["srbench-eval", "train", "--model", "rrdb"] and "--preset" in first
     member = lines[2].split(" && ")
@@ -92,12 +96,14 @@ def test_plan_lists_stages_members_and_ready_models(tmp_path: Path) -> None:
     assert all(f"--set {o}" in member[0] for o in paper_train_overrides(spec, "esrgan-dp"))
     assert str(tmp_path / "init" / "rrdb" / "seed0") in member[0]  # starts from the first stage
     assert "--weights" in member[1] and "--protocol-set crop_border=4" in member[1]
-    assert lines[-1].startswith("srbench-eval run --models esrgan@pub") and "--mirror /m" in lines[-1]
+    assert lines[-3].startswith("srbench-eval run --models esrgan@pub") and "--mirror /m" in lines[-3]
+    assert lines[-2].startswith("srbench-eval run --models drn-l@pub")
     needs = {f.name: f for f in needed_files(spec, study)}
     assert {"div2k-train", "set5", "urban100", "vgg19", "resnet50", "alexnet", "esrgan@pub"} <= set(needs)
     assert "800 images" in needs["div2k-train"].size and "3.5 GB" in needs["div2k-train"].size
     assert needs["vgg19"].used_by == needs["resnet50"].used_by == "loss dp"
     assert needs["alexnet"].used_by == "metric lpips"
+    assert needs["drn-l@pub"].source == "mirror only (weights/drn/DRNL4x.pt)"
     assert needs["vgg19"].size.endswith("MB (float32 parameters)") or "cached" in needs["vgg19"].size
 
 
@@ -163,6 +169,12 @@ def _esrgan_mirror(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         {"params_ema": _new_layout(RRDBNet(4, num_feat=8, num_block=1, num_grow_ch=32).state_dict())}, path
     )
     monkeypatch.setenv("SRBENCH_PIN_ESRGAN_X4", sha256_file(path))
+    from spandrel.architectures.ESRGAN import ESRGAN  # nESRGAN+'s layout; DRN's file stays absent
+
+    plus = mirror / "weights" / published.get("esrgan-plus@pub").file_for(4).path
+    plus.parent.mkdir(parents=True)
+    torch.save(ESRGAN(num_filters=8, num_blocks=1, plus=True).state_dict(), plus)
+    monkeypatch.setenv("SRBENCH_PIN_ESRGAN_PLUS_X4", sha256_file(plus))
     return mirror
 
 
@@ -179,16 +191,27 @@ def test_dp_table5_end_to_end_with_esrgan_from_a_mirror(
     code, text = invoke(*args)
     assert code == 0, text
     assert "first stage rrdb seed 0: trained 2 iterations" in text and "esrgan@pub: evaluated" in text
+    assert "esrgan-plus@pub: evaluated" in text
+    assert "drn-l@pub: weights file drn/DRNL4x.pt in neither the weights cache nor a mirror as " in text
     table = (out / "table.md").read_text()
     t5 = load("dp_loss").table("table5")
     summary = json.loads((out / "summary.json").read_text())
     means = {(s["variant"], s["dataset"], s["metric"]): s for s in summary["summaries"]}
-    for row, label in (("bicubic", "bicubic"), ("esrgan", "esrgan@pub"), ("esrgan-dp", "esrgan-dp")):
+    rows = (
+        ("bicubic", "bicubic"),
+        ("esrgan", "esrgan@pub"),
+        ("esrgan+", "esrgan-plus@pub"),
+        ("esrgan-dp", "esrgan-dp"),
+    )
+    for row, label in rows:
         cell = t5.row(row).cell("set5", "psnr")
         s = means[(label, "set5", "psnr")]
         assert f"{cell.text} → {s['mean']:.2f}" in table
         assert (s["std"] is None) == (label != "esrgan-dp")  # ready members: one value
-    assert "| DRN [37] | printed only | 29.95 / 0.8522 / 0.1964 |" in table
+    assert "| DRN [37] | drn-l@pub: weights absent, printed only | 29.95 / 0.8522 / 0.1964 |" in table
+    assert "| SFTGAN [23] | printed only |" in table
+    assert "- drn-l@pub: not evaluated, weights file drn/DRNL4x.pt in neither the weights cache" in table
+    assert summary["weights_absent"].keys() == {"drn-l@pub"} and "Unfinished" not in table
     assert "ESRGAN-DP" in table and "reproduced" in table or "not measured" in table
     assert summary["claims"] and all(":" in c for c in summary["claims"])
     assert "| esrgan-dp | esrgan@pub | set5 | lpips | 10 |" in table  # 2 seeds x 5 images, paired

@@ -141,6 +141,10 @@ def _print_plan(
     from srbench_eval.studies.estimate import needed_files, render_estimate
     from srbench_eval.studies.specs import open_spec_folder, spec_plan_commands
 
+    if estimate:
+        from srbench_eval.studies.estimate import estimate_device
+
+        estimate_device(study.device)  # no GPU: one line, before the plan
     open_spec_folder(spec, opts, root)
     click.echo(f"# {spec.title}")
     click.echo("# Commands (one per first stage, trained member and ready model):")

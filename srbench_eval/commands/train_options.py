@@ -134,8 +134,9 @@ OPTIONS: tuple[TrainOption, ...] = (
     TrainOption(
         "data",
         ("--data",),
-        "div2k-train",
-        "Training HR images: a dataset name (see `datasets list`) or a folder of images.",
+        None,
+        "Training HR images: a dataset name (see `datasets list`) or a folder of images "
+        "[default: div2k-train; demo (embedded) with --preset smoke].",
         study={},
     ),
     TrainOption(

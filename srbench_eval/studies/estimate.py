@@ -12,8 +12,10 @@ loader is left out: on a GPU with enough loader processes it hides behind the st
 
 with ``iterations`` the paper schedule's (the recipe's when the spec does not state one), and the
 member's hours are that times the number of seeds. First stages (``rrdb`` for ``esrgan*``) are
-estimated the same way. The same code runs on CUDA and on the CPU; on a CPU ``n`` is kept tiny and
-the estimate is only the order of magnitude.
+estimated the same way. The same code runs on CUDA and on the CPU (:func:`synchronize` waits for
+CUDA's asynchronous kernels before each clock reading; :func:`estimate_device` refuses a GPU that
+is not there in one line); on a CPU ``n`` is kept tiny and the estimate is only the order of
+magnitude.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srbench_eval.data.datasets.registry import find_entry
+from srbench_eval.errors import SrbenchError
 from srbench_eval.models.published.registry import get as get_published
 from srbench_eval.models.recipes.named import build_discriminator, build_generator, build_losses
 from srbench_eval.papers.specs import StudySpec
@@ -33,6 +37,9 @@ from srbench_eval.studies.spec import Member, Study
 from srbench_eval.studies.specs import ready_members, trained_members
 from srbench_eval.training.config import resolve
 from srbench_eval.weights.hub import WEIGHTS, checkpoint_dir
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ def _dataset_need(name: str, used_by: str) -> FileNeed:
     entry = find_entry(name)
     if entry is None:
         return FileNeed("data", name, "local folder", name, used_by)
+    if entry.skimage_files:  # the smoke preset's default: nothing to fetch
+        return FileNeed("data", entry.name, f"{entry.images} images", "embedded (scikit-image)", used_by)
     first = entry.sources[0] if entry.sources else None
     note = first.note if first is not None else ""
     size = f"{entry.images} images" + (f"; {note}" if note else "")
@@ -127,19 +136,42 @@ def needed_files(spec: StudySpec, study: Study) -> list[FileNeed]:
     return out
 
 
+def estimate_device(name: str) -> torch.device:
+    """The device ``--device`` names, checked before any plan line is printed: ``auto`` is the GPU
+    when there is one, else the CPU; ``cuda`` / ``cuda:N`` without that GPU is a one-line error."""
+    import torch
+
+    from srbench_eval.distributed import resolve_device
+
+    if name.startswith("cuda") and torch.cuda.is_available():
+        index = torch.device(name).index or 0
+        if index >= torch.cuda.device_count():
+            raise SrbenchError(
+                f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s) (cuda:0..)"
+            )
+    return resolve_device(name)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (CUDA kernels run asynchronously; the CPU's do not)."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _time_iterations(study: Study, member: Member, n: int) -> tuple[float, int, int, int, str]:
     """Seconds per iteration over ``n`` timed iterations (after one warm-up), and the batch size,
     patch, schedule length and device it ran with."""
     import torch
 
-    from srbench_eval.distributed import resolve_device
     from srbench_eval.training.loop import replace_lr_scale
     from srbench_eval.training.state import make_optimizer, make_scheduler
     from srbench_eval.training.steps import Nets, train_step, wrap_for_ranks
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = resolve(train_config(study, member, Path(tmp)))
-    device = resolve_device(study.device)
+    device = estimate_device(study.device)
     r, t = plan.recipe, plan.recipe.train
     torch.manual_seed(member.seed)
     if device.type == "cuda":
@@ -160,13 +192,11 @@ def _time_iterations(study: Study, member: Member, n: int) -> tuple[float, int, 
     hr = torch.rand(plan.batch_size, 3, plan.hr_patch, plan.hr_patch, device=device)
     lr = torch.rand(plan.batch_size, 3, lr_size, lr_size, device=device)
     train_step(nets, lr, hr)  # warm-up: allocation, cuDNN autotuning
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(n):
         train_step(nets, lr, hr)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    synchronize(device)  # CUDA runs asynchronously: the clock stops when the GPU is done
     return (time.perf_counter() - start) / n, plan.batch_size, plan.hr_patch, plan.iterations, str(device)
 
 
@@ -183,6 +213,7 @@ def estimate(spec: StudySpec, study: Study, timed: int = 2) -> list[Estimate]:
     """The hours of every first stage and trained member at the paper's size (see the module
     docstring); one measurement per distinct cost (:func:`_compute_key`). ``study`` gives the
     device and the user's sizes."""
+    estimate_device(study.device)  # a missing GPU stops here, before any measurement
     paper = replace(study, preset="paper", iterations=None)
     seed = paper.seeds[0]
     todo = [(f"first stage {s.recipe}", s) for s in stages(paper) if s.seed == seed]

@@ -28,7 +28,7 @@ from srbench_eval.reports import statistics as stats
 from srbench_eval.runs.results import ImageValue, read_csv
 from srbench_eval.studies.members import is_finished
 from srbench_eval.studies.spec import Study
-from srbench_eval.studies.specs import folder_name, ready_folder, trained_members
+from srbench_eval.studies.specs import absent_file, folder_name, ready_folder, trained_members
 from srbench_eval.studies.table import SeedSummary, paired_comparisons, seed_summaries
 
 Rows = dict[tuple[str, int], list[ImageValue]]
@@ -41,17 +41,20 @@ class SpecResult:
     summaries: list[SeedSummary]
     comparisons: list[stats.Comparison]
     missing: list[str] = field(default_factory=list)
+    absent: dict[str, str] = field(default_factory=dict)  # ready member -> why its weights are absent
     claims: list[str] = field(default_factory=list)
     table: str = ""
 
 
-def collect_spec(spec: StudySpec, study: Study, root: Path) -> tuple[Rows, Rows, list[str]]:
+def collect_spec(spec: StudySpec, study: Study, root: Path) -> tuple[Rows, Rows, list[str], dict[str, str]]:
     """Per-image rows keyed by (member label, seed): for the summaries (a ready member once), for
-    the pairing (a ready member under every seed), and the unfinished members."""
+    the pairing (a ready member under every seed); the unfinished members; the ready members whose
+    weights were absent (label -> why; their cells stay printed only)."""
     label_of = {folder_name(m): m.label for m in spec.members}
     rows: Rows = {}
     paired: Rows = {}
     missing = []
+    absent = {}
     for m in trained_members(spec, study):
         label = label_of[m.variant]
         path = m.folder(root) / "run" / "results.csv"
@@ -64,12 +67,16 @@ def collect_spec(spec: StudySpec, study: Study, root: Path) -> tuple[Rows, Rows,
             continue
         path = ready_folder(root, r) / "results.csv"
         if not path.is_file():
-            missing.append(r.label)
+            marker = absent_file(root, r)
+            if marker.is_file():
+                absent[r.label] = marker.read_text(encoding="utf-8").strip()
+            else:
+                missing.append(r.label)
             continue
         values = [replace(v, model=r.label) for v in read_csv(path)]
         rows[(r.label, study.seeds[0])] = values
         paired.update({(r.label, s): values for s in study.seeds})
-    return rows, paired, missing
+    return rows, paired, missing, absent
 
 
 def _pairs(spec: StudySpec) -> list[tuple[str, str]]:
@@ -110,6 +117,8 @@ def _paper_rows(spec: StudySpec, study: Study, result: SpecResult) -> list[str]:
     values = {}
     for row in table.rows:
         member = by_row.get(row.id)
+        if member is not None and member.label in result.absent:
+            member = None  # weights absent: printed cells only
         cells = []
         for d in datasets:
             parts = []
@@ -128,6 +137,8 @@ def _paper_rows(spec: StudySpec, study: Study, result: SpecResult) -> list[str]:
                     )
             cells.append(" / ".join(parts))
         shown = member.label if member is not None else "printed only"
+        if row.id in by_row and by_row[row.id].label in result.absent:
+            shown = f"{by_row[row.id].label}: weights absent, printed only"
         printed = row.printed if row.printed and "$" not in row.printed else row.label  # no LaTeX
         lines.append(f"| {printed} | {shown} | " + " | ".join(cells) + " |")
     result.claims = check_claims(paper, values, [table.id])
@@ -177,13 +188,13 @@ def _comparison_lines(result: SpecResult) -> list[str]:
     return lines
 
 
-def _footnotes(spec: StudySpec, study: Study) -> list[str]:
-
+def _footnotes(spec: StudySpec, study: Study, result: SpecResult) -> list[str]:
     lines = ["", "Notes:", ""]
     lines.append(f"- {resolve(study.protocol, study.protocol_set).describe(study.scale or 4)}.")
     if spec.protocol_note:
         lines.append(f"- Protocol: {spec.protocol_note}")
     lines += [f"- {m.label}: {m.note}" for m in spec.members if m.note]
+    lines += [f"- {label}: not evaluated, {why}." for label, why in result.absent.items()]
     if spec.notes:
         lines.append(f"- {spec.notes}")
     if spec.paper is not None and QUIRKS_FILE.is_file():
@@ -204,18 +215,20 @@ def render_spec_table(spec: StudySpec, study: Study, result: SpecResult) -> str:
         lines.append(f"**Unfinished members (not in the table): {', '.join(result.missing)}.**")
     lines.append("")
     body = _paper_rows(spec, study, result) if spec.paper is not None else _measured_rows(spec, study, result)
-    lines += body + _comparison_lines(result) + _footnotes(spec, study)
+    lines += body + _comparison_lines(result) + _footnotes(spec, study, result)
     return "\n".join(lines) + "\n"
 
 
 def write_spec_table(spec: StudySpec, study: Study, root: Path) -> SpecResult:
     """Compute the spec study's statistics from its finished members; write ``table.md`` and
     ``summary.json``."""
-    rows, paired, missing = collect_spec(spec, study, root)
+    rows, paired, missing, absent = collect_spec(spec, study, root)
     order = [m.label for m in spec.members]
     done = {label for label, _ in rows}
     pairs = [(a, b) for a, b in _pairs(spec) if a in done and b in done]
-    result = SpecResult(seed_summaries(rows, order), paired_comparisons(paired, order, pairs), missing)
+    result = SpecResult(
+        seed_summaries(rows, order), paired_comparisons(paired, order, pairs), missing, absent
+    )
     result.table = render_spec_table(spec, study, result)
     write_text_atomic(root / "table.md", result.table)
     summary = {
@@ -225,6 +238,7 @@ def write_spec_table(spec: StudySpec, study: Study, root: Path) -> SpecResult:
         "comparisons": [asdict(c) for c in result.comparisons],
         "claims": result.claims,
         "missing": result.missing,
+        "weights_absent": result.absent,
     }
     text = json.dumps(summary, indent=2, default=lambda v: str(v)) + "\n"
     write_text_atomic(root / "summary.json", text)

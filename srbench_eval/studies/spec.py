@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from srbench_eval.defaults import DEFAULT_METRICS, MAX_SCALE, MIN_SCALE
+from srbench_eval.defaults import DEFAULT_METRICS, MAX_SCALE, MIN_SCALE, default_train_data
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
 from srbench_eval.models.checkpoint_fields import PRESETS
@@ -37,7 +37,7 @@ class Study:
     seeds: tuple[int, ...] = (0, 1, 2)
     preset: str = "smoke"
     scale: int | None = None
-    data: str = "div2k-train"
+    data: str | None = None  # None: the preset's default (defaults.default_train_data), filled in
     mirror: str | None = None
     overrides: tuple[str, ...] = ()  # --set; comma lists sweep
     iterations: int | None = None
@@ -54,6 +54,10 @@ class Study:
     bicubic: bool = True
     init: str = "stage"  # two-stage recipes: "stage" (train the first stage per seed) or "none"
     pairs: tuple[str, ...] = ()  # RECIPE:REFERENCE comparisons; none: every recipe against the first
+
+    def __post_init__(self) -> None:
+        if self.data is None:  # stored in study.json as the data used
+            object.__setattr__(self, "data", default_train_data(str(self.preset)))
 
     def check(self) -> None:
         """Refuse a field of the wrong type or out of range, as the command line would (one line naming

@@ -8,25 +8,37 @@ from collections.abc import Callable
 from pathlib import Path
 
 from srbench_eval.evaluation import run_evaluation
+from srbench_eval.files import write_text_atomic
 from srbench_eval.papers.specs import SpecMember, StudySpec
 from srbench_eval.studies.members import is_finished, run_config, run_member, run_stage, stages
 from srbench_eval.studies.paper_table import SpecResult, write_spec_table
 from srbench_eval.studies.spec import Study
 from srbench_eval.studies.specs import (
     SpecOptions,
+    absent_file,
     open_spec_folder,
     ready_folder,
     ready_members,
     spec_study,
     trained_members,
+    weights_absent,
 )
 
 
 def run_ready(study: Study, member: SpecMember, root: Path) -> str:
-    """Evaluate a ready member (once: it has no seeds)."""
+    """Evaluate a ready member (once: it has no seeds). A published model whose weights are absent
+    (:func:`~srbench_eval.studies.specs.weights_absent`) is skipped and its cells stay printed only;
+    a later run with the file in a mirror evaluates it."""
     out = ready_folder(root, member)
     if (out / "summary.json").is_file():
         return f"{member.label}: evaluated before, skipped"
+    marker = absent_file(root, member)
+    why = weights_absent(study, member)
+    if why is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(marker, why + "\n")
+        return f"{member.label}: {why}; its cells stay printed only"
+    marker.unlink(missing_ok=True)
     run_evaluation(run_config(study, (str(member.model),), study.scale or 4), out, progress=False)
     return f"{member.label}: evaluated"
 

@@ -30,8 +30,11 @@ import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from srbench_eval.data.datasets.download import is_url, offline, resolve_mirror
+from srbench_eval.defaults import default_train_data
 from srbench_eval.errors import SrbenchError
 from srbench_eval.files import write_text_atomic
+from srbench_eval.models.published import registry as published
 from srbench_eval.names import safe_name
 from srbench_eval.papers.specs import SpecMember, StudySpec, paper_train_overrides
 from srbench_eval.studies.members import (
@@ -43,6 +46,7 @@ from srbench_eval.studies.members import (
 )
 from srbench_eval.studies.planning import _protocol_args, _train_args
 from srbench_eval.studies.spec import _LIST_PLUS, Member, Study
+from srbench_eval.weights.published import published_status
 
 SPEC_FILE = "spec.json"
 FORMAT = "srbench-eval-spec-study/1"
@@ -68,7 +72,10 @@ class SpecOptions:
 
 
 def spec_study(spec: StudySpec, opts: SpecOptions) -> Study:
-    """The settings every member of ``spec`` shares, as a :class:`Study` of its recipes. A spec's
+    """The settings every member of ``spec`` shares, as a :class:`Study` of its recipes. Its
+    training data: ``--data``, else the spec's (DIV2K) under ``--preset paper`` and the smoke
+    preset's default (:func:`~srbench_eval.defaults.default_train_data`: the embedded demo images,
+    there offline) under ``--preset smoke``. A spec's
     members are fixed: the user's ``--set`` is not a sweep, and a list value may be written with
     commas or, as inside a study's sweep, with ``+`` (``train.milestones=2+4``)."""
     study = Study(
@@ -76,7 +83,7 @@ def spec_study(spec: StudySpec, opts: SpecOptions) -> Study:
         seeds=opts.seeds or spec.seeds,
         preset=opts.preset,
         scale=spec.scale,
-        data=opts.data or spec.data,
+        data=opts.data or (spec.data if opts.preset == "paper" else default_train_data(opts.preset)),
         mirror=opts.mirror,
         overrides=tuple(_LIST_PLUS.sub(",", o) for o in opts.overrides),
         iterations=opts.iterations,
@@ -129,6 +136,32 @@ def ready_members(spec: StudySpec) -> list[SpecMember]:
 
 def ready_folder(root: Path, member: SpecMember) -> Path:
     return root / "ready" / folder_name(member) / "run"
+
+
+def absent_file(root: Path, member: SpecMember) -> Path:
+    """Where a ready member whose weights are absent says why (its cells stay printed only)."""
+    return ready_folder(root, member).parent / "weights-absent.txt"
+
+
+def weights_absent(study: Study, member: SpecMember) -> str | None:
+    """Why a ready ``NAME@pub`` member cannot be evaluated here: its file is in neither the weights
+    cache nor the mirror folder, and no download can bring it (no public URL, or offline). ``None``
+    when it can be evaluated, or when the run itself must say what is wrong (a file present but
+    unpinned or of another hash, a mirror URL): those stop the study with the run's one-line error."""
+    name = str(member.model)
+    if not published.is_published(name):
+        return None
+    entry = published.get(name)
+    f = entry.file_for(study.scale or 4)
+    mirror = resolve_mirror(study.mirror)
+    state, _ = published_status(entry, f, mirror)
+    if state != "missing" or (mirror and is_url(mirror)) or (f.urls and not offline()):
+        return None
+    where = (
+        f"a mirror as {mirror}/weights/{f.path}" if mirror else f"a mirror (--mirror DIR) as weights/{f.path}"
+    )
+    how = "it has no public URL" if not f.urls else "offline"
+    return f"weights file {f.path} in neither the weights cache nor {where} ({how})"
 
 
 def open_spec_folder(spec: StudySpec, opts: SpecOptions, root: Path) -> None:

@@ -10,7 +10,10 @@ Presets:
   HR patch to :func:`smoke_patch` (48 to 64 pixels). Recipes trained by SGD in their paper (SRCNN,
   LapSRN, with learning rates of 1e-4 and 1e-5 tuned for 10^6 iterations) use Adam at
   :data:`SMOKE_SGD_TO_ADAM_LR` instead, so that a few thousand iterations learn something; the
-  recipe's per-layer learning-rate multipliers are kept.
+  recipe's per-layer learning-rate multipliers are kept. Its default training data is
+  :data:`SMOKE_DATA` (the five ``demo`` images embedded in the installed scikit-image package,
+  always present offline), not :data:`DEFAULT_DATA` (DIV2K, a 3.5 GB download), which stays the
+  ``paper`` preset's; a given ``data`` wins either way, and the checkpoint records the data used.
 
 The preset is applied to the registered recipe *before* the user's ``--set`` overrides, which
 therefore win, and it is not listed among the recipe's overrides: the checkpoint records the preset
@@ -23,12 +26,15 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from srbench_eval.defaults import DEFAULT_TRAIN_DATA, SMOKE_TRAIN_DATA
+from srbench_eval.defaults import default_train_data as default_data
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.architectures import get_arch
 from srbench_eval.models.checkpoints import PRESETS
 from srbench_eval.models.recipes.named import Recipe, apply_overrides, get_recipe
 
-DEFAULT_DATA = "div2k-train"
+DEFAULT_DATA = DEFAULT_TRAIN_DATA
+SMOKE_DATA = SMOKE_TRAIN_DATA
 DEFAULT_VAL = "set5"
 
 SMOKE_ITERATIONS = 2000
@@ -82,7 +88,8 @@ class TrainConfig:
 
     ``None`` fields take the recipe's (or preset's) value: ``scale`` (x4 when supported),
     ``iterations`` (with ``paper`` the milestones stay the paper's; with ``smoke`` they scale with
-    the run), ``batch_size`` (the global batch, split over the ranks), ``hr_patch``.
+    the run), ``batch_size`` (the global batch, split over the ranks), ``hr_patch``, ``data``
+    (:func:`default_data`: DIV2K for ``paper``, the embedded demo images for ``smoke``).
     ``checkpoints``: the checkpoint root (default ``$SRBENCH_CHECKPOINTS`` or ``./checkpoints``);
     the run writes to ``<root>/<recipe>/<run_name>/``. ``init``: the checkpoint a two-stage recipe
     starts from (default: the newest of ``recipe.init`` with the same preset and scale; ``"none"``
@@ -98,7 +105,7 @@ class TrainConfig:
     model: str
     preset: str = "paper"
     scale: int | None = None
-    data: str = DEFAULT_DATA
+    data: str | None = None  # None: default_data(preset), filled in when the config is made
     mirror: str | None = None
     overrides: tuple[str, ...] = ()
     iterations: int | None = None
@@ -125,6 +132,10 @@ class TrainConfig:
     progress: bool = True
     stop_after: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.data is None:  # recorded as the data used (checkpoint config, training log)
+            object.__setattr__(self, "data", default_data(self.preset))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

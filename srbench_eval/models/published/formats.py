@@ -16,7 +16,8 @@ parameter count). Formats:
   builds it); a ``dagnn`` file whose layers are ``x2SR_*`` is loaded this way too;
 * ``pytorch``: a PyTorch state dict (``.pth``/``.pt``/``.safetensors``), architecture detected by
   ``spandrel`` (ESRGAN old and new key layouts, Real-ESRGAN, SwinIR, HAT, RCAN, ...), plus the
-  EDSR-PyTorch layout (:mod:`srbench_eval.models.archs.edsr`), which spandrel does not know.
+  EDSR-PyTorch layout (:mod:`srbench_eval.models.archs.edsr`) and DRN's release
+  (:mod:`srbench_eval.models.archs.drn`), which spandrel does not know.
 
 MATLAB weight layouts: SRCNN/FSRCNN store each kernel as a flattened column-major ``k*k`` vector
 (``reshape(w, k, k)``), so ``kernel[r, c] = w[r + k c]``, with arrays indexed ``[in, k*k, out]``;
@@ -35,7 +36,7 @@ import torch
 from torch import nn
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models.archs import edsr
+from srbench_eval.models.archs import drn, edsr
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
 from srbench_eval.models.archs.mslapsrn import FixedScale, pyramid_scale
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
@@ -47,7 +48,7 @@ FORMATS = {
     "matlab": "MATLAB .mat of SRCNN / FSRCNN / VDSR test code",
     "dagnn": "MatConvNet DagNN .mat (LapSRN)",
     "mslapsrn": "MatConvNet DagNN .mat of MS-LapSRN (one network for x2/x4/x8)",
-    "pytorch": "PyTorch state dict .pth/.pt/.safetensors, architecture detected by spandrel (or EDSR)",
+    "pytorch": "PyTorch state dict .pth/.pt/.safetensors, architecture detected by spandrel (or EDSR, DRN)",
 }
 PYTORCH_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt")
 
@@ -359,6 +360,15 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
             ) from None
         _check_scale(path, net.scale, scale)
         return LoadedNetwork(net.eval(), "pytorch", "EDSR", net.scale, "rgb", False)
+    if drn.is_drn_state_dict(canonical):  # DRN's release (guoyongcs/DRN), which spandrel does not know
+        try:
+            net = drn.from_state_dict(canonical)
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise SrbenchError(
+                f"{path}: DRN-like state dict that does not load ({state_dict_problem(e)})"
+            ) from None
+        _check_scale(path, net.scale, scale)
+        return LoadedNetwork(net.eval(), "pytorch", "DRN", net.scale, "rgb", False)
     try:
         desc = loader.load_from_state_dict(state)
     except UnsupportedModelError:
