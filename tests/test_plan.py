@@ -94,6 +94,14 @@ def test_ranks_are_read_from_torchrun_variables(monkeypatch: pytest.MonkeyPatch)
         from_environ()
 
 
+def test_sharded_runs_refuse_what_they_cannot_gather(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun, RealSR's patch means are refused by the plan, before any image is scored."""
+    for name, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SrbenchError, match=r"protocol realsr averages PSNR/SSIM over patches .* one process"):
+        build_plan(RunConfig(models=("bicubic",), datasets=NOWHERE, protocol="realsr"))
+
+
 def test_the_api_hands_the_network_over_as_an_object(tmp_path: Path) -> None:
     """No module state, no spec string found again: the summary records the column and the class."""
     import torch

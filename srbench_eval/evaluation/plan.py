@@ -155,6 +155,11 @@ def build_plan(config: RunConfig, models: Sequence[ModelPlan] | None = None) -> 
             raise SrbenchError(
                 f"metric {cls.name} is set-level without per-image features: run it in one process"
             )
+    if ranks.distributed and protocol.average != "image":
+        raise SrbenchError(
+            f"protocol {protocol.name} averages PSNR/SSIM over patches (average={protocol.average}), "
+            "which a sharded run (torchrun) cannot gather: run it in one process"
+        )
     _check_inputs(config, (config.scale,), check_models=models is None, strict_weights=False)
     if models is None:
         weights = parse_weights(config.weights, config.models)
