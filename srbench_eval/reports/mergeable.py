@@ -103,21 +103,48 @@ def group_note(summary: Summary) -> str:
 
 def _protocol_note(summary: Summary) -> str:
     recorded = summary.provenance.get("protocol") or {}
+    return _scale_protocol_note(summary, recorded) + _size_rule_note(recorded)
+
+
+def _scale_protocol_note(summary: Summary, recorded: dict) -> str:
     scales, crops = recorded.get("scale"), recorded.get("crop_border")
     if isinstance(scales, list) and isinstance(crops, list) and len(scales) == len(crops) > 1:
         # a multi-scale run: the description is its last scale's; say the crop of every scale
-        per_scale = ", ".join(f"{c} at ×{s}" for s, c in zip(scales, crops, strict=True))
         text = str(
             recorded.get("description") or from_json(recorded if "name" in recorded else None).describe()
         )
         head, _, tail = text.partition(", crop ")
         rest = tail[len(tail.split(" ")[0].split(",")[0]) :]  # what follows the crop value, its comma kept
-        return f"{head}, crop {per_scale}{rest}"
+        return f"{head}, crop {crops_per_scale(scales, crops)}{rest}"
     if recorded.get("description"):
         return str(recorded["description"])
     crop = conventions(summary).values["crop_border"]
     described = from_json(recorded if "name" in recorded else None).describe()
     return described.rsplit(", crop", 1)[0] + f", crop {crop}"
+
+
+def crops_per_scale(scales: Sequence[object], crops: Sequence[object]) -> str:
+    """``2 at ×2, 3 at ×3``; a run of neighbouring scales with one crop reads as a range
+    (``2 at ×1.1–×2, 3 at ×2.1–×3``: a sweep's footnote stays one line)."""
+    runs: list[list[object]] = []  # [crop, first scale, last scale]
+    for s, c in zip(scales, crops, strict=True):
+        if runs and runs[-1][0] == c:
+            runs[-1][2] = s
+        else:
+            runs.append([c, s, s])
+    return ", ".join(f"{c} at ×{a}" if a == b else f"{c} at ×{a}–×{b}" for c, a, b in runs)
+
+
+def _size_rule_note(recorded: dict) -> str:
+    """``, Meta-SR sizes at ×2.5`` when a modcrop profile ran at non-integer scales (where every
+    profile takes Meta-SR's size rule: :meth:`~srbench_eval.protocol.Protocol.scale_rule`)."""
+    scales = recorded.get("scale")
+    listed = scales if isinstance(scales, list) else [scales]
+    odd = [s for s in listed if isinstance(s, (int, float)) and float(s) != int(s)]
+    if not odd or recorded.get("size_rule", "modcrop") != "modcrop":
+        return ""
+    where = f"×{odd[0]}" if len(odd) == 1 else f"the {len(odd)} non-integer scales"
+    return f", Meta-SR sizes at {where}"
 
 
 __all__ = ["Conventions", "check_mergeable", "conventions", "group_note", "inference_mode"]

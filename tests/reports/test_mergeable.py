@@ -71,3 +71,26 @@ def test_runs_without_a_named_protocol_are_the_default() -> None:
     assert "old" in to_markdown(build_table([old, _run("a", 30.0)]))
     with pytest.raises(SrbenchError, match="protocol border"):
         build_table([old, _run("b", 29.0, "matlab-legacy")])
+
+
+def test_a_sweep_footnote_gives_crop_ranges_and_the_size_rule() -> None:
+    """A ``--scale 1.5:4:0.5`` footnote: neighbouring scales with one crop read as a range, and a
+    modcrop profile says that its non-integer scales took Meta-SR's sizes (one scale named, or the
+    count); LIIF/Meta-SR profiles already say their rule in their description."""
+    from srbench_eval.reports.mergeable import crops_per_scale, group_note
+
+    assert crops_per_scale([2, 3, 4], [2, 3, 4]) == "2 at ×2, 3 at ×3, 4 at ×4"
+    assert crops_per_scale([1.5, 2, 2.5, 3, 3.5], [2, 2, 3, 3, 4]) == "2 at ×1.5–×2, 3 at ×2.5–×3, 4 at ×3.5"
+    assert crops_per_scale([2, 4, 2], [2, 4, 2]) == "2 at ×2, 4 at ×4, 2 at ×2"  # neighbours only
+
+    def note(protocol: str, scales: list[float]) -> str:
+        p = resolve(protocol)
+        recorded = {**p.to_json(), "scale": scales, "crop_border": [p.crop(s) for s in scales]}
+        recorded["description"] = p.describe(scales[-1])
+        run = Summary([], METRICS, {"protocol": recorded}, {})
+        return group_note(run)
+
+    assert note("matlab", [2.0, 2.5, 3.0]).endswith("crop 2 at ×2.0, 3 at ×2.5–×3.0, Meta-SR sizes at ×2.5")
+    assert note("matlab", [1.5, 2.5]).endswith(", Meta-SR sizes at the 2 non-integer scales")
+    assert "non-integer" not in note("metasr", [1.5, 2.5]) and "Meta-SR sizes at" not in note("metasr", [1.5])
+    assert note("matlab", [2, 4]).endswith("crop 2 at ×2, 4 at ×4")
