@@ -48,3 +48,24 @@ def test_train_refuses_an_unknown_protocol_before_training(
     err = capsys.readouterr().err
     assert err.startswith("error: unknown protocol 'lapsnr': did you mean 'lapsrn'?")
     assert not (tmp_path / "ck").exists()
+
+
+def test_train_validates_under_a_degradation(tmp_path: Path) -> None:
+    """``train --degradation bd``: the validation's bicubic row is ``run --degradation bd``'s (RDN's
+    blur-downsample LR of the validation images), recorded as the protocol's ``lr_source``."""
+    from srbench_eval.training.logs import read_log
+
+    ck = tmp_path / "ck"
+    argv = ["train", "--model", "srcnn", "--preset", "smoke", "--iterations", "2", "--batch-size", "2"]
+    argv += ["--patch", "16", "--val", "demo", "--device", "cpu", "--checkpoints", str(ck), "--quiet"]
+    assert main([*argv, "--protocol", "rdn-bddn", "--degradation", "bd"]) == 0
+    (log,) = ck.rglob("log.jsonl")
+    val = read_log(log.parent, "val")[-1]
+    out = tmp_path / "run"
+    run = ["run", "--quiet", "--models", "bicubic", "--datasets", "demo", "--scale", "4", "--out", str(out)]
+    assert main([*run, "--protocol", "rdn-bddn", "--degradation", "bd"]) == 0
+    results = json.loads((out / "summary.json").read_text())["results"]
+    for e in results:
+        assert val[f"bicubic_{e['metric']}"] == pytest.approx(e["value"], abs=1e-9)
+    bi = Validator("demo", 4, CPU, protocol=resolve("rdn-bddn"))
+    assert bi.bicubic["psnr"] != pytest.approx(val["bicubic_psnr"], abs=1e-3)  # BD is another LR

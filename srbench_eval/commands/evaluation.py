@@ -71,6 +71,22 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
     return decorate
 
 
+DEGRADATIONS = ("bi", "bd", "dn", "given")
+"""The values of ``--degradation`` (the protocol field ``lr_source``)."""
+
+
+def degradation_option(what: str = "the LR is made"):  # noqa: ANN201 (a click decorator)
+    """``--degradation bi|bd|dn|given``: the protocol's ``lr_source`` (``--protocol-set lr_source=K``)."""
+    return click.option(
+        "--degradation",
+        type=click.Choice(DEGRADATIONS),
+        default=None,
+        help=f"How {what}: bi (bicubic), bd (RDN's blur + nearest), dn (bicubic + RDN's seeded noise), "
+        "given (the dataset's LR files: a paired dataset or HRDIR::LRDIR) [default: the protocol's, bi]; "
+        "the same as --protocol-set lr_source=K.",
+    )
+
+
 @click.command()
 @click.option(
     "--models",
@@ -144,14 +160,7 @@ def protocol_options(default: str | None = "matlab"):  # noqa: ANN201 (a click d
     "[default: $SRBENCH_MAX_PIXELS or 64000000].",
 )
 @protocol_options()
-@click.option(
-    "--degradation",
-    type=click.Choice(["bi", "bd", "dn", "given"]),
-    default=None,
-    help="How the LR is made: bi (bicubic), bd (RDN's blur + nearest), dn (bicubic + RDN's seeded noise), "
-    "given (the dataset's LR files: a paired dataset or HRDIR::LRDIR) [default: the protocol's, bi]; "
-    "the same as --protocol-set lr_source=K.",
-)
+@degradation_option()
 @click.option(
     "--tile",
     default="0",

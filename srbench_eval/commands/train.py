@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from srbench_eval.commands.evaluation import protocol_options
+from srbench_eval.commands.evaluation import degradation_option, protocol_options
 from srbench_eval.commands.train_options import QUIET, train_options
 from srbench_eval.models.checkpoints import check_writable, display_label, export_generator
 from srbench_eval.protocol import resolve as resolve_protocol
@@ -18,8 +18,9 @@ from srbench_eval.weights import mirror_in_use
 @click.command()
 @train_options
 @protocol_options()
+@degradation_option("the validation images' LR is made (the training pairs stay bicubic)")
 @QUIET
-def train(export: Path | None, quiet: bool, **options: Any) -> None:
+def train(export: Path | None, quiet: bool, degradation: str | None, **options: Any) -> None:
     """Train recipe MODEL; checkpoints and logs go to CHECKPOINTS/<recipe>/<run>/.
 
     Many GPUs: `torchrun --nproc_per_node N -m srbench_eval.cli train ...` (DDP; rank 0 logs and saves).
@@ -27,6 +28,8 @@ def train(export: Path | None, quiet: bool, **options: Any) -> None:
     from srbench_eval.training import TrainConfig
     from srbench_eval.training import train as run_training
 
+    if degradation is not None:  # as `run --degradation`: the validation protocol's lr_source
+        options["protocol_set"] = (*options["protocol_set"], f"lr_source={degradation}")
     config = TrainConfig(**options, progress=not quiet)  # a bar on a terminal, else a line per interval
     resolve_protocol(
         config.protocol, config.protocol_set
