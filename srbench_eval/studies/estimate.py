@@ -32,7 +32,7 @@ from srbench_eval.models.published.registry import get as get_published
 from srbench_eval.models.recipes.named import build_discriminator, build_generator, build_losses
 from srbench_eval.papers.specs import StudySpec
 from srbench_eval.ranks import DistEnv
-from srbench_eval.studies.members import stages, train_config
+from srbench_eval.studies.members import loss_users, stages, train_config
 from srbench_eval.studies.spec import Member, Study
 from srbench_eval.studies.specs import ready_members, trained_members
 from srbench_eval.training.config import resolve
@@ -76,13 +76,6 @@ class Estimate:
         return self.hours_per_seed * self.seeds
 
 
-def _loss_users(study: Study, member: Member) -> set[str]:
-
-    with tempfile.TemporaryDirectory() as tmp:
-        recipe = resolve(train_config(study, member, Path(tmp))).recipe
-    return {f"loss {n}" for spec in recipe.losses if spec.weight for n in (spec.name, spec.kind)}
-
-
 def _weights_size(key: str) -> str:
     """The cached file's size, else the float32 size of the torchvision network's parameters
     (counted on the meta device), else unknown."""
@@ -122,7 +115,7 @@ def needed_files(spec: StudySpec, study: Study) -> list[FileNeed]:
     out += [_dataset_need(d, "evaluation") for d in study.datasets]
     users: set[str] = {f"metric {m}" for m in study.metrics}
     for m in {x.recipe: x for x in trained_members(spec, study)}.values():
-        users |= _loss_users(study, m)
+        users |= loss_users(study, m)
     for key, w in WEIGHTS.items():
         found = sorted(u for u in w.used_by if u in users)
         if found:

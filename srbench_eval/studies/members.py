@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,44 @@ def check_settings(study: Study) -> None:
     resolve_protocol(study.protocol, study.protocol_set)
     for name in study.metrics:
         get_metric(name)
+
+
+def loss_users(study: Study, member: Member) -> set[str]:
+    """``loss NAME`` / ``loss KIND`` of every weighted loss term of the member's recipe (the names the
+    weights registry's ``used_by`` lists: ``loss dp`` needs VGG19 and ResNet-50)."""
+    from srbench_eval.training.config import resolve
+
+    recipe = resolve(train_config(study, member, Path("checkpoints"))).recipe
+    return {f"loss {n}" for spec in recipe.losses if spec.weight for n in (spec.name, spec.kind)}
+
+
+def check_weights(study: Study, todo: Iterable[Member]) -> None:
+    """The weights of every loss network of the members ``todo`` and of every metric, in the cache or
+    copied from the study's mirror, before the first iteration: a study never trains its first members
+    for hours and then stops at a missing VGG19 (one line naming the file and where to put it)."""
+    from srbench_eval.weights import hub
+
+    users = {f"metric {m}" for m in study.metrics}
+    for m in {m.variant: m for m in todo}.values():  # one seed of each variant
+        users |= loss_users(study, m)
+    missing: dict[str, tuple[str, SrbenchError]] = {}  # key: (file (users), its error)
+    for key, w in hub.WEIGHTS.items():
+        found = sorted(u for u in w.used_by if u in users)
+        if found:
+            try:
+                hub.require(key, ", ".join(found), mirror=study.mirror)
+            except SrbenchError as e:
+                if hub.path_of(key).is_file():  # there, but not the published file: its own line
+                    raise
+                missing[key] = (f"{w.filename} ({', '.join(found)})", e)
+    if len(missing) == 1:
+        raise next(iter(missing.values()))[1]
+    if missing:
+        files = ", ".join(what for what, _ in missing.values())
+        raise SrbenchError(
+            f"the study needs weights files that are neither cached nor in a mirror: {files}; run "
+            f"'srbench-eval weights fetch {' '.join(missing)}' on a connected machine (or with --mirror DIR)"
+        )
 
 
 def is_finished(study: Study, member: Member, root: Path) -> bool:

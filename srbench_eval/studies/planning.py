@@ -10,6 +10,7 @@ from pathlib import Path
 from srbench_eval.studies.members import (
     check_bicubic,
     check_settings,
+    check_weights,
     final_checkpoint,
     is_finished,
     member_init,
@@ -94,6 +95,7 @@ def run_study(
     with locked(root):
         open_study(study, root)
         todo = [m for m in members(study) if not is_finished(study, m, root)]
+        check_weights(study, todo)
         done = len(members(study)) - len(todo)
         if done:
             echo(f"{done} member(s) finished before: skipped")

@@ -10,7 +10,7 @@ from pathlib import Path
 from srbench_eval.evaluation import run_evaluation
 from srbench_eval.files import write_text_atomic
 from srbench_eval.papers.specs import SpecMember, StudySpec
-from srbench_eval.studies.members import is_finished, run_config, run_member, run_stage, stages
+from srbench_eval.studies.members import check_weights, is_finished, run_config, run_member, run_stage, stages
 from srbench_eval.studies.paper_table import SpecResult, write_spec_table
 from srbench_eval.studies.spec import Study
 from srbench_eval.studies.specs import (
@@ -56,6 +56,7 @@ def run_spec(
     open_spec_folder(spec, opts, root)
     every = trained_members(spec, study)
     todo = [m for m in every if not is_finished(study, m, root)]
+    check_weights(study, todo)  # before the first stage trains
     if len(every) > len(todo):
         echo(f"{len(every) - len(todo)} trained member(s) finished before, skipped")
     if spec.recipes:

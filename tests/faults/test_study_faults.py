@@ -385,3 +385,19 @@ def test_seed_and_member_counts_are_bounded(
     rc, output = cli(capsys, [*argv, *extra])
     assert_one_line_error(rc, output, named)
     assert time.monotonic() - start < 5 and not out.exists()
+
+
+def test_missing_loss_and_metric_weights_stop_a_study_before_it_trains(
+    images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec whose members need VGG19/ResNet-50 (loss dp) and AlexNet (metric lpips), on a machine
+    with none of them: one line naming every missing file and the fetch command, before any first
+    stage or member trains (the study once trained its rrdb stages, then stopped at VGG19)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))
+    monkeypatch.delenv("SRBENCH_MIRROR", raising=False)
+    out = tmp_path / "study"
+    argv = ["study", "dp-table5", "--preset", "smoke", "--iterations", "2", "--datasets", str(images)]
+    line = assert_one_line_error(*cli(capsys, [*argv, "--out", str(out)]), "vgg19-dcbb9e9d.pth (loss dp)")
+    assert "resnet50-0676ba61.pth (loss dp)" in line and "alexnet-owt-7be5be79.pth (metric lpips)" in line
+    assert "'srbench-eval weights fetch alexnet vgg19 resnet50'" in line
+    assert not list(out.rglob("*.pt")) and not (out / "init").exists() and not (out / "members").exists()
