@@ -61,10 +61,11 @@ def test_studies_list_shows_every_spec_with_its_members() -> None:
         "  mu=0.5" in out and "train srgan-dp --set loss.dp.mu=0.5 loss.dp.beta=1.3 (paper row mu=0.5)" in out
     )
     assert "esrgan@pub" in out and "ready model esrgan@pub (paper row esrgan)" in out
-    assert "printed only: enhancenet, srgan, sftgan" in out
+    assert "printed only: enhancenet, srgan" in out
     assert (
         "ready model drn-l@pub (paper row drn)" in out
         and "ready model esrgan-plus@pub (paper row esrgan+)" in out
+        and "ready model sftgan@pub (paper row sftgan)" in out
     )
 
 
@@ -88,7 +89,7 @@ def test_plan_lists_stages_members_and_ready_models(tmp_path: Path) -> None:
     spec = load_spec("dp-table5")
     study = spec_study(spec, SpecOptions(preset="paper", seeds=(0, 1), mirror="/m"))
     lines = spec_plan_commands(spec, study, tmp_path)
-    assert len(lines) == 2 + 2 + 4  # rrdb per seed, esrgan-dp per seed, bicubic and the three @pub
+    assert len(lines) == 2 + 2 + 5  # rrdb per seed, esrgan-dp per seed, bicubic and the four @pub
     first = shlex.split(lines[0])
     assert first[:4] == ["srbench-eval", "train", "--model", "rrdb"] and "--preset" in first
     member = lines[2].split(" && ")
@@ -96,14 +97,20 @@ def test_plan_lists_stages_members_and_ready_models(tmp_path: Path) -> None:
     assert all(f"--set {o}" in member[0] for o in paper_train_overrides(spec, "esrgan-dp"))
     assert str(tmp_path / "init" / "rrdb" / "seed0") in member[0]  # starts from the first stage
     assert "--weights" in member[1] and "--protocol-set crop_border=4" in member[1]
-    assert lines[-3].startswith("srbench-eval run --models esrgan@pub") and "--mirror /m" in lines[-3]
-    assert lines[-2].startswith("srbench-eval run --models drn-l@pub")
+    assert lines[-4].startswith("srbench-eval run --models esrgan@pub") and "--mirror /m" in lines[-4]
+    assert lines[-3].startswith("srbench-eval run --models drn-l@pub")
+    assert lines[-1].startswith("srbench-eval run --models sftgan@pub")
     needs = {f.name: f for f in needed_files(spec, study)}
     assert {"div2k-train", "set5", "urban100", "vgg19", "resnet50", "alexnet", "esrgan@pub"} <= set(needs)
     assert "800 images" in needs["div2k-train"].size and "3.5 GB" in needs["div2k-train"].size
     assert needs["vgg19"].used_by == needs["resnet50"].used_by == "loss dp"
     assert needs["alexnet"].used_by == "metric lpips"
     assert needs["drn-l@pub"].source == "mirror only (weights/drn/DRNL4x.pt)"
+    assert needs["sftgan@pub"].source == "mirror only (weights/sftgan/SFTGAN_torch.pth)"
+    seg = needs["sftgan@pub OutdoorSceneSeg_bic.pth"]  # its segmentation network: a second file
+    assert (
+        seg.source == "mirror only (weights/sftgan/OutdoorSceneSeg_bic.pth)" and seg.used_by == "sftgan@pub"
+    )
     assert needs["vgg19"].size.endswith("MB (float32 parameters)") or "cached" in needs["vgg19"].size
 
 
@@ -209,9 +216,10 @@ def test_dp_table5_end_to_end_with_esrgan_from_a_mirror(
         assert f"{cell.text} → {s['mean']:.2f}" in table
         assert (s["std"] is None) == (label != "esrgan-dp")  # ready members: one value
     assert "| DRN [37] | drn-l@pub: weights absent, printed only | 29.95 / 0.8522 / 0.1964 |" in table
-    assert "| SFTGAN [23] | printed only |" in table
+    assert "| SFTGAN [23] | sftgan@pub: weights absent, printed only |" in table
     assert "- drn-l@pub: not evaluated, weights file drn/DRNL4x.pt in neither the weights cache" in table
-    assert summary["weights_absent"].keys() == {"drn-l@pub"} and "Unfinished" not in table
+    assert "- sftgan@pub: not evaluated, weights file sftgan/SFTGAN_torch.pth in neither" in table
+    assert summary["weights_absent"].keys() == {"drn-l@pub", "sftgan@pub"} and "Unfinished" not in table
     assert "ESRGAN-DP" in table and "reproduced" in table or "not measured" in table
     assert summary["claims"] and all(":" in c for c in summary["claims"])
     assert "| esrgan-dp | esrgan@pub | set5 | lpips | 10 |" in table  # 2 seeds x 5 images, paired

@@ -100,18 +100,24 @@ def list_(names: tuple[str, ...], mirror: str | None) -> None:
 @click.option("--quiet", is_flag=True, help="No download progress bars.")
 @click.option(
     "--sha256",
-    "pin",
-    default=None,
+    "pins",
+    multiple=True,
     metavar="HEX",
-    help="Pin the SHA-256 of a published file that has no published hash (one NAME@pub of one file).",
+    help="Pin the SHA-256 of a published file that has no published hash (one NAME@pub; once per "
+    "file, in 'weights list' order, for a model of several files: sftgan@pub).",
 )
-def fetch(names: tuple[str, ...], mirror: str | None, quiet: bool, pin: str | None) -> None:
+def fetch(names: tuple[str, ...], mirror: str | None, quiet: bool, pins: tuple[str, ...]) -> None:
     """Download missing (or non-genuine) files, checking their SHA-256 (published models: from a
     mirror or the public URLs into $SRBENCH_DATA/weights)."""
     keys, pub = _split(names)
-    if pin and (len(pub) != 1 or len(published.get(pub[0]).files) != 1 or keys):
-        raise SrbenchError("--sha256 pins one file: give exactly one NAME@pub that has a single file")
-    for entry, f, label in _published_files(pub):
+    files = list(_published_files(pub))
+    if pins and (len(pub) != 1 or keys or len(pins) != len(files)):
+        raise SrbenchError(
+            "--sha256 pins the files of one NAME@pub: give exactly one NAME@pub and one --sha256 per file "
+            "(in 'weights list' order)"
+        )
+    for i, (entry, f, label) in enumerate(files):
+        pin = pins[i] if pins else None
         path, digest = w.published_path(entry, f, mirror=mirror, pin=pin, keep=True)
         click.echo(f"{label}: ok {path}  sha256 {digest}")
     for key in keys:

@@ -122,10 +122,15 @@ def needed_files(spec: StudySpec, study: Study) -> list[FileNeed]:
             out.append(FileNeed("weights", key, _weights_size(key), w.url, ", ".join(found)))
     for r in ready_members(spec):
         if r.model and r.model != "bicubic":
-            f = get_published(r.model).file_for(study.scale or 4)
-            urls = getattr(f, "urls", ()) or ()
-            source = urls[0] if urls else "mirror only (weights/" + f.path + ")"
-            out.append(FileNeed("weights", r.model, "size not recorded", source, r.label))
+            entry = get_published(r.model)
+            scale = study.scale or 4
+            entry.file_for(scale)  # a scale it lacks: the one-line error
+            files = [c for c in entry.files if c.scale in (None, scale)]
+            for f in files:  # SFTGAN: its segmentation network's file too
+                urls = getattr(f, "urls", ()) or ()
+                source = urls[0] if urls else "mirror only (weights/" + f.path + ")"
+                name = r.model if f is files[0] else f"{r.model} {f.filename}"
+                out.append(FileNeed("weights", name, "size not recorded", source, r.label))
     return out
 
 

@@ -152,10 +152,15 @@ def weights_absent(study: Study, member: SpecMember) -> str | None:
     if not published.is_published(name):
         return None
     entry = published.get(name)
-    f = entry.file_for(study.scale or 4)
+    scale = study.scale or 4
+    entry.file_for(scale)  # a scale it lacks: the one-line error
     mirror = resolve_mirror(study.mirror)
-    state, _ = published_status(entry, f, mirror)
-    if state != "missing" or (mirror and is_url(mirror)) or (f.urls and not offline()):
+    for f in (c for c in entry.files if c.scale in (None, scale)):  # SFTGAN: two files
+        if published_status(entry, f, mirror)[0] == "missing" and not (
+            (mirror and is_url(mirror)) or (f.urls and not offline())
+        ):
+            break
+    else:
         return None
     where = (
         f"a mirror as {mirror}/weights/{f.path}" if mirror else f"a mirror (--mirror DIR) as weights/{f.path}"

@@ -46,7 +46,7 @@ def test_registry_entries_are_complete() -> None:
         assert key in reg
     for e in reg.values():
         assert e.name.endswith("@pub") and e.citation and e.protocol and e.scales
-        assert e.channels in ("y", "rgb") and e.format in ("matlab", "dagnn", "mslapsrn", "pytorch")
+        assert e.channels in ("y", "rgb") and e.format in ("matlab", "dagnn", "mslapsrn", "pytorch", "sftgan")
         for s in e.scales:
             f = e.file_for(s)
             assert not f.path.startswith("/") and ".." not in f.path

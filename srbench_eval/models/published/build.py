@@ -150,18 +150,35 @@ def build(
     entry = get(name)
     f = entry.file_for(scale)
     path, digest = weights.published_path(entry, f, mirror=mirror, download=download)
-    loaded = load_network(path, scale, entry.format, dict(f.options))
+    options, companions = _companions(entry, f, mirror, download)
+    loaded = load_network(path, scale, entry.format, options)
     loaded.module.to(device)
     provenance = {
         "kind": "published",
         "name": entry.name,
         "file": str(path),
         "sha256": digest,
+        **({"companions": companions} if companions else {}),
         **_network_facts(loaded),
         "protocol": entry.protocol,
         "citation": entry.citation,
     }
     return as_model(entry.name, loaded, provenance)
+
+
+def _companions(
+    entry: PublishedModel, f: PublishedFile, mirror: str | None, download: bool
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """``f``'s loader options, where an option naming another file of the entry (its ``path``: SFTGAN's
+    segmentation network) becomes that file, located and verified as ``f`` is; and those files'
+    ``{path: {file, sha256}}`` for the provenance."""
+    others = {c.path: c for c in entry.files if c.path != f.path}
+    options, found = dict(f.options), {}
+    for key, value in f.options:
+        if isinstance(value, str) and value in others:
+            local, sha = weights.published_path(entry, others[value], mirror=mirror, download=download)
+            options[key], found[value] = str(local), {"file": str(local), "sha256": sha}
+    return options, found
 
 
 __all__ = [

@@ -17,7 +17,9 @@ parameter count). Formats:
 * ``pytorch``: a PyTorch state dict (``.pth``/``.pt``/``.safetensors``), architecture detected by
   ``spandrel`` (ESRGAN old and new key layouts, Real-ESRGAN, SwinIR, HAT, RCAN, ...), plus the
   EDSR-PyTorch layout (:mod:`srbench_eval.models.archs.edsr`) and DRN's release
-  (:mod:`srbench_eval.models.archs.drn`), which spandrel does not know.
+  (:mod:`srbench_eval.models.archs.drn`), which spandrel does not know;
+* ``sftgan``: SFTGAN's generator and its segmentation network, two PyTorch state dicts loaded
+  together (:mod:`srbench_eval.models.published.sftgan_pth`; option ``segmentation``: the second file).
 
 MATLAB weight layouts: SRCNN/FSRCNN store each kernel as a flattened column-major ``k*k`` vector
 (``reshape(w, k, k)``), so ``kernel[r, c] = w[r + k c]``, with arrays indexed ``[in, k*k, out]``;
@@ -36,12 +38,13 @@ import torch
 from torch import nn
 
 from srbench_eval.errors import SrbenchError
-from srbench_eval.models.archs import drn, edsr
+from srbench_eval.models.archs import drn, edsr, outdoor_seg, sftgan
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
 from srbench_eval.models.archs.mslapsrn import FixedScale, pyramid_scale
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
 from srbench_eval.models.checkpoints import load_problem, quiet_load, state_dict_problem
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
+from srbench_eval.models.published.sftgan_pth import load_sftgan
 
 #: format name -> what it is (the one-line error for an unknown format lists these).
 FORMATS = {
@@ -49,6 +52,7 @@ FORMATS = {
     "dagnn": "MatConvNet DagNN .mat (LapSRN)",
     "mslapsrn": "MatConvNet DagNN .mat of MS-LapSRN (one network for x2/x4/x8)",
     "pytorch": "PyTorch state dict .pth/.pt/.safetensors, architecture detected by spandrel (or EDSR, DRN)",
+    "sftgan": "SFTGAN_torch.pth with its OutdoorSceneSeg_bic.pth (sftgan@pub)",
 }
 PYTORCH_SUFFIXES = (".pth", ".pt", ".safetensors", ".ckpt")
 
@@ -283,6 +287,9 @@ def load_network(
     fmt = fmt or detect_format(path)
     if fmt == "pytorch":
         return _pytorch(path, scale)
+    if fmt == "sftgan":
+        net = load_sftgan(path, (options or {}).get("segmentation"), scale)
+        return LoadedNetwork(net, fmt, "SFTGAN (SFT_Net_torch + OutdoorSceneSeg)", net.scale, "rgb", False)
     if fmt not in FORMATS:
         raise SrbenchError(f"{path}: unknown weights format '{fmt}'; supported: {supported()}")
     if fmt == "mslapsrn":
@@ -369,6 +376,8 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
             ) from None
         _check_scale(path, net.scale, scale)
         return LoadedNetwork(net.eval(), "pytorch", "DRN", net.scale, "rgb", False)
+    if sftgan.is_sftgan_state_dict(canonical) or outdoor_seg.is_outdoor_seg_state_dict(canonical):
+        raise SrbenchError(f"{path}: one of SFTGAN's two networks; it runs with the other as sftgan@pub")
     try:
         desc = loader.load_from_state_dict(state)
     except UnsupportedModelError:
