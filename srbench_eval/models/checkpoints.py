@@ -32,9 +32,10 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from srbench_eval.digests import sha256_file
 from srbench_eval.errors import SrbenchError
@@ -43,6 +44,8 @@ from srbench_eval.models.checkpoint_fields import PRESETS as PRESETS  # re-expor
 from srbench_eval.models.checkpoint_fields import check_fields, field_error
 from srbench_eval.models.recipes.named import Recipe, build_generator
 from srbench_eval.names import safe_name
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # torch is imported by the functions that read or write checkpoints
     import torch
@@ -257,6 +260,19 @@ def state_dict_problem(e: BaseException) -> str:
         more = f" and {len(items) - 1} more" if len(items) > 1 else ""
         return f"{items[0].rstrip('.')}{more}"
     return f"{type(e).__name__}: {lines[0]}" if lines else type(e).__name__
+
+
+def build_from_state_dict(
+    path: Path, arch: str, build: Callable[[dict[str, Any]], T], state: dict[str, Any]
+) -> T:
+    """``build(state)`` for a network of architecture ``arch`` that our own code builds (spandrel does
+    not know it); a state dict that does not fit is one line naming the file and the first mismatch."""
+    try:
+        return build(state)
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise SrbenchError(
+            f"{path}: {arch}-like state dict that does not load ({state_dict_problem(e)})"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,12 @@ from srbench_eval.models.archs import drn, edsr, outdoor_seg, sftgan
 from srbench_eval.models.archs.dagnn import DagLayer, DagNN
 from srbench_eval.models.archs.mslapsrn import FixedScale, pyramid_scale
 from srbench_eval.models.archs.ychannel import FSRCNN, SRCNNY, VDSR
-from srbench_eval.models.checkpoints import load_problem, quiet_load, state_dict_problem
+from srbench_eval.models.checkpoints import (
+    build_from_state_dict,
+    load_problem,
+    quiet_load,
+    state_dict_problem,
+)
 from srbench_eval.models.published.mslapsrn_mat import load_mslapsrn
 from srbench_eval.models.published.sftgan_pth import load_sftgan
 
@@ -342,6 +347,13 @@ def _check_scale(path: Path, found: int, wanted: int | None) -> None:
         raise SrbenchError(f"{path}: this network upscales x{found}, not --scale {wanted}")
 
 
+OWN_ARCHITECTURES = (
+    ("EDSR", edsr.is_edsr_state_dict, edsr.from_state_dict),  # EDSR-PyTorch's layout
+    ("DRN", drn.is_drn_state_dict, drn.from_state_dict),  # guoyongcs/DRN's release
+)
+"""PyTorch state dicts of single RGB networks that our code builds: (name, recognises, build)."""
+
+
 def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
     try:
         from spandrel import ModelLoader, UnsupportedModelError, canonicalize_state_dict
@@ -358,24 +370,11 @@ def _pytorch(path: Path, scale: int | None) -> LoadedNetwork:
     except Exception as e:  # unreadable / truncated files: torch and safetensors raise many types
         raise SrbenchError(f"{path}: cannot read PyTorch weights ({load_problem(e)})") from None
     canonical = canonicalize_state_dict(dict(state))
-    if edsr.is_edsr_state_dict(canonical):  # EDSR-PyTorch's layout, which spandrel does not know
-        try:
-            net = edsr.from_state_dict(canonical)
-        except (RuntimeError, ValueError, KeyError) as e:
-            raise SrbenchError(
-                f"{path}: EDSR-like state dict that does not load ({state_dict_problem(e)})"
-            ) from None
-        _check_scale(path, net.scale, scale)
-        return LoadedNetwork(net.eval(), "pytorch", "EDSR", net.scale, "rgb", False)
-    if drn.is_drn_state_dict(canonical):  # DRN's release (guoyongcs/DRN), which spandrel does not know
-        try:
-            net = drn.from_state_dict(canonical)
-        except (RuntimeError, ValueError, KeyError) as e:
-            raise SrbenchError(
-                f"{path}: DRN-like state dict that does not load ({state_dict_problem(e)})"
-            ) from None
-        _check_scale(path, net.scale, scale)
-        return LoadedNetwork(net.eval(), "pytorch", "DRN", net.scale, "rgb", False)
+    for arch, recognises, build in OWN_ARCHITECTURES:  # layouts spandrel does not know
+        if recognises(canonical):
+            net = build_from_state_dict(path, arch, build, canonical)
+            _check_scale(path, net.scale, scale)
+            return LoadedNetwork(net.eval(), "pytorch", arch, net.scale, "rgb", False)
     if sftgan.is_sftgan_state_dict(canonical) or outdoor_seg.is_outdoor_seg_state_dict(canonical):
         raise SrbenchError(f"{path}: one of SFTGAN's two networks; it runs with the other as sftgan@pub")
     try:

@@ -17,7 +17,7 @@ import torch
 
 from srbench_eval.errors import SrbenchError
 from srbench_eval.models.archs import outdoor_seg, sftgan
-from srbench_eval.models.checkpoints import load_problem, quiet_load, state_dict_problem
+from srbench_eval.models.checkpoints import build_from_state_dict, load_problem, quiet_load
 
 
 def _state(path: Path) -> dict[str, torch.Tensor]:
@@ -35,12 +35,7 @@ def load_generator(path: Path) -> sftgan.SFTNet:
     sd = _state(path)
     if not sftgan.is_sftgan_state_dict(sd):
         raise SrbenchError(f"{path}: not SFTGAN's generator (no CondNet / sft_branch / HR_branch keys)")
-    try:
-        return sftgan.generator_from_state_dict(sd)
-    except (RuntimeError, ValueError, KeyError) as e:
-        raise SrbenchError(
-            f"{path}: SFTGAN-like state dict that does not load ({state_dict_problem(e)})"
-        ) from None
+    return build_from_state_dict(path, "SFTGAN", sftgan.generator_from_state_dict, sd)
 
 
 def load_segmentation(path: Path) -> outdoor_seg.OutdoorSceneSeg:
@@ -48,12 +43,7 @@ def load_segmentation(path: Path) -> outdoor_seg.OutdoorSceneSeg:
     sd = _state(path)
     if not outdoor_seg.is_outdoor_seg_state_dict(sd):
         raise SrbenchError(f"{path}: not SFTGAN's OutdoorSceneSeg network (no feature.N / deconv keys)")
-    try:
-        return outdoor_seg.from_state_dict(sd)
-    except (RuntimeError, ValueError, KeyError) as e:
-        raise SrbenchError(
-            f"{path}: OutdoorSceneSeg-like state dict that does not load ({state_dict_problem(e)})"
-        ) from None
+    return build_from_state_dict(path, "OutdoorSceneSeg", outdoor_seg.from_state_dict, sd)
 
 
 def load_sftgan(path: Path, segmentation: str | Path | None, scale: int | None) -> sftgan.SFTGAN:
