@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
     Image = np.ndarray | torch.Tensor  # an (N, C, H, W) batch
 
-YRule = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "bt601-65.738", "rgb"]
+YRule = Literal[
+    "float", "rounded", "float32", "yiq", "bt601-64.738", "bt601-65.738", "rgb", "pyiqa-yiq", "pyiqa-ycbcr"
+]
 
 DATA_RANGE = 255.0
 """The peak value of the 8-bit images the protocols score (all values here are in 0..255 units)."""
@@ -58,6 +60,10 @@ Y_WEIGHTS_EDSR = (65.738, 129.057, 25.064)
 """The ``gray_coeffs`` of EDSR's and LIIF's ``calc_psnr`` (yinboc/liif ``utils.py``): the difference
 image weighted by ``(65.738, 129.057, 25.064) / 256``, summed over the channels; as a plane,
 ``Y = 16 + (65.738 R + 129.057 G + 25.064 B) / 256`` (the offset cancels in a difference)."""
+PYIQA_YIQ_ROWS = ((0.299, 0.587, 0.114), (0.5959, -0.2746, -0.3213), (0.2115, -0.5227, 0.3112))
+"""pyiqa's ``rgb2yiq`` matrix (``utils/color_util.py``), one row per output (Y, I, Q): ``YIQ = M RGB``."""
+PYIQA_YCBCR_COLUMNS = ((65.481, -37.797, 112.0), (128.553, -74.203, -93.786), (24.966, 112.0, -18.214))
+"""pyiqa's ``rgb2ycbcr`` matrix, a row per *input* channel: ``YCbCr = (RGB^T M + (16, 128, 128)) / 255``."""
 DISPLAY_GREY_WEIGHTS = (0.299, 0.587, 0.114)
 """ITU-R BT.601 luma of gamma RGB, unscaled: the grey of :func:`display_grey`."""
 
@@ -121,7 +127,9 @@ def luma(x: Image, variant: YRule | str = "float") -> Image:
     * ``bt601-64.738``: super-image's, ``Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256``;
     * ``bt601-65.738``: EDSR's and LIIF's ``calc_psnr``, ``Y = 16 + (65.738 R + 129.057 G + 25.064 B) / 256``;
     * ``rgb``: no Y at all for PSNR and SSIM, which then score the three channels
-      (:mod:`srbench_eval.metrics.fidelity`); the other Y-plane metrics read the ``float`` Y.
+      (:mod:`srbench_eval.metrics.fidelity`); the other Y-plane metrics read the ``float`` Y;
+    * ``pyiqa-yiq``/``pyiqa-ycbcr``: ``255 Y`` with ``Y`` pyiqa's float32 ``to_y_channel`` of the
+      image in [0, 1] (:func:`pyiqa_luma`).
     """
     if variant == "float" or x.shape[1] == 1:
         return rgb_to_y(x)
@@ -134,6 +142,8 @@ def luma(x: Image, variant: YRule | str = "float") -> Image:
         return _weighted_luma(x, variant)
     if variant == "rgb":  # the plane of the Y-plane metrics under y=rgb; PSNR and SSIM score RGB
         return rgb_to_y(x)
+    if variant in ("pyiqa-yiq", "pyiqa-ycbcr"):
+        return pyiqa_luma(x, variant)
     raise ValueError(f"unknown Y variant {variant!r}: {', '.join(get_args(YRule))}")
 
 
@@ -161,6 +171,38 @@ def _weighted_luma(x: Image, variant: str) -> Image:
     wr, wg, wb = weights
     y = x[:, 0:1].to(torch.float64, copy=True).mul_(wr)
     return y.add_(x[:, 1:2], alpha=wg).add_(x[:, 2:3], alpha=wb).add_(offset)
+
+
+def pyiqa_luma(x: Image, variant: str) -> Image:
+    """pyiqa's Y plane (chaofengc/IQA-PyTorch ``to_y_channel(img, 1.0, color_space)``, unchanged from
+    v0.1.4 to v0.1.16) in 0..255 units: ``(N, 1, H, W)`` float64 ``255 Y`` of ``(N, 3, H, W)`` 0..255 RGB.
+
+    pyiqa's inputs are float32 ``v = float32(x) / 255`` (torchvision ``to_tensor``, BasicSR
+    ``img2tensor(..) / 255``) and its Y is float32 arithmetic: ``yiq`` (``pyiqa-yiq``, the default
+    ``color_space``) ``Y = 0.299 R + 0.587 G + 0.114 B`` and ``ycbcr`` (``pyiqa-ycbcr``)
+    ``Y = (65.481 R + 128.553 G + 24.966 B + 16) / 255``, both a ``torch.matmul`` of the
+    channels-last image with the 3x3 matrix (:data:`PYIQA_YIQ_ROWS` transposed,
+    :data:`PYIQA_YCBCR_COLUMNS`), made here by the same call so that every float32 rounding is
+    pyiqa's. ``255 Y`` is exact in float64, and ``float32(255 Y)`` is pyiqa's ``Y * 255`` of its SSIM
+    plane (:func:`srbench_eval.metrics.fidelity_pyiqa.ssim_pyiqa` rounds it). A 1-channel image is
+    its own Y.
+    """
+    if x.shape[1] == 1:
+        return rgb_to_y(x)
+    if not is_tensor(x):
+        return pyiqa_luma(_tensor(x), variant).numpy()
+    import torch
+
+    v = x.to(torch.float32) / 255.0
+    rows = v.permute(0, 2, 3, 1)
+    if variant == "pyiqa-yiq":
+        out = torch.matmul(rows, torch.tensor(PYIQA_YIQ_ROWS).t().to(v)).permute(0, 3, 1, 2)
+    elif variant == "pyiqa-ycbcr":
+        bias = torch.tensor([16, 128, 128]).view(1, 3, 1, 1).to(v)
+        out = (torch.matmul(rows, torch.tensor(PYIQA_YCBCR_COLUMNS).to(v)).permute(0, 3, 1, 2) + bias) / 255.0
+    else:
+        raise ValueError(f"unknown pyiqa Y variant {variant!r}: pyiqa-yiq or pyiqa-ycbcr")
+    return out[:, 0:1].to(torch.float64) * DATA_RANGE
 
 
 def rgb_to_ycbcr(x: torch.Tensor) -> torch.Tensor:
@@ -231,6 +273,8 @@ def display_grey(img: np.ndarray) -> np.ndarray:
 __all__ = [
     "DATA_RANGE",
     "DISPLAY_GREY_WEIGHTS",
+    "PYIQA_YCBCR_COLUMNS",
+    "PYIQA_YIQ_ROWS",
     "RGB2GRAY_WEIGHTS",
     "YCBCR_MATRIX",
     "YCBCR_OFFSET",
@@ -242,6 +286,7 @@ __all__ = [
     "display_grey",
     "luma",
     "protocol_grey",
+    "pyiqa_luma",
     "rgb2gray_uint8",
     "rgb_to_y",
     "rgb_to_ycbcr",

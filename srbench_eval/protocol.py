@@ -18,6 +18,8 @@ profile            degradation     border    Y        grey   SSIM    SR     netw
 ``metasr``         uint8-passes    symmetric float    y      wang    round  rgb  (Meta-SR sizes)
 ``realsr``         (LR given)      symmetric rounded  y      wang    round  rgb  (crop 0, patches)
 ``liif``           uint8-passes    symmetric 65.738   rgb    wang    clamp  rgb  (LIIF sizes, PIL LR)
+``pyiqa``          uint8-passes    symmetric pyiqa-yiq rgb   pyiqa   round  rgb  (crop 0, PSNR eps)
+``pyiqa-ycbcr``    uint8-passes    symmetric pyiqa-ycbcr rgb pyiqa   round  rgb  (crop 0, PSNR eps)
 =================  ==============  ========  =======  =====  ======  =====  =======
 
 Degradation (``LR`` from the mod-cropped ``HR``, MATLAB bicubic ``imresize(., 1/s)``,
@@ -36,12 +38,17 @@ from zero (``rounded``, MATLAB ``rgb2ycbcr`` of a ``uint8`` image), or BasicSR's
 float32 ``img / 255`` (``float32``); two other tools' Y planes, pyiqa ``psnry``'s YIQ
 ``Y = 0.299 R + 0.587 G + 0.114 B`` (``yiq``) and super-image's ``16 + (64.738 R + 129.057 G + 25.064 B)
 / 256`` (``bt601-64.738``), EDSR's and LIIF's ``calc_psnr`` with ``65.738`` in place of ``64.738``
-(``bt601-65.738``); or no Y at all (``rgb``: PSNR over the three channels, SSIM averaged over
+(``bt601-65.738``); pyiqa's own float32 ``to_y_channel`` of the [0, 1] image, times 255
+(``pyiqa-yiq``, its default ``color_space``, and ``pyiqa-ycbcr``; :func:`srbench_eval.color.pyiqa_luma`);
+or no Y at all (``rgb``: PSNR over the three channels, SSIM averaged over
 them, as mmagic's EDSR table and NTIRE 2017 scored). ``grey``: a 1-channel image is its own Y
 (``y``) or is replicated to RGB first (``rgb``: ``Y = 16 + 219 g / 255``, RCAN/MSRN's test data,
 ``cv2.imread``).
-``ssim``: Wang et al.'s ``ssim_index.m`` (``wang``: 11x11 Gaussian, 'valid' map) or MATLAB's
-built-in ``ssim`` (``matlab``: the same window over the full image with replicated borders).
+``ssim``: Wang et al.'s ``ssim_index.m`` (``wang``: 11x11 Gaussian, 'valid' map), MATLAB's
+built-in ``ssim`` (``matlab``: the same window over the full image with replicated borders) or
+pyiqa's ``ssim`` (``pyiqa``: ``round(float32(Y))`` half to even, its float32-rounded window, the
+contrast-structure term clipped at 0; :mod:`srbench_eval.metrics.fidelity_pyiqa`). ``psnr``:
+``10 log10(255^2 / MSE)`` (``plain``) or pyiqa's ``10 log10(1 / (MSE / 255^2 + 1e-8))`` (``pyiqa``).
 ``sr_quantisation``: the SR image as saved (``round``), truncated (``truncate``, CARN), kept in
 float (``none``) or kept in float but clipped to 0..255 (``clamp``, LIIF's ``pred.clamp_(0, 1)``).
 ``rounding``: how the LR (``double-round``) and SR images are rounded: half away from zero
@@ -99,13 +106,12 @@ rounded (``Test.m`` takes ``rgb2ycbcr`` of the ``uint8`` images and ``im2uint8``
 ``Cal_PSNRSSIM(.., 0, 0)``), no border crop, Wang's ``ssim_index`` ('valid' map), mod-crop to the
 scale (``Test.m`` is written for x4, ``modcrop(HR, 4)``, the same crop; at x2/x3 a literal
 ``modcrop(4)`` would cut up to 3 more rows/columns).
-The Real-ESRGAN/BSRGAN line has no profile of its own: github.com/xinntao/Real-ESRGAN and
-github.com/cszn/BSRGAN ship inference code only (Real-ESRGAN's ``options/train_realesrnet_x4plus.yml``
-keeps a commented-out BasicSR validation, ``crop_border: 4``, ``test_y_channel: false``); the
-followers that print PSNR/SSIM/LPIPS on RealSR/DRealSR use pyiqa's ``psnr``/``ssim`` with
-``test_y_channel=True, color_space='ycbcr'`` and its default ``crop_border=0``, LPIPS/DISTS on whole
-images, per image: ``basicsr`` with ``crop_border=0`` and ``--degradation given`` (not checked bit
-for bit against pyiqa, which is not installed here).
+The profiles ``pyiqa`` and ``pyiqa-ycbcr`` are pyiqa's ``psnr``/``ssim`` with ``test_y_channel=True``
+(chaofengc/IQA-PyTorch v0.1.4-v0.1.16, the same defaults; ``psnry`` and ``ssim`` are ``pyiqa``,
+``color_space='ycbcr'`` is ``pyiqa-ycbcr``, what the Real-ESRGAN/diffusion SR followers pass on
+RealSR/DRealSR, with ``--degradation given``): images read as RGB (grey replicated), crop 0, per
+image; ``benchmarks/check_pyiqa.py`` and ``tests/metrics/test_pyiqa_protocol.py`` hold them to
+pyiqa's own functions.
 
 The record is data: it imports nothing from ``data/``, ``metrics/`` or ``models/``; the code that
 applies a field lives with what it applies to (degradation in :mod:`srbench_eval.data.degrade`, Y
@@ -125,9 +131,12 @@ from srbench_eval.options import parse_assignment
 
 Degradation = Literal["uint8-passes", "double-round", "double", "y-double"]
 Border = Literal["symmetric", "clamp"]
-YChannel = Literal["float", "rounded", "float32", "yiq", "bt601-64.738", "bt601-65.738", "rgb"]
+YChannel = Literal[
+    "float", "rounded", "float32", "yiq", "bt601-64.738", "bt601-65.738", "rgb", "pyiqa-yiq", "pyiqa-ycbcr"
+]
 Grey = Literal["y", "rgb"]
-SSIMVariant = Literal["wang", "matlab"]
+SSIMVariant = Literal["wang", "matlab", "pyiqa"]
+PSNRForm = Literal["plain", "pyiqa"]
 Quantisation = Literal["round", "truncate", "none", "clamp"]
 Rounding = Literal["half-away", "half-even"]
 NetworkInput = Literal["rgb", "y"]
@@ -159,6 +168,7 @@ class Protocol:
     lr_source: LRSource = "bi"
     size_rule: SizeRule = "modcrop"
     average: Average = "image"
+    psnr: PSNRForm = "plain"
     reproduces: str = field(default="", compare=False)
     overrides: tuple[str, ...] = ()  # FIELD=VALUE applied to the named profile, in order
 
@@ -219,6 +229,7 @@ class Protocol:
             + (", Meta-SR sizes" if self.size_rule == "metasr" else "")
             + (", PSNR/SSIM over RealSR's 1200x1200 patches" if self.average == "realsr-patches" else "")
             + (", LIIF sizes (PIL LR outside x2-x4)" if self.size_rule == "liif" else "")
+            + (", PSNR with pyiqa's eps 1e-8" if self.psnr == "pyiqa" else "")
         )
 
 
@@ -237,6 +248,7 @@ FIELDS: tuple[str, ...] = (
     "lr_source",
     "size_rule",
     "average",
+    "psnr",
 )
 
 LR_SOURCES: dict[str, str] = {
@@ -325,6 +337,24 @@ PROFILES: dict[str, Protocol] = {
             reproduces="LIIF test.py + utils.calc_psnr (benchmark: MATLAB LR at x2-x4, PIL bicubic of the "
             "HR cut to round(floor(h/s)*s) elsewhere; Y 65.738/256, SR clipped in float, shave = scale)",
         ),
+        Protocol(
+            "pyiqa",
+            y="pyiqa-yiq",
+            grey="rgb",
+            ssim="pyiqa",
+            crop_border=0,
+            psnr="pyiqa",
+            reproduces="pyiqa psnry/ssim defaults (float32 YIQ Y, SSIM of round(255 Y), eps 1e-8, crop 0)",
+        ),
+        Protocol(
+            "pyiqa-ycbcr",
+            y="pyiqa-ycbcr",
+            grey="rgb",
+            ssim="pyiqa",
+            crop_border=0,
+            psnr="pyiqa",
+            reproduces="pyiqa psnr/ssim(test_y_channel=True, color_space='ycbcr'): OSEDiff, SinSR tables",
+        ),
     )
 }
 DEFAULT = PROFILES["matlab"]
@@ -341,6 +371,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "lr_source": get_args(LRSource),
     "size_rule": get_args(SizeRule),
     "average": get_args(Average),
+    "psnr": get_args(PSNRForm),
 }
 
 

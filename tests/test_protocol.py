@@ -53,6 +53,8 @@ def test_the_profiles_are_exactly_the_named_conventions() -> None:
         "metasr",
         "realsr",
         "liif",
+        "pyiqa",
+        "pyiqa-ycbcr",
     }
     assert DEFAULT is PROFILES["matlab"] and DEFAULT.is_default
     assert all(not p.is_default for name, p in PROFILES.items() if name != "matlab")

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from srbench_eval.data.degrade.bicubic import Image
 
 ENV = "SRBENCH_SR_CACHE"
-_SCORING_ONLY = ("crop_border", "ssim", "perceptual_crop", "average")
+_SCORING_ONLY = ("crop_border", "ssim", "perceptual_crop", "average", "psnr")
 
 
 def cache_dir() -> Path:

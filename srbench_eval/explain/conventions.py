@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from srbench_eval.protocol import DEFAULT, PROFILES, Protocol, resolve
 
-SCORING_FIELDS = ("y", "grey", "ssim", "crop_border", "modcrop")
+SCORING_FIELDS = ("y", "grey", "ssim", "psnr", "crop_border", "modcrop")
 """The fields that change a score of given SR images (the rest only change the LR input or the SR)."""
 
 

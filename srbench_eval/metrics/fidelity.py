@@ -46,6 +46,7 @@ from srbench_eval.color import DATA_RANGE, Y_OFFSET, Y_WEIGHTS, luma, rgb_to_y
 from srbench_eval.compiled import is_tensor, like, takes_compiled_path
 from srbench_eval.metrics import fidelity_compiled, register
 from srbench_eval.metrics.base import PerImageMetric
+from srbench_eval.metrics.fidelity_pyiqa import PYIQA_PSNR_EPS, ssim_pyiqa
 
 if TYPE_CHECKING:
     import torch
@@ -115,10 +116,12 @@ def mean_squared_y_error(sr: torch.Tensor, hr: torch.Tensor, crop_border: int) -
     return (gram @ w) @ w / d.shape[-1]
 
 
-def psnr(sr: Image, hr: Image, crop_border: int) -> Image:
+def psnr(sr: Image, hr: Image, crop_border: int, mse_offset: float = 0.0) -> Image:
     """Per-image Y-channel PSNR (dB, float64, shape ``(N,)``) of 0..255 ``(N, C, H, W)`` batches::
 
-        PSNR = 10 log10(255^2 / MSE),   MSE = mean over the cropped pixels of (Y(sr) - Y(hr))^2
+        PSNR = 10 log10(255^2 / (MSE + mse_offset)),   MSE = mean over the cropped pixels of (Y(sr) - Y(hr))^2
+
+    (``mse_offset``: 0, or pyiqa's ``eps`` in 0..255 units, ``1e-8 * 255^2``).
 
     The MSE is :func:`mean_squared_y_error`, or on the CPU one compiled pass per image
     (:func:`~srbench_eval.metrics.fidelity_compiled.squared_y_error_sums`); both equal the direct
@@ -134,6 +137,8 @@ def psnr(sr: Image, hr: Image, crop_border: int) -> Image:
         mse = like(sums, sr) / (cropped[-2] * cropped[-1])
     else:
         mse = mean_squared_y_error(*_tensors(sr, hr), crop_border)
+    if mse_offset:
+        mse = mse + mse_offset
     if is_tensor(mse):  # torch's log10 is not correctly rounded on every CPU (AVX-512): ours is
         import torch
 
@@ -289,7 +294,7 @@ def ssim_matlab(sr: Image, hr: Image, crop_border: int) -> torch.Tensor:
     return (num / den).mean(dim=(1, 2))
 
 
-def psnr_rgb(sr: Image, hr: Image, crop_border: int) -> Image:
+def psnr_rgb(sr: Image, hr: Image, crop_border: int, mse_offset: float = 0.0) -> Image:
     """Per-image PSNR over every channel (float64, ``(N,)``), as mmagic's EDSR table, NTIRE 2017 and
     pyiqa's ``psnr`` without ``test_y_channel`` computed it::
 
@@ -297,7 +302,7 @@ def psnr_rgb(sr: Image, hr: Image, crop_border: int) -> Image:
     """
     a, b = _tensors(sr, hr)
     d = (_crop(a, crop_border).double() - _crop(b, crop_border).double()).flatten(1)
-    mse = d.square().mean(dim=1).cpu().numpy()
+    mse = d.square().mean(dim=1).cpu().numpy() + mse_offset
     with np.errstate(divide="ignore"):
         return like(10.0 * log10_rounded((1.0 / mse) * DATA_RANGE**2), sr)
 
@@ -327,11 +332,12 @@ class PSNR(PerImageMetric, facts="psnr"):
     def score(self, sr: Image, hr: Image, ref: object = None) -> Image:
         assert ref is None or hasattr(ref, "shape")
         y = self.settings.protocol.y
+        offset = PYIQA_PSNR_EPS * DATA_RANGE**2 if self.settings.protocol.psnr == "pyiqa" else 0.0
         if y == "rgb":
-            return psnr_rgb(sr, hr, self.settings.crop_border)
+            return psnr_rgb(sr, hr, self.settings.crop_border, offset)
         if y != "float":
             sr, hr = luma(sr, y), (ref if ref is not None else luma(hr, y))
-        return psnr(sr, hr, self.settings.crop_border)
+        return psnr(sr, hr, self.settings.crop_border, offset)
 
 
 @register
@@ -343,7 +349,7 @@ class SSIM(PerImageMetric, facts="ssim"):
 
     def reference(self, hr: Image) -> SSIMReference | None:
         protocol = self.settings.protocol
-        if protocol.ssim != "wang" or protocol.y == "rgb":
+        if protocol.ssim != "wang" or protocol.y == "rgb":  # matlab and pyiqa: all in score()
             return None
         y_hr = luma(hr, protocol.y) if protocol.y != "float" else hr
         return ssim_reference(y_hr, self.settings.crop_border)
@@ -351,6 +357,9 @@ class SSIM(PerImageMetric, facts="ssim"):
     def score(self, sr: Image, hr: Image, ref: object = None) -> Image:
         assert ref is None or isinstance(ref, SSIMReference)
         protocol = self.settings.protocol
+        if protocol.ssim == "pyiqa":  # the channels under y=rgb, else the Y plane (fidelity_pyiqa)
+            planes = (sr, hr) if protocol.y == "rgb" else (luma(sr, protocol.y), luma(hr, protocol.y))
+            return ssim_pyiqa(*planes, self.settings.crop_border)
         if protocol.y == "rgb":
             return ssim_rgb(sr, hr, self.settings.crop_border, matlab=protocol.ssim == "matlab")
         if protocol.y != "float":
