@@ -9,7 +9,7 @@ field=value             who scored that way
 ======================  ==========================================================================
 ``y=rounded``           ``rgb2ycbcr`` of a uint8 image (SelfExSR, SRCNN-era scripts)
 ``y=float32``           BasicSR's float32 ``bgr2ycbcr``
-``y=yiq``               pyiqa ``psnr(test_y_channel=True)`` (``psnry``)
+``y=yiq``               YIQ Y in float64 (pyiqa's ``psnry`` exactly: profile ``pyiqa``)
 ``y=bt601-64.738``      super-image / SRCNN-PyTorch ``convert_rgb_to_y``
 ``y=rgb``               mmagic's EDSR table, NTIRE 2017, pyiqa ``psnr`` (all channels)
 ``crop_border=0``       pyiqa, most Python re-implementations
@@ -21,9 +21,9 @@ field=value             who scored that way
 ======================  ==========================================================================
 
 and, where a model is run (the LR input matters), each LR generator: ``degradation=double-round``,
-``degradation=double``, ``border=clamp``, ``rounding=half-even``. Tools: ``pyiqa psnry``
-(``y=yiq``, ``crop_border=0``), ``NTIRE 2017`` (``y=rgb``, ``crop_border=S+6``), ``pyiqa psnr``
-(``y=rgb``, ``crop_border=0``).
+``degradation=double``, ``border=clamp``, ``rounding=half-even``. Tools: ``NTIRE 2017`` (``y=rgb``,
+``crop_border=S+6``), ``pyiqa psnr`` (``y=rgb``, ``crop_border=0``; pyiqa's Y metrics are the profiles
+``pyiqa`` and ``pyiqa-ycbcr``, exact).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class Convention:
 _SINGLE: tuple[tuple[str, str], ...] = (
     ("y=rounded", "rgb2ycbcr of uint8 (SelfExSR, SRCNN-era MATLAB)"),
     ("y=float32", "BasicSR float32 bgr2ycbcr"),
-    ("y=yiq", "YIQ Y (pyiqa psnry)"),
+    ("y=yiq", "YIQ Y in float64 (pyiqa's own: --protocol pyiqa)"),
     ("y=bt601-64.738", "Y = 16 + (64.738 R + 129.057 G + 25.064 B) / 256 (super-image)"),
     ("y=rgb", "all RGB channels (mmagic EDSR table, NTIRE)"),
     ("crop_border=0", "no border crop (pyiqa, many Python scripts)"),
@@ -78,7 +78,6 @@ _LR: tuple[tuple[str, str], ...] = (
     ("rounding=half-even", "LR and SR rounded half to even (NumPy/torch)"),
 )
 _TOOLS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("pyiqa psnry", ("y=yiq", "crop_border=0"), "pyiqa psnry defaults: YIQ Y, no crop"),
     ("pyiqa psnr", ("y=rgb", "crop_border=0"), "pyiqa psnr defaults: RGB, no crop"),
     ("NTIRE 2017", ("y=rgb", "crop_border={ntire}"), "NTIRE 2017: RGB, scale + 6 ignored"),
 )

@@ -72,7 +72,8 @@ def test_candidates_hold_every_profile_and_variant_once() -> None:
         "matlab[modcrop=false]",
         "matlab[grey=rgb]",
         "matlab[ssim=matlab]",
-        "pyiqa psnry",
+        "pyiqa",
+        "pyiqa-ycbcr",
         "NTIRE 2017",
     ):
         assert name in names, name
