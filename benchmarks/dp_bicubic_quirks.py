@@ -48,23 +48,9 @@ _SKIP_FIELDS = ("network_input", "perceptual_crop", "modcrop", "lr_source", "siz
 """Not conventions of a bicubic row: what a network sees, the perceptual crop, another degradation
 (``lr_source``: BD, DN, given files), Meta-SR's size rule for non-integer scales, RealSR's patch
 averaging (``average``: images over 1200 px, none in these sets)."""
-_SKIP_PROFILES = ("rdn-bddn", "metasr", "realsr", "liif", "pyiqa", "pyiqa-ycbcr")
+_SKIP_PROFILES = ("rdn-bddn", "metasr", "realsr")
 """``rdn-bddn`` at the stated crop is the ``y=rounded`` variant (kept under that name), ``metasr`` the
-stated protocol with Meta-SR's size rule, ``realsr`` scores captured LR files (``lr_source=given``),
-``liif`` at x4 the stated LR with grey as RGB (a stored variant), the 65.738 Y and the SR clipped in
-float (both below); ``pyiqa``/``pyiqa-ycbcr`` were added after the stored measurement (below)."""
-_SKIP_VALUES = (
-    ("y", "bt601-65.738"),
-    ("sr_quantisation", "clamp"),
-    ("y", "pyiqa-yiq"),
-    ("y", "pyiqa-ycbcr"),
-    ("ssim", "pyiqa"),
-    ("psnr", "pyiqa"),
-)
-"""Added after the stored measurement, each within rounding of a stored candidate: the 65.738 Y is
-the float Y to 3e-6 relative (about 3e-5 dB), ``clamp`` is ``none`` with the bicubic overshoot
-clipped; pyiqa's float32 Y planes, SSIM and PSNR eps (the ``pyiqa`` profiles) came later too
-(re-measure with this script to store them)."""
+stated protocol with Meta-SR's size rule, ``realsr`` scores captured LR files (``lr_source=given``)."""
 _CROPS = ("0", "2", "6", "8")
 
 
@@ -84,11 +70,7 @@ def candidates() -> list[tuple[str, tuple[str, ...]]]:
         if field == "crop_border":
             values: tuple[str, ...] = _CROPS
         else:
-            values = tuple(
-                str(v)
-                for v in protocols._CHOICES[field]
-                if v != getattr(stated, field) and (field, v) not in _SKIP_VALUES
-            )
+            values = tuple(str(v) for v in protocols._CHOICES[field] if v != getattr(stated, field))
         base = () if field == "crop_border" else ("crop_border=4",)
         out += [(STATED[0], (*base, f"{field}={v}")) for v in values]
     seen, unique = set(), []
