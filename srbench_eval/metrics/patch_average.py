@@ -58,7 +58,7 @@ def patch_grid(
     """``(top, left)`` of every patch of an ``(H, W)`` plane in ``im2patch``'s order (lefts fastest),
     or ``[(0, 0)]`` (the whole plane) when ``H`` or ``W`` is not over ``patch``."""
     h, w = int(shape[0]), int(shape[1])
-    if not (h > patch and w > patch):
+    if not is_patched((h, w), patch):
         return [(0, 0)]
     return [(top, left) for top in patch_starts(h, patch, stride) for left in patch_starts(w, patch, stride)]
 
@@ -71,22 +71,17 @@ def patch_scores(
     its registered pairs; default: the planes' shape). No border is cropped."""
     if sr_y.shape != hr_y.shape or sr_y.ndim != 2:
         raise ValueError(f"patch_scores takes two equal (H, W) planes, got {sr_y.shape} and {hr_y.shape}")
-    cut = lr_shape if lr_shape is not None else sr_y.shape
-    patched = cut[0] > REALSR_PATCH and cut[1] > REALSR_PATCH
-    grid = patch_grid(cut)
-    size = (REALSR_PATCH, REALSR_PATCH) if patched else sr_y.shape
     out = []
-    for top, left in grid:
-        block = (slice(top, top + size[0]), slice(left, left + size[1]))
+    for block in blocks(sr_y.shape, lr_shape if lr_shape is not None else sr_y.shape):
         a = np.ascontiguousarray(sr_y[block], dtype=np.float64)[None, None]
         b = np.ascontiguousarray(hr_y[block], dtype=np.float64)[None, None]
         out.append((float(psnr(a, b, 0)[0]), float(ssim(a, b, 0)[0])))
     return out
 
 
-def is_patched(lr_shape: Sequence[int]) -> bool:
-    """``Test.m``'s test: the LR plane is over :data:`REALSR_PATCH` pixels in both sides."""
-    return int(lr_shape[0]) > REALSR_PATCH and int(lr_shape[1]) > REALSR_PATCH
+def is_patched(lr_shape: Sequence[int], patch: int = REALSR_PATCH) -> bool:
+    """``Test.m``'s test: the LR plane is over ``patch`` (:data:`REALSR_PATCH`) pixels in both sides."""
+    return int(lr_shape[0]) > patch and int(lr_shape[1]) > patch
 
 
 def blocks(plane_shape: Sequence[int], lr_shape: Sequence[int]) -> list[tuple[slice, slice]]:
