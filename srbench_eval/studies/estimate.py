@@ -32,7 +32,7 @@ from srbench_eval.models.published.registry import get as get_published
 from srbench_eval.models.recipes.named import build_discriminator, build_generator, build_losses
 from srbench_eval.papers.specs import StudySpec
 from srbench_eval.ranks import DistEnv
-from srbench_eval.studies.members import loss_users, stages, train_config
+from srbench_eval.studies.members import stages, train_config, weights_needed
 from srbench_eval.studies.spec import Member, Study
 from srbench_eval.studies.specs import ready_members, trained_members
 from srbench_eval.training.config import resolve
@@ -113,13 +113,8 @@ def needed_files(spec: StudySpec, study: Study) -> list[FileNeed]:
     if spec.recipes:
         out.append(_dataset_need(study.data, "training"))
     out += [_dataset_need(d, "evaluation") for d in study.datasets]
-    users: set[str] = {f"metric {m}" for m in study.metrics}
-    for m in {x.recipe: x for x in trained_members(spec, study)}.values():
-        users |= loss_users(study, m)
-    for key, w in WEIGHTS.items():
-        found = sorted(u for u in w.used_by if u in users)
-        if found:
-            out.append(FileNeed("weights", key, _weights_size(key), w.url, ", ".join(found)))
+    for key, found in weights_needed(study, trained_members(spec, study)).items():
+        out.append(FileNeed("weights", key, _weights_size(key), WEIGHTS[key].url, ", ".join(found)))
     for r in ready_members(spec):
         if r.model and r.model != "bicubic":
             entry = get_published(r.model)

@@ -124,25 +124,32 @@ def loss_users(study: Study, member: Member) -> set[str]:
     return {f"loss {n}" for spec in recipe.losses if spec.weight for n in (spec.name, spec.kind)}
 
 
+def weights_needed(study: Study, todo: Iterable[Member]) -> dict[str, list[str]]:
+    """The weights keys the losses of the members ``todo`` (one seed of each variant) and the study's
+    metrics load, each with its users (``loss dp``, ``metric lpips``), in the registry's order."""
+    from srbench_eval.weights import hub
+
+    users = {f"metric {m}" for m in study.metrics}
+    for m in {m.variant: m for m in todo}.values():
+        users |= loss_users(study, m)
+    needed = {key: sorted(u for u in w.used_by if u in users) for key, w in hub.WEIGHTS.items()}
+    return {key: found for key, found in needed.items() if found}
+
+
 def check_weights(study: Study, todo: Iterable[Member]) -> None:
     """The weights of every loss network of the members ``todo`` and of every metric, in the cache or
     copied from the study's mirror, before the first iteration: a study never trains its first members
     for hours and then stops at a missing VGG19 (one line naming the file and where to put it)."""
     from srbench_eval.weights import hub
 
-    users = {f"metric {m}" for m in study.metrics}
-    for m in {m.variant: m for m in todo}.values():  # one seed of each variant
-        users |= loss_users(study, m)
     missing: dict[str, tuple[str, SrbenchError]] = {}  # key: (file (users), its error)
-    for key, w in hub.WEIGHTS.items():
-        found = sorted(u for u in w.used_by if u in users)
-        if found:
-            try:
-                hub.require(key, ", ".join(found), mirror=study.mirror)
-            except SrbenchError as e:
-                if hub.path_of(key).is_file():  # there, but not the published file: its own line
-                    raise
-                missing[key] = (f"{w.filename} ({', '.join(found)})", e)
+    for key, found in weights_needed(study, todo).items():
+        try:
+            hub.require(key, ", ".join(found), mirror=study.mirror)
+        except SrbenchError as e:
+            if hub.path_of(key).is_file():  # there, but not the published file: its own line
+                raise
+            missing[key] = (f"{hub.WEIGHTS[key].filename} ({', '.join(found)})", e)
     if len(missing) == 1:
         raise next(iter(missing.values()))[1]
     if missing:
