@@ -181,10 +181,6 @@ class Protocol:
         """Pixels removed on each side before scoring: ``crop_border``, else ``ceil(scale)``."""
         return math.ceil(scale) if self.crop_border is None else self.crop_border
 
-    def metasr_sizes(self, scale: float) -> bool:
-        """Whether HR/LR sizes follow Meta-SR's rule at ``scale`` (``size_rule``; any non-integer scale)."""
-        return self.scale_rule(scale) == "metasr"
-
     def scale_rule(self, scale: float) -> SizeRule:
         """The size rule that applies at ``scale``: ``liif`` outside :data:`LIIF_PAIRED_SCALES` under
         LIIF's rule (``modcrop`` inside), else ``metasr`` under Meta-SR's rule or at a non-integer

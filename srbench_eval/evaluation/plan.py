@@ -42,7 +42,7 @@ class RunConfig:
     """What the user asked for, as strings; stored in ``summary.json`` so a run can be repeated."""
 
     models: tuple[str, ...]
-    scale: int | float = 4  # non-integer: Meta-SR's size rule (protocol.Protocol.metasr_sizes)
+    scale: int | float = 4  # non-integer: the profile's size rule (protocol.Protocol.scale_rule)
     datasets: tuple[str, ...] = DEFAULT_DATASETS
     metrics: tuple[str, ...] = DEFAULT_METRICS
     crop_border: int | None = None  # None: crop = scale

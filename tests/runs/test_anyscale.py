@@ -69,7 +69,8 @@ def test_pairs_follow_metasr_sizes_on_odd_sizes(
 def test_border_is_ceil_of_the_scale() -> None:
     p = resolve("metasr")
     assert (p.crop(1.5), p.crop(2), p.crop(3.1), resolve("matlab").crop(4)) == (2, 2, 4, 4)
-    assert p.metasr_sizes(2) and not resolve("matlab").metasr_sizes(2) and resolve("matlab").metasr_sizes(2.5)
+    m = resolve("matlab")
+    assert p.scale_rule(2) == "metasr" and m.scale_rule(2) == "modcrop" and m.scale_rule(2.5) == "metasr"
 
 
 class _AnyScale:
